@@ -1,0 +1,170 @@
+"""Ingestion throughput: the bulk path (COPY + INSERT … ON CONFLICT) against row-by-row INSERTs.
+
+Usage: python bench/ingest.py [--stocknet DIR] [--tickers 500] [--years 10] [--baseline-rows 20000]
+
+For (a) the stocknet CSVs and (b) a synthetic market, it prints rows/s of
+  - bulk write: upsert_prices into an empty raw_prices, in batches of ingest.batch_rows;
+  - row-by-row write: one INSERT per row (on the first --baseline-rows rows: it is slow);
+  - the whole `ingest_prices` step (read, validate, write) end to end;
+and the ratio bulk / row-by-row. Each measurement gets a fresh database on a throwaway server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from rich.console import Console
+from rich.table import Table
+
+from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.data.ingest import ingest_prices
+from tickcast.data.sources import PriceSource, build_source
+from tickcast.data.validation import validate_prices
+from tickcast.db import embedded
+from tickcast.db.connection import connect
+from tickcast.db.migrate import apply_migrations
+from tickcast.db.prices import insert_prices_row_by_row, upsert_prices
+
+console = Console()
+
+
+@contextmanager
+def throwaway_server() -> Iterator[str]:
+    directory = Path(tempfile.mkdtemp(prefix="tickcast-bench-")) / "pgdata"
+    server = embedded.start(directory)
+    try:
+        yield server.url
+    finally:
+        embedded.stop(directory)
+        shutil.rmtree(directory.parent, ignore_errors=True)
+
+
+def fresh_database(server_url: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = name
+    url = make_conninfo(**params)  # type: ignore[arg-type]
+    with connect(url) as conn:
+        apply_migrations(conn)
+    return url
+
+
+def validated_frame(source: PriceSource, settings: Settings) -> pd.DataFrame:
+    calendar = trading_calendar()
+    today = calendar.today()
+    frames = []
+    for ticker in source.available_tickers():
+        checked = validate_prices(ticker, source.fetch(ticker, None, None), calendar, today)
+        frames.append(checked.frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def time_bulk(url: str, frame: pd.DataFrame, batch_rows: int) -> float:
+    started = time.perf_counter()
+    with connect(url) as conn:
+        for offset in range(0, len(frame), batch_rows):
+            with conn.transaction():
+                upsert_prices(conn, frame.iloc[offset : offset + batch_rows], "bench")
+    return time.perf_counter() - started
+
+
+def time_row_by_row(url: str, frame: pd.DataFrame) -> float:
+    started = time.perf_counter()
+    with connect(url) as conn, conn.transaction():
+        insert_prices_row_by_row(conn, frame, "bench")
+    return time.perf_counter() - started
+
+
+def time_step(settings: Settings, source: str, csv_path: Path | None) -> tuple[int, float]:
+    started = time.perf_counter()
+    result = ingest_prices(settings, source=source, csv_path=csv_path)
+    return result.rows_new, time.perf_counter() - started
+
+
+def measure(
+    label: str,
+    server_url: str,
+    settings: Settings,
+    source_name: str,
+    csv_path: Path | None,
+    baseline_rows: int,
+    table: Table,
+) -> None:
+    source = build_source(settings, source_name, csv_path)
+    console.print(f"[bold]{label}[/]: reading and validating …")
+    frame = validated_frame(source, settings)
+    bulk_seconds = time_bulk(fresh_database(server_url), frame, settings.ingest.batch_rows)
+    sample = frame.iloc[:baseline_rows]
+    naive_seconds = time_row_by_row(fresh_database(server_url), sample)
+    step_settings = settings.with_overrides({"database": {"url": fresh_database(server_url)}})
+    step_rows, step_seconds = time_step(step_settings, source_name, csv_path)
+    bulk_rate, naive_rate = len(frame) / bulk_seconds, len(sample) / naive_seconds
+    table.add_row(
+        label, "bulk write", f"{len(frame):,}", f"{bulk_seconds:.2f}", f"{bulk_rate:,.0f}", ""
+    )
+    table.add_row(
+        label,
+        "row-by-row write",
+        f"{len(sample):,}",
+        f"{naive_seconds:.2f}",
+        f"{naive_rate:,.0f}",
+        "",
+    )
+    table.add_row(label, "bulk / row-by-row", "", "", "", f"{bulk_rate / naive_rate:.1f}x")
+    table.add_row(
+        label,
+        "ingest step end to end",
+        f"{step_rows:,}",
+        f"{step_seconds:.2f}",
+        f"{step_rows / step_seconds:,.0f}",
+        "",
+    )
+    table.add_section()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stocknet", type=Path, default=Path("../shared/data/stocknet"))
+    parser.add_argument("--tickers", type=int, default=500)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--baseline-rows", type=int, default=20_000)
+    args = parser.parse_args()
+
+    calendar = trading_calendar()
+    end = date(2024, 12, 31)
+    start = calendar.sessions_between(date(end.year - args.years, 12, 1), end)[0]
+    table = Table(title="tickcast ingest benchmark")
+    for column in ("data", "path", "rows", "seconds", "rows/s", "ratio"):
+        table.add_column(column, justify="left" if column in ("data", "path") else "right")
+    with throwaway_server() as server_url:
+        base = Settings(database={"url": server_url})
+        if args.stocknet.is_dir():
+            measure("stocknet", server_url, base, "csv", args.stocknet, args.baseline_rows, table)
+        else:
+            console.print(f"[yellow]skipping stocknet: {args.stocknet} not found[/]")
+        synthetic = base.with_overrides(
+            {"data": {"synthetic": {"n_tickers": args.tickers, "start": start, "end": end}}}
+        )
+        label = f"synthetic {args.tickers}x{args.years}y"
+        measure(label, server_url, synthetic, "synthetic", None, args.baseline_rows, table)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

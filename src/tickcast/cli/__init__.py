@@ -1,0 +1,1 @@
+"""The `tickcast` command line: one Typer app over the step functions."""

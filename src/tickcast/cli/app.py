@@ -1,0 +1,59 @@
+"""The `tickcast` entry point."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+import yaml
+
+from tickcast import __version__
+from tickcast.cli import db_commands
+from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.ingest_command import ingest
+
+app = typer.Typer(
+    help="tickcast: continuous training for next-trading-day stock forecasts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_commands.app, name="db")
+app.command()(ingest)
+
+
+@app.callback()
+def main_options(
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="YAML config (default: $TICKCAST_CONFIG or ./config/tickcast.yaml).",
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+) -> None:
+    state.config_path = config
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective configuration (file + environment + defaults) as YAML."""
+    with handled_errors():
+        settings = state.settings()
+    console.print(
+        yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False), highlight=False
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print tickcast's version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    app()

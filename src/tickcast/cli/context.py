@@ -1,0 +1,52 @@
+"""Shared CLI plumbing: settings from --config, the Rich consoles, and exit codes for known errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from tickcast.config import ConfigError, Settings, load_settings
+from tickcast.data.ingest import IngestLockedError
+from tickcast.data.sources import SourceError
+from tickcast.db.connection import DatabaseUnavailableError
+from tickcast.db.migrate import MigrationError
+
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+# Exit codes by error type; anything else is a bug and shows its traceback.
+EXIT_CODES: dict[type[Exception], int] = {
+    ConfigError: 2,
+    SourceError: 2,
+    DatabaseUnavailableError: 3,
+    MigrationError: 4,
+    IngestLockedError: 75,  # EX_TEMPFAIL: try again later
+}
+
+
+class State:
+    """Per-invocation state: the config path given on the command line."""
+
+    config_path: Path | None = None
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+
+state = State()
+
+
+@contextmanager
+def handled_errors() -> Iterator[None]:
+    """Turn tickcast's expected errors into a red one-line message and a distinct exit code."""
+    try:
+        yield
+    except tuple(EXIT_CODES) as error:
+        code = next(c for kind, c in EXIT_CODES.items() if isinstance(error, kind))
+        label = type(error).__name__.removesuffix("Error").lower()
+        errors.print(f"[bold red]{label} error:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(code) from None

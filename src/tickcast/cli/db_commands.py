@@ -1,0 +1,70 @@
+"""`tickcast db up|down|status|migrate`: the embedded server and schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from tickcast.cli.context import console, handled_errors, state
+from tickcast.db import embedded
+from tickcast.db.connection import open_connection, redact
+from tickcast.db.migrate import apply_migrations
+
+app = typer.Typer(
+    help="Manage the PostgreSQL store (embedded server and migrations).", no_args_is_help=True
+)
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded PostgreSQL (when no database URL is configured) and apply migrations."""
+    with handled_errors():
+        settings = state.settings()
+        if settings.database.url:
+            console.print(f"Using the configured database {redact(settings.database.url)}")
+        else:
+            server = embedded.start(settings.database.embedded_dir)
+            console.print(f"Embedded PostgreSQL running in {server.directory} (pid {server.pid})")
+            console.print(f"URL: {server.url}")
+        with open_connection(settings) as conn:
+            result = apply_migrations(conn)
+        console.print(
+            f"Schema at version {result.current_version}; applied now: {result.applied or 'none'}"
+        )
+
+
+@app.command()
+def down() -> None:
+    """Stop the embedded PostgreSQL (data stays in its directory)."""
+    with handled_errors():
+        settings = state.settings()
+        stopped = embedded.stop(settings.database.embedded_dir)
+        console.print(
+            "Embedded PostgreSQL stopped" if stopped else "Embedded PostgreSQL was not running"
+        )
+
+
+@app.command()
+def status() -> None:
+    """Show which database tickcast uses and whether it is running."""
+    with handled_errors():
+        settings = state.settings()
+        if settings.database.url:
+            console.print(f"Configured database: {redact(settings.database.url)}")
+            return
+        server = embedded.status(settings.database.embedded_dir)
+        if server is None:
+            console.print(f"Embedded PostgreSQL in {settings.database.embedded_dir}: not running")
+            raise typer.Exit(1)
+        console.print(f"Embedded PostgreSQL in {server.directory}: running (pid {server.pid})")
+        console.print(f"URL: {server.url}")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending schema migrations (idempotent, safe to run concurrently)."""
+    with handled_errors():
+        with open_connection(state.settings()) as conn:
+            result = apply_migrations(conn)
+        console.print(
+            f"Schema at version {result.current_version}; applied now: {result.applied or 'none'}"
+        )

@@ -1,0 +1,258 @@
+"""The one typed settings object: defaults < config/tickcast.yaml < TICKCAST_* environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import psycopg
+import yaml
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "TICKCAST_CONFIG"
+DEFAULT_CONFIG_PATH = Path("config/tickcast.yaml")
+TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be loaded; the message names the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CsvSourceSettings(_Section):
+    """A directory with one CSV file per ticker (file stem = ticker)."""
+
+    path: Path = Path("data/prices")
+
+
+class RegimeShiftSettings(_Section):
+    """From `date` on, every synthetic ticker follows the new annual drift and volatility."""
+
+    date: date
+    annual_drift: float = Field(-0.15, ge=-5, le=5)
+    annual_volatility: float = Field(0.45, gt=0, le=5)
+
+
+class SyntheticSourceSettings(_Section):
+    """A seeded, correlated geometric-Brownian-motion market on the exchange calendar."""
+
+    n_tickers: int = Field(20, ge=1, le=5000)
+    start: date = date(2015, 1, 2)
+    end: date | None = None  # None: the latest completed session
+    seed: int = 7
+    annual_drift: float = Field(0.07, ge=-5, le=5)
+    annual_volatility: float = Field(0.25, gt=0, le=5)
+    market_correlation: float = Field(0.5, ge=0, le=0.99)
+    regime_shift: RegimeShiftSettings | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SyntheticSourceSettings:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class YFinanceSourceSettings(_Section):
+    """The Yahoo Finance client: retries with backoff and a pause when rate limited."""
+
+    history_start: date = date(2010, 1, 1)
+    retries: int = Field(3, ge=0, le=10)
+    backoff_seconds: float = Field(2.0, ge=0)
+    rate_limit_pause_seconds: float = Field(60.0, ge=0)
+    pause_between_tickers_seconds: float = Field(0.2, ge=0)
+    timeout_seconds: float = Field(30.0, gt=0)
+
+
+class DataSettings(_Section):
+    """Which price source ingestion reads, and the options of each source."""
+
+    source: Literal["csv", "synthetic", "yfinance"] = "csv"
+    csv: CsvSourceSettings = CsvSourceSettings()
+    synthetic: SyntheticSourceSettings = SyntheticSourceSettings()
+    yfinance: YFinanceSourceSettings = YFinanceSourceSettings()
+
+
+class DatabaseSettings(_Section):
+    """PostgreSQL: a URL, or (when none is set) an embedded server under `embedded_dir`."""
+
+    url: str | None = None
+    embedded_dir: Path = Path(".tickcast/pg")
+    connect_retries: int = Field(5, ge=0, le=100)
+    connect_backoff_seconds: float = Field(0.5, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (leave empty for the embedded server)")
+        try:
+            conninfo_to_dict(value)
+        except psycopg.ProgrammingError as error:
+            raise ValueError(f"not a PostgreSQL URL or connection string: {error}") from None
+        return value
+
+
+class MlflowSettings(_Section):
+    tracking_uri: str = "sqlite:///.tickcast/mlflow/mlflow.db"
+
+
+class ArtifactSettings(_Section):
+    root: str = ".tickcast/artifacts"
+
+
+class IngestSettings(_Section):
+    """Bulk ingestion: rows per transaction and how long to wait for a concurrent ingest."""
+
+    batch_rows: int = Field(200_000, ge=1)
+    lock_wait_seconds: float = Field(0.0, ge=0)
+
+
+class ValidationSettings(_Section):
+    """Price validation rules that have a tunable tolerance."""
+
+    price_tolerance: float = Field(1e-6, ge=0, le=0.05)
+
+
+class CalendarSettings(_Section):
+    exchange: str = "XNYS"
+    first_session: date = date(1990, 1, 2)
+
+
+class Settings(BaseSettings):
+    """Everything tickcast reads from configuration, in one object."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TICKCAST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    tickers: Annotated[list[str], NoDecode] = []
+    data: DataSettings = DataSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    mlflow: MlflowSettings = MlflowSettings()
+    artifacts: ArtifactSettings = ArtifactSettings()
+    ingest: IngestSettings = IngestSettings()
+    validation: ValidationSettings = ValidationSettings()
+    calendar: CalendarSettings = CalendarSettings()
+
+    @field_validator("tickers", mode="before")
+    @classmethod
+    def _split_tickers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return yaml.safe_load(text)
+            return [part for part in re.split(r"[,\s]+", text) if part]
+        return value
+
+    @field_validator("tickers")
+    @classmethod
+    def _valid_tickers(cls, value: list[str]) -> list[str]:
+        tickers = [ticker.strip().upper() for ticker in value]
+        for ticker in tickers:
+            if not TICKER_PATTERN.match(ticker):
+                raise ValueError(f"{ticker!r} is not a ticker symbol")
+        duplicates = sorted({t for t in tickers if tickers.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"listed more than once: {', '.join(duplicates)}")
+        return tickers
+
+    def with_overrides(self, changes: dict[str, Any]) -> Settings:
+        """A copy with nested `changes` merged in and validated again (CLI flags, tests)."""
+        merged = _deep_merge(self.model_dump(), changes)
+        try:
+            return Settings.model_validate(merged)
+        except ValidationError as error:
+            raise ConfigError(_describe(error, None)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = settings_cls.model_config.get("yaml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    """The YAML file to read: explicit path, else $TICKCAST_CONFIG, else ./config/tickcast.yaml."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings; raise ConfigError naming every bad key and its problem."""
+    path = config_path(path)
+    if path is not None:
+        _check_yaml(path)
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(yaml_file=path)
+
+    try:
+        loaded = _FileSettings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, path)) from None
+    return Settings.model_construct(**dict(loaded))
+
+
+def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_yaml(path: Path) -> None:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        content = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+    if content is not None and not isinstance(content, dict):
+        raise ConfigError(
+            f"config file {path} must hold a mapping of keys, not {type(content).__name__}"
+        )
+
+
+def _describe(error: ValidationError, path: Path | None) -> str:
+    origin = f" (from {path} and TICKCAST_* environment)" if path else ""
+    lines = [f"invalid configuration{origin}:"]
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(root)"
+        lines.append(f"  {key}: {problem['msg']} (got {problem.get('input')!r})")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Prices in: sources, validation, ingestion and the trading calendar."""

@@ -1,0 +1,290 @@
+"""The ingest step: fetch only new rows per ticker, validate, and merge them in bulk.
+
+One ingest runs at a time (a PostgreSQL advisory lock). Each batch of tickers is written in one
+transaction, so a killed process leaves no partial batch; a ticker that fails to fetch or
+validate is reported and skipped while the others land. Every run is recorded in ingest_runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel
+
+from tickcast.config import Settings
+from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.data.sources import PriceSource, SourceError, build_source
+from tickcast.data.validation import MAX_ISSUES_LISTED, ValidationResult, validate_prices
+from tickcast.db import ingest_runs
+from tickcast.db.connection import Connection, open_connection
+from tickcast.db.migrate import apply_migrations
+from tickcast.db.prices import last_stored_dates, upsert_prices
+
+log = logging.getLogger(__name__)
+_LOCK_POLL_SECONDS = 0.5
+
+TickerStatus = Literal["stored", "unchanged", "rejected", "failed"]
+
+
+class IngestLockedError(RuntimeError):
+    """Another ingest holds the lock."""
+
+
+class TickerOutcome(BaseModel):
+    """What happened to one ticker in one run."""
+
+    ticker: str
+    status: TickerStatus = "unchanged"
+    rows_fetched: int = 0
+    rows_new: int = 0
+    rows_updated: int = 0
+    rows_rejected: int = 0
+    first_date: date | None = None
+    last_date: date | None = None
+    messages: list[str] = []
+
+
+class IngestResult(BaseModel):
+    """The step's serialisable result (also recorded in ingest_runs)."""
+
+    run_id: int
+    source: str
+    status: Literal["succeeded", "partial", "failed"]
+    rows_new: int
+    rows_updated: int
+    rows_rejected: int
+    seconds: float
+    tickers: list[TickerOutcome]
+
+    @property
+    def problem_tickers(self) -> list[TickerOutcome]:
+        return [t for t in self.tickers if t.status in ("rejected", "failed")]
+
+
+@dataclass
+class _Batch:
+    outcomes: list[TickerOutcome]
+    frames: list[pd.DataFrame]
+    rows: int = 0
+
+
+def ingest_prices(
+    settings: Settings,
+    *,
+    source: str | None = None,
+    csv_path: Path | None = None,
+    tickers: list[str] | None = None,
+    end: date | None = None,
+    full_refresh: bool = False,
+    lock_wait_seconds: float | None = None,
+    on_ticker: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Ingest prices from the configured (or named) source into raw_prices.
+
+    `end` ingests as of a past session (rows after it are ignored); `full_refresh` re-reads each
+    ticker's whole history and updates rows whose values changed (e.g. new adjusted closes).
+    """
+    started = time.monotonic()
+    price_source = build_source(settings, source, csv_path, end)
+    universe = [
+        t.upper() for t in (tickers or settings.tickers or price_source.available_tickers())
+    ]
+    if not universe:
+        raise SourceError(
+            f"no tickers to ingest: none configured and the {price_source.name} source lists none"
+        )
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    today = calendar.today()
+    wait = settings.ingest.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
+
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        _acquire_lock(conn, wait)
+        try:
+            ingest_runs.abort_stale_runs(conn)
+            run_id = ingest_runs.start_run(
+                conn,
+                price_source.name,
+                universe,
+                {
+                    "csv_path": str(csv_path) if csv_path else None,
+                    "end": end.isoformat() if end else None,
+                    "full_refresh": full_refresh,
+                },
+            )
+            outcomes = _ingest_all(
+                conn, settings, price_source, universe, end, today, full_refresh, on_ticker
+            )
+            result = _summarise(run_id, price_source.name, outcomes, time.monotonic() - started)
+            ingest_runs.finish_run(
+                conn,
+                run_id,
+                status=result.status,
+                totals={
+                    "tickers_failed": len(result.problem_tickers),
+                    "rows_new": result.rows_new,
+                    "rows_updated": result.rows_updated,
+                    "rows_rejected": result.rows_rejected,
+                },
+                tickers=[t.model_dump(mode="json", exclude={"messages"}) for t in outcomes],
+                errors=[
+                    {"ticker": t.ticker, "status": t.status, "messages": t.messages}
+                    for t in outcomes
+                    if t.messages
+                ],
+            )
+            return result
+        finally:
+            _release_lock(conn)
+
+
+def _acquire_lock(conn: Connection, wait_seconds: float) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while not ingest_runs.try_lock_ingest(conn):
+        if time.monotonic() >= deadline:
+            holder = ingest_runs.running_ingest(conn)
+            detail = (
+                f" (run {holder[0]} started {holder[1]:%Y-%m-%d %H:%M:%S %Z})" if holder else ""
+            )
+            raise IngestLockedError(
+                f"another ingest holds the lock{detail}; try again later or pass --wait SECONDS"
+            )
+        time.sleep(_LOCK_POLL_SECONDS)
+
+
+def _release_lock(conn: Connection) -> None:
+    """Release the ingest lock; a broken connection has already released it server-side."""
+    if not (conn.broken or conn.closed):
+        ingest_runs.unlock_ingest(conn)
+
+
+def _ingest_all(
+    conn: Connection,
+    settings: Settings,
+    price_source: PriceSource,
+    universe: list[str],
+    end: date | None,
+    today: date,
+    full_refresh: bool,
+    on_ticker: Callable[[str], None] | None,
+) -> list[TickerOutcome]:
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    stored = last_stored_dates(conn, universe)
+    outcomes: list[TickerOutcome] = []
+    batch = _Batch([], [])
+    for ticker in universe:
+        outcome = TickerOutcome(ticker=ticker)
+        outcomes.append(outcome)
+        checked = _fetch_and_validate(
+            price_source,
+            outcome,
+            None if full_refresh else stored.get(ticker),
+            end,
+            calendar,
+            today,
+            settings.validation.price_tolerance,
+        )
+        if checked is not None:
+            _apply_validation(outcome, checked, has_history=ticker in stored)
+            if outcome.status != "rejected" and not checked.frame.empty:
+                batch.outcomes.append(outcome)
+                batch.frames.append(checked.frame)
+                batch.rows += len(checked.frame)
+        if batch.rows >= settings.ingest.batch_rows:
+            _flush(conn, batch, price_source.name)
+            batch = _Batch([], [])
+        if on_ticker is not None:
+            on_ticker(ticker)
+    _flush(conn, batch, price_source.name)
+    return outcomes
+
+
+def _fetch_and_validate(
+    price_source: PriceSource,
+    outcome: TickerOutcome,
+    after: date | None,
+    end: date | None,
+    calendar: TradingCalendar,
+    today: date,
+    tolerance: float,
+) -> ValidationResult | None:
+    """Fetch and validate one ticker; None (with the reason recorded) when the source fails."""
+    try:
+        raw = price_source.fetch(outcome.ticker, after, end)
+    except Exception as error:  # one ticker's failure must not sink the others
+        outcome.status = "failed"
+        detail = (
+            str(error) if isinstance(error, SourceError) else f"{type(error).__name__}: {error}"
+        )
+        outcome.messages.append(f"{outcome.ticker}: [source] {detail}")
+        return None
+    return validate_prices(outcome.ticker, raw, calendar, today, tolerance)
+
+
+def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_history: bool) -> None:
+    outcome.rows_fetched = checked.rows_in
+    outcome.messages.extend(str(issue) for issue in checked.issues[:MAX_ISSUES_LISTED])
+    if len(checked.issues) > MAX_ISSUES_LISTED:
+        outcome.messages.append(f"… and {len(checked.issues) - MAX_ISSUES_LISTED} more issues")
+    if checked.rejected:
+        outcome.status = "rejected"
+        outcome.rows_rejected = checked.rows_in
+    elif checked.frame.empty and not has_history:
+        outcome.status = "rejected"
+        outcome.messages.append(f"{outcome.ticker}: [non-empty] the source has no rows for it")
+    else:
+        outcome.rows_rejected = checked.rows_in - len(checked.frame)
+        if not checked.frame.empty:
+            outcome.first_date = checked.frame["trade_date"].iloc[0].date()
+            outcome.last_date = checked.frame["trade_date"].iloc[-1].date()
+
+
+def _flush(conn: Connection, batch: _Batch, source: str) -> None:
+    """Write a batch in one transaction; if it fails, retry ticker by ticker to isolate the culprit."""
+    if not batch.frames:
+        return
+    try:
+        with conn.transaction():
+            counts = upsert_prices(conn, pd.concat(batch.frames, ignore_index=True), source)
+    except Exception as error:
+        if len(batch.frames) == 1:
+            outcome = batch.outcomes[0]
+            outcome.status = "failed"
+            outcome.messages.append(f"{outcome.ticker}: [database] {str(error).strip()}")
+            return
+        log.warning(
+            "batch of %d tickers failed (%s); writing them one by one", len(batch.frames), error
+        )
+        for outcome, frame in zip(batch.outcomes, batch.frames, strict=True):
+            _flush(conn, _Batch([outcome], [frame], len(frame)), source)
+        return
+    for outcome in batch.outcomes:
+        outcome.rows_new = counts.new.get(outcome.ticker, 0)
+        outcome.rows_updated = counts.updated.get(outcome.ticker, 0)
+        outcome.status = "stored" if outcome.rows_new or outcome.rows_updated else "unchanged"
+
+
+def _summarise(
+    run_id: int, source: str, outcomes: list[TickerOutcome], seconds: float
+) -> IngestResult:
+    bad = sum(o.status in ("rejected", "failed") for o in outcomes)
+    status: Literal["succeeded", "partial", "failed"] = (
+        "succeeded" if bad == 0 else "failed" if bad == len(outcomes) else "partial"
+    )
+    return IngestResult(
+        run_id=run_id,
+        source=source,
+        status=status,
+        rows_new=sum(o.rows_new for o in outcomes),
+        rows_updated=sum(o.rows_updated for o in outcomes),
+        rows_rejected=sum(o.rows_rejected for o in outcomes),
+        seconds=round(seconds, 3),
+        tickers=outcomes,
+    )

@@ -1,0 +1,56 @@
+"""The one interface every price source implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date
+
+import pandas as pd
+
+# Canonical columns a source returns; values may still be unparsed text (validation parses them).
+RAW_COLUMNS = ["trade_date", "open", "high", "low", "close", "adj_close", "volume"]
+# Plus "row": the row's position in the source (a CSV line number), used in error messages.
+ROW_COLUMN = "row"
+
+
+class SourceError(RuntimeError):
+    """A source could not deliver one ticker's prices (missing file, HTTP failure, unknown ticker)."""
+
+
+class PriceSource(ABC):
+    """Daily OHLCV prices per ticker."""
+
+    name: str
+
+    @abstractmethod
+    def available_tickers(self) -> list[str]:
+        """Tickers the source can deliver, when it can list them."""
+
+    @abstractmethod
+    def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
+        """Rows dated after `after` (everything when None) and up to `end` (inclusive, None: all).
+
+        Columns: RAW_COLUMNS + ROW_COLUMN. Rows whose date cannot be parsed are kept so that
+        validation can name them.
+        """
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates as datetime64 (tz dropped, midnight); NaT where a value is missing or not ISO 8601."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        dates = pd.to_datetime(values)
+        if dates.dt.tz is not None:
+            dates = dates.dt.tz_localize(None)
+        return dates.dt.normalize()
+    return pd.to_datetime(values, errors="coerce", format="ISO8601")
+
+
+def within_window(frame: pd.DataFrame, after: date | None, end: date | None) -> pd.DataFrame:
+    """Keep rows in (after, end]; rows with an unparseable date stay for validation to report."""
+    dates = parse_dates(frame["trade_date"])
+    keep = pd.Series(True, index=frame.index)
+    if after is not None:
+        keep &= dates.isna() | (dates > pd.Timestamp(after))
+    if end is not None:
+        keep &= dates.isna() | (dates <= pd.Timestamp(end))
+    return frame[keep]

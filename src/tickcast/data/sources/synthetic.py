@@ -1,0 +1,117 @@
+"""A seeded, correlated geometric-Brownian-motion market on the exchange calendar.
+
+Each ticker's path depends only on (seed, ticker index) and the session dates, drawn from
+independent random streams, so a longer date range extends a path without changing its past:
+ingesting day by day gives the same rows as ingesting everything at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from tickcast.config import SyntheticSourceSettings
+from tickcast.data.calendar import TradingCalendar
+from tickcast.data.sources.base import ROW_COLUMN, PriceSource, SourceError, within_window
+
+TRADING_DAYS_PER_YEAR = 252
+_MARKET_STREAM, _IDIOSYNCRATIC, _GAP, _HIGH, _LOW, _VOLUME, _PROFILE = range(7)
+
+
+class SyntheticSource(PriceSource):
+    """Tickers SYN000, SYN001, … following a one-factor GBM with an optional regime shift."""
+
+    name = "synthetic"
+
+    def __init__(
+        self, settings: SyntheticSourceSettings, calendar: TradingCalendar, end: date | None = None
+    ) -> None:
+        self.settings = settings
+        self.calendar = calendar
+        last = end or settings.end or calendar.latest_completed_session()
+        self.sessions = pd.DatetimeIndex(calendar.sessions_between(settings.start, last))
+        if len(self.sessions) == 0:
+            raise SourceError(
+                f"no {calendar.exchange} sessions between {settings.start} and {last}"
+            )
+
+    def available_tickers(self) -> list[str]:
+        return [ticker_name(i) for i in range(self.settings.n_tickers)]
+
+    def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
+        index = self._index(ticker)
+        frame = self._path(index)
+        return within_window(frame, after, end)
+
+    def _index(self, ticker: str) -> int:
+        names = {name: i for i, name in enumerate(self.available_tickers())}
+        if ticker not in names:
+            raise SourceError(
+                f"unknown ticker {ticker}: the synthetic market has {self.settings.n_tickers} "
+                f"tickers {ticker_name(0)}..{ticker_name(self.settings.n_tickers - 1)}"
+            )
+        return names[ticker]
+
+    @cached_property
+    def _regime(self) -> tuple[np.ndarray, np.ndarray]:
+        """Annual drift and volatility per session (the shift applies from its date on)."""
+        n = len(self.sessions)
+        drift = np.full(n, self.settings.annual_drift)
+        volatility = np.full(n, self.settings.annual_volatility)
+        shift = self.settings.regime_shift
+        if shift is not None:
+            after_shift = self.sessions >= pd.Timestamp(shift.date)
+            drift[after_shift] = shift.annual_drift
+            volatility[after_shift] = shift.annual_volatility
+        return drift, volatility
+
+    @cached_property
+    def _market_shocks(self) -> np.ndarray:
+        return self._stream(0, _MARKET_STREAM).standard_normal(len(self.sessions))
+
+    def _stream(self, index: int, purpose: int) -> np.random.Generator:
+        return np.random.default_rng([self.settings.seed, index, purpose])
+
+    def _path(self, index: int) -> pd.DataFrame:
+        n = len(self.sessions)
+        rho = self.settings.market_correlation
+        profile = self._stream(index, _PROFILE)
+        start_price = profile.uniform(20, 300)
+        vol_scale = profile.uniform(0.7, 1.4)
+        mean_volume = profile.uniform(2e5, 2e7)
+
+        drift, volatility = self._regime
+        sigma = volatility * vol_scale / np.sqrt(TRADING_DAYS_PER_YEAR)
+        mu = drift / TRADING_DAYS_PER_YEAR - 0.5 * sigma**2
+        idiosyncratic = self._stream(index, _IDIOSYNCRATIC).standard_normal(n)
+        shocks = rho * self._market_shocks + np.sqrt(1 - rho**2) * idiosyncratic
+        close = start_price * np.exp(np.cumsum(mu + sigma * shocks))
+
+        previous_close = np.concatenate([[start_price], close[:-1]])
+        open_ = previous_close * np.exp(0.25 * sigma * self._stream(index, _GAP).standard_normal(n))
+        body_high, body_low = np.maximum(open_, close), np.minimum(open_, close)
+        high = body_high * np.exp(
+            np.abs(0.5 * sigma * self._stream(index, _HIGH).standard_normal(n))
+        )
+        low = body_low * np.exp(-np.abs(0.5 * sigma * self._stream(index, _LOW).standard_normal(n)))
+        volume = np.round(mean_volume * self._stream(index, _VOLUME).lognormal(0.0, 0.4, n))
+
+        return pd.DataFrame(
+            {
+                "trade_date": self.sessions,
+                "open": open_.round(4),
+                "high": high.round(4),
+                "low": low.round(4),
+                "close": close.round(4),
+                "adj_close": close.round(4),
+                "volume": volume.astype(np.int64),
+                ROW_COLUMN: np.arange(1, n + 1),
+            }
+        )
+
+
+def ticker_name(index: int) -> str:
+    return f"SYN{index:03d}"

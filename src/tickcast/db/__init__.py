@@ -1,0 +1,1 @@
+"""PostgreSQL store: migrations, connections and queries. The only package that holds SQL."""

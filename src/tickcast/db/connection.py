@@ -1,0 +1,72 @@
+"""Connections to PostgreSQL: the configured URL or the embedded server, with retry and backoff."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tickcast.config import Settings
+from tickcast.db import embedded
+
+log = logging.getLogger(__name__)
+
+Connection = psycopg.Connection[tuple]  # type: ignore[type-arg]
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """PostgreSQL did not answer after every retry."""
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the URL of the embedded server (started on demand)."""
+    if settings.database.url:
+        return settings.database.url
+    return embedded.start(settings.database.embedded_dir).url
+
+
+def redact(url: str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    params = conninfo_to_dict(url)
+    if params.get("password"):
+        params["password"] = "***"
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def connect(url: str, *, retries: int = 5, backoff_seconds: float = 0.5) -> Connection:
+    """Connect, retrying with exponential backoff while the server is not up yet.
+
+    The connection is in autocommit mode: every multi-statement write runs inside an explicit
+    `with conn.transaction():` block, so each block commits on its own.
+    """
+    for attempt in range(retries + 1):
+        try:
+            return psycopg.connect(url, connect_timeout=10, autocommit=True)
+        except psycopg.OperationalError as error:
+            if attempt == retries:
+                raise DatabaseUnavailableError(
+                    f"PostgreSQL at {redact(url)} did not answer after {retries + 1} attempts: "
+                    f"{str(error).strip()}"
+                ) from error
+            delay = backoff_seconds * 2**attempt
+            log.warning(
+                "PostgreSQL not reachable (attempt %d), retrying in %.1fs", attempt + 1, delay
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def open_connection(settings: Settings) -> Iterator[Connection]:
+    """A connection for the configured database, closed on exit."""
+    conn = connect(
+        database_url(settings),
+        retries=settings.database.connect_retries,
+        backoff_seconds=settings.database.connect_backoff_seconds,
+    )
+    with conn:
+        yield conn

@@ -1,0 +1,92 @@
+"""Ordered SQL migrations, applied once each under an advisory lock and recorded with a checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from pydantic import BaseModel
+
+from tickcast.db.connection import Connection
+
+# Arbitrary constant identifying tickcast's migration lock among advisory locks.
+MIGRATION_LOCK_KEY = 7_411_502_001
+_FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class MigrationError(RuntimeError):
+    """The database's migration history disagrees with the migration files."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+class MigrationResult(BaseModel):
+    applied: list[str]
+    current_version: int
+
+
+def available_migrations() -> list[Migration]:
+    """The migration files shipped in tickcast/db/migrations, in version order."""
+    migrations = []
+    for entry in resources.files("tickcast.db.migrations").iterdir():
+        match = _FILE_PATTERN.match(entry.name)
+        if match:
+            migrations.append(Migration(int(match[1]), match[2], entry.read_text()))
+    migrations.sort(key=lambda m: m.version)
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migration files share a version number: {versions}")
+    return migrations
+
+
+def apply_migrations(conn: Connection) -> MigrationResult:
+    """Apply every pending migration in one transaction; concurrent callers wait for the lock."""
+    migrations = available_migrations()
+    applied: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+        conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    integer     PRIMARY KEY,
+                name       text        NOT NULL,
+                checksum   text        NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        recorded = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+        known = {m.version for m in migrations}
+        unknown = sorted(set(recorded) - known)
+        if unknown:
+            raise MigrationError(
+                f"database has migrations {unknown} that this tickcast does not know: "
+                "it was migrated by a newer version"
+            )
+        for migration in migrations:
+            if migration.version in recorded:
+                if recorded[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version:04d}_{migration.name}.sql changed after it "
+                        "was applied; add a new migration instead of editing an applied one"
+                    )
+                continue
+            conn.execute(migration.sql.encode())
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (migration.version, migration.name, migration.checksum),
+            )
+            applied.append(f"{migration.version:04d}_{migration.name}")
+    current = max((m.version for m in migrations), default=0)
+    return MigrationResult(applied=applied, current_version=current)

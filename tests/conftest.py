@@ -1,0 +1,79 @@
+"""Shared fixtures: a throwaway PostgreSQL for the session, a fresh database per test, test data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tickcast.config import Settings
+from tickcast.db import embedded
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STOCKNET_DIR = Path(
+    os.environ.get("TICKCAST_STOCKNET_DIR", REPO_ROOT.parent / "shared/data/stocknet")
+)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment() -> Iterator[None]:
+    """Tests see no TICKCAST_* variables and no repository config file."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("TICKCAST_")}
+    for key in saved:
+        if key not in ("TICKCAST_TEST_DATABASE_URL", "TICKCAST_STOCKNET_DIR"):
+            del os.environ[key]
+    os.environ["TICKCAST_CONFIG"] = str(REPO_ROOT / "tests/data/empty.yaml")
+    yield
+    os.environ.pop("TICKCAST_CONFIG", None)
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """$TICKCAST_TEST_DATABASE_URL, or an embedded PostgreSQL started for this test session."""
+    external = os.environ.get("TICKCAST_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    directory = tmp_path_factory.mktemp("postgres") / "pgdata"
+    server = embedded.start(directory)
+    try:
+        yield server.url
+    finally:
+        embedded.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, empty database per test, dropped afterwards."""
+    name = f"tickcast_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = name
+    yield make_conninfo(**params)  # type: ignore[arg-type]
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the per-test database, with fast connect retries."""
+    return Settings(
+        database={"url": database_url, "connect_retries": 2, "connect_backoff_seconds": 0.1},
+        artifacts={"root": str(tmp_path / "artifacts")},
+    )
+
+
+@pytest.fixture(scope="session")
+def stocknet_dir() -> Path:
+    if not STOCKNET_DIR.is_dir():
+        pytest.fail(f"stocknet data not found at {STOCKNET_DIR} (set TICKCAST_STOCKNET_DIR)")
+    return STOCKNET_DIR

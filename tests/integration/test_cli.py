@@ -1,0 +1,99 @@
+"""The CLI as a user runs it: embedded database from nothing, summaries, errors and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.bad_inputs import write_catalogue
+from tests.integration.cli import run, tickcast_env
+
+
+@pytest.mark.slow
+def test_embedded_database_from_nothing(tmp_path: Path) -> None:
+    env = tickcast_env()
+    assert "TICKCAST_DATABASE__URL" not in env
+
+    status = run("db", "status", env=env, cwd=tmp_path)
+    assert status.returncode == 1
+    assert "not running" in status.stdout
+
+    up = run("db", "up", env=env, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    assert "Embedded PostgreSQL running" in up.stdout
+    assert "applied now: ['0001_raw_prices', '0002_ingest_runs']" in up.stdout.replace("\n", "")
+    try:
+        ingest = run(
+            "ingest",
+            "--source",
+            "synthetic",
+            "--tickers",
+            "20",
+            "--start",
+            "2015-01-01",
+            env=env,
+            cwd=tmp_path,
+        )
+        assert ingest.returncode == 0, ingest.stderr
+        assert ": succeeded" in ingest.stdout
+        assert "SYN019" in ingest.stdout
+        assert "20 tickers in" in ingest.stdout
+
+        again = run(
+            "ingest",
+            "--source",
+            "synthetic",
+            "--tickers",
+            "20",
+            "--start",
+            "2015-01-01",
+            env=env,
+            cwd=tmp_path,
+        )
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.count("unchanged") == 20
+
+        running = run("db", "status", env=env, cwd=tmp_path)
+        assert running.returncode == 0
+        assert f"{tmp_path}/.tickcast/pg: running" in running.stdout.replace("\n", "")
+    finally:
+        down = run("db", "down", env=env, cwd=tmp_path)
+    assert down.returncode == 0
+    assert "stopped" in down.stdout
+    assert run("db", "status", env=env, cwd=tmp_path).returncode == 1
+
+
+def test_rejected_tickers_are_listed_and_strict_fails(database_url: str, tmp_path: Path) -> None:
+    catalogue = write_catalogue(tmp_path / "prices")
+    env = tickcast_env(database_url)
+    tickers = ",".join(case.ticker for case in catalogue)
+    args = ("ingest", "--source", "csv", "--path", str(tmp_path / "prices"), "--tickers", tickers)
+
+    lenient = run(*args, env=env)
+    assert lenient.returncode == 0, lenient.stderr
+    assert ": partial" in lenient.stdout
+    assert "NANCLOSE row 7: [not null] close is missing" in lenient.stderr
+    assert "UNKNOWN: [source] unknown ticker: no file UNKNOWN.csv" in lenient.stderr
+
+    strict = run(*args, "--strict", env=env)
+    assert strict.returncode == 1
+
+
+def test_bad_configuration_exits_2_naming_the_key(database_url: str) -> None:
+    result = run("ingest", env=tickcast_env(database_url, TICKCAST_DATA__SOURCE="bloomberg"))
+    assert result.returncode == 2
+    assert "config error" in result.stderr
+    assert "data.source: Input should be 'csv', 'synthetic' or 'yfinance'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_exits_3(tmp_path: Path) -> None:
+    env = tickcast_env(
+        f"postgresql://nobody@/none?host={tmp_path}",
+        TICKCAST_DATABASE__CONNECT_RETRIES="1",
+        TICKCAST_DATABASE__CONNECT_BACKOFF_SECONDS="0.01",
+    )
+    result = run("db", "migrate", env=env)
+    assert result.returncode == 3
+    assert "did not answer after 2 attempts" in result.stderr

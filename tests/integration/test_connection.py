@@ -1,0 +1,36 @@
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tickcast.db import embedded
+from tickcast.db.connection import DatabaseUnavailableError, connect, redact
+
+
+def test_retries_until_the_server_is_up(tmp_path_factory: pytest.TempPathFactory) -> None:
+    directory = tmp_path_factory.mktemp("late") / "pg"
+    # pgserver listens on a Unix socket inside its data directory when the path is short enough.
+    url = f"postgresql://postgres:@/postgres?host={directory}"
+    starter = threading.Timer(1.0, embedded.start, args=(directory,))
+    started = time.monotonic()
+    starter.start()
+    try:
+        with connect(url, retries=8, backoff_seconds=0.25) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert time.monotonic() - started >= 1.0
+        assert embedded.status(directory) is not None
+        assert embedded.status(directory).url.endswith(f"host={directory}")  # type: ignore[union-attr]
+    finally:
+        starter.join()
+        embedded.stop(directory)
+
+
+def test_gives_up_with_a_clear_message(tmp_path: Path) -> None:
+    url = f"postgresql://tickcast:s3cret@/tickcast?host={tmp_path}"
+    with pytest.raises(DatabaseUnavailableError) as raised:
+        connect(url, retries=2, backoff_seconds=0.01)
+    message = str(raised.value)
+    assert "did not answer after 3 attempts" in message
+    assert "s3cret" not in message
+    assert "***" in redact(url)

@@ -1,0 +1,156 @@
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.bad_inputs import ROWS, write_catalogue
+from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.data.ingest import ingest_prices
+from tickcast.db.connection import connect
+from tickcast.db.ingest_runs import get_run
+from tickcast.db.prices import count_prices, load_prices
+
+TICKERS = ["AAPL", "BABA", "GMRE", "PTR", "XOM"]  # long, late starter, short, with a null row
+
+
+@pytest.fixture
+def csv_dir(stocknet_dir: Path, tmp_path: Path) -> Path:
+    directory = tmp_path / "prices"
+    directory.mkdir()
+    for ticker in TICKERS:
+        shutil.copy(stocknet_dir / f"{ticker}.csv", directory)
+    return directory
+
+
+def table(url: str) -> pd.DataFrame:
+    with connect(url) as conn:
+        rows = conn.execute("SELECT * FROM raw_prices ORDER BY ticker, trade_date").fetchall()
+    return pd.DataFrame(rows)
+
+
+def test_stocknet_lands_whole_and_a_rerun_changes_nothing(
+    settings: Settings, csv_dir: Path
+) -> None:
+    first = ingest_prices(settings, source="csv", csv_path=csv_dir)
+    expected = {t: len(pd.read_csv(csv_dir / f"{t}.csv")) for t in TICKERS}
+    expected["PTR"] -= 1  # its all-null placeholder row is dropped
+    assert first.status == "succeeded"
+    assert {t.ticker: t.rows_new for t in first.tickers} == expected
+    assert first.rows_rejected == 1
+    url = settings.database.url
+    assert url is not None
+    before = table(url)
+
+    second = ingest_prices(settings, source="csv", csv_path=csv_dir)
+    assert (second.rows_new, second.rows_updated) == (0, 0)
+    assert {t.status for t in second.tickers} == {"unchanged"}
+    pd.testing.assert_frame_equal(table(url), before)  # ingested_at untouched too
+
+    refreshed = ingest_prices(settings, source="csv", csv_path=csv_dir, full_refresh=True)
+    assert (refreshed.rows_new, refreshed.rows_updated) == (0, 0)
+    pd.testing.assert_frame_equal(table(url), before)
+
+
+def test_two_more_days_add_exactly_those_rows(settings: Settings, csv_dir: Path) -> None:
+    calendar = trading_calendar()
+    last = date(2017, 9, 1)
+    two_back = calendar.previous_session(calendar.previous_session(last))
+    ingest_prices(settings, source="csv", csv_path=csv_dir, end=two_back)
+    url = settings.database.url
+    assert url is not None
+    before = table(url)
+
+    later = ingest_prices(settings, source="csv", csv_path=csv_dir)
+    assert {t.ticker: t.rows_new for t in later.tickers} == dict.fromkeys(TICKERS, 2)
+    assert later.rows_updated == 0
+    with connect(url) as conn:
+        prices = load_prices(conn)
+    new_dates = prices[prices["trade_date"] > two_back]
+    assert sorted(set(new_dates["trade_date"])) == [date(2017, 8, 31), date(2017, 9, 1)]
+    assert len(new_dates) == 2 * len(TICKERS)
+    after = table(url)
+    old_part = after[after[1] <= two_back].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old_part, before)
+
+
+def test_changed_history_is_updated_on_full_refresh(settings: Settings, csv_dir: Path) -> None:
+    ingest_prices(settings, source="csv", csv_path=csv_dir)
+    frame = pd.read_csv(csv_dir / "XOM.csv")
+    frame.loc[frame.index[-3:], "Adj Close"] *= 0.98  # a dividend re-adjusts recent closes
+    frame.to_csv(csv_dir / "XOM.csv", index=False)
+
+    incremental = ingest_prices(settings, source="csv", csv_path=csv_dir)
+    assert incremental.rows_updated == 0  # nothing newer than the last stored date
+    refreshed = ingest_prices(settings, source="csv", csv_path=csv_dir, full_refresh=True)
+    assert {t.ticker: t.rows_updated for t in refreshed.tickers if t.rows_updated} == {"XOM": 3}
+    assert refreshed.rows_new == 0
+
+
+def test_bad_input_catalogue(settings: Settings, csv_dir: Path) -> None:
+    catalogue = write_catalogue(csv_dir)
+    tickers = TICKERS + [case.ticker for case in catalogue]
+    result = ingest_prices(settings, source="csv", csv_path=csv_dir, tickers=tickers)
+    outcomes = {t.ticker: t for t in result.tickers}
+    assert result.status == "partial"
+
+    url = settings.database.url
+    assert url is not None
+    with connect(url) as conn:
+        stored = count_prices(conn)
+        run = get_run(conn, result.run_id)
+    for case in catalogue:
+        outcome = outcomes[case.ticker]
+        assert outcome.status == case.status, (case.ticker, outcome.messages)
+        assert stored.get(case.ticker, 0) == case.stored_rows, case.ticker
+        if case.rule:
+            where = f"{case.ticker} row {case.line}: " if case.line else f"{case.ticker}: "
+            assert any(m.startswith(where) and case.rule in m for m in outcome.messages), (
+                case.ticker,
+                outcome.messages,
+            )
+    for ticker in TICKERS:  # every good ticker stored in full despite its bad neighbours
+        assert outcomes[ticker].status == "stored"
+        assert stored[ticker] == outcomes[ticker].rows_new > 0
+
+    assert run is not None
+    assert run["status"] == "partial"
+    bad = [c.ticker for c in catalogue if c.status in ("rejected", "failed")]
+    assert run["tickers_failed"] == len(bad)
+    assert {e["ticker"] for e in run["errors"]} >= set(bad)
+    assert run["rows_new"] == result.rows_new == sum(stored.values())
+    assert run["finished_at"] is not None
+    assert outcomes["DESCENDING"].rows_new == ROWS
+
+
+def test_synthetic_market_and_run_record(settings: Settings) -> None:
+    market = settings.with_overrides(
+        {
+            "data": {
+                "source": "synthetic",
+                "synthetic": {"n_tickers": 4, "start": date(2016, 1, 4), "end": date(2016, 12, 30)},
+            }
+        }
+    )
+    result = ingest_prices(market)
+    sessions = len(trading_calendar().sessions_between(date(2016, 1, 4), date(2016, 12, 30)))
+    assert result.rows_new == 4 * sessions
+    assert [t.ticker for t in result.tickers] == ["SYN000", "SYN001", "SYN002", "SYN003"]
+    with connect(market.database.url or "") as conn:
+        run = get_run(conn, result.run_id)
+    assert run is not None
+    assert (run["source"], run["status"], run["tickers_requested"]) == ("synthetic", "succeeded", 4)
+    assert run["rows_new"] == result.rows_new
+
+
+def test_source_crash_of_one_ticker_spares_the_others(settings: Settings, csv_dir: Path) -> None:
+    (csv_dir / "BROKEN.csv").write_bytes(b"\xff\xfe\x00garbage\x00\n\x00")
+    result = ingest_prices(
+        settings, source="csv", csv_path=csv_dir, tickers=["AAPL", "BROKEN", "XOM"]
+    )
+    outcomes = {t.ticker: t for t in result.tickers}
+    assert outcomes["BROKEN"].status in ("failed", "rejected")
+    assert outcomes["BROKEN"].messages
+    assert outcomes["AAPL"].status == outcomes["XOM"].status == "stored"

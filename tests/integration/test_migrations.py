@@ -1,0 +1,69 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from tickcast.db.connection import connect
+from tickcast.db.migrate import MigrationError, apply_migrations, available_migrations
+
+
+def test_applies_every_migration_once(database_url: str) -> None:
+    with connect(database_url) as conn:
+        first = apply_migrations(conn)
+        second = apply_migrations(conn)
+        recorded = conn.execute(
+            "SELECT version, name FROM schema_migrations ORDER BY version"
+        ).fetchall()
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        }
+    names = [f"{m.version:04d}_{m.name}" for m in available_migrations()]
+    assert first.applied == names
+    assert second.applied == []
+    assert [f"{v:04d}_{n}" for v, n in recorded] == names
+    assert {"raw_prices", "ingest_runs", "schema_migrations"} <= tables
+
+
+def test_concurrent_runs_apply_each_migration_exactly_once(database_url: str) -> None:
+    def migrate() -> list[str]:
+        with connect(database_url) as conn:
+            return apply_migrations(conn).applied
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: migrate(), range(4)))
+    applied = [name for result in results for name in result]
+    assert sorted(applied) == sorted(f"{m.version:04d}_{m.name}" for m in available_migrations())
+    with connect(database_url) as conn:
+        count = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    assert count == (len(available_migrations()),)
+
+
+def test_edited_migration_is_refused(database_url: str) -> None:
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+        with pytest.raises(
+            MigrationError, match=r"0001_raw_prices\.sql changed after it was applied"
+        ):
+            apply_migrations(conn)
+
+
+def test_newer_database_is_refused(database_url: str) -> None:
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        conn.execute("INSERT INTO schema_migrations VALUES (9999, 'future', 'x')")
+        with pytest.raises(MigrationError, match=r"\[9999\].*newer version"):
+            apply_migrations(conn)
+
+
+def test_schema_rejects_impossible_prices(database_url: str) -> None:
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "INSERT INTO raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume, source)"
+                " VALUES ('X', '2017-01-03', 1, 1, 2, 1, 1, 1, 'test')"
+            )

@@ -1,0 +1,109 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tickcast.config import ConfigError, Settings, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tickcast.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_need_no_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TICKCAST_CONFIG", raising=False)
+    monkeypatch.chdir(Path("/"))
+    settings = load_settings()
+    assert settings.data.source == "csv"
+    assert settings.database.url is None
+    assert settings.calendar.exchange == "XNYS"
+
+
+def test_yaml_then_environment_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(
+        tmp_path,
+        "tickers: [aapl, MSFT]\ndata:\n  source: synthetic\n  synthetic:\n    n_tickers: 5\n",
+    )
+    settings = load_settings(path)
+    assert settings.tickers == ["AAPL", "MSFT"]
+    assert settings.data.synthetic.n_tickers == 5
+
+    monkeypatch.setenv("TICKCAST_DATA__SYNTHETIC__N_TICKERS", "9")
+    monkeypatch.setenv("TICKCAST_TICKERS", "ibm, ge")
+    monkeypatch.setenv("TICKCAST_DATABASE__URL", "postgresql://u:secret@db:5432/tickcast")
+    settings = load_settings(path)
+    assert settings.data.synthetic.n_tickers == 9
+    assert settings.data.source == "synthetic"
+    assert settings.tickers == ["IBM", "GE"]
+    assert settings.database.url == "postgresql://u:secret@db:5432/tickcast"
+    assert type(settings) is Settings
+
+
+def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKCAST_CONFIG", str(write(tmp_path, "tickers: [KO]\n")))
+    assert load_settings().tickers == ["KO"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("data:\n  source: bloomberg\n", "data.source", "'csv', 'synthetic' or 'yfinance'"),
+        ("data:\n  sourc: csv\n", "data.sourc", "Extra inputs are not permitted"),
+        ("database:\n  url: mysql://x\n", "database.url", "must be a postgresql:// URL"),
+        ("ingest:\n  batch_rows: 0\n", "ingest.batch_rows", "greater than or equal to 1"),
+        ("tickers: [AAPL, 'bad ticker!']\n", "tickers", "is not a ticker symbol"),
+        ("tickers: [AAPL, aapl]\n", "tickers", "listed more than once: AAPL"),
+        (
+            "data:\n  synthetic:\n    start: 2020-01-01\n    end: 2019-01-01\n",
+            "data.synthetic",
+            "before start",
+        ),
+        ("calendar:\n  first_session: not-a-date\n", "calendar.first_session", "date"),
+    ],
+)
+def test_invalid_config_names_key_and_problem(
+    tmp_path: Path, text: str, key: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(write(tmp_path, text))
+    message = str(raised.value)
+    assert f"  {key}: " in message
+    assert problem in message
+    assert str(tmp_path) in message
+
+
+def test_invalid_environment_value_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TICKCAST_INGEST__LOCK_WAIT_SECONDS", "soon")
+    with pytest.raises(
+        ConfigError, match=r"ingest\.lock_wait_seconds: Input should be a valid number"
+    ):
+        load_settings(write(tmp_path, ""))
+
+
+def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_settings(write(tmp_path, "data: [unclosed\n"))
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        load_settings(write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.yaml")
+
+
+def test_with_overrides_revalidates() -> None:
+    settings = Settings()
+    changed = settings.with_overrides(
+        {"data": {"synthetic": {"n_tickers": 3, "start": date(2016, 1, 4)}}}
+    )
+    assert changed.data.synthetic.n_tickers == 3
+    assert changed.data.synthetic.seed == settings.data.synthetic.seed
+    with pytest.raises(ConfigError, match=r"data\.synthetic\.n_tickers"):
+        settings.with_overrides({"data": {"synthetic": {"n_tickers": -1}}})
+
+
+def test_repository_config_file_is_valid() -> None:
+    settings = load_settings(Path(__file__).resolve().parents[2] / "config/tickcast.yaml")
+    assert settings.data.csv.path == Path("../shared/data/stocknet")

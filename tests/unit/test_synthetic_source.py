@@ -1,0 +1,72 @@
+from datetime import date
+
+import numpy as np
+import pytest
+
+from tickcast.config import RegimeShiftSettings, SyntheticSourceSettings
+from tickcast.data.calendar import trading_calendar
+from tickcast.data.sources import SourceError
+from tickcast.data.sources.synthetic import SyntheticSource
+from tickcast.data.validation import validate_prices
+
+CAL = trading_calendar()
+
+
+def source(end: date = date(2019, 12, 31), **options: object) -> SyntheticSource:
+    settings = SyntheticSourceSettings.model_validate(
+        {"n_tickers": 6, "start": date(2015, 1, 2), "seed": 3, **options}
+    )
+    return SyntheticSource(settings, CAL, end=end)
+
+
+def test_rows_are_trading_sessions_and_pass_validation() -> None:
+    market = source()
+    frame = market.fetch("SYN002", None, None)
+    assert frame["trade_date"].dt.date.tolist() == CAL.sessions_between(
+        date(2015, 1, 2), date(2019, 12, 31)
+    )
+    checked = validate_prices("SYN002", frame, CAL, date(2026, 1, 1))
+    assert not checked.issues
+    assert len(checked.frame) == len(frame)
+
+
+def test_same_seed_same_prices_and_longer_range_keeps_the_past() -> None:
+    short = source(end=date(2017, 6, 30)).fetch("SYN001", None, None)
+    long = source(end=date(2019, 12, 31)).fetch("SYN001", None, None)
+    assert len(long) > len(short)
+    head = long.iloc[: len(short)].reset_index(drop=True)
+    assert head.drop(columns="row").equals(short.drop(columns="row"))
+    assert not source(seed=4).fetch("SYN001", None, None)["close"].equals(long["close"])
+
+
+def test_window_filters_after_and_end() -> None:
+    frame = source().fetch("SYN000", date(2017, 9, 1), date(2017, 9, 8))
+    assert frame["trade_date"].dt.date.tolist() == [date(2017, 9, d) for d in (5, 6, 7, 8)]
+
+
+def test_tickers_are_correlated_through_the_market_factor() -> None:
+    market = source(market_correlation=0.8)
+    returns = [np.diff(np.log(market.fetch(t, None, None)["close"])) for t in ("SYN000", "SYN003")]
+    assert np.corrcoef(returns)[0, 1] > 0.4
+    independent = source(market_correlation=0.0)
+    returns = [
+        np.diff(np.log(independent.fetch(t, None, None)["close"])) for t in ("SYN000", "SYN003")
+    ]
+    assert abs(np.corrcoef(returns)[0, 1]) < 0.15
+
+
+def test_regime_shift_raises_volatility_from_its_date() -> None:
+    shift = RegimeShiftSettings(date=date(2018, 1, 2), annual_drift=-0.3, annual_volatility=0.75)
+    frame = source(annual_volatility=0.2, regime_shift=shift).fetch("SYN004", None, None)
+    log_returns = np.diff(np.log(frame["close"].to_numpy()))
+    after = frame["trade_date"].iloc[1:].to_numpy() >= np.datetime64("2018-01-02")
+    ratio = log_returns[after].std() / log_returns[~after].std()
+    assert 3.0 < ratio < 4.5  # 0.75 / 0.2 = 3.75
+    unshifted = source(annual_volatility=0.2).fetch("SYN004", None, None)
+    before = frame["trade_date"] < "2018-01-02"
+    assert frame[before].equals(unshifted[before])
+
+
+def test_unknown_ticker_is_a_source_error() -> None:
+    with pytest.raises(SourceError, match=r"SYN000\.\.SYN005"):
+        source().fetch("AAPL", None, None)

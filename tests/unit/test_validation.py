@@ -1,0 +1,80 @@
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.bad_inputs import Case, cases, write_catalogue
+from tickcast.data.calendar import trading_calendar
+from tickcast.data.sources import SourceError
+from tickcast.data.sources.csv_dir import CsvDirectorySource
+from tickcast.data.validation import STORED_COLUMNS, validate_prices
+
+CAL = trading_calendar()
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.ticker)
+def test_catalogue_case(case: Case, tmp_path: Path) -> None:
+    write_catalogue(tmp_path)
+    source = CsvDirectorySource(tmp_path)
+    if case.status == "failed":
+        with pytest.raises(SourceError, match=case.rule.replace(".", r"\.")):
+            source.fetch(case.ticker, None, None)
+        return
+    result = validate_prices(case.ticker, source.fetch(case.ticker, None, None), CAL, TODAY)
+    messages = [str(issue) for issue in result.issues]
+    if case.ticker == "HEADERONLY":  # no rows is not a rule violation here; ingest decides
+        assert result.frame.empty and not result.issues
+        return
+    if case.status == "rejected":
+        assert result.rejected
+        assert result.frame.empty
+    else:
+        assert not result.rejected
+        assert len(result.frame) == case.stored_rows
+        assert result.frame["trade_date"].is_monotonic_increasing
+    if case.rule:
+        where = f"{case.ticker} row {case.line}: " if case.line else f"{case.ticker}: "
+        assert any(m.startswith(where) and case.rule in m for m in messages), messages
+
+
+def test_clean_rows_are_typed_and_sorted() -> None:
+    raw = pd.DataFrame(
+        {
+            "trade_date": ["2017-01-04", "2017-01-03"],
+            "open": ["1.5", "1"],
+            "high": ["2", "2"],
+            "low": ["1", "0.5"],
+            "close": ["1.8", "1.5"],
+            "adj_close": ["1.7", "1.4"],
+            "volume": ["200", "100"],
+            "row": [2, 3],
+        }
+    )
+    result = validate_prices("ABC", raw, CAL, TODAY)
+    assert not result.issues
+    assert list(result.frame.columns) == STORED_COLUMNS
+    assert result.frame["trade_date"].dt.day.tolist() == [3, 4]
+    assert result.frame["volume"].dtype == "int64"
+    assert result.frame["ticker"].unique().tolist() == ["ABC"]
+
+
+def test_tolerance_absorbs_rounding_but_not_real_violations() -> None:
+    raw = pd.DataFrame(
+        {
+            "trade_date": ["2017-01-03"],
+            "open": [10.0],
+            "high": [10.0000001],
+            "low": [9.0],
+            "close": [10.0000009],
+            "adj_close": [10.0],
+            "volume": [5],
+        }
+    )
+    assert not validate_prices("ABC", raw, CAL, TODAY, tolerance=1e-6).rejected
+    assert validate_prices("ABC", raw, CAL, TODAY, tolerance=0).rejected
+
+
+def test_catalogue_has_at_least_twelve_cases() -> None:
+    assert len(cases()) >= 12
