@@ -1,0 +1,81 @@
+"""The bulk merge into raw_prices, called directly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+import pandas as pd
+
+from tickcast.db.connection import connect
+from tickcast.db.migrate import apply_migrations
+from tickcast.db.prices import last_stored_dates, load_prices, upsert_prices
+
+
+def prices(ticker: str, days: list[str], close: float = 10.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ticker": ticker,
+            "trade_date": pd.to_datetime(days),
+            "open": close,
+            "high": close + 1,
+            "low": close - 1,
+            "close": close,
+            "adj_close": close,
+            "volume": 1000,
+        }
+    )
+
+
+def test_counts_new_updated_and_unchanged_rows(database_url: str) -> None:
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        with conn.transaction():
+            first = upsert_prices(conn, prices("AAA", ["2017-01-03", "2017-01-04"]), "test")
+        assert (first.new, first.updated) == ({"AAA": 2}, {})
+
+        changed = pd.concat(
+            [
+                prices("AAA", ["2017-01-03"]),  # identical: untouched
+                prices("AAA", ["2017-01-04"], close=10.5),  # changed: updated
+                prices("BBB", ["2017-01-04"]),  # new key
+            ]
+        )
+        with conn.transaction():
+            second = upsert_prices(conn, changed, "test")
+        assert (second.new, second.updated) == ({"BBB": 1}, {"AAA": 1})
+        stored = load_prices(conn, ["AAA"])
+        assert stored["close"].tolist() == [10.0, 10.5]
+        assert last_stored_dates(conn, ["AAA", "BBB", "CCC"]) == {
+            "AAA": date(2017, 1, 4),
+            "BBB": date(2017, 1, 4),
+        }
+
+
+def test_a_key_added_by_an_outside_writer_mid_merge_is_kept(database_url: str) -> None:
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+    outsider = connect(database_url)
+    outsider.execute("BEGIN")
+    outsider.execute(
+        "INSERT INTO raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume, source)"
+        " VALUES ('AAA', '2017-01-04', 20, 21, 19, 20, 20, 5, 'outsider')"
+    )
+    # The merge's INSERT waits on the outsider's uncommitted key, then hits it once it commits.
+    committer = threading.Timer(1.0, outsider.execute, args=("COMMIT",))
+    committer.start()
+    started = time.monotonic()
+    with connect(database_url) as conn:
+        with conn.transaction():
+            counts = upsert_prices(
+                conn, prices("AAA", ["2017-01-03", "2017-01-04", "2017-01-05"]), "test"
+            )
+        stored = load_prices(conn, ["AAA"])
+    committer.join()
+    outsider.close()
+
+    assert time.monotonic() - started >= 1.0
+    assert counts.new == {"AAA": 2}
+    assert stored["trade_date"].tolist() == [date(2017, 1, 3), date(2017, 1, 4), date(2017, 1, 5)]
+    assert stored["source"].tolist() == ["test", "outsider", "test"]
