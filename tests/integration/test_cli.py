@@ -9,6 +9,8 @@ import pytest
 from tests.bad_inputs import write_catalogue
 from tests.integration.cli import run, tickcast_env
 
+SYNTHETIC_20 = ("ingest", "--source", "synthetic", "--tickers", "20", "--start", "2015-01-01")
+
 
 @pytest.mark.slow
 def test_embedded_database_from_nothing(tmp_path: Path) -> None:
@@ -22,35 +24,15 @@ def test_embedded_database_from_nothing(tmp_path: Path) -> None:
     up = run("db", "up", env=env, cwd=tmp_path)
     assert up.returncode == 0, up.stderr
     assert "Embedded PostgreSQL running" in up.stdout
-    assert "applied now: ['0001_raw_prices', '0002_ingest_runs']" in up.stdout.replace("\n", "")
+    assert "applied now: 0001_raw_prices, 0002_ingest_runs" in up.stdout.replace("\n", "")
     try:
-        ingest = run(
-            "ingest",
-            "--source",
-            "synthetic",
-            "--tickers",
-            "20",
-            "--start",
-            "2015-01-01",
-            env=env,
-            cwd=tmp_path,
-        )
+        ingest = run(*SYNTHETIC_20, env=env, cwd=tmp_path)
         assert ingest.returncode == 0, ingest.stderr
         assert ": succeeded" in ingest.stdout
         assert "SYN019" in ingest.stdout
         assert "20 tickers in" in ingest.stdout
 
-        again = run(
-            "ingest",
-            "--source",
-            "synthetic",
-            "--tickers",
-            "20",
-            "--start",
-            "2015-01-01",
-            env=env,
-            cwd=tmp_path,
-        )
+        again = run(*SYNTHETIC_20, env=env, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
         assert again.stdout.count("unchanged") == 20
 

@@ -6,8 +6,8 @@ import typer
 
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.db import embedded
-from tickcast.db.connection import open_connection, redact
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.connection import redact
+from tickcast.db.migrate import MigrationResult, init_database
 
 app = typer.Typer(
     help="Manage the PostgreSQL store (embedded server and migrations).", no_args_is_help=True
@@ -25,11 +25,7 @@ def up() -> None:
             server = embedded.start(settings.database.embedded_dir)
             console.print(f"Embedded PostgreSQL running in {server.directory} (pid {server.pid})")
             console.print(f"URL: {server.url}")
-        with open_connection(settings) as conn:
-            result = apply_migrations(conn)
-        console.print(
-            f"Schema at version {result.current_version}; applied now: {result.applied or 'none'}"
-        )
+        _print_migrations(init_database(settings))
 
 
 @app.command()
@@ -63,8 +59,9 @@ def status() -> None:
 def migrate() -> None:
     """Apply pending schema migrations (idempotent, safe to run concurrently)."""
     with handled_errors():
-        with open_connection(state.settings()) as conn:
-            result = apply_migrations(conn)
-        console.print(
-            f"Schema at version {result.current_version}; applied now: {result.applied or 'none'}"
-        )
+        _print_migrations(init_database(state.settings()))
+
+
+def _print_migrations(result: MigrationResult) -> None:
+    applied = ", ".join(result.applied) or "none"
+    console.print(f"Schema at version {result.current_version}; applied now: {applied}")

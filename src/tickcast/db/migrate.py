@@ -9,7 +9,8 @@ from importlib import resources
 
 from pydantic import BaseModel
 
-from tickcast.db.connection import Connection
+from tickcast.config import Settings
+from tickcast.db.connection import Connection, open_connection
 
 # Arbitrary constant identifying tickcast's migration lock among advisory locks.
 MIGRATION_LOCK_KEY = 7_411_502_001
@@ -90,3 +91,9 @@ def apply_migrations(conn: Connection) -> MigrationResult:
             applied.append(f"{migration.version:04d}_{migration.name}")
     current = max((m.version for m in migrations), default=0)
     return MigrationResult(applied=applied, current_version=current)
+
+
+def init_database(settings: Settings) -> MigrationResult:
+    """The "init database" step: apply pending migrations to the configured database."""
+    with open_connection(settings) as conn:
+        return apply_migrations(conn)

@@ -11,6 +11,15 @@ import pandas as pd
 RAW_COLUMNS = ["trade_date", "open", "high", "low", "close", "adj_close", "volume"]
 # Plus "row": the row's position in the source (a CSV line number), used in error messages.
 ROW_COLUMN = "row"
+# Yahoo's column names (CSV downloads and yfinance frames) for the canonical price columns.
+YAHOO_COLUMNS = {
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+    "Volume": "volume",
+}
 
 
 class SourceError(RuntimeError):

@@ -10,6 +10,7 @@ import pandas as pd
 from tickcast.data.sources.base import (
     RAW_COLUMNS,
     ROW_COLUMN,
+    YAHOO_COLUMNS,
     PriceSource,
     SourceError,
     within_window,
@@ -17,15 +18,7 @@ from tickcast.data.sources.base import (
 
 # Header layouts understood, keyed by the name of their date column.
 _LAYOUTS: dict[str, dict[str, str]] = {
-    "Date": {
-        "Date": "trade_date",
-        "Open": "open",
-        "High": "high",
-        "Low": "low",
-        "Close": "close",
-        "Adj Close": "adj_close",
-        "Volume": "volume",
-    },
+    "Date": {"Date": "trade_date", **YAHOO_COLUMNS},
     "timestamp": {
         "timestamp": "trade_date",
         "open": "open",

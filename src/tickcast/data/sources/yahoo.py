@@ -13,18 +13,15 @@ import pandas as pd
 
 from tickcast.config import YFinanceSourceSettings
 from tickcast.data.calendar import TradingCalendar
-from tickcast.data.sources.base import RAW_COLUMNS, ROW_COLUMN, PriceSource, SourceError
+from tickcast.data.sources.base import (
+    RAW_COLUMNS,
+    ROW_COLUMN,
+    YAHOO_COLUMNS,
+    PriceSource,
+    SourceError,
+)
 
 log = logging.getLogger(__name__)
-
-_COLUMNS = {
-    "Open": "open",
-    "High": "high",
-    "Low": "low",
-    "Close": "close",
-    "Adj Close": "adj_close",
-    "Volume": "volume",
-}
 
 
 class YFinanceSource(PriceSource):
@@ -68,13 +65,13 @@ class YFinanceSource(PriceSource):
             if after is None:
                 raise SourceError(f"unknown ticker {ticker}: Yahoo returned no prices")
             return pd.DataFrame(columns=[*RAW_COLUMNS, ROW_COLUMN])
-        missing = sorted(set(_COLUMNS) - set(history.columns))
+        missing = sorted(set(YAHOO_COLUMNS) - set(history.columns))
         if missing:
             raise SourceError(f"Yahoo response for {ticker} lacks columns {missing}")
         dates = pd.DatetimeIndex(history.index)
         if dates.tz is not None:
             dates = dates.tz_localize(None)
-        frame = history[list(_COLUMNS)].rename(columns=_COLUMNS).reset_index(drop=True)
+        frame = history[list(YAHOO_COLUMNS)].rename(columns=YAHOO_COLUMNS).reset_index(drop=True)
         frame.insert(0, "trade_date", dates.normalize())
         frame[ROW_COLUMN] = range(1, len(frame) + 1)
         return frame[frame["trade_date"] <= pd.Timestamp(last)]
