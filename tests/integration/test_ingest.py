@@ -11,6 +11,7 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.db.ingest_runs import get_run
+from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import count_prices, load_prices
 
 TICKERS = ["AAPL", "BABA", "GMRE", "PTR", "XOM"]  # long, late starter, short, with a null row
@@ -21,7 +22,7 @@ def csv_dir(stocknet_dir: Path, tmp_path: Path) -> Path:
     directory = tmp_path / "prices"
     directory.mkdir()
     for ticker in TICKERS:
-        shutil.copy(stocknet_dir / f"{ticker}.csv", directory)
+        shutil.copyfile(stocknet_dir / f"{ticker}.csv", directory / f"{ticker}.csv")
     return directory
 
 
@@ -154,3 +155,22 @@ def test_source_crash_of_one_ticker_spares_the_others(settings: Settings, csv_di
     assert outcomes["BROKEN"].status in ("failed", "rejected")
     assert outcomes["BROKEN"].messages
     assert outcomes["AAPL"].status == outcomes["XOM"].status == "stored"
+
+
+def test_a_ticker_the_database_refuses_is_isolated_from_its_batch(
+    settings: Settings, csv_dir: Path
+) -> None:
+    url = settings.database.url
+    assert url is not None
+    with connect(url) as conn:
+        apply_migrations(conn)
+        conn.execute("ALTER TABLE raw_prices ADD CONSTRAINT no_xom CHECK (ticker <> 'XOM')")
+    result = ingest_prices(settings, source="csv", csv_path=csv_dir)  # one batch of five tickers
+    outcomes = {t.ticker: t for t in result.tickers}
+    assert outcomes["XOM"].status == "failed"
+    assert "[database]" in outcomes["XOM"].messages[-1]
+    assert "no_xom" in outcomes["XOM"].messages[-1]
+    with connect(url) as conn:
+        stored = count_prices(conn)
+    assert set(stored) == set(TICKERS) - {"XOM"}
+    assert all(outcomes[t].status == "stored" for t in stored)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import psycopg
 from pydantic import BaseModel
 
 from tickcast.config import Settings
@@ -100,8 +101,6 @@ def ingest_prices(
         raise SourceError(
             f"no tickers to ingest: none configured and the {price_source.name} source lists none"
         )
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
-    today = calendar.today()
     wait = settings.ingest.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
 
     with open_connection(settings) as conn:
@@ -120,7 +119,7 @@ def ingest_prices(
                 },
             )
             outcomes = _ingest_all(
-                conn, settings, price_source, universe, end, today, full_refresh, on_ticker
+                conn, settings, price_source, universe, end, full_refresh, on_ticker
             )
             result = _summarise(run_id, price_source.name, outcomes, time.monotonic() - started)
             ingest_runs.finish_run(
@@ -171,11 +170,11 @@ def _ingest_all(
     price_source: PriceSource,
     universe: list[str],
     end: date | None,
-    today: date,
     full_refresh: bool,
     on_ticker: Callable[[str], None] | None,
 ) -> list[TickerOutcome]:
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    today = calendar.today()
     stored = last_stored_dates(conn, universe)
     outcomes: list[TickerOutcome] = []
     batch = _Batch([], [])
@@ -251,9 +250,8 @@ def _flush(conn: Connection, batch: _Batch, source: str) -> None:
     if not batch.frames:
         return
     try:
-        with conn.transaction():
-            counts = upsert_prices(conn, pd.concat(batch.frames, ignore_index=True), source)
-    except Exception as error:
+        counts = upsert_prices(conn, pd.concat(batch.frames, ignore_index=True), source)
+    except psycopg.Error as error:
         if len(batch.frames) == 1:
             outcome = batch.outcomes[0]
             outcome.status = "failed"
