@@ -7,6 +7,7 @@ import time
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from tickcast.db.connection import connect
 from tickcast.db.migrate import apply_migrations
@@ -53,9 +54,14 @@ def test_counts_new_updated_and_unchanged_rows(database_url: str) -> None:
         }
 
 
-def test_a_key_added_by_an_outside_writer_mid_merge_is_kept(database_url: str) -> None:
+@pytest.mark.parametrize("has_history", [False, True], ids=["first-load", "merge"])
+def test_a_key_added_by_an_outside_writer_mid_merge_is_kept(
+    database_url: str, has_history: bool
+) -> None:
     with connect(database_url) as conn:
         apply_migrations(conn)
+        if has_history:
+            upsert_prices(conn, prices("AAA", ["2016-12-30"]), "test")
     outsider = connect(database_url)
     outsider.execute("BEGIN")
     outsider.execute(
@@ -76,6 +82,13 @@ def test_a_key_added_by_an_outside_writer_mid_merge_is_kept(database_url: str) -
     outsider.close()
 
     assert time.monotonic() - started >= 1.0
+    days = [date(2017, 1, 3), date(2017, 1, 4), date(2017, 1, 5)]
+    assert stored["trade_date"].tolist()[-3:] == days  # no duplicate, nothing lost
+    assert len(stored) == 3 + has_history
     assert counts.new == {"AAA": 2}
-    assert stored["trade_date"].tolist() == [date(2017, 1, 3), date(2017, 1, 4), date(2017, 1, 5)]
-    assert stored["source"].tolist() == ["test", "outsider", "test"]
+    if has_history:  # the merge's INSERT met the key: ON CONFLICT DO NOTHING keeps the outsider's
+        assert stored["source"].tolist()[-3:] == ["test", "outsider", "test"]
+        assert counts.updated == {}
+    else:  # the first-load COPY met the key: the merge that follows updates it to this batch
+        assert stored["source"].tolist()[-3:] == ["test", "test", "test"]
+        assert counts.updated == {"AAA": 1}
