@@ -135,6 +135,75 @@ class CalendarSettings(_Section):
     first_session: date = date(1990, 1, 2)
 
 
+# Indicator names: fixed ones, or a family with its window in sessions (e.g. rsi_14, sma_ratio_50).
+INDICATOR_PATTERN = re.compile(
+    r"^(log_return|return|macd|macd_signal|macd_hist"
+    r"|(rsi|sma_ratio|ema_ratio|atr_ratio|bb_pband|bb_wband|volume_z|obv_change)_([1-9]\d{0,2}))$"
+)
+DEFAULT_INDICATORS = [
+    "log_return",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "bb_pband_20",
+    "bb_wband_20",
+    "atr_ratio_14",
+    "sma_ratio_10",
+    "sma_ratio_50",
+    "ema_ratio_12",
+    "ema_ratio_26",
+    "volume_z_20",
+    "obv_change_20",
+]
+
+
+class FeatureSettings(_Section):
+    """Which indicators become model features, and an optional correlation filter."""
+
+    indicators: list[str] = Field(default_factory=lambda: list(DEFAULT_INDICATORS), min_length=1)
+    correlation_threshold: float | None = Field(None, gt=0, le=1)
+
+    @field_validator("indicators")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if not INDICATOR_PATTERN.match(n)]
+        if unknown:
+            raise ValueError(
+                f"unknown indicators {unknown}; known: log_return, return, macd, macd_signal, "
+                "macd_hist, and rsi_N, sma_ratio_N, ema_ratio_N, atr_ratio_N, bb_pband_N, "
+                "bb_wband_N, volume_z_N, obv_change_N (N in sessions)"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError("an indicator is listed twice")
+        return names
+
+
+class SplitSettings(_Section):
+    """Chronological fractions of the samples; the test split gets the rest."""
+
+    train: float = Field(0.7, gt=0, lt=1)
+    validation: float = Field(0.15, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _room_for_test(self) -> SplitSettings:
+        if self.train + self.validation >= 1:
+            raise ValueError("train + validation must leave a test split (sum < 1)")
+        return self
+
+
+class DatasetSettings(_Section):
+    """How stored prices become a dataset version: panel policy, target, windows and splits."""
+
+    sequence_length: int = Field(20, ge=1, le=500)
+    horizon: int = Field(1, ge=1, le=20)
+    split: SplitSettings = SplitSettings()
+    start: date | None = None  # None: where start_coverage of the tickers have started
+    start_coverage: float = Field(0.9, gt=0, le=1)
+    min_history_sessions: int = Field(250, ge=1)
+    max_gap_sessions: int = Field(5, ge=0, le=60)
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -153,6 +222,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     validation: ValidationSettings = ValidationSettings()
     calendar: CalendarSettings = CalendarSettings()
+    features: FeatureSettings = FeatureSettings()
+    dataset: DatasetSettings = DatasetSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

@@ -1,0 +1,1 @@
+"""Stored prices to model inputs: aligned panel, indicators, targets, splits, windows, scalers."""
