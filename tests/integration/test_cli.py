@@ -65,7 +65,7 @@ def test_rejected_tickers_are_listed_and_strict_fails(database_url: str, tmp_pat
 def test_bad_configuration_exits_2_naming_the_key(database_url: str) -> None:
     result = run("ingest", env=tickcast_env(database_url, TICKCAST_DATA__SOURCE="bloomberg"))
     assert result.returncode == 2
-    assert "config error" in result.stderr
+    assert "error (config)" in result.stderr
     assert "data.source: Input should be 'csv', 'synthetic' or 'yfinance'" in result.stderr
     assert "Traceback" not in result.stderr
 

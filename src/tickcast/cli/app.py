@@ -9,7 +9,7 @@ import typer
 import yaml
 
 from tickcast import __version__
-from tickcast.cli import db_commands
+from tickcast.cli import dataset_commands, db_commands
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.ingest_command import ingest
 
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_commands.app, name="db")
+app.add_typer(dataset_commands.app, name="dataset")
 app.command()(ingest)
 
 

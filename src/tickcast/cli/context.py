@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,9 @@ from tickcast.data.ingest import IngestLockedError
 from tickcast.data.sources import SourceError
 from tickcast.db.connection import DatabaseUnavailableError
 from tickcast.db.migrate import MigrationError
+from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
+from tickcast.features.panel import PanelError
+from tickcast.features.split import SplitError
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -25,6 +29,10 @@ EXIT_CODES: dict[type[Exception], int] = {
     DatabaseUnavailableError: 3,
     MigrationError: 4,
     IngestLockedError: 75,  # EX_TEMPFAIL: try again later
+    PanelError: 5,
+    SplitError: 5,
+    DatasetNotFoundError: 6,
+    DatasetIntegrityError: 7,
 }
 
 
@@ -47,6 +55,6 @@ def handled_errors() -> Iterator[None]:
         yield
     except tuple(EXIT_CODES) as error:
         code = next(c for kind, c in EXIT_CODES.items() if isinstance(error, kind))
-        label = type(error).__name__.removesuffix("Error").lower()
-        errors.print(f"[bold red]{label} error:[/] {error}", markup=True, highlight=False)
+        label = re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__.removesuffix("Error")).lower()
+        errors.print(f"[bold red]error ({label}):[/] {error}", markup=True, highlight=False)
         raise typer.Exit(code) from None

@@ -9,6 +9,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from psycopg import sql
 from pydantic import BaseModel
 
 from tickcast.db.connection import Connection
@@ -193,13 +194,38 @@ def count_prices(conn: Connection) -> dict[str, int]:
     return {ticker: count for ticker, count in rows}
 
 
-def load_prices(conn: Connection, tickers: list[str] | None = None) -> pd.DataFrame:
-    """Stored prices ordered by ticker and date (all tickers when `tickers` is None)."""
-    query = (
-        "SELECT ticker, trade_date, open, high, low, close, adj_close, volume, source"
-        " FROM raw_prices WHERE (%(all)s OR ticker = ANY(%(tickers)s)) ORDER BY ticker, trade_date"
+def load_prices(
+    conn: Connection, tickers: list[str] | None = None, end: date | None = None
+) -> pd.DataFrame:
+    """Stored prices up to `end` (all when None) of `tickers` (all when None), ordered by ticker
+    and date. Streamed with COPY and parsed by Arrow: a million rows take about a second."""
+    query = sql.SQL(
+        "COPY (SELECT ticker, trade_date, open, high, low, close, adj_close, volume, source"
+        " FROM raw_prices WHERE ({all} OR ticker = ANY({tickers}))"
+        " AND ({end}::date IS NULL OR trade_date <= {end}::date)"
+        " ORDER BY ticker, trade_date) TO STDOUT (FORMAT csv, HEADER)"
+    ).format(
+        all=sql.Literal(tickers is None),
+        tickers=sql.Literal(tickers or []),
+        end=sql.Literal(end),
     )
-    with conn.cursor() as cursor:
-        cursor.execute(query, {"all": tickers is None, "tickers": tickers or []})
-        columns = [c.name for c in cursor.description or []]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+    buffer = bytearray()
+    with conn.cursor().copy(query) as copy:
+        for chunk in copy:
+            buffer += chunk
+    table = pa_csv.read_csv(
+        pa.py_buffer(bytes(buffer)),
+        convert_options=pa_csv.ConvertOptions(column_types=_LOAD_TYPES),
+    )
+    frame: pd.DataFrame = table.to_pandas()
+    frame["trade_date"] = frame["trade_date"].astype("datetime64[ns]").dt.date
+    return frame
+
+
+_LOAD_TYPES = {
+    "ticker": pa.string(),
+    "trade_date": pa.date32(),
+    **{name: pa.float64() for name in PRICE_COLUMNS if name != "volume"},
+    "volume": pa.int64(),
+    "source": pa.string(),
+}

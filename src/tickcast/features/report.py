@@ -1,0 +1,53 @@
+"""The Markdown summary of a dataset version (shown by the CLI and, later, the KFP step)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tickcast.features.panel import TickerDecision
+
+if TYPE_CHECKING:
+    from tickcast.features.dataset import DatasetArrays, DatasetVersion
+
+
+def dataset_report(
+    dataset_id: str, version: DatasetVersion, decisions: list[TickerDecision], arrays: DatasetArrays
+) -> str:
+    matrix = arrays.matrix
+    kept = [d for d in decisions if d.kept]
+    dropped = [d for d in decisions if not d.kept]
+    undefined = int(np.isnan(matrix.values).sum())
+    lines = [
+        f"# Dataset {dataset_id}",
+        "",
+        f"- Sessions: {version.source_start} to {version.source_end} ({version.panel_rows} rows; "
+        f"indicators from {version.panel_start}, first {version.warmup_sessions} sessions as warm-up)",
+        f"- Target: {version.horizon}-session forward log return of the adjusted close; "
+        f"windows of {version.sequence_length} sessions",
+        f"- Tickers: {len(kept)} kept, {len(dropped)} dropped; "
+        f"{int(matrix.filled.sum())} ticker-sessions forward-filled",
+        f"- Features ({len(version.features)}): {', '.join(version.features)}",
+        f"- Undefined indicator values (scaled to the training mean): {undefined}",
+        "",
+        "## Splits",
+        "",
+        "| part | samples | anchors | targets |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for name, part in version.splits.items():
+        lines.append(
+            f"| {name} | {part.samples} | {part.first_anchor} .. {part.last_anchor} "
+            f"| {part.first_target} .. {part.last_target} |"
+        )
+    if dropped:
+        lines += ["", "## Dropped tickers", "", "| ticker | reason |", "| --- | --- |"]
+        lines += [f"| {d.ticker} | {d.reason} |" for d in dropped]
+    if version.dropped_features:
+        lines += ["", "## Dropped features (correlation on the training split)", ""]
+        lines += [
+            f"- {d['feature']}: |corr| {abs(d['correlation']):.3f} with {d['correlated_with']}"
+            for d in version.dropped_features
+        ]
+    return "\n".join(lines) + "\n"

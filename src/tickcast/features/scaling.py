@@ -1,0 +1,31 @@
+"""Per-ticker, per-feature standardisation fitted on training rows only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# A feature with (almost) no spread in training is centred but not stretched.
+_MIN_STD = 1e-12
+
+
+@dataclass(frozen=True)
+class Scalers:
+    mean: np.ndarray  # (stocks, features)
+    std: np.ndarray  # (stocks, features)
+
+
+def fit_scalers(values: np.ndarray, rows: range) -> Scalers:
+    """Mean and standard deviation over `rows` of (sessions, stocks, features), ignoring NaN."""
+    training = values[rows.start : rows.stop]
+    mean = np.nanmean(training, axis=0)
+    std = np.nanstd(training, axis=0)
+    std = np.where(np.isfinite(std) & (std > _MIN_STD), std, 1.0)
+    return Scalers(mean=np.nan_to_num(mean), std=std)
+
+
+def scale(values: np.ndarray, scalers: Scalers) -> np.ndarray:
+    """Standardised float32 values; undefined (NaN) values become 0, the training mean."""
+    scaled: np.ndarray = np.nan_to_num((values - scalers.mean) / scalers.std, nan=0.0)
+    return scaled.astype(np.float32)
