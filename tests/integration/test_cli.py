@@ -79,3 +79,25 @@ def test_unreachable_database_exits_3(tmp_path: Path) -> None:
     result = run("db", "migrate", env=env)
     assert result.returncode == 3
     assert "did not answer after 2 attempts" in result.stderr
+
+
+def test_dataset_commands(database_url: str, stocknet_dir: Path, tmp_path: Path) -> None:
+    env = tickcast_env(
+        database_url,
+        TICKCAST_ARTIFACTS__ROOT=str(tmp_path / "artifacts"),
+        TICKCAST_TICKERS="AAPL,MSFT,XOM,BABA",
+        TICKCAST_DATASET__START_COVERAGE="0.75",
+    )
+    assert run("ingest", "--source", "csv", "--path", str(stocknet_dir), env=env).returncode == 0
+    built = run("dataset", "build", env=env)
+    assert built.returncode == 0, built.stderr
+    dataset_id = next(word for word in built.stdout.split() if word.startswith("ds-"))
+    assert "BABA" in built.stdout and "late starter" in built.stdout
+    listed = run("dataset", "list", env=env)
+    assert dataset_id in listed.stdout
+    shown = run("dataset", "show", dataset_id, env=env)
+    assert shown.returncode == 0
+    assert "verified against sha256" in shown.stdout.replace("\n", " ")
+    missing = run("dataset", "show", "ds-000000000000", env=env)
+    assert missing.returncode == 6
+    assert "error (dataset not found)" in missing.stderr

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -90,9 +91,14 @@ class DatasetArrays:
     scalers: Scalers
     sequence_length: int
 
+    @cached_property
+    def scaled_values(self) -> np.ndarray:
+        """Every row scaled once (scaling is elementwise: windows of it equal scaled windows)."""
+        return scale(self.matrix.values, self.scalers)
+
     def inputs(self, anchors: range | list[int]) -> np.ndarray:
         """Scaled windows (samples, sequence, stocks, features) ending at the anchor rows."""
-        return scale(windows(self.matrix.values, self.sequence_length, list(anchors)), self.scalers)
+        return windows(self.scaled_values, self.sequence_length, list(anchors))
 
     def targets(self, anchors: range | list[int]) -> np.ndarray:
         """Forward log returns (samples, stocks) of the anchor rows."""
