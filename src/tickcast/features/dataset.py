@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -28,10 +28,10 @@ from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import load_prices
-from tickcast.features.correlation import correlation_filter
+from tickcast.features.correlation import DroppedFeature, correlation_filter
 from tickcast.features.indicators import warmup_sessions
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
-from tickcast.features.panel import build_panel
+from tickcast.features.panel import PricePanel, build_panel
 from tickcast.features.report import dataset_report
 from tickcast.features.scaling import Scalers, fit_scalers, scale
 from tickcast.features.split import Split, chronological_split
@@ -105,6 +105,15 @@ class DatasetArrays:
         return self.matrix.targets[list(anchors)]
 
 
+@dataclass(frozen=True)
+class _Assembled:
+    panel: PricePanel
+    arrays: DatasetArrays
+    split: Split
+    warmup: int
+    dropped_features: list[DroppedFeature]
+
+
 def build_dataset(
     settings: Settings,
     as_of: date | None = None,
@@ -115,73 +124,57 @@ def build_dataset(
     Returns the existing version when the same content was built before.
     """
     stage = on_stage or (lambda _: None)
-    spec, names = settings.dataset, settings.features.indicators
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     with open_connection(settings) as conn:
         apply_migrations(conn)
         stage("loading prices")
         prices = load_prices(conn, settings.tickers or None, end=as_of)
-        stage("aligning the panel")
-        panel = build_panel(prices, calendar, spec, end=as_of)
-        stage("computing indicators")
-        warmup = warmup_sessions(names)
-        matrix = feature_matrix(panel, names, warmup, spec.horizon)
-        split = chronological_split(
-            len(matrix.dates), spec.sequence_length, spec.horizon, spec.split
-        )
-        training_rows = range(0, split.train.stop)  # every row a training window reads
-        dropped_features: list[dict[str, Any]] = []
-        if settings.features.correlation_threshold is not None:
-            kept, dropped = correlation_filter(
-                matrix.values, names, training_rows, settings.features.correlation_threshold
-            )
-            matrix = matrix.select(kept)
-            dropped_features = [d.__dict__ for d in dropped]
-        stage("fitting scalers")
-        arrays = DatasetArrays(
-            matrix, fit_scalers(matrix.values, training_rows), spec.sequence_length
-        )
-        version = _describe(settings, panel.dates[0].date(), arrays, split, calendar, warmup)
-        version = version.model_copy(
-            update={
-                "dropped_tickers": [
-                    {
-                        "ticker": d.ticker,
-                        "reason": d.reason,
-                        "first": str(d.first),
-                        "last": str(d.last),
-                        "sessions": d.sessions,
-                    }
-                    for d in panel.decisions
-                    if not d.kept
-                ],
-                "dropped_features": dropped_features,
-            }
-        )
-        digest = content_hash(arrays, version)
+        stage("aligning the panel and computing features")
+        assembled = _assemble(settings, prices, calendar, as_of)
+        version = _describe(settings, assembled, calendar)
+        digest = content_hash(assembled.arrays, version)
         dataset_id = f"ds-{digest[:12]}"
         existing = get_dataset(conn, dataset_id)
         if existing is not None:
             return DatasetVersion.model_validate(existing)
         stage("writing artifacts")
-        uri = artifact_uri(settings, "datasets", dataset_id, "dataset.npz")
-        report = dataset_report(dataset_id, version, panel.decisions, arrays)
+        report = dataset_report(dataset_id, version, assembled.panel.decisions, assembled.arrays)
         version = version.model_copy(
             update={
                 "id": dataset_id,
                 "content_sha256": digest,
-                "artifact_uri": uri,
+                "artifact_uri": artifact_uri(settings, "datasets", dataset_id, "dataset.npz"),
                 "report": report,
             }
         )
-        _write_arrays(uri, arrays)
+        _write_arrays(version.artifact_uri, assembled.arrays)
         with open_artifact(
             artifact_uri(settings, "datasets", dataset_id, "report.md"), "wb"
         ) as file:
             file.write(report.encode())
         insert_dataset(conn, version.model_dump(mode="json", exclude={"created_at"}))
-        row = get_dataset(conn, dataset_id)
-        return DatasetVersion.model_validate(row)
+        return DatasetVersion.model_validate(get_dataset(conn, dataset_id))
+
+
+def _assemble(
+    settings: Settings, prices: pd.DataFrame, calendar: TradingCalendar, as_of: date | None
+) -> _Assembled:
+    """Panel -> indicators -> split -> (optional) correlation filter -> train-only scalers."""
+    spec, names = settings.dataset, settings.features.indicators
+    panel = build_panel(prices, calendar, spec, end=as_of)
+    warmup = warmup_sessions(names)
+    matrix = feature_matrix(panel, names, warmup, spec.horizon)
+    split = chronological_split(len(matrix.dates), spec.sequence_length, spec.horizon, spec.split)
+    training_rows = range(0, split.train.stop)  # every row a training window reads
+    dropped: list[DroppedFeature] = []
+    threshold = settings.features.correlation_threshold
+    if threshold is not None:
+        kept, dropped = correlation_filter(matrix.values, names, training_rows, threshold)
+        matrix = matrix.select(kept)
+    scalers = fit_scalers(matrix.values, training_rows)
+    return _Assembled(
+        panel, DatasetArrays(matrix, scalers, spec.sequence_length), split, warmup, dropped
+    )
 
 
 def load_dataset(settings: Settings, dataset_id: str) -> tuple[DatasetVersion, DatasetArrays]:
@@ -225,22 +218,16 @@ def content_hash(arrays: DatasetArrays, version: DatasetVersion) -> str:
 
 
 def _describe(
-    settings: Settings,
-    panel_start: date,
-    arrays: DatasetArrays,
-    split: Split,
-    calendar: TradingCalendar,
-    warmup: int,
+    settings: Settings, assembled: _Assembled, calendar: TradingCalendar
 ) -> DatasetVersion:
-    matrix = arrays.matrix
+    """The catalog entry, less its id, hash, artifact URI and report."""
+    matrix = assembled.arrays.matrix
     dates = [d.date() for d in matrix.dates]
     horizon = settings.dataset.horizon
 
     def target_date(row: int) -> date:
-        if row + horizon < len(dates):
-            return dates[row + horizon]
-        day = dates[-1]
-        for _ in range(row + horizon - len(dates) + 1):
+        day = dates[min(row + horizon, len(dates) - 1)]
+        for _ in range(row + horizon - (len(dates) - 1)):
             day = calendar.next_session(day)
         return day
 
@@ -254,22 +241,32 @@ def _describe(
             first_target=target_date(part.start),
             last_target=target_date(part.stop - 1),
         )
-        for name, part in split.parts().items()
+        for name, part in assembled.split.parts().items()
     }
     return DatasetVersion(
         id="",
         content_sha256="",
         artifact_uri="",
-        panel_start=panel_start,
+        panel_start=assembled.panel.dates[0].date(),
         source_start=dates[0],
         source_end=dates[-1],
         tickers=matrix.tickers,
-        dropped_tickers=[],
+        dropped_tickers=[
+            {
+                "ticker": d.ticker,
+                "reason": d.reason,
+                "first": str(d.first),
+                "last": str(d.last),
+                "sessions": d.sessions,
+            }
+            for d in assembled.panel.decisions
+            if not d.kept
+        ],
         features=matrix.features,
-        dropped_features=[],
+        dropped_features=[asdict(d) for d in assembled.dropped_features],
         horizon=horizon,
         sequence_length=settings.dataset.sequence_length,
-        warmup_sessions=warmup,
+        warmup_sessions=assembled.warmup,
         splits=splits,
         panel_rows=len(dates),
         config={
