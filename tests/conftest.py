@@ -77,3 +77,11 @@ def stocknet_dir() -> Path:
     if not STOCKNET_DIR.is_dir():
         pytest.fail(f"stocknet data not found at {STOCKNET_DIR} (set TICKCAST_STOCKNET_DIR)")
     return STOCKNET_DIR
+
+
+def copy_stocknet(tickers: list[str], directory: Path) -> Path:
+    """A writable directory holding the stocknet CSVs of `tickers`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for ticker in tickers:
+        shutil.copyfile(STOCKNET_DIR / f"{ticker}.csv", directory / f"{ticker}.csv")
+    return directory

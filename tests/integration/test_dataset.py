@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -10,14 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import copy_stocknet
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.db.prices import load_prices, upsert_prices
 from tickcast.features.dataset import (
+    DatasetArrays,
     DatasetIntegrityError,
     DatasetNotFoundError,
+    DatasetVersion,
     build_dataset,
     load_dataset,
 )
@@ -35,11 +37,14 @@ def small(settings: Settings) -> Settings:
 
 @pytest.fixture
 def subset_dir(stocknet_dir: Path, tmp_path: Path) -> Path:
-    directory = tmp_path / "subset"
-    directory.mkdir()
-    for ticker in SUBSET:
-        shutil.copyfile(stocknet_dir / f"{ticker}.csv", directory / f"{ticker}.csv")
-    return directory
+    return copy_stocknet(SUBSET, tmp_path / "subset")
+
+
+def ingest_and_build(settings: Settings, directory: Path) -> tuple[DatasetVersion, DatasetArrays]:
+    """Store the CSVs, build a version and load it back."""
+    ingest_prices(settings, source="csv", csv_path=directory)
+    version = build_dataset(settings)
+    return load_dataset(settings, version.id)
 
 
 def test_whole_stocknet_with_the_ragged_history_policy(
@@ -98,9 +103,7 @@ def test_prediction_input_equals_the_last_dataset_window(
     settings: Settings, subset_dir: Path
 ) -> None:
     settings = small(settings)
-    ingest_prices(settings, source="csv", csv_path=subset_dir)
-    version = build_dataset(settings)
-    _, arrays = load_dataset(settings, version.id)
+    version, arrays = ingest_and_build(settings, subset_dir)
     prediction = build_prediction_input(settings, version, arrays.scalers, as_of=LAST)
     last_row = version.panel_rows - 1
     expected = arrays.inputs([last_row])
@@ -119,9 +122,7 @@ def test_prediction_input_refuses_stale_or_missing_data(
     settings: Settings, subset_dir: Path
 ) -> None:
     settings = small(settings)
-    ingest_prices(settings, source="csv", csv_path=subset_dir)
-    version = build_dataset(settings)
-    _, arrays = load_dataset(settings, version.id)
+    version, arrays = ingest_and_build(settings, subset_dir)
     with pytest.raises(StaleDataError, match=r"must end on 2017-09-05 .* AAPL \(2017-09-01\)"):
         build_prediction_input(settings, version, arrays.scalers, as_of=date(2017, 9, 5))
     allowed = build_prediction_input(
@@ -139,9 +140,7 @@ def test_prediction_input_refuses_stale_or_missing_data(
 
 def test_no_leakage_from_later_prices(settings: Settings, subset_dir: Path) -> None:
     settings = small(settings)
-    ingest_prices(settings, source="csv", csv_path=subset_dir)
-    before = build_dataset(settings)
-    _, arrays = load_dataset(settings, before.id)
+    before, arrays = ingest_and_build(settings, subset_dir)
     train, test = before.splits["train"], before.splits["test"]
 
     # Scalers are the statistics of the training rows alone.
@@ -181,8 +180,7 @@ def test_no_leakage_from_later_prices(settings: Settings, subset_dir: Path) -> N
 
 def test_unknown_and_tampered_versions_are_refused(settings: Settings, subset_dir: Path) -> None:
     settings = small(settings)
-    ingest_prices(settings, source="csv", csv_path=subset_dir)
-    version = build_dataset(settings)
+    version, _ = ingest_and_build(settings, subset_dir)
     with pytest.raises(DatasetNotFoundError, match="ds-000000000000"):
         load_dataset(settings, "ds-000000000000")
     path = Path(version.artifact_uri.removeprefix("file://"))

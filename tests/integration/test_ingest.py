@@ -1,4 +1,3 @@
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -6,6 +5,7 @@ import pandas as pd
 import pytest
 
 from tests.bad_inputs import ROWS, write_catalogue
+from tests.conftest import copy_stocknet
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
@@ -19,11 +19,7 @@ TICKERS = ["AAPL", "BABA", "GMRE", "PTR", "XOM"]  # long, late starter, short, w
 
 @pytest.fixture
 def csv_dir(stocknet_dir: Path, tmp_path: Path) -> Path:
-    directory = tmp_path / "prices"
-    directory.mkdir()
-    for ticker in TICKERS:
-        shutil.copyfile(stocknet_dir / f"{ticker}.csv", directory / f"{ticker}.csv")
-    return directory
+    return copy_stocknet(TICKERS, tmp_path / "prices")
 
 
 def table(url: str) -> pd.DataFrame:
