@@ -204,6 +204,30 @@ class DatasetSettings(_Section):
     max_gap_sessions: int = Field(5, ge=0, le=60)
 
 
+class ModelParams(_Section):
+    """The hyperparameters a search explores (defaults: a sensible single training run)."""
+
+    architecture: Literal["lstm", "lstm_attention", "lstm_cross_stock"] = "lstm"
+    hidden_size: int = Field(64, ge=1, le=4096)
+    num_layers: int = Field(1, ge=1, le=8)
+    dropout: float = Field(0.1, ge=0, lt=1)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    batch_size: int = Field(64, ge=1, le=65536)
+
+
+class TrainingSettings(_Section):
+    """The training loop: defaults for the model, early stopping, clipping, device, seed."""
+
+    params: ModelParams = ModelParams()
+    max_epochs: int = Field(30, ge=1, le=10000)
+    patience: int = Field(5, ge=1)
+    gradient_clip: float = Field(1.0, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    seed: int = 42
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mixed_precision: bool = True  # on CUDA only
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -224,6 +248,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = CalendarSettings()
     features: FeatureSettings = FeatureSettings()
     dataset: DatasetSettings = DatasetSettings()
+    training: TrainingSettings = TrainingSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

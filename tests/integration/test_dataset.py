@@ -104,7 +104,9 @@ def test_prediction_input_equals_the_last_dataset_window(
 ) -> None:
     settings = small(settings)
     version, arrays = ingest_and_build(settings, subset_dir)
-    prediction = build_prediction_input(settings, version, arrays.scalers, as_of=LAST)
+    prediction = build_prediction_input(
+        settings, version.feature_spec(), arrays.scalers, as_of=LAST
+    )
     last_row = version.panel_rows - 1
     expected = arrays.inputs([last_row])
     assert prediction.window.dtype == expected.dtype
@@ -114,7 +116,7 @@ def test_prediction_input_equals_the_last_dataset_window(
     np.testing.assert_array_equal(prediction.last_close, arrays.matrix.close[last_row])
 
     earlier = CAL.previous_session(CAL.previous_session(LAST))
-    past = build_prediction_input(settings, version, arrays.scalers, as_of=earlier)
+    past = build_prediction_input(settings, version.feature_spec(), arrays.scalers, as_of=earlier)
     assert past.window.tobytes() == arrays.inputs([last_row - 2]).tobytes()
 
 
@@ -124,9 +126,11 @@ def test_prediction_input_refuses_stale_or_missing_data(
     settings = small(settings)
     version, arrays = ingest_and_build(settings, subset_dir)
     with pytest.raises(StaleDataError, match=r"must end on 2017-09-05 .* AAPL \(2017-09-01\)"):
-        build_prediction_input(settings, version, arrays.scalers, as_of=date(2017, 9, 5))
+        build_prediction_input(
+            settings, version.feature_spec(), arrays.scalers, as_of=date(2017, 9, 5)
+        )
     allowed = build_prediction_input(
-        settings, version, arrays.scalers, as_of=date(2017, 9, 5), allow_stale=True
+        settings, version.feature_spec(), arrays.scalers, as_of=date(2017, 9, 5), allow_stale=True
     )
     assert allowed.anchor_date == LAST
 
@@ -135,7 +139,7 @@ def test_prediction_input_refuses_stale_or_missing_data(
     with pytest.raises(
         PanelError, match=r"required tickers have no stored prices up to 2017-09-01: \['XOM'\]"
     ):
-        build_prediction_input(settings, version, arrays.scalers, as_of=LAST)
+        build_prediction_input(settings, version.feature_spec(), arrays.scalers, as_of=LAST)
 
 
 def test_no_leakage_from_later_prices(settings: Settings, subset_dir: Path) -> None:

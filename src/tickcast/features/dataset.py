@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.artifacts import artifact_uri, open_artifact
-from tickcast.config import Settings
+from tickcast.config import DatasetSettings, Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
@@ -34,6 +34,7 @@ from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PricePanel, build_panel
 from tickcast.features.report import dataset_report
 from tickcast.features.scaling import Scalers, fit_scalers, scale
+from tickcast.features.spec import FeatureSpec
 from tickcast.features.split import Split, chronological_split
 from tickcast.features.windows import windows
 
@@ -81,6 +82,18 @@ class DatasetVersion(BaseModel):
     panel_rows: int
     config: dict[str, Any]
     report: str
+
+    def feature_spec(self) -> FeatureSpec:
+        return FeatureSpec(
+            dataset_id=self.id,
+            tickers=self.tickers,
+            features=self.features,
+            panel_start=self.panel_start,
+            warmup_sessions=self.warmup_sessions,
+            horizon=self.horizon,
+            sequence_length=self.sequence_length,
+            policy=DatasetSettings.model_validate(self.config["dataset"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from tickcast.config import DatasetSettings, Settings
+from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import load_prices
-from tickcast.features.dataset import DatasetVersion
-from tickcast.features.matrix import feature_matrix
+from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PanelError, build_panel
 from tickcast.features.scaling import Scalers, scale
+from tickcast.features.spec import FeatureSpec
 from tickcast.features.windows import windows
 
 
@@ -34,34 +34,41 @@ class PredictionInput:
 
 def build_prediction_input(
     settings: Settings,
-    version: DatasetVersion,
+    spec: FeatureSpec,
     scalers: Scalers,
     as_of: date | None = None,
     allow_stale: bool = False,
 ) -> PredictionInput:
-    """The window ending on `as_of` (default: the latest completed session) for `version`.
+    """The window ending on `as_of` (default: the latest completed session) for `spec`.
 
-    Prices are read from the version's panel start with its tickers, features, warm-up and
+    Prices are read from the spec's panel start with its tickers, features, warm-up and
     ragged-history policy, so the window equals the one a dataset built on the same data would
     hold. Missing tickers and, unless `allow_stale`, data ending before `as_of` are refused.
     """
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    with open_connection(settings) as conn:
-        prices = load_prices(conn, version.tickers, end=as_of)
-    _check_fresh(prices, version.tickers, as_of, allow_stale)
-    policy = DatasetSettings.model_validate(version.config["dataset"])
-    panel = build_panel(
-        prices, calendar, policy, end=as_of, start=version.panel_start, tickers=version.tickers
-    )
-    matrix = feature_matrix(panel, version.features, version.warmup_sessions, version.horizon)
+    matrix = spec_matrix(settings, spec, as_of, allow_stale)
     last = len(matrix.dates) - 1
-    window = scale(windows(matrix.values, version.sequence_length, [last]), scalers)
+    window = scale(windows(matrix.values, spec.sequence_length, [last]), scalers)
     anchor = matrix.dates[last].date()
     target = anchor
-    for _ in range(version.horizon):
+    for _ in range(spec.horizon):
         target = calendar.next_session(target)
     return PredictionInput(window, list(matrix.tickers), anchor, target, matrix.close[last])
+
+
+def spec_matrix(
+    settings: Settings, spec: FeatureSpec, end: date, allow_stale: bool = False
+) -> FeatureMatrix:
+    """The spec's feature matrix from its panel start to `end`, from the stored prices."""
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    with open_connection(settings) as conn:
+        prices = load_prices(conn, spec.tickers, end=end)
+    _check_fresh(prices, spec.tickers, end, allow_stale)
+    panel = build_panel(
+        prices, calendar, spec.policy, end=end, start=spec.panel_start, tickers=spec.tickers
+    )
+    return feature_matrix(panel, spec.features, spec.warmup_sessions, spec.horizon)
 
 
 def _check_fresh(prices: pd.DataFrame, tickers: list[str], as_of: date, allow_stale: bool) -> None:

@@ -1,0 +1,1 @@
+"""Forecasting models: LSTM architectures and the persistence baseline, one interface."""

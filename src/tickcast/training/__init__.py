@@ -1,0 +1,1 @@
+"""Fitting models on dataset versions, searching hyperparameters, evaluating against persistence."""
