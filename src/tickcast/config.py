@@ -110,7 +110,21 @@ class DatabaseSettings(_Section):
 
 
 class MlflowSettings(_Section):
+    """Tracking server (or a local SQLite store), experiment and registered model names."""
+
     tracking_uri: str = "sqlite:///.tickcast/mlflow/mlflow.db"
+    experiment: str = "tickcast"
+    model_name: str = "tickcast-forecaster"
+    production_alias: str = "production"
+
+
+class PromotionSettings(_Section):
+    """When a candidate replaces production: it must beat it on `metric` (test split of the
+    candidate's dataset) by at least `min_improvement` (relative), and optionally beat persistence."""
+
+    metric: Literal["mase", "mae", "rmse", "mape", "direction_accuracy"] = "mase"
+    min_improvement: float = Field(0.0, ge=0, lt=1)
+    must_beat_persistence: bool = False
 
 
 class ArtifactSettings(_Section):
@@ -249,6 +263,7 @@ class Settings(BaseSettings):
     features: FeatureSettings = FeatureSettings()
     dataset: DatasetSettings = DatasetSettings()
     training: TrainingSettings = TrainingSettings()
+    promotion: PromotionSettings = PromotionSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

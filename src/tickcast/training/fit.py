@@ -155,9 +155,14 @@ def evaluate_loss(
 
 @torch.no_grad()
 def predict_returns(
-    network: nn.Module, inputs: np.ndarray, target_scale: float, batch_size: int = 256
+    network: nn.Module, inputs: np.ndarray, target_scale: float, batch_size: int = 1
 ) -> np.ndarray:
-    """Log returns (samples, stocks) for scaled windows (samples, sequence, stocks, features)."""
+    """Log returns (samples, stocks) for scaled windows (samples, sequence, stocks, features).
+
+    One window per forward pass by default: a window's prediction then never depends on what it
+    was batched with (BLAS kernels differ in the last bits by batch size), so a loaded model
+    reproduces the logged predictions exactly.
+    """
     network.eval()
     device = next(network.parameters(), torch.empty(0)).device
     outputs = []

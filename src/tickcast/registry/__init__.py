@@ -1,0 +1,1 @@
+"""MLflow: tracking runs, the packaged forecaster, registered versions and the production alias."""

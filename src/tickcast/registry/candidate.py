@@ -1,0 +1,186 @@
+"""The "train candidate" step: fit on a dataset version, log everything, register a version."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import torch
+from pydantic import BaseModel
+
+from tickcast.config import ModelParams, Settings
+from tickcast.features.dataset import load_dataset
+from tickcast.models.metrics import ForecastMetrics
+from tickcast.registry import model_code
+from tickcast.registry.bundle import ForecasterBundle, save_bundle
+from tickcast.registry.plots import learning_curve, predictions_vs_actuals
+from tickcast.registry.tracking import code_version, configure_mlflow
+from tickcast.training.evaluate import part_anchors, persistence_metrics, score
+from tickcast.training.fit import EpochRecord, predict_returns, train_model
+
+TEST_PREDICTIONS = "predictions/test.npz"
+
+
+class CandidateResult(BaseModel):
+    """What the step hands on: ids and the headline numbers."""
+
+    run_id: str
+    model_name: str
+    model_version: int
+    dataset_id: str
+    params: ModelParams
+    best_epoch: int
+    validation: ForecastMetrics
+    test: ForecastMetrics
+    test_persistence: ForecastMetrics
+
+
+def train_candidate(
+    settings: Settings,
+    dataset_id: str,
+    params: ModelParams | None = None,
+    show_progress: bool = False,
+) -> CandidateResult:
+    """Train `params` (default: training.params) on the version, log it to MLflow and register it."""
+    params = params or settings.training.params
+    version, arrays = load_dataset(settings, dataset_id)
+    configure_mlflow(settings)
+    with mlflow.start_run(run_name=f"candidate {params.architecture} on {dataset_id}") as run:
+        mlflow.set_tags({"tickcast.role": "candidate", "tickcast.dataset_id": dataset_id})
+        mlflow.log_params(
+            {
+                **params.model_dump(),
+                "dataset_id": dataset_id,
+                "dataset_sha256": version.content_sha256,
+                "code_version": code_version(),
+                "tickers": len(version.tickers),
+                "features": ",".join(version.features),
+                "sequence_length": version.sequence_length,
+                "horizon": version.horizon,
+                "max_epochs": settings.training.max_epochs,
+                "patience": settings.training.patience,
+                "seed": settings.training.seed,
+            }
+        )
+
+        def log_epoch(record: EpochRecord) -> None:
+            mlflow.log_metrics(
+                {"train_loss": record.train_loss, "validation_loss": record.validation_loss},
+                step=record.epoch,
+            )
+
+        trained = train_model(
+            version,
+            arrays,
+            params,
+            settings.training,
+            on_epoch=log_epoch,
+            show_progress=show_progress,
+        )
+        results: dict[str, ForecastMetrics] = {}
+        predictions: dict[str, np.ndarray] = {}
+        for part in ("validation", "test"):
+            anchors = part_anchors(version, part)
+            predictions[part] = predict_returns(
+                trained.network, arrays.inputs(anchors), trained.target_scale
+            )
+            results[part] = score(arrays, anchors, predictions[part])
+            mlflow.log_metrics(results[part].as_dict(f"{part}_"))
+        test_anchors = part_anchors(version, "test")
+        baseline = persistence_metrics(arrays, test_anchors)
+        mlflow.log_metrics(baseline.as_dict("test_persistence_"))
+        mlflow.log_metric("best_epoch", trained.best_epoch)
+        _log_predictions(
+            arrays.matrix.dates[test_anchors],
+            version.tickers,
+            predictions["test"],
+            arrays.targets(test_anchors),
+        )
+        _log_figures(
+            trained.history,
+            trained.best_epoch,
+            arrays,
+            test_anchors,
+            version.tickers,
+            predictions["test"],
+        )
+
+        bundle = ForecasterBundle(
+            trained.network, params, trained.target_scale, version.feature_spec(), arrays.scalers
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(Path(model_code.__file__)),
+                artifacts={"bundle": str(save_bundle(Path(scratch) / "bundle", bundle))},
+                pip_requirements=_requirements(),
+                registered_model_name=settings.mlflow.model_name,
+            )
+        model_version = int(info.registered_model_version)
+    return CandidateResult(
+        run_id=run.info.run_id,
+        model_name=settings.mlflow.model_name,
+        model_version=model_version,
+        dataset_id=dataset_id,
+        params=params,
+        best_epoch=trained.best_epoch,
+        validation=results["validation"],
+        test=results["test"],
+        test_persistence=baseline,
+    )
+
+
+def _log_predictions(
+    dates: Any, tickers: list[str], predicted: np.ndarray, actual: np.ndarray
+) -> None:
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        anchor_dates=np.asarray(dates, dtype="datetime64[D]"),
+        tickers=np.asarray(tickers),
+        predicted=predicted,
+        actual=actual,
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / Path(TEST_PREDICTIONS).name
+        path.write_bytes(buffer.getvalue())
+        mlflow.log_artifact(str(path), artifact_path=str(Path(TEST_PREDICTIONS).parent))
+
+
+def _log_figures(
+    history: list[EpochRecord],
+    best_epoch: int,
+    arrays: Any,
+    anchors: list[int],
+    tickers: list[str],
+    predicted: np.ndarray,
+) -> None:
+    for figure, name in (
+        (learning_curve(history, best_epoch), "plots/learning_curve.png"),
+        (
+            predictions_vs_actuals(
+                arrays.matrix.dates[anchors],
+                tickers,
+                arrays.matrix.close[anchors],
+                predicted,
+                arrays.targets(anchors),
+            ),
+            "plots/predictions_vs_actuals.png",
+        ),
+    ):
+        mlflow.log_figure(figure, name)
+        plt.close(figure)
+
+
+def _requirements() -> list[str]:
+    return [
+        f"torch=={torch.__version__.split('+')[0]}",
+        f"mlflow=={mlflow.__version__}",
+        "numpy",
+        "pandas",
+    ]

@@ -1,0 +1,49 @@
+"""Pointing MLflow at the configured store, quietly, with artifacts under the artifact root."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from tickcast import __version__
+from tickcast.artifacts import artifact_uri
+from tickcast.config import Settings
+
+
+def configure_mlflow(settings: Settings) -> MlflowClient:
+    """Set the tracking URI and experiment (created with its artifacts under artifacts.root)."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # no INFO chatter about table upgrades
+    uri = settings.mlflow.tracking_uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(uri, uri)
+    if client.get_experiment_by_name(settings.mlflow.experiment) is None:
+        client.create_experiment(
+            settings.mlflow.experiment, artifact_location=artifact_uri(settings, "mlflow")
+        )
+    mlflow.set_experiment(settings.mlflow.experiment)
+    return client
+
+
+def code_version() -> str:
+    """The git commit tickcast runs from, else its package version."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}"
