@@ -9,7 +9,7 @@ import typer
 import yaml
 
 from tickcast import __version__
-from tickcast.cli import dataset_commands, db_commands
+from tickcast.cli import dataset_commands, db_commands, model_commands
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.ingest_command import ingest
 
@@ -20,6 +20,14 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(dataset_commands.app, name="dataset")
+app.add_typer(model_commands.model_app, name="model")
+for step in (
+    model_commands.train,
+    model_commands.evaluate,
+    model_commands.promote,
+    model_commands.retrain,
+):
+    app.command()(step)
 app.command()(ingest)
 
 

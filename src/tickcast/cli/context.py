@@ -18,6 +18,7 @@ from tickcast.db.migrate import MigrationError
 from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
 from tickcast.features.panel import PanelError
 from tickcast.features.split import SplitError
+from tickcast.registry.errors import PromotionError
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
@@ -33,6 +34,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     SplitError: 5,
     DatasetNotFoundError: 6,
     DatasetIntegrityError: 7,
+    PromotionError: 8,
 }
 
 

@@ -19,6 +19,7 @@ from tickcast.models.metrics import ForecastMetrics
 from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
 from tickcast.registry.plots import learning_curve, predictions_vs_actuals
+from tickcast.registry.pyfunc import signature
 from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import part_anchors, persistence_metrics, score
 from tickcast.training.fit import EpochRecord, predict_returns, train_model
@@ -119,6 +120,7 @@ def train_candidate(
                 python_model=str(Path(model_code.__file__)),
                 artifacts={"bundle": str(save_bundle(Path(scratch) / "bundle", bundle))},
                 pip_requirements=_requirements(),
+                signature=signature(bundle.spec),
                 registered_model_name=settings.mlflow.model_name,
             )
         model_version = int(info.registered_model_version)

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from mlflow.models import ModelSignature
 from mlflow.pyfunc import load_model
 from mlflow.pyfunc.model import PythonModel
+from mlflow.types import Schema, TensorSpec
 
+from tickcast.features.spec import FeatureSpec
 from tickcast.registry.bundle import ForecasterBundle, load_bundle
 
 
@@ -20,8 +23,19 @@ class TickcastForecaster(PythonModel):
     def load_context(self, context: Any) -> None:
         self.bundle = load_bundle(Path(context.artifacts["bundle"]))
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # Left unannotated on purpose: MLflow reads predict's type hints as an input schema; the
+    # logged signature (tensor shapes) describes the input instead.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         return self.bundle.predict(np.asarray(model_input))
+
+
+def signature(spec: FeatureSpec) -> ModelSignature:
+    """Windows in, log returns out, with the shapes the model was trained on."""
+    window = (-1, spec.sequence_length, len(spec.tickers), len(spec.features))
+    return ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype(np.float32), window)]),
+        outputs=Schema([TensorSpec(np.dtype(np.float64), (-1, len(spec.tickers)))]),
+    )
 
 
 def load_forecaster(model_uri: str) -> ForecasterBundle:

@@ -1,0 +1,214 @@
+"""Training and registry commands: train, evaluate, promote, retrain, and `model …` by hand.
+
+torch and MLflow are imported inside the commands, so other commands start fast.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from tickcast.cli.context import console, handled_errors, state
+from tickcast.config import Settings
+from tickcast.db.connection import open_connection
+from tickcast.db.datasets import list_datasets
+from tickcast.features.dataset import DatasetNotFoundError, build_dataset
+
+if TYPE_CHECKING:
+    from tickcast.registry.candidate import CandidateResult
+    from tickcast.registry.promotion import Decision, Evaluation
+
+model_app = typer.Typer(help="Operate the model registry by hand.", no_args_is_help=True)
+
+
+def train(
+    dataset: str | None = typer.Option(None, help="Dataset id (default: the newest version)."),
+    architecture: str | None = typer.Option(None, help="lstm | lstm_attention | lstm_cross_stock"),
+    epochs: int | None = typer.Option(None, help="Maximum epochs (default: training.max_epochs)."),
+) -> None:
+    """Train a candidate on a dataset version, log it to MLflow and register a new version."""
+    from tickcast.registry.candidate import train_candidate
+
+    with handled_errors():
+        settings = _with_training(state.settings(), architecture, epochs)
+        result = train_candidate(settings, dataset or _newest_dataset(settings), show_progress=True)
+    _print_candidate(result)
+
+
+def evaluate(version: int = typer.Argument(..., help="Registered model version.")) -> None:
+    """Compare a version with production and persistence on its dataset's test window."""
+    from tickcast.registry.promotion import evaluate_candidate
+
+    with handled_errors():
+        evaluation = evaluate_candidate(state.settings(), version)
+    _print_evaluation(evaluation)
+
+
+def promote(version: int = typer.Argument(..., help="Candidate version.")) -> None:
+    """Evaluate a candidate and move the production alias if it wins by the promotion rule."""
+    from tickcast.registry.promotion import evaluate_candidate, promote_candidate
+
+    with handled_errors():
+        settings = state.settings()
+        decision = promote_candidate(settings, evaluate_candidate(settings, version))
+    _print_decision(decision)
+
+
+def retrain(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Data up to this session."
+    ),
+    architecture: str | None = typer.Option(None, help="lstm | lstm_attention | lstm_cross_stock"),
+    epochs: int | None = typer.Option(None, help="Maximum epochs (default: training.max_epochs)."),
+) -> None:
+    """Build a dataset, train a candidate, evaluate it and promote it if it wins."""
+    from tickcast.registry.candidate import train_candidate
+    from tickcast.registry.promotion import evaluate_candidate, promote_candidate
+
+    with handled_errors():
+        settings = _with_training(state.settings(), architecture, epochs)
+        with console.status("building dataset"):
+            version = build_dataset(settings, as_of=as_of.date() if as_of else None)
+        console.print(
+            f"dataset {version.id}: {len(version.tickers)} tickers, {version.source_start} .. {version.source_end}"
+        )
+        result = train_candidate(settings, version.id, show_progress=True)
+        _print_candidate(result)
+        decision = promote_candidate(settings, evaluate_candidate(settings, result.model_version))
+    _print_decision(decision)
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Registered versions with their test metrics; * marks production."""
+    from tickcast.registry.catalog import list_versions
+
+    with handled_errors():
+        rows = list_versions(state.settings())
+    table = Table(title="registered versions")
+    for column in (
+        "version",
+        "dataset",
+        "architecture",
+        "test MASE",
+        "test MAPE %",
+        "direction",
+        "up rate",
+        "promotion",
+    ):
+        table.add_column(column, no_wrap=column in ("version", "dataset"))
+    for row in rows:
+        table.add_row(
+            f"{'*' if row['production'] else ' '} v{row['version']}",
+            str(row["dataset_id"]),
+            str(row["architecture"]),
+            _number(row["test_mase"]),
+            _number(row["test_mape"]),
+            _number(row["test_direction_accuracy"]),
+            _number(row["test_up_rate"]),
+            row["promotion"],
+        )
+    console.print(table)
+
+
+@model_app.command("show")
+def model_show(version: int = typer.Argument(...)) -> None:
+    """A version's params, metrics, tags and audit trail."""
+    from tickcast.registry.catalog import version_details
+
+    with handled_errors():
+        details = version_details(state.settings(), version)
+    console.print_json(json.dumps(details, default=str))
+
+
+@model_app.command("promote")
+def model_promote(
+    version: int = typer.Argument(...),
+    reason: str = typer.Option("manual promotion", help="Recorded in the audit table."),
+) -> None:
+    """Point the production alias at VERSION without evaluating (audited)."""
+    from tickcast.registry.promotion import promote_manually
+
+    with handled_errors():
+        decision = promote_manually(state.settings(), version, reason)
+    _print_decision(decision)
+
+
+@model_app.command("rollback")
+def model_rollback() -> None:
+    """Move the production alias back to the version it replaced (audited)."""
+    from tickcast.registry.promotion import rollback
+
+    with handled_errors():
+        decision = rollback(state.settings())
+    _print_decision(decision)
+
+
+def _with_training(settings: Settings, architecture: str | None, epochs: int | None) -> Settings:
+    changes: dict[str, object] = {}
+    if architecture:
+        changes["params"] = {"architecture": architecture}
+    if epochs:
+        changes["max_epochs"] = epochs
+    return settings.with_overrides({"training": changes}) if changes else settings
+
+
+def _newest_dataset(settings: Settings) -> str:
+    with open_connection(settings) as conn:
+        newest = list_datasets(conn, limit=1)
+    if not newest:
+        raise DatasetNotFoundError("no dataset version yet: run `tickcast dataset build`")
+    return str(newest[0]["id"])
+
+
+def _print_candidate(result: CandidateResult) -> None:
+    console.print(
+        f"registered {result.model_name} v{result.model_version} (run {result.run_id}, best epoch {result.best_epoch})\n"
+        f"test: MASE {result.test.mase:.4f}, MAPE {result.test.mape:.3f}%, direction "
+        f"{result.test.direction_accuracy:.3f} vs up-day rate {result.test.up_rate:.3f}; "
+        f"persistence MAPE {result.test_persistence.mape:.3f}%"
+    )
+
+
+def _print_evaluation(evaluation: Evaluation) -> None:
+    table = Table(
+        title=f"v{evaluation.candidate_version} on {evaluation.dataset_id} test "
+        f"{evaluation.first_anchor} .. {evaluation.last_anchor} ({len(evaluation.tickers)} tickers)"
+    )
+    for column in ("model", "MASE", "MAE", "RMSE", "MAPE %", "direction", "up rate"):
+        table.add_column(column)
+    named = [
+        ("candidate", evaluation.candidate),
+        (f"production v{evaluation.production_version}", evaluation.production),
+        ("persistence", evaluation.persistence),
+    ]
+    for name, metrics in named:
+        if metrics is not None:
+            table.add_row(
+                name,
+                *(
+                    _number(getattr(metrics, key))
+                    for key in ("mase", "mae", "rmse", "mape", "direction_accuracy", "up_rate")
+                ),
+            )
+    console.print(table)
+    if evaluation.production_error:
+        console.print(f"[yellow]{evaluation.production_error}[/]")
+
+
+def _print_decision(decision: Decision) -> None:
+    if decision.evaluation is not None:
+        _print_evaluation(decision.evaluation)
+    verdict = "[green]promoted[/]" if decision.promoted else "[yellow]not promoted[/]"
+    if decision.bootstrap:
+        verdict += " (bootstrap)"
+    console.print(f"{verdict}: {decision.reason}")
+    console.print(f"production: v{decision.production_before} -> v{decision.production_after}")
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"

@@ -1,0 +1,302 @@
+"""Champion / challenger: evaluate a candidate, production and persistence on the same rows, and
+move the production alias only when the candidate wins by the configured rule. Audited always."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from mlflow.exceptions import MlflowException
+from pydantic import BaseModel
+
+from tickcast.config import PromotionSettings, Settings
+from tickcast.db.connection import open_connection
+from tickcast.db.migrate import apply_migrations
+from tickcast.db.promotions import last_alias_move_to, record_promotion
+from tickcast.features.dataset import load_dataset
+from tickcast.features.panel import PanelError
+from tickcast.features.prediction_input import spec_matrix
+from tickcast.features.scaling import scale
+from tickcast.features.windows import windows
+from tickcast.models.metrics import ForecastMetrics, forecast_metrics
+from tickcast.registry.aliases import model_uri, production_version
+from tickcast.registry.bundle import ForecasterBundle
+from tickcast.registry.errors import PromotionError
+from tickcast.registry.pyfunc import load_forecaster
+from tickcast.registry.tracking import configure_mlflow
+from tickcast.training.evaluate import part_anchors
+
+LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
+
+
+class Evaluation(BaseModel):
+    """Candidate, production and persistence on the same test rows of the candidate's dataset."""
+
+    candidate_version: int
+    dataset_id: str
+    production_version: int | None
+    production_error: str | None = None
+    tickers: list[str]  # compared: the candidate's tickers production also covers
+    first_anchor: str
+    last_anchor: str
+    candidate: ForecastMetrics
+    production: ForecastMetrics | None
+    persistence: ForecastMetrics
+
+
+class Decision(BaseModel):
+    promoted: bool
+    bootstrap: bool
+    reason: str
+    production_before: int | None
+    production_after: int | None
+    evaluation: Evaluation | None = None
+
+
+def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation:
+    """The "evaluate" step."""
+    client = configure_mlflow(settings)
+    candidate = load_forecaster(model_uri(settings, candidate_version))
+    version, arrays = load_dataset(settings, candidate.spec.dataset_id)
+    anchors = part_anchors(version, "test")
+    dates = arrays.matrix.dates[anchors]
+    predicted = candidate.predict(arrays.inputs(anchors))
+    columns = list(range(len(version.tickers)))
+    production_number = production_version(client, settings)
+    production_predicted: np.ndarray | None = None
+    problem: str | None = None
+    if production_number is not None and production_number != candidate_version:
+        production = load_forecaster(model_uri(settings, production_number))
+        try:
+            production_predicted, columns = _production_predictions(
+                settings, production, version.tickers, dates, version.source_end
+            )
+        except PanelError as error:
+            problem = f"production v{production_number} cannot be evaluated on this window: {error}"
+    actual = arrays.targets(anchors)[:, columns]
+    close = arrays.matrix.close[anchors][:, columns]
+    return Evaluation(
+        candidate_version=candidate_version,
+        dataset_id=version.id,
+        production_version=production_number if production_number != candidate_version else None,
+        production_error=problem,
+        tickers=[version.tickers[c] for c in columns],
+        first_anchor=str(dates[0].date()),
+        last_anchor=str(dates[-1].date()),
+        candidate=forecast_metrics(predicted[:, columns], actual, close),
+        production=forecast_metrics(production_predicted, actual, close)
+        if production_predicted is not None
+        else None,
+        persistence=forecast_metrics(np.zeros_like(actual), actual, close),
+    )
+
+
+def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool, str]:
+    """(promote, bootstrap, reason) by the rule."""
+    metric = rule.metric
+    candidate = getattr(evaluation.candidate, metric)
+    baseline = getattr(evaluation.persistence, metric)
+    if rule.must_beat_persistence and not _better(metric, candidate, baseline):
+        return (
+            False,
+            False,
+            f"candidate {metric} {candidate:.6g} does not beat persistence {baseline:.6g}",
+        )
+    if evaluation.production is None:
+        if evaluation.production_error:
+            return True, False, f"{evaluation.production_error}; the candidate replaces it"
+        return (
+            True,
+            True,
+            f"bootstrap: no production model; candidate {metric} {candidate:.6g} (persistence {baseline:.6g})",
+        )
+    incumbent = getattr(evaluation.production, metric)
+    gain = (
+        (incumbent - candidate) / abs(incumbent)
+        if metric in LOWER_IS_BETTER
+        else (candidate - incumbent) / abs(incumbent)
+    )
+    verdict = (
+        f"candidate {metric} {candidate:.6g} vs production {incumbent:.6g} "
+        f"({gain:+.2%}; required > {rule.min_improvement:.2%}); persistence {baseline:.6g}"
+    )
+    return gain > rule.min_improvement, False, verdict
+
+
+def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
+    """The "promote" step: apply the rule, move the alias if it says so, audit either way."""
+    promoted, bootstrap, reason = decide(settings.promotion, evaluation)
+    client = configure_mlflow(settings)
+    before = production_version(client, settings)
+    after = evaluation.candidate_version if promoted else before
+    if promoted:
+        client.set_registered_model_alias(
+            settings.mlflow.model_name, settings.mlflow.production_alias, str(after)
+        )
+    _tag(
+        client,
+        settings,
+        evaluation.candidate_version,
+        "promoted" if promoted else "rejected",
+        reason,
+        evaluation,
+    )
+    _audit(
+        settings,
+        "promote",
+        evaluation.candidate_version,
+        before,
+        after,
+        promoted,
+        bootstrap,
+        reason,
+        evaluation,
+    )
+    return Decision(
+        promoted=promoted,
+        bootstrap=bootstrap,
+        reason=reason,
+        production_before=before,
+        production_after=after,
+        evaluation=evaluation,
+    )
+
+
+def promote_manually(
+    settings: Settings, version: int, reason: str = "manual promotion"
+) -> Decision:
+    """Point the alias at `version` by hand (audited)."""
+    client = configure_mlflow(settings)
+    _require_version(client, settings, version)
+    before = production_version(client, settings)
+    client.set_registered_model_alias(
+        settings.mlflow.model_name, settings.mlflow.production_alias, str(version)
+    )
+    _tag(client, settings, version, "promoted manually", reason, None)
+    _audit(settings, "promote", version, before, version, True, before is None, reason, None)
+    return Decision(
+        promoted=True,
+        bootstrap=before is None,
+        reason=reason,
+        production_before=before,
+        production_after=version,
+    )
+
+
+def rollback(settings: Settings) -> Decision:
+    """Move the alias back to where the promotion of the current production version found it."""
+    client = configure_mlflow(settings)
+    current = production_version(client, settings)
+    if current is None:
+        raise PromotionError("no production model to roll back")
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        move = last_alias_move_to(conn, settings.mlflow.model_name, current)
+    if move is None or move["production_before"] is None:
+        raise PromotionError(
+            f"no earlier production version recorded before v{current}: nothing to roll back to"
+        )
+    target = int(move["production_before"])
+    client.set_registered_model_alias(
+        settings.mlflow.model_name, settings.mlflow.production_alias, str(target)
+    )
+    reason = f"rollback from v{current} to v{target} (undoing audit row {move['id']})"
+    _tag(client, settings, current, "rolled back", reason, None)
+    _audit(settings, "rollback", current, current, target, False, False, reason, None)
+    return Decision(
+        promoted=False,
+        bootstrap=False,
+        reason=reason,
+        production_before=current,
+        production_after=target,
+    )
+
+
+def _production_predictions(
+    settings: Settings, production: ForecasterBundle, tickers: list[str], dates: Any, end: Any
+) -> tuple[np.ndarray, list[int]]:
+    """Production's forecasts for the anchor dates, from its own features and scalers."""
+    spec = production.spec
+    matrix = spec_matrix(settings, spec, end, allow_stale=True)
+    rows = matrix.dates.get_indexer(dates)
+    if (rows < spec.sequence_length - 1).any():
+        raise PanelError("its feature panel does not cover every test anchor with a full window")
+    predicted = production.predict(
+        scale(windows(matrix.values, spec.sequence_length, rows.tolist()), production.scalers)
+    )
+    shared = [t for t in tickers if t in spec.tickers]
+    if not shared:
+        raise PanelError("it shares no ticker with the candidate")
+    positions = [spec.tickers.index(t) for t in shared]
+    return predicted[:, positions], [tickers.index(t) for t in shared]
+
+
+def _better(metric: str, value: float, other: float) -> bool:
+    return value < other if metric in LOWER_IS_BETTER else value > other
+
+
+def _tag(
+    client: Any,
+    settings: Settings,
+    version: int,
+    verdict: str,
+    reason: str,
+    evaluation: Evaluation | None,
+) -> None:
+    tags = {"tickcast.promotion": verdict, "tickcast.promotion_reason": reason[:4000]}
+    if evaluation is not None:
+        tags["tickcast.test_mase"] = f"{evaluation.candidate.mase:.6g}"
+        tags["tickcast.compared_with"] = (
+            f"v{evaluation.production_version}"
+            if evaluation.production_version
+            else "nothing (bootstrap)"
+        )
+    for key, value in tags.items():
+        client.set_model_version_tag(settings.mlflow.model_name, str(version), key, value)
+
+
+def _audit(
+    settings: Settings,
+    action: Literal["promote", "rollback"],
+    candidate: int,
+    before: int | None,
+    after: int | None,
+    promoted: bool,
+    bootstrap: bool,
+    reason: str,
+    evaluation: Evaluation | None,
+) -> None:
+    metrics: dict[str, Any] = {}
+    if evaluation is not None:
+        metrics = {
+            "candidate": evaluation.candidate.model_dump(),
+            "production": evaluation.production.model_dump() if evaluation.production else None,
+            "persistence": evaluation.persistence.model_dump(),
+            "tickers": len(evaluation.tickers),
+            "window": [evaluation.first_anchor, evaluation.last_anchor],
+        }
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        record_promotion(
+            conn,
+            {
+                "model_name": settings.mlflow.model_name,
+                "action": action,
+                "candidate_version": candidate,
+                "production_before": before,
+                "production_after": after,
+                "promoted": promoted,
+                "bootstrap": bootstrap,
+                "dataset_id": evaluation.dataset_id if evaluation else None,
+                "rule": settings.promotion.model_dump(mode="json"),
+                "metrics": metrics,
+                "reason": reason,
+            },
+        )
+
+
+def _require_version(client: Any, settings: Settings, version: int) -> None:
+    try:
+        client.get_model_version(settings.mlflow.model_name, str(version))
+    except MlflowException:
+        raise PromotionError(f"{settings.mlflow.model_name} has no version {version}") from None
