@@ -101,3 +101,25 @@ def test_dataset_commands(database_url: str, stocknet_dir: Path, tmp_path: Path)
     missing = run("dataset", "show", "ds-000000000000", env=env)
     assert missing.returncode == 6
     assert "error (dataset not found)" in missing.stderr
+
+
+@pytest.mark.slow
+def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_path: Path) -> None:
+    env = tickcast_env(
+        database_url,
+        TICKCAST_ARTIFACTS__ROOT=str(tmp_path / "artifacts"),
+        TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{tmp_path}/mlflow.db",
+        TICKCAST_TICKERS="AAPL,MSFT,XOM",
+        TICKCAST_DATASET__SEQUENCE_LENGTH="10",
+    )
+    assert run("ingest", "--source", "csv", "--path", str(stocknet_dir), env=env).returncode == 0
+    retrained = run("retrain", "--epochs", "1", env=env, timeout=300)
+    assert retrained.returncode == 0, retrained.stderr
+    flat = " ".join(retrained.stdout.split())
+    assert "registered tickcast-forecaster v1" in flat
+    assert "promoted (bootstrap)" in flat and "production: vNone -> v1" in flat
+    listed = run("model", "list", env=env)
+    assert "* v1" in listed.stdout
+    refused = run("model", "rollback", env=env)
+    assert refused.returncode == 8
+    assert "nothing to roll back to" in " ".join(refused.stderr.split())

@@ -121,6 +121,7 @@ def train_candidate(
                 artifacts={"bundle": str(save_bundle(Path(scratch) / "bundle", bundle))},
                 pip_requirements=_requirements(),
                 signature=signature(bundle.spec),
+                input_example=arrays.inputs(test_anchors[-1:]),
                 registered_model_name=settings.mlflow.model_name,
             )
         model_version = int(info.registered_model_version)

@@ -1,0 +1,144 @@
+"""Retraining end to end on a stocknet subset: dataset -> candidate -> registry -> promotion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+
+from tests.conftest import copy_stocknet
+from tickcast.config import Settings
+from tickcast.data.ingest import ingest_prices
+from tickcast.db.connection import connect
+from tickcast.db.promotions import promotion_history
+from tickcast.features.dataset import DatasetVersion, build_dataset, load_dataset
+from tickcast.models.architectures import TRAINABLE
+from tickcast.registry.aliases import model_uri, production_version
+from tickcast.registry.candidate import TEST_PREDICTIONS, train_candidate
+from tickcast.registry.errors import PromotionError
+from tickcast.registry.promotion import (
+    evaluate_candidate,
+    promote_candidate,
+    promote_manually,
+    rollback,
+)
+from tickcast.registry.pyfunc import load_forecaster
+from tickcast.registry.tracking import configure_mlflow
+
+pytestmark = pytest.mark.slow
+TICKERS = ["AAPL", "GE", "JPM", "XOM"]
+
+
+@pytest.fixture(scope="module")
+def tracking_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mlflow")
+
+
+@pytest.fixture
+def small(
+    settings: Settings,
+    tracking_dir: Path,
+    stocknet_dir: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Settings:
+    """A few tickers, short windows, 2 epochs, its own registered model name."""
+    configured = settings.with_overrides(
+        {
+            "tickers": TICKERS,
+            "dataset": {"sequence_length": 10},
+            "training": {"max_epochs": 2, "params": {"hidden_size": 16, "batch_size": 128}},
+            "mlflow": {
+                "tracking_uri": f"sqlite:///{tracking_dir}/mlflow.db",
+                "model_name": f"test-{request.node.name[:40]}".replace("[", "-").replace("]", ""),
+            },
+        }
+    )
+    ingest_prices(configured, source="csv", csv_path=copy_stocknet(TICKERS, tmp_path / "csv"))
+    return configured
+
+
+def test_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) -> None:
+    version = build_dataset(small)
+    first = train_candidate(small, version.id)
+    assert first.model_version == 1
+    assert first.test_persistence.mase == 1.0
+
+    decision = promote_candidate(small, evaluate_candidate(small, 1))
+    assert decision.promoted and decision.bootstrap
+    assert (decision.production_before, decision.production_after) == (None, 1)
+    client = configure_mlflow(small)
+    assert production_version(client, small) == 1
+
+    # The production model reproduces the logged test predictions exactly.
+    production = load_forecaster(f"models:/{small.mlflow.model_name}@production")
+    _, arrays = load_dataset(small, version.id)
+    last = version.splits["test"].last_row
+    logged = np.load(
+        mlflow.artifacts.download_artifacts(run_id=first.run_id, artifact_path=TEST_PREDICTIONS)
+    )
+    assert np.array_equal(production.predict(arrays.inputs([last]))[0], logged["predicted"][-1])
+    artifacts = {a.path for a in client.list_artifacts(first.run_id, "plots")}
+    assert artifacts == {"plots/learning_curve.png", "plots/predictions_vs_actuals.png"}
+    params = client.get_run(first.run_id).data.params
+    assert params["dataset_id"] == version.id and params["dataset_sha256"] == version.content_sha256
+
+    # A candidate that cannot win by the rule leaves the alias alone, with the reason audited.
+    strict = small.with_overrides({"promotion": {"min_improvement": 0.5}})
+    second = train_candidate(strict, version.id)
+    evaluation = evaluate_candidate(strict, second.model_version)
+    assert evaluation.production_version == 1 and evaluation.production is not None
+    assert evaluation.persistence.mase == 1.0
+    refused = promote_candidate(strict, evaluation)
+    assert not refused.promoted
+    assert "required > 50.00%" in refused.reason
+    assert production_version(client, small) == 1
+    tags = client.get_model_version(small.mlflow.model_name, "2").tags
+    assert tags["tickcast.promotion"] == "rejected"
+
+    manual = promote_manually(small, 2, "operator test")
+    assert (manual.production_before, manual.production_after) == (1, 2)
+    back = rollback(small)
+    assert (back.production_before, back.production_after) == (2, 1)
+    assert production_version(client, small) == 1
+    with pytest.raises(PromotionError, match="nothing to roll back to"):
+        rollback(small)
+
+    with connect(small.database.url or "") as conn:
+        audit = promotion_history(conn, small.mlflow.model_name)
+    assert [
+        (a["action"], a["promoted"], a["production_before"], a["production_after"]) for a in audit
+    ] == [
+        ("rollback", False, 2, 1),
+        ("promote", True, 1, 2),
+        ("promote", False, 1, 1),
+        ("promote", True, None, 1),
+    ]
+    assert audit[-1]["bootstrap"] and audit[-1]["metrics"]["persistence"]["mase"] == 1.0
+    assert "required > 50.00%" in audit[2]["reason"]
+
+
+@pytest.mark.parametrize("architecture", TRAINABLE)
+def test_every_architecture_round_trips_through_mlflow(small: Settings, architecture: str) -> None:
+    settings = small.with_overrides(
+        {"training": {"max_epochs": 1, "params": {"architecture": architecture}}}
+    )
+    version: DatasetVersion = build_dataset(settings)
+    result = train_candidate(settings, version.id)
+    loaded = load_forecaster(model_uri(settings, result.model_version))
+    assert loaded.params.architecture == architecture
+    assert loaded.spec == version.feature_spec()
+    _, arrays = load_dataset(settings, version.id)
+    test = version.splits["test"]
+    logged = np.load(
+        mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path=TEST_PREDICTIONS)
+    )
+    predicted = loaded.predict(arrays.inputs(range(test.first_row, test.last_row + 1)))
+    assert np.array_equal(predicted, logged["predicted"])
+    pyfunc = mlflow.pyfunc.load_model(model_uri(settings, result.model_version))
+    window = arrays.inputs([test.last_row])
+    assert np.array_equal(pyfunc.predict(window), predicted[-1:])
+    with pytest.raises(Exception, match="shape"):
+        pyfunc.predict(window[:, 1:])
