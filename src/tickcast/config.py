@@ -6,7 +6,7 @@ import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import psycopg
 import yaml
@@ -218,10 +218,13 @@ class DatasetSettings(_Section):
     max_gap_sessions: int = Field(5, ge=0, le=60)
 
 
+TrainableArchitecture = Literal["lstm", "lstm_attention", "lstm_cross_stock"]
+
+
 class ModelParams(_Section):
     """The hyperparameters a search explores (defaults: a sensible single training run)."""
 
-    architecture: Literal["lstm", "lstm_attention", "lstm_cross_stock"] = "lstm"
+    architecture: TrainableArchitecture = "lstm"
     hidden_size: int = Field(64, ge=1, le=4096)
     num_layers: int = Field(1, ge=1, le=8)
     dropout: float = Field(0.1, ge=0, lt=1)
@@ -240,6 +243,46 @@ class TrainingSettings(_Section):
     seed: int = 42
     device: Literal["auto", "cpu", "cuda"] = "auto"
     mixed_precision: bool = True  # on CUDA only
+
+
+class SearchSpace(_Section):
+    """What the hyperparameter search may choose from (ranges are [low, high])."""
+
+    architecture: list[TrainableArchitecture] = Field(
+        default_factory=lambda: list(get_args(TrainableArchitecture)), min_length=1
+    )
+    hidden_size: list[int] = Field(default_factory=lambda: [32, 64, 128], min_length=1)
+    num_layers: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
+    dropout: tuple[float, float] = (0.0, 0.3)
+    learning_rate: tuple[float, float] = (1e-4, 1e-2)  # searched on a log scale
+    batch_size: list[int] = Field(default_factory=lambda: [32, 64, 128], min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SearchSpace:
+        for name in ("dropout", "learning_rate"):
+            low, high = getattr(self, name)
+            if not 0 <= low <= high:
+                raise ValueError(f"{name} range must be 0 <= low <= high, got [{low}, {high}]")
+        if self.dropout[1] >= 1:
+            raise ValueError("dropout must stay below 1")
+        if self.learning_rate[0] <= 0:
+            raise ValueError("learning_rate must be positive")
+        return self
+
+
+class TuningSettings(_Section):
+    """Hyperparameter search: Ray Tune (OptunaSearch + ASHA) or plain in-process Optuna."""
+
+    backend: Literal["optuna", "ray"] = "optuna"
+    trials: int = Field(12, ge=1, le=10000)
+    max_epochs: int = Field(10, ge=1)  # per trial; ASHA stops poor trials earlier
+    grace_period: int = Field(2, ge=1)
+    reduction_factor: int = Field(3, ge=2)
+    seed: int = 7
+    ray_address: str | None = None  # None: a local Ray; "ray://head:10001" for a KubeRay cluster
+    cpus_per_trial: float = Field(1.0, gt=0)
+    gpus_per_trial: float = Field(0.25, ge=0)  # used only when GPUs exist
+    space: SearchSpace = SearchSpace()
 
 
 class Settings(BaseSettings):
@@ -264,6 +307,7 @@ class Settings(BaseSettings):
     dataset: DatasetSettings = DatasetSettings()
     training: TrainingSettings = TrainingSettings()
     promotion: PromotionSettings = PromotionSettings()
+    tuning: TuningSettings = TuningSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

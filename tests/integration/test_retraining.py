@@ -25,6 +25,7 @@ from tickcast.registry.promotion import (
     rollback,
 )
 from tickcast.registry.pyfunc import load_forecaster
+from tickcast.registry.search import tune_hyperparameters, tuned_params
 from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow
@@ -60,10 +61,22 @@ def small(
     return configured
 
 
-def test_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) -> None:
+def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) -> None:
     version = build_dataset(small)
-    first = train_candidate(small, version.id)
+    searched = tune_hyperparameters(
+        small.with_overrides(
+            {"tuning": {"backend": "ray", "trials": 2, "max_epochs": 2, "grace_period": 1}}
+        ),
+        version.id,
+    )
+    assert len(searched.trials) == 2 and searched.backend == "ray"
+    assert searched.best_validation_loss == min(
+        t.validation_loss for t in searched.trials if t.validation_loss
+    )
+    assert tuned_params(small, version.id) == searched.best_params
+    first = train_candidate(small, version.id)  # trains the searched parameters
     assert first.model_version == 1
+    assert first.params == searched.best_params
     assert first.test_persistence.mase == 1.0
 
     decision = promote_candidate(small, evaluate_candidate(small, 1))
@@ -142,3 +155,36 @@ def test_every_architecture_round_trips_through_mlflow(small: Settings, architec
     assert np.array_equal(pyfunc.predict(window), predicted[-1:])
     with pytest.raises(Exception, match="shape"):
         pyfunc.predict(window[:, 1:])
+
+
+def test_optuna_search_records_trials_in_postgres_and_mlflow(small: Settings) -> None:
+    settings = small.with_overrides(
+        {
+            "tuning": {
+                "backend": "optuna",
+                "trials": 4,
+                "max_epochs": 3,
+                "grace_period": 1,
+                "reduction_factor": 2,
+            }
+        }
+    )
+    version = build_dataset(settings)
+    result = tune_hyperparameters(settings, version.id)
+    assert [t.number for t in result.trials] == [0, 1, 2, 3]
+    assert all(1 <= t.epochs <= 3 and t.state in ("complete", "stopped") for t in result.trials)
+    with connect(settings.database.url or "") as conn:
+        stored = conn.execute(
+            "SELECT backend, jsonb_array_length(trials), best_validation_loss FROM optimization_results WHERE dataset_id = %s",
+            (version.id,),
+        ).fetchall()
+    assert stored == [("optuna", 4, result.best_validation_loss)]
+    client = configure_mlflow(settings)
+    children = client.search_runs(
+        [client.get_run(result.mlflow_run_id).info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{result.mlflow_run_id}'",
+    )
+    assert len(children) == 4
+    assert {a.path for a in client.list_artifacts(result.mlflow_run_id, "plots")} == {
+        "plots/search.png"
+    }

@@ -21,6 +21,7 @@ from tickcast.features.dataset import DatasetNotFoundError, build_dataset
 if TYPE_CHECKING:
     from tickcast.registry.candidate import CandidateResult
     from tickcast.registry.promotion import Decision, Evaluation
+    from tickcast.registry.search import TuneResult as SearchResult
 
 model_app = typer.Typer(help="Operate the model registry by hand.", no_args_is_help=True)
 
@@ -37,6 +38,23 @@ def train(
         settings = _with_training(state.settings(), architecture, epochs)
         result = train_candidate(settings, dataset or _newest_dataset(settings), show_progress=True)
     _print_candidate(result)
+
+
+def tune(
+    dataset: str | None = typer.Option(None, help="Dataset id (default: the newest version)."),
+    backend: str | None = typer.Option(None, help="ray | optuna (default: tuning.backend)."),
+    trials: int | None = typer.Option(None, help="Number of trials (default: tuning.trials)."),
+) -> None:
+    """Search hyperparameters on a dataset version; the best become the next candidate's."""
+    from tickcast.registry.search import tune_hyperparameters
+
+    with handled_errors():
+        settings = _with_tuning(state.settings(), backend, trials)
+        with console.status(
+            f"searching: {settings.tuning.trials} trials with {settings.tuning.backend}"
+        ):
+            result = tune_hyperparameters(settings, dataset or _newest_dataset(settings))
+    _print_search(result)
 
 
 def evaluate(version: int = typer.Argument(..., help="Registered model version.")) -> None:
@@ -155,6 +173,51 @@ def _with_training(settings: Settings, architecture: str | None, epochs: int | N
     if epochs:
         changes["max_epochs"] = epochs
     return settings.with_overrides({"training": changes}) if changes else settings
+
+
+def _with_tuning(settings: Settings, backend: str | None, trials: int | None) -> Settings:
+    changes: dict[str, object] = {}
+    if backend:
+        changes["backend"] = backend
+    if trials:
+        changes["trials"] = trials
+    return settings.with_overrides({"tuning": changes}) if changes else settings
+
+
+def _print_search(result: SearchResult) -> None:
+    table = Table(
+        title=f"search on {result.dataset_id}: {len(result.trials)} trials with {result.backend} in {result.seconds:.0f}s"
+    )
+    for column in (
+        "trial",
+        "state",
+        "epochs",
+        "best val loss",
+        "architecture",
+        "hidden",
+        "layers",
+        "dropout",
+        "lr",
+        "batch",
+    ):
+        table.add_column(column)
+    for trial in sorted(
+        result.trials, key=lambda t: (t.validation_loss is None, t.validation_loss or 0)
+    ):
+        p = trial.params
+        table.add_row(
+            str(trial.number),
+            trial.state,
+            str(trial.epochs),
+            _number(trial.validation_loss),
+            p.architecture,
+            str(p.hidden_size),
+            str(p.num_layers),
+            f"{p.dropout:.2f}",
+            f"{p.learning_rate:.1e}",
+            str(p.batch_size),
+        )
+    console.print(table)
 
 
 def _newest_dataset(settings: Settings) -> str:

@@ -20,6 +20,7 @@ from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
 from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
+from tickcast.registry.search import tuned_params
 from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import part_anchors, persistence_metrics, score
 from tickcast.training.fit import EpochRecord, predict_returns, train_model
@@ -47,8 +48,9 @@ def train_candidate(
     params: ModelParams | None = None,
     show_progress: bool = False,
 ) -> CandidateResult:
-    """Train `params` (default: training.params) on the version, log it to MLflow and register it."""
-    params = params or settings.training.params
+    """Train `params` (default: the version's tuned parameters, else training.params) on the
+    version, log it to MLflow and register it."""
+    params = params or tuned_params(settings, dataset_id) or settings.training.params
     version, arrays = load_dataset(settings, dataset_id)
     configure_mlflow(settings)
     with mlflow.start_run(run_name=f"candidate {params.architecture} on {dataset_id}") as run:

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tickcast.training.fit import EpochRecord
+from tickcast.training.tune import TrialRecord
 
 
 def learning_curve(history: list[EpochRecord], best_epoch: int) -> Figure:
@@ -43,5 +44,33 @@ def predictions_vs_actuals(
         axis.set_title(tickers[index], fontsize=9)
     axes[0, 0].legend(fontsize=8)
     figure.suptitle("Next-session close on the test window (dates: anchor sessions)")
+    figure.tight_layout()
+    return figure
+
+
+def search_results(records: list[TrialRecord]) -> Figure:
+    """Validation loss per epoch of every trial, the winner highlighted."""
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    scored = [r for r in records if r.validation_loss is not None]
+    best = min(scored, key=lambda r: r.validation_loss or np.inf) if scored else None
+    for record in records:
+        if not record.history:
+            continue
+        highlight = record is best
+        axis.plot(
+            range(1, len(record.history) + 1),
+            record.history,
+            marker="o" if highlight else None,
+            linewidth=2.5 if highlight else 1,
+            alpha=1 if highlight else 0.5,
+            label=(
+                f"best: trial {record.number} {record.params.architecture} h{record.params.hidden_size}"
+                if highlight
+                else None
+            ),
+        )
+    axis.set(xlabel="epoch", ylabel="validation loss", title=f"Search: {len(records)} trials")
+    if best is not None:
+        axis.legend()
     figure.tight_layout()
     return figure
