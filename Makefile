@@ -48,6 +48,7 @@ demo-down: setup ## Stop what the demo started
 bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/features.py
+	$(BIN)/python bench/tune.py
 
 clean: ## Remove the venv and local state
 	rm -rf $(VENV) .tickcast .mypy_cache .ruff_cache .pytest_cache
