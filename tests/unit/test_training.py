@@ -1,0 +1,127 @@
+"""The training loop on a small synthetic dataset with a learnable signal (no database)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tickcast.config import DatasetSettings, ModelParams, TrainingSettings
+from tickcast.features.dataset import DatasetArrays, DatasetVersion, SplitPart
+from tickcast.features.matrix import FeatureMatrix
+from tickcast.features.scaling import fit_scalers
+from tickcast.training.fit import predict_returns, train_model
+
+ROWS, STOCKS, FEATURES, SEQUENCE = 300, 3, 2, 5
+
+
+def synthetic() -> tuple[DatasetVersion, DatasetArrays]:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(ROWS, STOCKS, FEATURES))
+    targets = np.full((ROWS, STOCKS), np.nan)
+    targets[:-1] = 0.01 * values[:-1, :, 0] + rng.normal(scale=0.002, size=(ROWS - 1, STOCKS))
+    dates = pd.bdate_range("2020-01-01", periods=ROWS)
+    matrix = FeatureMatrix(
+        dates,
+        ["A", "B", "C"],
+        ["f0", "f1"],
+        values,
+        targets,
+        np.full((ROWS, STOCKS), 50.0),
+        np.zeros((ROWS, STOCKS), bool),
+    )
+    parts = {"train": (4, 199), "validation": (201, 248), "test": (250, 298)}
+    splits = {
+        name: SplitPart(
+            first_row=a,
+            last_row=b,
+            samples=b - a + 1,
+            first_anchor=date(2020, 1, 1),
+            last_anchor=date(2020, 1, 1),
+            first_target=date(2020, 1, 1),
+            last_target=date(2020, 1, 1),
+        )
+        for name, (a, b) in parts.items()
+    }
+    version = DatasetVersion(
+        id="ds-synthetic",
+        content_sha256="",
+        artifact_uri="",
+        panel_start=date(2020, 1, 1),
+        source_start=date(2020, 1, 1),
+        source_end=date(2021, 1, 1),
+        tickers=matrix.tickers,
+        dropped_tickers=[],
+        features=matrix.features,
+        dropped_features=[],
+        horizon=1,
+        sequence_length=SEQUENCE,
+        warmup_sessions=0,
+        splits=splits,
+        panel_rows=ROWS,
+        config={"dataset": DatasetSettings().model_dump(mode="json")},
+        report="",
+    )
+    return version, DatasetArrays(matrix, fit_scalers(values, range(0, 200)), SEQUENCE)
+
+
+LOOP = TrainingSettings(max_epochs=8, patience=3, seed=5, device="cpu")
+PARAMS = ModelParams(hidden_size=16, batch_size=32, learning_rate=5e-3, dropout=0.0)
+
+
+def test_training_learns_the_signal_and_keeps_the_best_epoch() -> None:
+    version, arrays = synthetic()
+    trained = train_model(version, arrays, PARAMS, LOOP)
+    losses = [r.validation_loss for r in trained.history]
+    assert losses[-1] < losses[0] * 0.8
+    assert trained.best_validation_loss == losses[trained.best_epoch - 1]
+    assert trained.target_scale == pytest.approx(np.nanstd(arrays.targets(range(4, 200))))
+
+
+def test_same_seed_same_model() -> None:
+    version, arrays = synthetic()
+    first, second = (
+        train_model(version, arrays, PARAMS, LOOP),
+        train_model(version, arrays, PARAMS, LOOP),
+    )
+    assert [r.validation_loss for r in first.history] == [r.validation_loss for r in second.history]
+    for a, b in zip(
+        first.network.state_dict().values(), second.network.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+
+
+def test_early_stopping_after_patience() -> None:
+    version, arrays = synthetic()
+    stalled = TrainingSettings(max_epochs=50, patience=2, seed=1, device="cpu")
+    trained = train_model(
+        version, arrays, PARAMS.model_copy(update={"learning_rate": 0.5}), stalled
+    )
+    assert len(trained.history) < 50
+    assert len(trained.history) - trained.best_epoch == 2
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device (run on a GPU machine)"
+)
+def test_cuda_with_mixed_precision() -> None:
+    version, arrays = synthetic()
+    loop = LOOP.model_copy(update={"device": "cuda", "mixed_precision": True})
+    for architecture in ("lstm", "lstm_attention", "lstm_cross_stock"):
+        trained = train_model(
+            version, arrays, PARAMS.model_copy(update={"architecture": architecture}), loop
+        )
+        assert next(trained.network.parameters()).is_cuda
+        losses = [r.validation_loss for r in trained.history]
+        assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+        on_gpu = predict_returns(
+            trained.network, arrays.inputs(range(250, 299)), trained.target_scale
+        )
+        on_cpu = predict_returns(
+            trained.network.cpu(), arrays.inputs(range(250, 299)), trained.target_scale
+        )
+        # cuDNN may use TF32: agreement to a small fraction of the returns' spread, not bit for bit
+        np.testing.assert_allclose(on_gpu, on_cpu, rtol=0, atol=2e-3 * trained.target_scale)
