@@ -1,0 +1,82 @@
+"""The promotion rule on hand-made evaluations."""
+
+from __future__ import annotations
+
+from tickcast.config import PromotionSettings
+from tickcast.models.metrics import ForecastMetrics
+from tickcast.registry.promotion import Evaluation, decide
+
+
+def metrics(mase: float, direction: float = 0.5) -> ForecastMetrics:
+    return ForecastMetrics(
+        samples=100,
+        mae=mase,
+        rmse=mase,
+        mape=mase,
+        direction_accuracy=direction,
+        up_rate=0.52,
+        mase=mase,
+        persistence_mae=1.0,
+        return_rmse=0.01,
+    )
+
+
+def evaluation(
+    candidate: ForecastMetrics, production: ForecastMetrics | None, error: str | None = None
+) -> Evaluation:
+    return Evaluation(
+        candidate_version=2,
+        dataset_id="ds-x",
+        production_version=1 if production else None,
+        production_error=error,
+        tickers=["A"],
+        first_anchor="2017-01-03",
+        last_anchor="2017-08-31",
+        candidate=candidate,
+        production=production,
+        persistence=metrics(1.0),
+    )
+
+
+def test_first_candidate_is_a_bootstrap() -> None:
+    promote, bootstrap, reason = decide(PromotionSettings(), evaluation(metrics(1.2), None))
+    assert (promote, bootstrap) == (True, True)
+    assert reason.startswith("bootstrap")
+
+
+def test_a_worse_candidate_is_refused() -> None:
+    promote, _, reason = decide(PromotionSettings(), evaluation(metrics(1.05), metrics(1.0)))
+    assert not promote
+    assert "candidate mase 1.05 vs production 1" in reason and "-5.00%" in reason
+
+
+def test_a_better_candidate_needs_the_minimum_improvement() -> None:
+    rule = PromotionSettings(min_improvement=0.02)
+    assert decide(rule, evaluation(metrics(0.97), metrics(1.0)))[0]
+    assert not decide(rule, evaluation(metrics(0.99), metrics(1.0)))[0]
+    assert not decide(PromotionSettings(), evaluation(metrics(1.0), metrics(1.0)))[
+        0
+    ]  # a tie keeps production
+
+
+def test_direction_accuracy_is_higher_is_better() -> None:
+    rule = PromotionSettings(metric="direction_accuracy")
+    assert decide(rule, evaluation(metrics(1.1, direction=0.56), metrics(0.9, direction=0.53)))[0]
+    assert not decide(rule, evaluation(metrics(0.9, direction=0.50), metrics(1.1, direction=0.53)))[
+        0
+    ]
+
+
+def test_must_beat_persistence_even_as_a_bootstrap() -> None:
+    rule = PromotionSettings(must_beat_persistence=True)
+    promote, _, reason = decide(rule, evaluation(metrics(1.01), None))
+    assert not promote and "does not beat persistence" in reason
+    assert decide(rule, evaluation(metrics(0.98), None))[0]
+
+
+def test_an_unevaluable_production_is_replaced() -> None:
+    promote, bootstrap, reason = decide(
+        PromotionSettings(), evaluation(metrics(1.1), None, "production v1 cannot be evaluated")
+    )
+    assert (promote, bootstrap) == (True, False)
+    assert "cannot be evaluated" in reason
