@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from tickcast.db.connection import Connection
+from tickcast.db.rows import insert_row
 
 _JSON_COLUMNS = ("dropped_tickers", "dropped_features", "splits", "config")
 
 
 def insert_dataset(conn: Connection, row: dict[str, Any]) -> bool:
     """Record a dataset version; False when that id (same content) is already catalogued."""
-    values = {key: Jsonb(value) if key in _JSON_COLUMNS else value for key, value in row.items()}
-    query = sql.SQL(
-        "INSERT INTO datasets ({columns}) VALUES ({values}) ON CONFLICT (id) DO NOTHING RETURNING id"
-    ).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, values)),
-        values=sql.SQL(", ").join(map(sql.Placeholder, values)),
+    inserted = insert_row(
+        conn, "datasets", row, _JSON_COLUMNS, "ON CONFLICT (id) DO NOTHING RETURNING id"
     )
-    return conn.execute(query, values).fetchone() is not None
+    return inserted is not None
 
 
 def get_dataset(conn: Connection, dataset_id: str) -> dict[str, Any] | None:

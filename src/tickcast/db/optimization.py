@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from tickcast.db.connection import Connection
+from tickcast.db.rows import insert_row
 
 
 def record_search(conn: Connection, row: dict[str, Any]) -> int:
-    inserted = conn.execute(
-        "INSERT INTO optimization_results"
-        " (dataset_id, backend, trials, best_params, best_validation_loss, mlflow_run_id, seconds)"
-        " VALUES (%(dataset_id)s, %(backend)s, %(trials)s, %(best_params)s,"
-        " %(best_validation_loss)s, %(mlflow_run_id)s, %(seconds)s) RETURNING id",
-        {**row, "trials": Jsonb(row["trials"]), "best_params": Jsonb(row["best_params"])},
-    ).fetchone()
+    inserted = insert_row(
+        conn, "optimization_results", row, ("trials", "best_params"), "RETURNING id"
+    )
     assert inserted is not None
     return int(inserted[0])
 

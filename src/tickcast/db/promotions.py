@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from tickcast.db.connection import Connection
+from tickcast.db.rows import insert_row
 
 _JSON_COLUMNS = ("rule", "metrics")
 
 
 def record_promotion(conn: Connection, row: dict[str, Any]) -> int:
-    values = {key: Jsonb(value) if key in _JSON_COLUMNS else value for key, value in row.items()}
-    query = sql.SQL(
-        "INSERT INTO model_promotions ({columns}) VALUES ({values}) RETURNING id"
-    ).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, values)),
-        values=sql.SQL(", ").join(map(sql.Placeholder, values)),
-    )
-    inserted = conn.execute(query, values).fetchone()
+    inserted = insert_row(conn, "model_promotions", row, _JSON_COLUMNS, "RETURNING id")
     assert inserted is not None
     return int(inserted[0])
 

@@ -19,6 +19,7 @@ from tickcast.training.fit import train_model
 
 log = logging.getLogger(__name__)
 
+State = Literal["complete", "stopped", "failed"]  # stopped: pruned by the scheduler
 Report = Callable[[int, float], None]  # (epoch, validation loss); may raise to stop the trial
 
 
@@ -27,7 +28,7 @@ class TrialRecord(BaseModel):
     params: ModelParams
     validation_loss: float | None  # best over the epochs it ran
     epochs: int
-    state: Literal["complete", "stopped", "failed"]  # stopped: pruned by the scheduler
+    state: State
     history: list[float]
 
 
@@ -84,21 +85,16 @@ def _optuna_search(
         return objective(version, arrays, params, loop, report)
 
     study.optimize(run, n_trials=tuning.trials, catch=(RuntimeError, ValueError))
-    records = []
-    for trial in study.trials:
-        history = [trial.intermediate_values[e] for e in sorted(trial.intermediate_values)]
-        state = {"COMPLETE": "complete", "PRUNED": "stopped"}.get(trial.state.name, "failed")
-        records.append(
-            TrialRecord(
-                number=trial.number,
-                params=ModelParams.model_validate(trial.user_attrs["params"]),
-                validation_loss=min(history) if history else None,
-                epochs=len(history),
-                state=state,
-                history=history,
-            )
+    states: dict[str, State] = {"COMPLETE": "complete", "PRUNED": "stopped"}
+    return [
+        _record(
+            trial.number,
+            trial.user_attrs["params"],
+            [trial.intermediate_values[e] for e in sorted(trial.intermediate_values)],
+            states.get(trial.state.name, "failed"),
         )
-    return records
+        for trial in study.trials
+    ]
 
 
 def _suggest(space: SearchSpace, trial: Any) -> ModelParams:
@@ -191,24 +187,26 @@ def _ray_search(
         history = (
             [] if frame is None or frame.empty else [float(v) for v in frame["validation_loss"]]
         )
-        state: Literal["complete", "stopped", "failed"] = "failed" if result.error else "complete"
+        state: State = "failed" if result.error else "complete"
         if (
             state == "complete"
             and len(history) < loop.max_epochs
             and not _early_stopped(history, loop.patience)
         ):
             state = "stopped"
-        records.append(
-            TrialRecord(
-                number=number,
-                params=ModelParams.model_validate(result.config),
-                validation_loss=min(history) if history else None,
-                epochs=len(history),
-                state=state,
-                history=history,
-            )
-        )
+        records.append(_record(number, result.config or {}, history, state))
     return records
+
+
+def _record(number: int, params: dict[str, Any], history: list[float], state: State) -> TrialRecord:
+    return TrialRecord(
+        number=number,
+        params=ModelParams.model_validate(params),
+        validation_loss=min(history) if history else None,
+        epochs=len(history),
+        state=state,
+        history=history,
+    )
 
 
 def _early_stopped(history: list[float], patience: int) -> bool:
