@@ -111,6 +111,9 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     tags = client.get_model_version(small.mlflow.model_name, "2").tags
     assert tags["tickcast.promotion"] == "rejected"
 
+    again = promote_candidate(small, evaluate_candidate(small, 1))
+    assert not again.promoted and again.reason == "v1 is already production"
+
     manual = promote_manually(small, 2, "operator test")
     assert (manual.production_before, manual.production_after) == (1, 2)
     back = rollback(small)
@@ -126,11 +129,13 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     ] == [
         ("rollback", False, 2, 1),
         ("promote", True, 1, 2),
-        ("promote", False, 1, 1),
+        ("promote", False, 1, 1),  # v1 is already production
+        ("promote", False, 1, 1),  # the refused candidate
         ("promote", True, None, 1),
     ]
     assert audit[-1]["bootstrap"] and audit[-1]["metrics"]["persistence"]["mase"] == 1.0
-    assert "required > 50.00%" in audit[2]["reason"]
+    assert audit[2]["reason"] == "v1 is already production"
+    assert "required > 50.00%" in audit[3]["reason"]
 
 
 @pytest.mark.parametrize("architecture", TRAINABLE)

@@ -14,7 +14,7 @@ import torch
 from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
-from tickcast.features.dataset import load_dataset
+from tickcast.features.dataset import DatasetArrays, load_dataset
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
@@ -160,7 +160,7 @@ def _log_predictions(
 def _log_figures(
     history: list[EpochRecord],
     best_epoch: int,
-    arrays: Any,
+    arrays: DatasetArrays,
     anchors: list[int],
     tickers: list[str],
     predicted: np.ndarray,

@@ -125,9 +125,12 @@ def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool,
 
 def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
     """The "promote" step: apply the rule, move the alias if it says so, audit either way."""
-    promoted, bootstrap, reason = decide(settings.promotion, evaluation)
     client = configure_mlflow(settings)
     before = production_version(client, settings)
+    if before == evaluation.candidate_version:
+        promoted, bootstrap, reason = False, False, f"v{before} is already production"
+    else:
+        promoted, bootstrap, reason = decide(settings.promotion, evaluation)
     after = evaluation.candidate_version if promoted else before
     if promoted:
         client.set_registered_model_alias(
