@@ -140,6 +140,7 @@ def _ray_search(
             include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=False,
+            _temp_dir=_session_dir(storage) if tuning.ray_address is None else None,
         )
     try:
         cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
@@ -207,6 +208,22 @@ def _record(number: int, params: dict[str, Any], history: list[float], state: St
         state=state,
         history=history,
     )
+
+
+# Ray puts Unix sockets under its session folder; their paths must stay within ~107 bytes.
+_MAX_SESSION_ROOT = 44
+
+
+def _session_dir(storage: Path) -> str | None:
+    """A local Ray keeps its session logs beside the results when that path is short enough."""
+    session = storage / "tmp"
+    if len(str(session)) > _MAX_SESSION_ROOT:
+        log.info(
+            "Ray session logs stay in Ray's temp folder: %s is too long for its sockets", session
+        )
+        return None
+    session.mkdir(parents=True, exist_ok=True)
+    return str(session)
 
 
 def _early_stopped(history: list[float], patience: int) -> bool:
