@@ -285,6 +285,13 @@ class TuningSettings(_Section):
     space: SearchSpace = SearchSpace()
 
 
+class MonitoringSettings(_Section):
+    """Scoring stored forecasts: the rolling window and the drift reference."""
+
+    window_sessions: int = Field(20, ge=1, le=1000)  # trading days pooled in rolling metrics
+    drift_bins: int = Field(10, ge=2, le=100)  # quantile bins of the training reference (PSI)
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -308,6 +315,7 @@ class Settings(BaseSettings):
     training: TrainingSettings = TrainingSettings()
     promotion: PromotionSettings = PromotionSettings()
     tuning: TuningSettings = TuningSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

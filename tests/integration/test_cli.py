@@ -111,15 +111,25 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
         TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{tmp_path}/mlflow.db",
         TICKCAST_TICKERS="AAPL,MSFT,XOM",
         TICKCAST_DATASET__SEQUENCE_LENGTH="10",
+        TICKCAST_TUNING__MAX_EPOCHS="1",
     )
     assert run("ingest", "--source", "csv", "--path", str(stocknet_dir), env=env).returncode == 0
-    retrained = run("retrain", "--epochs", "1", env=env, timeout=300)
+    retrained = run(
+        "retrain", "--epochs", "1", "--trials", "2", "--backend", "optuna", env=env, timeout=300
+    )
     assert retrained.returncode == 0, retrained.stderr
     flat = " ".join(retrained.stdout.split())
     assert "registered tickcast-forecaster v1" in flat
     assert "promoted (bootstrap)" in flat and "production: vNone -> v1" in flat
+    assert "search on ds-" in flat and "2 trials with optuna" in flat
     listed = run("model", "list", env=env)
     assert "* v1" in listed.stdout
+    tuned = run("tune", "--trials", "1", "--backend", "optuna", env=env, timeout=300)
+    assert tuned.returncode == 0, tuned.stderr
+    assert "1 trials with optuna" in " ".join(tuned.stdout.split())
+    predicted = run("predict", "--as-of", "2017-09-01", env=env)
+    assert predicted.returncode == 0, predicted.stderr
+    assert "forecasts for 2017-09-05" in predicted.stdout
     refused = run("model", "rollback", env=env)
     assert refused.returncode == 8
     assert "nothing to roll back to" in " ".join(refused.stderr.split())

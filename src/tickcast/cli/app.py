@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 import yaml
 
 from tickcast import __version__
-from tickcast.cli import dataset_commands, db_commands, model_commands
+from tickcast.cli import dataset_commands, db_commands, model_commands, ops_commands
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.ingest_command import ingest
 
@@ -21,14 +22,18 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(dataset_commands.app, name="dataset")
 app.add_typer(model_commands.model_app, name="model")
-for step in (
+steps: list[Callable[..., None]] = [
+    ingest,
+    model_commands.tune,
     model_commands.train,
     model_commands.evaluate,
     model_commands.promote,
     model_commands.retrain,
-):
+    ops_commands.predict,
+    ops_commands.monitor,
+]
+for step in steps:
     app.command()(step)
-app.command()(ingest)
 
 
 @app.callback()

@@ -80,20 +80,30 @@ def retrain(
     as_of: datetime | None = typer.Option(
         None, "--as-of", formats=["%Y-%m-%d"], help="Data up to this session."
     ),
-    architecture: str | None = typer.Option(None, help="lstm | lstm_attention | lstm_cross_stock"),
     epochs: int | None = typer.Option(None, help="Maximum epochs (default: training.max_epochs)."),
+    trials: int | None = typer.Option(
+        None, help="Search trials (default: tuning.trials); 0 skips the search."
+    ),
+    backend: str | None = typer.Option(None, help="ray | optuna (default: tuning.backend)."),
 ) -> None:
-    """Build a dataset, train a candidate, evaluate it and promote it if it wins."""
+    """Build a dataset, search hyperparameters, train a candidate, evaluate and maybe promote it."""
     from tickcast.registry.candidate import train_candidate
     from tickcast.registry.promotion import evaluate_candidate, promote_candidate
+    from tickcast.registry.search import tune_hyperparameters
 
     with handled_errors():
-        settings = _with_training(state.settings(), architecture, epochs)
+        settings = _with_tuning(
+            _with_training(state.settings(), None, epochs), backend, trials or None
+        )
         with console.status("building dataset"):
             version = build_dataset(settings, as_of=as_of.date() if as_of else None)
         console.print(
             f"dataset {version.id}: {len(version.tickers)} tickers, {version.source_start} .. {version.source_end}"
         )
+        if trials != 0:
+            tuning = settings.tuning
+            with console.status(f"searching: {tuning.trials} trials with {tuning.backend}"):
+                _print_search(tune_hyperparameters(settings, version.id))
         result = train_candidate(settings, version.id, show_progress=True)
         _print_candidate(result)
         decision = promote_candidate(settings, evaluate_candidate(settings, result.model_version))

@@ -1,0 +1,76 @@
+"""Daily operations: `tickcast predict` and `tickcast monitor` (torch and MLflow load lazily)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.table import Table
+
+from tickcast.cli.context import console, handled_errors, state
+
+
+def predict(
+    as_of: datetime | None = typer.Option(
+        None,
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Last session to use (default: the latest completed one).",
+    ),
+    allow_stale: bool = typer.Option(
+        False, help="Predict even if some ticker's data ends before --as-of."
+    ),
+) -> None:
+    """Forecast the next trading session per ticker with the production model and store it."""
+    from tickcast.ops.predict import predict_next_session
+
+    with handled_errors():
+        result = predict_next_session(
+            state.settings(), as_of.date() if as_of else None, allow_stale
+        )
+    table = Table(
+        title=f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
+    )
+    for column in ("ticker", "last close", "predicted close", "log return"):
+        table.add_column(column, justify="left" if column == "ticker" else "right")
+    for f in result.forecasts:
+        table.add_row(
+            f.ticker,
+            f"{f.last_close:.2f}",
+            f"{f.predicted_close:.2f}",
+            f"{f.predicted_log_return:+.5f}",
+        )
+    console.print(table)
+    console.print(f"exported {result.export_uri}")
+
+
+def monitor(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Score up to this session."
+    ),
+) -> None:
+    """Score forecasts whose actual closes are in, and show rolling metrics and drift."""
+    from tickcast.ops.monitor import monitor as run_monitor
+
+    with handled_errors():
+        result = run_monitor(state.settings(), as_of.date() if as_of else None)
+    console.print(
+        f"scored {result.scored} forecasts; window: {result.window_sessions} sessions to {result.as_of}"
+    )
+    if result.rolling is not None and result.rolling_persistence is not None:
+        m, p = result.rolling, result.rolling_persistence
+        table = Table(title=f"rolling metrics over {m.samples} forecasts")
+        for column in ("metric", "model", "persistence"):
+            table.add_column(column)
+        table.add_row("MAPE %", f"{m.mape:.3f}", f"{p.mape:.3f}")
+        table.add_row("RMSE", f"{m.rmse:.4f}", f"{p.rmse:.4f}")
+        table.add_row("MASE", f"{m.mase:.3f}", f"{p.mase:.3f}")
+        table.add_row(
+            "direction accuracy", f"{m.direction_accuracy:.3f}", f"up-day rate {m.up_rate:.3f}"
+        )
+        console.print(table)
+    if result.drift:
+        worst = sorted(result.drift, key=lambda d: -d.psi)[:5]
+        console.print(
+            "drift (PSI, highest first): " + ", ".join(f"{d.feature} {d.psi:.3f}" for d in worst)
+        )

@@ -1,0 +1,96 @@
+"""Queries on predictions and model_performance_log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from psycopg.rows import dict_row
+
+from tickcast.db.connection import Connection
+
+_PREDICTION_COLUMNS = (
+    "target_date",
+    "ticker",
+    "model_name",
+    "model_version",
+    "run_id",
+    "dataset_id",
+    "predicted_log_return",
+    "predicted_close",
+    "last_close",
+    "last_close_date",
+)
+
+
+def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Store forecasts; a re-run for the same (target, ticker, model version) replaces the row."""
+    with conn.transaction(), conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO predictions (target_date, ticker, model_name, model_version, run_id,
+                dataset_id, predicted_log_return, predicted_close, last_close, last_close_date)
+            VALUES (%(target_date)s, %(ticker)s, %(model_name)s, %(model_version)s, %(run_id)s,
+                %(dataset_id)s, %(predicted_log_return)s, %(predicted_close)s, %(last_close)s,
+                %(last_close_date)s)
+            ON CONFLICT (target_date, ticker, model_name, model_version) DO UPDATE SET
+                run_id = EXCLUDED.run_id, dataset_id = EXCLUDED.dataset_id,
+                predicted_log_return = EXCLUDED.predicted_log_return,
+                predicted_close = EXCLUDED.predicted_close, last_close = EXCLUDED.last_close,
+                last_close_date = EXCLUDED.last_close_date, created_at = now()
+            """,
+            [{key: row[key] for key in _PREDICTION_COLUMNS} for row in rows],
+        )
+    return len(rows)
+
+
+def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
+    """Score every forecast with target date <= as_of whose actual close is stored and that is not
+    scored yet; forecasts whose ticker has no price that day wait. Returns rows scored."""
+    cursor = conn.execute(
+        """
+        INSERT INTO model_performance_log (target_date, ticker, model_name, model_version,
+            actual_close, predicted_close, last_close, predicted_log_return, actual_log_return,
+            abs_error, pct_error, direction_hit, persistence_abs_error)
+        SELECT p.target_date, p.ticker, p.model_name, p.model_version,
+               r.close, p.predicted_close, p.last_close, p.predicted_log_return,
+               ln(r.close / p.last_close),
+               abs(p.predicted_close - r.close),
+               abs(p.predicted_close - r.close) / r.close * 100,
+               (p.predicted_log_return > 0) = (r.close > p.last_close),
+               abs(p.last_close - r.close)
+        FROM predictions AS p
+        JOIN raw_prices AS r ON r.ticker = p.ticker AND r.trade_date = p.target_date
+        WHERE p.model_name = %(model)s AND p.target_date <= %(as_of)s
+        ON CONFLICT DO NOTHING
+        """,
+        {"model": model_name, "as_of": as_of},
+    )
+    return cursor.rowcount
+
+
+def scored_rows(conn: Connection, model_name: str, as_of: date, sessions: int) -> pd.DataFrame:
+    """Scored rows of the newest `sessions` scored target dates up to as_of (all versions)."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(
+            """
+            SELECT * FROM model_performance_log
+            WHERE model_name = %(model)s AND target_date IN (
+                SELECT DISTINCT target_date FROM model_performance_log
+                WHERE model_name = %(model)s AND target_date <= %(as_of)s
+                ORDER BY target_date DESC LIMIT %(sessions)s)
+            ORDER BY target_date, ticker
+            """,
+            {"model": model_name, "as_of": as_of, "sessions": sessions},
+        )
+        return pd.DataFrame(cursor.fetchall())
+
+
+def predictions_for(conn: Connection, model_name: str, target_date: date) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(
+            "SELECT * FROM predictions WHERE model_name = %s AND target_date = %s ORDER BY ticker",
+            (model_name, target_date),
+        )
+        return cursor.fetchall()

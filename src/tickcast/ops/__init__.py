@@ -1,0 +1,1 @@
+"""Daily operations: resolve production, predict, monitor, decide."""

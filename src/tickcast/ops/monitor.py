@@ -1,0 +1,97 @@
+"""The "monitor" step: score every forecast whose actual is now known, roll the metrics over a
+window of sessions next to persistence, and measure feature drift against the training data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from pydantic import BaseModel
+
+from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.db.connection import open_connection
+from tickcast.db.forecasts import score_predictions, scored_rows
+from tickcast.db.migrate import apply_migrations
+from tickcast.features.dataset import load_dataset
+from tickcast.features.prediction_input import spec_matrix
+from tickcast.models.metrics import ForecastMetrics, forecast_metrics
+from tickcast.ops.production import ProductionModel, load_production_bundle, resolve_production
+
+
+class FeatureDrift(BaseModel):
+    feature: str
+    psi: float
+
+
+class MonitorResult(BaseModel):
+    as_of: date
+    scored: int  # rows scored by this run
+    window_sessions: int  # sessions with scored forecasts in the rolling window
+    rolling: ForecastMetrics | None  # pooled over the window; None before the first score
+    rolling_persistence: ForecastMetrics | None  # "tomorrow = today" on the same rows
+    drift: list[FeatureDrift]  # production model's features, recent sessions vs training rows
+    max_psi: float | None
+    production: ProductionModel | None
+
+
+def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    as_of = as_of or calendar.latest_completed_session()
+    window = settings.monitoring.window_sessions
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        scored = score_predictions(conn, settings.mlflow.model_name, as_of)
+        rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
+    rolling = baseline = None
+    if not rows.empty:
+        actual, close = rows["actual_log_return"].to_numpy(), rows["last_close"].to_numpy()
+        rolling = forecast_metrics(rows["predicted_log_return"].to_numpy(), actual, close)
+        baseline = forecast_metrics(np.zeros_like(actual), actual, close)
+    production = resolve_production(settings)
+    drift = feature_drift(settings, production, as_of) if production else []
+    return MonitorResult(
+        as_of=as_of,
+        scored=scored,
+        window_sessions=int(rows["target_date"].nunique()) if not rows.empty else 0,
+        rolling=rolling,
+        rolling_persistence=baseline,
+        drift=drift,
+        max_psi=max((d.psi for d in drift), default=None),
+        production=production,
+    )
+
+
+def feature_drift(
+    settings: Settings, production: ProductionModel, as_of: date
+) -> list[FeatureDrift]:
+    """PSI per feature: the last `window_sessions` sessions against the model's training rows,
+    pooled across tickers, on quantile bins of the training distribution."""
+    bundle = load_production_bundle(settings, production.version)
+    version, arrays = load_dataset(settings, bundle.spec.dataset_id)
+    reference = arrays.matrix.values[: version.splits["train"].last_row + 1]
+    recent = spec_matrix(settings, bundle.spec, as_of, allow_stale=True).values[
+        -settings.monitoring.window_sessions :
+    ]
+    return [
+        FeatureDrift(
+            feature=name,
+            psi=population_stability(
+                reference[:, :, i].ravel(), recent[:, :, i].ravel(), settings.monitoring.drift_bins
+            ),
+        )
+        for i, name in enumerate(bundle.spec.features)
+    ]
+
+
+def population_stability(reference: np.ndarray, recent: np.ndarray, bins: int) -> float:
+    """PSI = sum (recent% - reference%) * ln(recent% / reference%) over reference-quantile bins."""
+    reference, recent = reference[np.isfinite(reference)], recent[np.isfinite(recent)]
+    if len(reference) == 0 or len(recent) == 0:
+        return float("nan")
+    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected = np.histogram(reference, edges)[0] / len(reference)
+    actual = np.histogram(recent, edges)[0] / len(recent)
+    expected, actual = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
+    return float(((actual - expected) * np.log(actual / expected)).sum())

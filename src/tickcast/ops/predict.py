@@ -1,0 +1,113 @@
+"""The "predict" step: tomorrow's forecast per ticker from the production model, stored and exported."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import numpy as np
+from pydantic import BaseModel
+
+from tickcast.artifacts import artifact_uri, open_artifact
+from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.db.connection import open_connection
+from tickcast.db.forecasts import upsert_predictions
+from tickcast.db.migrate import apply_migrations
+from tickcast.features.prediction_input import build_prediction_input
+from tickcast.ops.production import ProductionModel, load_production_bundle, resolve_production
+
+
+class NoProductionModelError(RuntimeError):
+    """Predicting needs a production model: run the retraining (bootstrap) first."""
+
+
+class Forecast(BaseModel):
+    ticker: str
+    target_date: date
+    predicted_log_return: float
+    predicted_close: float
+    last_close: float
+    last_close_date: date
+
+
+class PredictResult(BaseModel):
+    as_of: date
+    target_date: date
+    model: ProductionModel
+    forecasts: list[Forecast]
+    export_uri: str
+
+
+def predict_next_session(
+    settings: Settings, as_of: date | None = None, allow_stale: bool = False
+) -> PredictResult:
+    """Forecast the session after `as_of` (default: the latest completed session) and store it."""
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    as_of = as_of or calendar.latest_completed_session()
+    production = resolve_production(settings)
+    if production is None:
+        raise NoProductionModelError(
+            "no production model yet: run `tickcast retrain` to bootstrap one"
+        )
+    bundle = load_production_bundle(settings, production.version)
+    window = build_prediction_input(settings, bundle.spec, bundle.scalers, as_of, allow_stale)
+    returns = bundle.predict(window.window)[0]
+    forecasts = [
+        Forecast(
+            ticker=ticker,
+            target_date=window.target_date,
+            predicted_log_return=float(returns[i]),
+            predicted_close=float(window.last_close[i] * np.exp(returns[i])),
+            last_close=float(window.last_close[i]),
+            last_close_date=window.anchor_date,
+        )
+        for i, ticker in enumerate(window.tickers)
+    ]
+    rows = [
+        {
+            **f.model_dump(),
+            "model_name": production.model_name,
+            "model_version": production.version,
+            "run_id": production.run_id,
+            "dataset_id": production.dataset_id,
+        }
+        for f in forecasts
+    ]
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        upsert_predictions(conn, rows)
+    export = _export(settings, as_of, window.target_date, production, forecasts)
+    return PredictResult(
+        as_of=as_of,
+        target_date=window.target_date,
+        model=production,
+        forecasts=forecasts,
+        export_uri=export,
+    )
+
+
+def _export(
+    settings: Settings,
+    as_of: date,
+    target: date,
+    production: ProductionModel,
+    forecasts: list[Forecast],
+) -> str:
+    """latest_predictions.json and history/<target>.json for consumers that want files."""
+    document = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "as_of": as_of.isoformat(),
+        "target_date": target.isoformat(),
+        "model": production.model_dump(mode="json"),
+        "predictions": [f.model_dump(mode="json") for f in forecasts],
+    }
+    payload = json.dumps(document, indent=2).encode()
+    latest = artifact_uri(settings, "predictions", "latest_predictions.json")
+    for uri in (
+        latest,
+        artifact_uri(settings, "predictions", "history", f"{target.isoformat()}.json"),
+    ):
+        with open_artifact(uri, "wb") as file:
+            file.write(payload)
+    return latest

@@ -1,0 +1,49 @@
+"""The "resolve production" step: what the production alias points at, if anything."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from tickcast.config import Settings
+from tickcast.db.connection import open_connection
+from tickcast.db.datasets import get_dataset
+from tickcast.registry.aliases import model_uri, production_version
+from tickcast.registry.bundle import ForecasterBundle
+from tickcast.registry.pyfunc import load_forecaster
+from tickcast.registry.tracking import configure_mlflow
+
+
+class ProductionModel(BaseModel):
+    """The serialisable description of the production version (None: bootstrap needed)."""
+
+    model_name: str
+    version: int
+    run_id: str
+    dataset_id: str
+    tickers: list[str]
+    created_at: int  # ms since the epoch, as MLflow keeps it
+
+
+def resolve_production(settings: Settings) -> ProductionModel | None:
+    """The production version's lineage; None when no model has been promoted yet (bootstrap)."""
+    client = configure_mlflow(settings)
+    version = production_version(client, settings)
+    if version is None:
+        return None
+    found = client.get_model_version(settings.mlflow.model_name, str(version))
+    run = client.get_run(str(found.run_id))
+    dataset_id = run.data.params["dataset_id"]
+    with open_connection(settings) as conn:
+        dataset = get_dataset(conn, dataset_id)
+    return ProductionModel(
+        model_name=settings.mlflow.model_name,
+        version=version,
+        run_id=str(found.run_id),
+        dataset_id=dataset_id,
+        tickers=list(dataset["tickers"]) if dataset else [],
+        created_at=int(found.creation_timestamp or 0),
+    )
+
+
+def load_production_bundle(settings: Settings, version: int) -> ForecasterBundle:
+    return load_forecaster(model_uri(settings, version))

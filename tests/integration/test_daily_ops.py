@@ -1,0 +1,95 @@
+"""Daily predict and monitor against a real store and registry, on stocknet history."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import copy_stocknet
+from tickcast.artifacts import artifact_uri
+from tickcast.config import Settings
+from tickcast.data.ingest import ingest_prices
+from tickcast.db.connection import connect
+from tickcast.features.dataset import build_dataset
+from tickcast.ops.monitor import monitor, population_stability
+from tickcast.ops.predict import NoProductionModelError, predict_next_session
+from tickcast.registry.candidate import train_candidate
+from tickcast.registry.promotion import evaluate_candidate, promote_candidate
+
+pytestmark = pytest.mark.slow
+TICKERS = ["AAPL", "GE", "JPM", "XOM"]
+HOLIDAY_EVE = date(2016, 7, 1)  # Friday before Independence Day (Monday 4th)
+
+
+@pytest.fixture
+def ops(settings: Settings, stocknet_dir: Path, tmp_path: Path) -> tuple[Settings, Path]:
+    configured = settings.with_overrides(
+        {
+            "tickers": TICKERS,
+            "dataset": {"sequence_length": 10},
+            "training": {"max_epochs": 1, "params": {"hidden_size": 8}},
+            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            "monitoring": {"window_sessions": 5},
+        }
+    )
+    return configured, copy_stocknet(TICKERS, tmp_path / "csv")
+
+
+def count(settings: Settings, table: str) -> int:
+    with connect(settings.database.url or "") as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, Path]) -> None:
+    settings, csv = ops
+    ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
+    with pytest.raises(NoProductionModelError, match="bootstrap"):
+        predict_next_session(settings, as_of=HOLIDAY_EVE)
+    candidate = train_candidate(settings, build_dataset(settings).id)
+    promote_candidate(settings, evaluate_candidate(settings, candidate.model_version))
+
+    first = predict_next_session(settings, as_of=HOLIDAY_EVE)
+    assert first.target_date == date(2016, 7, 5)  # Friday -> Tuesday: the 4th is a holiday
+    assert [f.ticker for f in first.forecasts] == TICKERS
+    again = predict_next_session(settings, as_of=HOLIDAY_EVE)
+    assert count(settings, "predictions") == len(TICKERS)  # a re-run replaces, never duplicates
+    assert again.forecasts == first.forecasts
+    exported = json.loads(
+        Path(
+            artifact_uri(settings, "predictions", "latest_predictions.json").removeprefix("file://")
+        ).read_text()
+    )
+    assert exported["target_date"] == "2016-07-05" and len(exported["predictions"]) == len(TICKERS)
+
+    waiting = monitor(settings, as_of=HOLIDAY_EVE)  # the target's actuals do not exist yet
+    assert waiting.scored == 0 and waiting.rolling is None
+
+    ingest_prices(settings, source="csv", csv_path=csv, end=date(2016, 7, 5))
+    with connect(settings.database.url or "") as conn:  # XOM halted that day: no actual
+        conn.execute("DELETE FROM raw_prices WHERE ticker = 'XOM' AND trade_date = '2016-07-05'")
+    scored = monitor(settings, as_of=date(2016, 7, 5))
+    assert scored.scored == len(TICKERS) - 1
+    assert scored.rolling is not None and scored.rolling.samples == len(TICKERS) - 1
+    assert scored.window_sessions == 1
+    assert scored.rolling_persistence is not None and scored.rolling_persistence.mase == 1.0
+    assert {d.feature for d in scored.drift} == set(settings.features.indicators)
+    assert monitor(settings, as_of=date(2016, 7, 5)).scored == 0  # never scored twice
+
+    ingest_prices(settings, source="csv", csv_path=csv, full_refresh=True, end=date(2016, 7, 8))
+    late = monitor(settings, as_of=date(2016, 7, 8))
+    assert late.scored == 1  # XOM's actual arrived: scored now
+    friday = predict_next_session(settings, as_of=date(2016, 7, 8))
+    assert friday.target_date == date(2016, 7, 11)  # Friday -> Monday
+
+
+def test_population_stability() -> None:
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=20_000)
+    assert population_stability(reference, rng.normal(size=2_000), 10) < 0.02
+    assert population_stability(reference, rng.normal(loc=1.0, size=2_000), 10) > 0.5
