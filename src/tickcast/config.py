@@ -289,7 +289,23 @@ class MonitoringSettings(_Section):
     """Scoring stored forecasts: the rolling window and the drift reference."""
 
     window_sessions: int = Field(20, ge=1, le=1000)  # trading days pooled in rolling metrics
-    drift_bins: int = Field(10, ge=2, le=100)  # quantile bins of the training reference (PSI)
+    drift_sessions: int = Field(60, ge=1, le=5000)  # recent sessions compared with training (PSI)
+    drift_bins: int = Field(10, ge=2, le=100)  # quantile bins of the training reference
+
+
+class DecisionSettings(_Section):
+    """When the daily run asks for retraining. Start strict, then tune to the market you trade:
+    "tomorrow = today" already scores about 1-1.5% MAPE on large caps."""
+
+    max_mape: float = Field(2.5, gt=0)  # rolling MAPE, percent
+    min_direction_accuracy: float = Field(0.45, ge=0, le=1)
+    max_mase: float = Field(1.25, gt=0)  # rolling MAE / persistence MAE
+    # Largest feature drift. Smoothed indicators are autocorrelated, so a few months of them move
+    # PSI more than the textbook 0.25 ("significant") suggests on calm data.
+    max_psi: float = Field(0.5, gt=0)
+    max_model_age_sessions: int = Field(60, ge=1)  # sessions since the model's data ended
+    min_scored_sessions: int = Field(5, ge=1)  # fewer scored sessions: too early to judge
+    cooldown_sessions: int = Field(5, ge=0)  # no new retrain within this many sessions of one
 
 
 class Settings(BaseSettings):
@@ -316,6 +332,7 @@ class Settings(BaseSettings):
     promotion: PromotionSettings = PromotionSettings()
     tuning: TuningSettings = TuningSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    decision: DecisionSettings = DecisionSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

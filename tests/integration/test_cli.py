@@ -133,3 +133,30 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
     refused = run("model", "rollback", env=env)
     assert refused.returncode == 8
     assert "nothing to roll back to" in " ".join(refused.stderr.split())
+
+
+@pytest.mark.slow
+def test_daily_bootstraps_then_predicts(database_url: str, tmp_path: Path) -> None:
+    env = tickcast_env(
+        database_url,
+        TICKCAST_ARTIFACTS__ROOT=str(tmp_path / "artifacts"),
+        TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{tmp_path}/mlflow.db",
+        TICKCAST_DATA__SOURCE="synthetic",
+        TICKCAST_DATA__SYNTHETIC__N_TICKERS="4",
+        TICKCAST_DATA__SYNTHETIC__START="2016-01-04",
+        TICKCAST_DATASET__SEQUENCE_LENGTH="10",
+        TICKCAST_TRAINING__MAX_EPOCHS="1",
+    )
+    first = run("daily", "--as-of", "2017-06-30", "--retrain", "--no-search", env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    flat = " ".join(first.stdout.split())
+    assert "no production model: nothing to predict" in flat
+    assert "decision as of 2017-06-30: retrain (bootstrap)" in flat
+    assert "candidate v1 promoted" in flat
+
+    second = run("daily", "--as-of", "2017-07-03", env=env, timeout=300)
+    assert second.returncode == 0, second.stderr
+    flat = " ".join(second.stdout.split())
+    assert "forecasts for 2017-07-05" in flat  # Monday 3rd -> Wednesday 5th (4th: holiday)
+    assert "decision as of 2017-07-03: keep" in flat
+    assert "too few scored sessions" in flat

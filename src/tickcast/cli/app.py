@@ -31,6 +31,8 @@ steps: list[Callable[..., None]] = [
     model_commands.retrain,
     ops_commands.predict,
     ops_commands.monitor,
+    ops_commands.decide,
+    ops_commands.daily,
 ]
 for step in steps:
     app.command()(step)

@@ -16,7 +16,7 @@ from tickcast.cli.context import console, handled_errors, state
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import list_datasets
-from tickcast.features.dataset import DatasetNotFoundError, build_dataset
+from tickcast.features.dataset import DatasetNotFoundError
 
 if TYPE_CHECKING:
     from tickcast.registry.candidate import CandidateResult
@@ -87,27 +87,22 @@ def retrain(
     backend: str | None = typer.Option(None, help="ray | optuna (default: tuning.backend)."),
 ) -> None:
     """Build a dataset, search hyperparameters, train a candidate, evaluate and maybe promote it."""
-    from tickcast.registry.candidate import train_candidate
-    from tickcast.registry.promotion import evaluate_candidate, promote_candidate
-    from tickcast.registry.search import tune_hyperparameters
+    from tickcast.ops.retrain import retrain as run_retrain
 
     with handled_errors():
         settings = _with_tuning(
             _with_training(state.settings(), None, epochs), backend, trials or None
         )
-        with console.status("building dataset"):
-            version = build_dataset(settings, as_of=as_of.date() if as_of else None)
-        console.print(
-            f"dataset {version.id}: {len(version.tickers)} tickers, {version.source_start} .. {version.source_end}"
-        )
-        if trials != 0:
-            tuning = settings.tuning
-            with console.status(f"searching: {tuning.trials} trials with {tuning.backend}"):
-                _print_search(tune_hyperparameters(settings, version.id))
-        result = train_candidate(settings, version.id, show_progress=True)
-        _print_candidate(result)
-        decision = promote_candidate(settings, evaluate_candidate(settings, result.model_version))
-    _print_decision(decision)
+        with console.status("retraining: dataset, search, candidate, evaluation, promotion"):
+            result = run_retrain(settings, as_of.date() if as_of else None, search=trials != 0)
+    dataset = result.dataset
+    console.print(
+        f"dataset {dataset.id}: {len(dataset.tickers)} tickers, {dataset.source_start} .. {dataset.source_end}"
+    )
+    if result.search is not None:
+        _print_search(result.search)
+    _print_candidate(result.candidate)
+    _print_decision(result.decision)
 
 
 @model_app.command("list")

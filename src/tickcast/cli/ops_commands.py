@@ -1,13 +1,19 @@
-"""Daily operations: `tickcast predict` and `tickcast monitor` (torch and MLflow load lazily)."""
+"""Daily operations: predict, monitor, decide and the whole daily run (torch and MLflow load lazily)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, state
+
+if TYPE_CHECKING:
+    from tickcast.ops.decide import RetrainDecision
+    from tickcast.ops.monitor import MonitorResult
+    from tickcast.ops.predict import PredictResult
 
 
 def predict(
@@ -28,6 +34,10 @@ def predict(
         result = predict_next_session(
             state.settings(), as_of.date() if as_of else None, allow_stale
         )
+    _print_forecasts(result)
+
+
+def _print_forecasts(result: PredictResult) -> None:
     table = Table(
         title=f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
     )
@@ -44,6 +54,56 @@ def predict(
     console.print(f"exported {result.export_uri}")
 
 
+def decide(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Judge as of this session."
+    ),
+) -> None:
+    """Decide whether the production model needs retraining, with every reason (recorded)."""
+    from tickcast.ops.decide import decide as run_decide
+
+    with handled_errors():
+        _print_decision(run_decide(state.settings(), as_of.date() if as_of else None))
+
+
+def daily(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Run as if this session were the latest."
+    ),
+    retrain: bool = typer.Option(
+        False, "--retrain", help="Run the retraining flow when the decision says so."
+    ),
+    search: bool = typer.Option(True, help="Search hyperparameters when retraining."),
+) -> None:
+    """ingest -> predict -> monitor -> decide (-> retrain), with a summary of each step."""
+    from tickcast.ops.daily import run_daily
+
+    with handled_errors():
+        result = run_daily(
+            state.settings(),
+            as_of.date() if as_of else None,
+            retrain_when_decided=retrain,
+            search=search,
+        )
+    if result.ingest is not None:
+        i = result.ingest
+        console.print(
+            f"ingest ({i.source}): {i.status}, {i.rows_new} new rows, {len(i.problem_tickers)} tickers with problems"
+        )
+    if result.prediction is not None:
+        _print_forecasts(result.prediction)
+    else:
+        console.print("[yellow]no production model: nothing to predict[/]")
+    _print_monitoring(result.monitoring)
+    _print_decision(result.decision)
+    if result.retraining is not None:
+        r = result.retraining
+        verdict = "promoted" if r.decision.promoted else "not promoted"
+        console.print(
+            f"retrained on {r.dataset.id}: candidate v{r.candidate.model_version} {verdict}: {r.decision.reason}"
+        )
+
+
 def monitor(
     as_of: datetime | None = typer.Option(
         None, "--as-of", formats=["%Y-%m-%d"], help="Score up to this session."
@@ -54,6 +114,10 @@ def monitor(
 
     with handled_errors():
         result = run_monitor(state.settings(), as_of.date() if as_of else None)
+    _print_monitoring(result)
+
+
+def _print_monitoring(result: MonitorResult) -> None:
     console.print(
         f"scored {result.scored} forecasts; window: {result.window_sessions} sessions to {result.as_of}"
     )
@@ -74,3 +138,11 @@ def monitor(
         console.print(
             "drift (PSI, highest first): " + ", ".join(f"{d.feature} {d.psi:.3f}" for d in worst)
         )
+
+
+def _print_decision(decision: RetrainDecision) -> None:
+    colour = "red" if decision.decision == "retrain" else "green"
+    label = f"{decision.decision} (bootstrap)" if decision.bootstrap else decision.decision
+    console.print(f"decision as of {decision.as_of}: [bold {colour}]{label}[/]")
+    for reason in decision.reasons:
+        console.print(f"  - {reason}")

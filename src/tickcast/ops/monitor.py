@@ -65,13 +65,13 @@ def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
 def feature_drift(
     settings: Settings, production: ProductionModel, as_of: date
 ) -> list[FeatureDrift]:
-    """PSI per feature: the last `window_sessions` sessions against the model's training rows,
+    """PSI per feature: the last `drift_sessions` sessions against the model's training rows,
     pooled across tickers, on quantile bins of the training distribution."""
     bundle = load_production_bundle(settings, production.version)
     version, arrays = load_dataset(settings, bundle.spec.dataset_id)
     reference = arrays.matrix.values[: version.splits["train"].last_row + 1]
     recent = spec_matrix(settings, bundle.spec, as_of, allow_stale=True).values[
-        -settings.monitoring.window_sessions :
+        -settings.monitoring.drift_sessions :
     ]
     return [
         FeatureDrift(

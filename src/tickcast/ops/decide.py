@@ -1,0 +1,131 @@
+"""The "decide" step: retrain or keep, with every reason that fired, recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from tickcast.config import DecisionSettings, Settings
+from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.db.connection import open_connection
+from tickcast.db.datasets import get_dataset
+from tickcast.db.decisions import last_retrain, record_decision
+from tickcast.db.migrate import apply_migrations
+from tickcast.ops.monitor import MonitorResult, monitor
+
+
+class RetrainDecision(BaseModel):
+    as_of: date
+    decision: Literal["retrain", "keep"]
+    bootstrap: bool
+    reasons: list[str]  # every rule that fired (or why none could)
+    model_version: int | None
+    metrics: dict[str, Any]
+
+
+def decide(
+    settings: Settings, as_of: date | None = None, monitored: MonitorResult | None = None
+) -> RetrainDecision:
+    """Judge the production model on the monitor's rolling metrics and drift (monitoring first
+    when no result is given), record the decision and return it."""
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    as_of = as_of or calendar.latest_completed_session()
+    monitored = monitored or monitor(settings, as_of)
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        previous = last_retrain(conn, settings.mlflow.model_name, as_of)
+        dataset = (
+            get_dataset(conn, monitored.production.dataset_id) if monitored.production else None
+        )
+    data_end = dataset["source_end"] if dataset else None
+    decision, bootstrap, reasons = judge(settings.decision, monitored, data_end, previous, calendar)
+    result = RetrainDecision(
+        as_of=as_of,
+        decision=decision,
+        bootstrap=bootstrap,
+        reasons=reasons,
+        model_version=monitored.production.version if monitored.production else None,
+        metrics={
+            "rolling": monitored.rolling.model_dump() if monitored.rolling else None,
+            "persistence": monitored.rolling_persistence.model_dump()
+            if monitored.rolling_persistence
+            else None,
+            "scored_sessions": monitored.window_sessions,
+            "max_psi": monitored.max_psi,
+            "drift": {d.feature: d.psi for d in monitored.drift},
+        },
+    )
+    with open_connection(settings) as conn:
+        record_decision(
+            conn,
+            {
+                "as_of": as_of,
+                "model_name": settings.mlflow.model_name,
+                "model_version": result.model_version,
+                "decision": decision,
+                "bootstrap": bootstrap,
+                "reasons": reasons,
+                "metrics": result.metrics,
+            },
+        )
+    return result
+
+
+def judge(
+    rules: DecisionSettings,
+    monitored: MonitorResult,
+    data_end: date | None,
+    previous_retrain: date | None,
+    calendar: TradingCalendar,
+) -> tuple[Literal["retrain", "keep"], bool, list[str]]:
+    """(decision, bootstrap, reasons) from the rules; pure, so it is tested on its own."""
+    if monitored.production is None:
+        return "retrain", True, ["bootstrap: no production model"]
+    fired: list[str] = []
+    rolling = monitored.rolling
+    if rolling is not None and monitored.window_sessions >= rules.min_scored_sessions:
+        if rolling.mape > rules.max_mape:
+            fired.append(f"rolling MAPE {rolling.mape:.2f}% > {rules.max_mape:.2f}%")
+        if rolling.direction_accuracy < rules.min_direction_accuracy:
+            fired.append(
+                f"direction accuracy {rolling.direction_accuracy:.3f} < {rules.min_direction_accuracy:.3f}"
+                f" (up-day rate {rolling.up_rate:.3f})"
+            )
+        if rolling.mase > rules.max_mase:
+            fired.append(f"MASE {rolling.mase:.3f} > {rules.max_mase:.3f}")
+    if monitored.max_psi is not None and monitored.max_psi > rules.max_psi:
+        worst = max(monitored.drift, key=lambda d: d.psi)
+        fired.append(f"drift: PSI of {worst.feature} {worst.psi:.3f} > {rules.max_psi:.3f}")
+    if data_end is not None:
+        age = len(calendar.sessions_between(calendar.next_session(data_end), monitored.as_of))
+        if age > rules.max_model_age_sessions:
+            fired.append(
+                f"model age {age} sessions > {rules.max_model_age_sessions} (its data ends {data_end})"
+            )
+    too_early = rolling is None or monitored.window_sessions < rules.min_scored_sessions
+    if too_early and not fired:
+        return (
+            "keep",
+            False,
+            [
+                f"too few scored sessions to judge ({monitored.window_sessions} < {rules.min_scored_sessions})"
+            ],
+        )
+    if not fired:
+        return "keep", False, ["all rolling metrics and drift within thresholds"]
+    if previous_retrain is not None:
+        since = len(
+            calendar.sessions_between(calendar.next_session(previous_retrain), monitored.as_of)
+        )
+        if since <= rules.cooldown_sessions:
+            return (
+                "keep",
+                False,
+                [
+                    f"cool-down: retraining decided on {previous_retrain} ({since} sessions ago)",
+                    *fired,
+                ],
+            )
+    return "retrain", False, fired

@@ -1,0 +1,87 @@
+"""The retrain/keep rules on hand-made monitoring results."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tickcast.config import DecisionSettings
+from tickcast.data.calendar import trading_calendar
+from tickcast.models.metrics import ForecastMetrics
+from tickcast.ops.decide import judge
+from tickcast.ops.monitor import FeatureDrift, MonitorResult
+from tickcast.ops.production import ProductionModel
+
+CAL = trading_calendar()
+AS_OF = date(2017, 6, 30)
+MODEL = ProductionModel(
+    model_name="m", version=3, run_id="r", dataset_id="ds", tickers=["A"], created_at=0
+)
+
+
+def result(
+    mape: float = 1.0,
+    direction: float = 0.52,
+    mase: float = 1.0,
+    psi: float = 0.1,
+    sessions: int = 20,
+) -> MonitorResult:
+    rolling = ForecastMetrics(
+        samples=400,
+        mae=1,
+        rmse=1,
+        mape=mape,
+        direction_accuracy=direction,
+        up_rate=0.53,
+        mase=mase,
+        persistence_mae=1,
+        return_rmse=0.01,
+    )
+    return MonitorResult(
+        as_of=AS_OF,
+        scored=10,
+        window_sessions=sessions,
+        rolling=rolling,
+        rolling_persistence=rolling,
+        drift=[FeatureDrift(feature="rsi_14", psi=psi)],
+        max_psi=psi,
+        production=MODEL,
+    )
+
+
+def test_every_rule_that_fires_is_a_reason() -> None:
+    decision, bootstrap, reasons = judge(
+        DecisionSettings(),
+        result(mape=3.1, direction=0.40, mase=1.4, psi=0.9),
+        date(2017, 1, 3),
+        None,
+        CAL,
+    )
+    assert (decision, bootstrap) == ("retrain", False)
+    assert reasons[0] == "rolling MAPE 3.10% > 2.50%"
+    assert reasons[1].startswith("direction accuracy 0.400 < 0.450")
+    assert reasons[2] == "MASE 1.400 > 1.250"
+    assert reasons[3] == "drift: PSI of rsi_14 0.900 > 0.500"
+    assert reasons[4].startswith("model age 124 sessions > 60")
+
+
+def test_keep_when_calm_too_early_or_cooling_down() -> None:
+    assert judge(DecisionSettings(), result(), date(2017, 6, 1), None, CAL)[2] == [
+        "all rolling metrics and drift within thresholds"
+    ]
+    early = judge(DecisionSettings(), result(mape=9, sessions=2), date(2017, 6, 1), None, CAL)
+    assert early[0] == "keep" and early[2][0].startswith("too few scored sessions to judge (2 < 5)")
+    cooling = judge(DecisionSettings(), result(mape=9), date(2017, 6, 1), date(2017, 6, 27), CAL)
+    assert cooling[0] == "keep"
+    assert cooling[2][0] == "cool-down: retraining decided on 2017-06-27 (3 sessions ago)"
+    assert cooling[2][1].startswith("rolling MAPE")
+    after = judge(DecisionSettings(), result(mape=9), date(2017, 6, 1), date(2017, 6, 16), CAL)
+    assert after[0] == "retrain"
+
+
+def test_no_production_is_a_bootstrap() -> None:
+    empty = result().model_copy(update={"production": None})
+    assert judge(DecisionSettings(), empty, None, None, CAL) == (
+        "retrain",
+        True,
+        ["bootstrap: no production model"],
+    )
