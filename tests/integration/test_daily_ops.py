@@ -16,7 +16,7 @@ from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.features.dataset import build_dataset
 from tickcast.ops.monitor import monitor, population_stability
-from tickcast.ops.predict import NoProductionModelError, predict_next_session
+from tickcast.ops.predict import predict_next_session
 from tickcast.registry.candidate import train_candidate
 from tickcast.registry.promotion import evaluate_candidate, promote_candidate
 
@@ -49,8 +49,8 @@ def count(settings: Settings, table: str) -> int:
 def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, Path]) -> None:
     settings, csv = ops
     ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
-    with pytest.raises(NoProductionModelError, match="bootstrap"):
-        predict_next_session(settings, as_of=HOLIDAY_EVE)
+    nothing = predict_next_session(settings, as_of=HOLIDAY_EVE)  # no model yet: a normal state
+    assert (nothing.model, nothing.forecasts, nothing.export_uri) == (None, [], None)
     candidate = train_candidate(settings, build_dataset(settings).id)
     promote_candidate(settings, evaluate_candidate(settings, candidate.model_version))
 

@@ -59,7 +59,7 @@ def test_regime_shift_turns_keep_into_retrain(market: Settings) -> None:
 
     before = [d for d in days if d.as_of < SHIFT]
     after = [d for d in days if d.as_of >= SHIFT]
-    assert all(d.prediction is not None and len(d.prediction.forecasts) == 6 for d in days)
+    assert all(len(d.prediction.forecasts) == 6 for d in days)
     assert all(d.decision.decision == "keep" for d in before), [
         (str(d.as_of), d.decision.reasons) for d in before if d.decision.decision != "keep"
     ]

@@ -38,6 +38,9 @@ def predict(
 
 
 def _print_forecasts(result: PredictResult) -> None:
+    if result.model is None:
+        console.print("[yellow]no production model: nothing to predict (bootstrap)[/]")
+        return
     table = Table(
         title=f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
     )
@@ -90,10 +93,7 @@ def daily(
         console.print(
             f"ingest ({i.source}): {i.status}, {i.rows_new} new rows, {len(i.problem_tickers)} tickers with problems"
         )
-    if result.prediction is not None:
-        _print_forecasts(result.prediction)
-    else:
-        console.print("[yellow]no production model: nothing to predict[/]")
+    _print_forecasts(result.prediction)
     _print_monitoring(result.monitoring)
     _print_decision(result.decision)
     if result.retraining is not None:

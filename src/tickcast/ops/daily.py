@@ -15,14 +15,14 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import IngestResult, ingest_prices
 from tickcast.ops.decide import RetrainDecision, decide
 from tickcast.ops.monitor import MonitorResult, monitor
-from tickcast.ops.predict import NoProductionModelError, PredictResult, predict_next_session
+from tickcast.ops.predict import PredictResult, predict_next_session
 from tickcast.ops.retrain import RetrainResult, retrain
 
 
 class DailyResult(BaseModel):
     as_of: date
     ingest: IngestResult | None
-    prediction: PredictResult | None  # None: no production model yet
+    prediction: PredictResult  # no forecasts (model None) until a production model exists
     monitoring: MonitorResult
     decision: RetrainDecision
     retraining: RetrainResult | None = None
@@ -38,10 +38,7 @@ def run_daily(
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
     ingested = ingest_prices(settings, end=as_of) if ingest else None
-    try:
-        prediction: PredictResult | None = predict_next_session(settings, as_of)
-    except NoProductionModelError:
-        prediction = None
+    prediction = predict_next_session(settings, as_of)
     monitored = monitor(settings, as_of)
     decision = decide(settings, as_of, monitored)
     result = DailyResult(

@@ -18,10 +18,6 @@ from tickcast.features.prediction_input import build_prediction_input
 from tickcast.ops.production import ProductionModel, load_production_bundle, resolve_production
 
 
-class NoProductionModelError(RuntimeError):
-    """Predicting needs a production model: run the retraining (bootstrap) first."""
-
-
 class Forecast(BaseModel):
     ticker: str
     target_date: date
@@ -32,11 +28,13 @@ class Forecast(BaseModel):
 
 
 class PredictResult(BaseModel):
+    """The forecasts; with no production model yet (a normal state: bootstrap) there are none."""
+
     as_of: date
     target_date: date
-    model: ProductionModel
+    model: ProductionModel | None
     forecasts: list[Forecast]
-    export_uri: str
+    export_uri: str | None
 
 
 def predict_next_session(
@@ -47,8 +45,9 @@ def predict_next_session(
     as_of = as_of or calendar.latest_completed_session()
     production = resolve_production(settings)
     if production is None:
-        raise NoProductionModelError(
-            "no production model yet: run `tickcast retrain` to bootstrap one"
+        target = calendar.next_session(as_of)
+        return PredictResult(
+            as_of=as_of, target_date=target, model=None, forecasts=[], export_uri=None
         )
     bundle = load_production_bundle(settings, production.version)
     window = build_prediction_input(settings, bundle.spec, bundle.scalers, as_of, allow_stale)
