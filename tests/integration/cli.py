@@ -18,6 +18,16 @@ def tickcast_env(database_url: str | None = None, **extra: str) -> dict[str, str
     return env
 
 
+def local_stores_env(database_url: str, directory: Path, **extra: str) -> dict[str, str]:
+    """tickcast_env with the artifact root and an MLflow SQLite store under `directory`."""
+    return tickcast_env(
+        database_url,
+        TICKCAST_ARTIFACTS__ROOT=str(directory / "artifacts"),
+        TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{directory}/mlflow.db",
+        **extra,
+    )
+
+
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tickcast", *args]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.bad_inputs import write_catalogue
-from tests.integration.cli import run, tickcast_env
+from tests.integration.cli import local_stores_env, run, tickcast_env
 
 SYNTHETIC_20 = ("ingest", "--source", "synthetic", "--tickers", "20", "--start", "2015-01-01")
 
@@ -105,10 +105,9 @@ def test_dataset_commands(database_url: str, stocknet_dir: Path, tmp_path: Path)
 
 @pytest.mark.slow
 def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_path: Path) -> None:
-    env = tickcast_env(
+    env = local_stores_env(
         database_url,
-        TICKCAST_ARTIFACTS__ROOT=str(tmp_path / "artifacts"),
-        TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{tmp_path}/mlflow.db",
+        tmp_path,
         TICKCAST_TICKERS="AAPL,MSFT,XOM",
         TICKCAST_DATASET__SEQUENCE_LENGTH="10",
         TICKCAST_TUNING__MAX_EPOCHS="1",
@@ -137,10 +136,9 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
 
 @pytest.mark.slow
 def test_daily_bootstraps_then_predicts(database_url: str, tmp_path: Path) -> None:
-    env = tickcast_env(
+    env = local_stores_env(
         database_url,
-        TICKCAST_ARTIFACTS__ROOT=str(tmp_path / "artifacts"),
-        TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{tmp_path}/mlflow.db",
+        tmp_path,
         TICKCAST_DATA__SOURCE="synthetic",
         TICKCAST_DATA__SYNTHETIC__N_TICKERS="4",
         TICKCAST_DATA__SYNTHETIC__START="2016-01-04",
