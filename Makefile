@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DATA ?= ../shared/data/stocknet
 export RAY_AUTH_MODE := disabled
 
-.PHONY: help setup lint format test test-fast demo demo-down bench clean
+.PHONY: help setup lint format test test-fast compile demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: lint ## Lint, then the whole suite against a throwaway PostgreSQL the test
 
 test-fast: setup ## The suite without the slow tests
 	$(BIN)/pytest -m "not slow"
+
+compile: setup ## Regenerate the compiled KFP YAML of the pipelines and components
+	$(BIN)/python -m pipelines.compile
 
 demo: setup ## Ingest DATA (default ../shared/data/stocknet) into the embedded PostgreSQL
 	$(BIN)/tickcast db up

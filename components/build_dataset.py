@@ -1,0 +1,14 @@
+"""KFP component: Build (or find) the dataset version of all stored prices."""
+
+from kfp import dsl
+from kfp.dsl import Markdown, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def build_dataset(as_of: str, report: Output[Markdown]) -> str:
+    """Build (or find) the dataset version of all stored prices."""
+    from tickcast.orchestration import steps
+
+    return steps.build_dataset(as_of, report)

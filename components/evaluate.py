@@ -1,0 +1,14 @@
+"""KFP component: Candidate vs production vs persistence on the same test rows."""
+
+from kfp import dsl
+from kfp.dsl import Metrics, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def evaluate(model_version: int, metrics: Output[Metrics]) -> str:
+    """Candidate vs production vs persistence on the same test rows."""
+    from tickcast.orchestration import steps
+
+    return steps.evaluate(model_version, metrics)

@@ -1,0 +1,13 @@
+"""KFP component: Apply pending database migrations."""
+
+from kfp import dsl
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def init_database() -> int:
+    """Apply pending database migrations."""
+    from tickcast.orchestration import steps
+
+    return steps.init_database()

@@ -1,0 +1,14 @@
+"""KFP component: Score forecasts whose actuals exist; rolling metrics and drift."""
+
+from kfp import dsl
+from kfp.dsl import Metrics, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def monitor(as_of: str, metrics: Output[Metrics]) -> str:
+    """Score forecasts whose actuals exist; rolling metrics and drift."""
+    from tickcast.orchestration import steps
+
+    return steps.monitor(as_of, metrics)

@@ -1,0 +1,14 @@
+"""KFP component: Forecast the next session with the production model."""
+
+from kfp import dsl
+from kfp.dsl import Markdown, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def predict(as_of: str, report: Output[Markdown]) -> str:
+    """Forecast the next session with the production model."""
+    from tickcast.orchestration import steps
+
+    return steps.predict(as_of, report)

@@ -1,0 +1,14 @@
+"""KFP component: Train, log and register a candidate."""
+
+from kfp import dsl
+from kfp.dsl import Metrics, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def train_candidate(dataset_id: str, params: str, metrics: Output[Metrics]) -> int:
+    """Train, log and register a candidate."""
+    from tickcast.orchestration import steps
+
+    return steps.train_candidate(dataset_id, params, metrics)

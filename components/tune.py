@@ -1,0 +1,14 @@
+"""KFP component: Search hyperparameters on the dataset version."""
+
+from kfp import dsl
+from kfp.dsl import Metrics, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def tune(dataset_id: str, trials: int, metrics: Output[Metrics]) -> str:
+    """Search hyperparameters on the dataset version."""
+    from tickcast.orchestration import steps
+
+    return steps.tune(dataset_id, trials, metrics)

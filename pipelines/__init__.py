@@ -1,0 +1,1 @@
+"""The two KFP pipelines (daily, retraining) and their compiled IR YAML."""

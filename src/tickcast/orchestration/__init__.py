@@ -1,0 +1,1 @@
+"""Pipeline plumbing: the functions KFP components call, and (later) local / cluster backends."""

@@ -1,0 +1,97 @@
+"""Both pipelines through kfp.local (SubprocessRunner in this venv) against real PostgreSQL and MLflow."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from kfp import local
+from pipelines.daily import daily
+from pipelines.retraining import retraining
+
+from tickcast.config import load_settings
+from tickcast.db.connection import connect
+from tickcast.registry.aliases import production_version
+from tickcast.registry.tracking import configure_mlflow
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The components run as subprocesses: they read their settings from the environment."""
+    for key, value in {
+        "TICKCAST_DATABASE__URL": database_url,
+        "TICKCAST_ARTIFACTS__ROOT": str(tmp_path / "artifacts"),
+        "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+        "TICKCAST_DATA__SOURCE": "synthetic",
+        "TICKCAST_DATA__SYNTHETIC__N_TICKERS": "4",
+        "TICKCAST_DATA__SYNTHETIC__START": "2016-01-04",
+        "TICKCAST_DATASET__SEQUENCE_LENGTH": "10",
+        "TICKCAST_TRAINING__MAX_EPOCHS": "1",
+        "TICKCAST_TUNING__MAX_EPOCHS": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "kfp"))
+    return tmp_path / "kfp"
+
+
+def outputs(root: Path, task: str, name: str) -> list[Path]:
+    """An output file (e.g. a Markdown report) of `task` in every run under `root`."""
+    return sorted(root.glob(f"*/{task}/{name}"))
+
+
+def metrics(root: Path, task: str) -> list[dict[str, float]]:
+    """The Metrics artifact of `task` in every run (kfp.local keeps them in executor_output.json)."""
+    found = []
+    for path in outputs(root, task, "executor_output.json"):
+        artifacts = json.loads(path.read_text())["artifacts"]["metrics"]["artifacts"]
+        found.append(artifacts[0]["metadata"])
+    return found
+
+
+def test_daily_bootstraps_then_keeps(environment: Path) -> None:
+    first = daily(as_of="2017-06-30", trials=0)
+    assert first is not None
+    settings = load_settings()
+    assert production_version(configure_mlflow(settings), settings) == 1
+    decision = (outputs(environment, "decide", "report")[0]).read_text()
+    assert "retrain (bootstrap)" in decision
+    verdict = outputs(environment, "promote", "report")[0].read_text()
+    assert "Candidate v1: promoted" in verdict and "| persistence | 1.0000 |" in verdict
+
+    daily(as_of="2017-07-03", trials=0)  # the first forecasts: for Wednesday 5th (4th: holiday)
+    daily(as_of="2017-07-05", trials=0)  # scores them, forecasts the 6th, keeps the model
+    reports = [p.read_text() for p in outputs(environment, "decide", "report")]
+    assert any(r.startswith("# Decision as of 2017-07-05: keep") for r in reports)
+    forecasts = [p.read_text() for p in outputs(environment, "predict", "report")]
+    assert any("# Forecasts for 2017-07-05" in f and "SYN003" in f for f in forecasts)
+    assert any("# Forecasts for 2017-07-06" in f for f in forecasts)
+    monitored = metrics(environment, "monitor")
+    assert [m["scored"] for m in monitored] == [0.0, 0.0, 4.0]
+    assert monitored[-1]["rolling_samples"] == 4.0 and "persistence_mape" in monitored[-1]
+    with connect(settings.database.url or "") as conn:
+        rows = conn.execute(
+            "SELECT as_of::text, decision FROM retrain_decisions ORDER BY as_of"
+        ).fetchall()
+        scored = conn.execute("SELECT count(*) FROM model_performance_log").fetchone()
+    assert rows == [("2017-06-30", "retrain"), ("2017-07-03", "keep"), ("2017-07-05", "keep")]
+    assert scored == (4,)
+
+
+def test_retraining_alone_registers_and_records_a_verdict(environment: Path) -> None:
+    from tickcast.data.ingest import ingest_prices
+
+    ingest_prices(load_settings(), end=date(2017, 6, 30))
+    retraining(as_of="2017-06-30", trials=2)
+    settings = load_settings()
+    assert production_version(configure_mlflow(settings), settings) == 1
+    searched = metrics(environment, "tune")
+    assert searched[0]["trials"] == 2.0 and searched[0]["best_validation_loss"] > 0
+    evaluated = metrics(environment, "evaluate")[0]
+    assert evaluated["persistence_mase"] == 1.0 and "candidate_mase" in evaluated
+    with connect(settings.database.url or "") as conn:
+        audit = conn.execute("SELECT action, promoted, bootstrap FROM model_promotions").fetchall()
+    assert audit == [("promote", True, True)]
