@@ -25,7 +25,7 @@ from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db import embedded
 from tickcast.features.dataset import build_dataset, load_dataset
-from tickcast.training.evaluate import part_anchors, persistence_metrics, score
+from tickcast.training.evaluate import persistence_metrics, score
 from tickcast.training.fit import predict_returns, train_model
 from tickcast.training.tune import TrialRecord, best_trial, search
 
@@ -131,7 +131,7 @@ def main() -> None:
         )
         console.print(f"training the best parameters: {best.params}")
         trained = train_model(version, arrays, best.params, settings.training)
-        anchors = part_anchors(version, "test")
+        anchors = version.anchors("test")
         model = score(
             arrays,
             anchors,

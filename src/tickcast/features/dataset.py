@@ -83,6 +83,11 @@ class DatasetVersion(BaseModel):
     config: dict[str, Any]
     report: str
 
+    def anchors(self, part: str) -> list[int]:
+        """Anchor rows of `part` (train, validation or test)."""
+        split = self.splits[part]
+        return list(range(split.first_row, split.last_row + 1))
+
     def feature_spec(self) -> FeatureSpec:
         return FeatureSpec(
             dataset_id=self.id,

@@ -22,7 +22,7 @@ from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
 from tickcast.registry.search import tuned_params
 from tickcast.registry.tracking import code_version, configure_mlflow
-from tickcast.training.evaluate import part_anchors, persistence_metrics, score
+from tickcast.training.evaluate import persistence_metrics, score
 from tickcast.training.fit import EpochRecord, predict_returns, train_model
 
 TEST_PREDICTIONS = "predictions/test.npz"
@@ -88,13 +88,13 @@ def train_candidate(
         results: dict[str, ForecastMetrics] = {}
         predictions: dict[str, np.ndarray] = {}
         for part in ("validation", "test"):
-            anchors = part_anchors(version, part)
+            anchors = version.anchors(part)
             predictions[part] = predict_returns(
                 trained.network, arrays.inputs(anchors), trained.target_scale
             )
             results[part] = score(arrays, anchors, predictions[part])
             mlflow.log_metrics(results[part].as_dict(f"{part}_"))
-        test_anchors = part_anchors(version, "test")
+        test_anchors = version.anchors("test")
         baseline = persistence_metrics(arrays, test_anchors)
         mlflow.log_metrics(baseline.as_dict("test_persistence_"))
         mlflow.log_metric("best_epoch", trained.best_epoch)

@@ -24,7 +24,6 @@ from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.errors import PromotionError
 from tickcast.registry.pyfunc import load_forecaster
 from tickcast.registry.tracking import configure_mlflow
-from tickcast.training.evaluate import part_anchors
 
 LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
 
@@ -58,7 +57,7 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
     client = configure_mlflow(settings)
     candidate = load_forecaster(model_uri(settings, candidate_version))
     version, arrays = load_dataset(settings, candidate.spec.dataset_id)
-    anchors = part_anchors(version, "test")
+    anchors = version.anchors("test")
     dates = arrays.matrix.dates[anchors]
     predicted = candidate.predict(arrays.inputs(anchors))
     columns = list(range(len(version.tickers)))

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tickcast.features.dataset import DatasetArrays, DatasetVersion
+from tickcast.features.dataset import DatasetArrays
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-
-
-def part_anchors(version: DatasetVersion, part: str) -> list[int]:
-    """Anchor rows of `part` (train, validation or test)."""
-    split = version.splits[part]
-    return list(range(split.first_row, split.last_row + 1))
 
 
 def score(arrays: DatasetArrays, anchors: list[int], predicted: np.ndarray) -> ForecastMetrics:

@@ -64,8 +64,8 @@ def train_model(
     epoch with the lowest validation loss (early stopping after `loop.patience` epochs)."""
     seed_everything(loop.seed)
     device = select_device(loop.device)
-    train = _anchors(version, "train")
-    validation = _anchors(version, "validation")
+    train = version.anchors("train")
+    validation = version.anchors("validation")
     target_scale = float(np.nanstd(arrays.targets(train))) or 1.0
     stocks, features = len(version.tickers), len(version.features)
     network = build_model(
@@ -170,11 +170,6 @@ def predict_returns(
         x = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size])).to(device)
         outputs.append(network(x).float().cpu().numpy())
     return np.concatenate(outputs).astype(np.float64) * target_scale
-
-
-def _anchors(version: DatasetVersion, part: str) -> list[int]:
-    split = version.splits[part]
-    return list(range(split.first_row, split.last_row + 1))
 
 
 def _batches(anchors: np.ndarray | list[int], size: int) -> list[list[int]]:
