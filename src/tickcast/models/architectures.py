@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import nn
 
-Architecture = Literal["lstm", "lstm_attention", "lstm_cross_stock", "persistence"]
-TRAINABLE: tuple[Architecture, ...] = ("lstm", "lstm_attention", "lstm_cross_stock")
+from tickcast.config import TrainableArchitecture
+
+Architecture = TrainableArchitecture | Literal["persistence"]
+TRAINABLE: tuple[TrainableArchitecture, ...] = get_args(TrainableArchitecture)
 
 
 class StockLSTM(nn.Module):
