@@ -1,5 +1,6 @@
-"""Daily pipeline (daily_stock_operations_prod): ingest -> predict -> monitor -> decide, and the
-retraining pipeline nested under dsl.If when the decision is "retrain" (bootstrap included)."""
+"""Daily pipeline (daily_stock_operations_prod): ingest -> validate -> predict -> monitor ->
+decide, and the retraining pipeline nested under dsl.If when the decision is "retrain" (bootstrap
+included)."""
 
 from components.decide import decide
 from components.ingest import ingest
@@ -7,25 +8,35 @@ from components.init_database import init_database
 from components.monitor import monitor
 from components.predict import predict
 from components.resolve_production import resolve_production
+from components.validate import validate
 from kfp import dsl
 
+from pipelines.cluster import LIGHT, STANDARD, on_cluster
 from pipelines.retraining import retraining
 
 
 @dsl.pipeline(
     name="tickcast-daily", description="Daily forecasts, scoring and the retrain decision."
 )
-def daily(as_of: str = "", trials: int = 8) -> None:
-    schema = init_database().set_display_name("init database")
-    prices = ingest(as_of=as_of).set_display_name("ingest incremental").after(schema)
-    prices.set_caching_options(False).set_retry(num_retries=2, backoff_duration="30s")
-    production = resolve_production().set_display_name("resolve production").after(prices)
-    production.set_caching_options(False)
-    forecasts = predict(as_of=as_of).set_display_name("predict").after(production)
-    forecasts.set_caching_options(False)
-    scores = monitor(as_of=as_of).set_display_name("monitor").after(forecasts)
-    scores.set_caching_options(False)
-    decision = decide(as_of=as_of, monitoring=scores.outputs["Output"]).set_display_name("decide")
-    decision.set_caching_options(False)
+def daily(
+    as_of: str = "",
+    trials: int = 8,
+    gpus: int = 0,
+    gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
+) -> None:
+    schema = on_cluster(init_database(), "init database", LIGHT)
+    prices = on_cluster(ingest(as_of=as_of), "ingest incremental", STANDARD).after(schema)
+    prices.set_retry(num_retries=2, backoff_duration="30s")
+    checked = on_cluster(validate(as_of=as_of), "validate data", STANDARD).after(prices)
+    production = on_cluster(resolve_production(), "resolve production", LIGHT).after(checked)
+    production.set_retry(num_retries=2, backoff_duration="10s")
+    forecasts = on_cluster(predict(as_of=as_of), "predict", STANDARD).after(production)
+    scores = on_cluster(monitor(as_of=as_of), "monitor", STANDARD).after(forecasts)
+    decision = on_cluster(decide(as_of=as_of, monitoring=scores.outputs["Output"]), "decide", LIGHT)
+    # Every step reads or writes state that changes from day to day: none may come from a cache.
+    for step in (schema, prices, checked, production, forecasts, scores, decision):
+        step.set_caching_options(False)
     with dsl.If(decision.outputs["Output"] == "retrain", name="retrain"):
-        retraining(as_of=as_of, trials=trials).set_display_name("retraining")
+        retraining(
+            as_of=as_of, trials=trials, gpus=gpus, gpu_node_selector=gpu_node_selector
+        ).set_display_name("retraining")

@@ -8,18 +8,33 @@ from components.train_candidate import train_candidate
 from components.tune import tune
 from kfp import dsl
 
+from pipelines.cluster import HEAVY, LIGHT, STANDARD, on_cluster, on_gpu
+
 
 @dsl.pipeline(
     name="tickcast-retraining",
     description="Build a dataset version, search, train, evaluate and promote.",
 )
-def retraining(as_of: str = "", trials: int = 8) -> str:
-    schema = init_database().set_display_name("init database")
-    dataset = build_dataset(as_of=as_of).set_display_name("build dataset").after(schema)
-    search = tune(dataset_id=dataset.outputs["Output"], trials=trials).set_display_name("tune")
-    candidate = train_candidate(
-        dataset_id=dataset.outputs["Output"], params=search.outputs["Output"]
-    ).set_display_name("train candidate")
-    verdict = evaluate(model_version=candidate.outputs["Output"]).set_display_name("evaluate")
-    promoted = promote(evaluation=verdict.outputs["Output"]).set_display_name("promote")
+def retraining(
+    as_of: str = "",
+    trials: int = 8,
+    gpus: int = 0,
+    gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
+) -> str:
+    schema = on_cluster(init_database(), "init database", LIGHT)
+    dataset = on_cluster(build_dataset(as_of=as_of), "build dataset", STANDARD).after(schema)
+    search = on_cluster(tune(dataset_id=dataset.outputs["Output"], trials=trials), "tune", HEAVY)
+    candidate = on_cluster(
+        train_candidate(dataset_id=dataset.outputs["Output"], params=search.outputs["Output"]),
+        "train candidate",
+        HEAVY,
+    )
+    for training in (search, candidate):
+        on_gpu(training, gpus, gpu_node_selector)
+    verdict = on_cluster(evaluate(model_version=candidate.outputs["Output"]), "evaluate", STANDARD)
+    promoted = on_cluster(promote(evaluation=verdict.outputs["Output"]), "promote", LIGHT)
+    # Only the search is worth reusing: same dataset version and budget, same result. The rest
+    # reads the store and the registry as they are now.
+    for step in (schema, dataset, candidate, verdict, promoted):
+        step.set_caching_options(False)
     return promoted.outputs["Output"]

@@ -139,9 +139,14 @@ class IngestSettings(_Section):
 
 
 class ValidationSettings(_Section):
-    """Price validation rules that have a tunable tolerance."""
+    """Price validation at ingest (tolerance) and the stored-data check of the daily run."""
 
     price_tolerance: float = Field(1e-6, ge=0, le=0.05)
+    lookback_sessions: int = Field(60, ge=2, le=2520)
+    max_stale_sessions: int = Field(0, ge=0, le=60)
+    max_missing_sessions: int = Field(2, ge=0, le=60)
+    outlier_log_return: float = Field(0.4, gt=0, le=5)
+    min_healthy_fraction: float = Field(0.8, ge=0, le=1)
 
 
 class CalendarSettings(_Section):
@@ -308,6 +313,16 @@ class DecisionSettings(_Section):
     cooldown_sessions: int = Field(5, ge=0)  # no new retrain within this many sessions of one
 
 
+class KfpSettings(_Section):
+    """Where the pipelines run: kfp.local in this environment, or a Kubeflow Pipelines API."""
+
+    host: str | None = None  # None: the in-cluster API (service-account auth) inside a pod
+    namespace: str = "kubeflow"
+    experiment: str = "tickcast"
+    pipelines_dir: str = "pipelines"  # the compiled <name>.yaml files
+    local_root: str = ".tickcast/kfp"  # kfp.local outputs: one folder per run and task
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -333,6 +348,7 @@ class Settings(BaseSettings):
     tuning: TuningSettings = TuningSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     decision: DecisionSettings = DecisionSettings()
+    kfp: KfpSettings = KfpSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ app.add_typer(dataset_commands.app, name="dataset")
 app.add_typer(model_commands.model_app, name="model")
 steps: list[Callable[..., None]] = [
     ingest,
+    ops_commands.validate,
     model_commands.tune,
     model_commands.train,
     model_commands.evaluate,

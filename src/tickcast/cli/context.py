@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tickcast.config import ConfigError, Settings, load_settings
 from tickcast.data.ingest import IngestLockedError
+from tickcast.data.quality import DataQualityError
 from tickcast.data.sources import SourceError
 from tickcast.db.connection import DatabaseUnavailableError
 from tickcast.db.migrate import MigrationError
@@ -35,6 +36,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     DatasetNotFoundError: 6,
     DatasetIntegrityError: 7,
     PromotionError: 8,
+    DataQualityError: 9,
 }
 
 

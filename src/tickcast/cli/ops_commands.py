@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markdown import Markdown
 from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, state
@@ -57,6 +58,20 @@ def _print_forecasts(result: PredictResult) -> None:
     console.print(f"exported {result.export_uri}")
 
 
+def validate(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Check up to this session."
+    ),
+) -> None:
+    """Check the stored prices: missing, stale and gappy tickers, outlier returns."""
+    from tickcast.data.quality import check_stored_prices, require_healthy
+
+    with handled_errors():
+        report = check_stored_prices(state.settings(), as_of.date() if as_of else None)
+        console.print(Markdown(report.markdown()))
+        require_healthy(report)
+
+
 def decide(
     as_of: datetime | None = typer.Option(
         None, "--as-of", formats=["%Y-%m-%d"], help="Judge as of this session."
@@ -78,7 +93,7 @@ def daily(
     ),
     search: bool = typer.Option(True, help="Search hyperparameters when retraining."),
 ) -> None:
-    """ingest -> predict -> monitor -> decide (-> retrain), with a summary of each step."""
+    """ingest -> validate -> predict -> monitor -> decide (-> retrain), summarising each step."""
     from tickcast.ops.daily import run_daily
 
     with handled_errors():
@@ -93,6 +108,8 @@ def daily(
         console.print(
             f"ingest ({i.source}): {i.status}, {i.rows_new} new rows, {len(i.problem_tickers)} tickers with problems"
         )
+    q = result.quality
+    console.print(f"stored data: {len(q.healthy)} of {len(q.tickers)} tickers healthy")
     _print_forecasts(result.prediction)
     _print_monitoring(result.monitoring)
     _print_decision(result.decision)

@@ -73,6 +73,11 @@ class TradingCalendar:
         low, high = self._position(start, "left"), self._position(end, "right")
         return [d.date() for d in self._sessions[low:high]]
 
+    def sessions_ending(self, end: date, count: int) -> list[date]:
+        """The last `count` sessions up to `end` inclusive (fewer near the calendar's start)."""
+        high = self._position(end, "right")
+        return [d.date() for d in self._sessions[max(high - count, 0) : high]]
+
     def latest_completed_session(self, now: datetime | None = None) -> date:
         """The newest session whose close is at or before `now` (default: the current time)."""
         moment = pd.Timestamp(now if now is not None else datetime.now().astimezone())

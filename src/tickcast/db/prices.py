@@ -217,19 +217,24 @@ def count_prices(conn: Connection) -> dict[str, int]:
 
 
 def load_prices(
-    conn: Connection, tickers: list[str] | None = None, end: date | None = None
+    conn: Connection,
+    tickers: list[str] | None = None,
+    end: date | None = None,
+    start: date | None = None,
 ) -> pd.DataFrame:
-    """Stored prices up to `end` (all when None) of `tickers` (all when None), ordered by ticker
-    and date. Streamed with COPY and parsed by Arrow: a million rows take about a second."""
+    """Stored prices from `start` to `end` (open-ended when None) of `tickers` (all when None),
+    ordered by ticker and date. Streamed with COPY and parsed by Arrow: a million rows take about a second."""
     query = sql.SQL(
         "COPY (SELECT ticker, trade_date, open, high, low, close, adj_close, volume, source"
         " FROM raw_prices WHERE ({all} OR ticker = ANY({tickers}))"
         " AND ({end}::date IS NULL OR trade_date <= {end}::date)"
+        " AND ({start}::date IS NULL OR trade_date >= {start}::date)"
         " ORDER BY ticker, trade_date) TO STDOUT (FORMAT csv, HEADER)"
     ).format(
         all=sql.Literal(tickers is None),
         tickers=sql.Literal(tickers or []),
         end=sql.Literal(end),
+        start=sql.Literal(start),
     )
     buffer = bytearray()
     with conn.cursor().copy(query) as copy:

@@ -1,4 +1,4 @@
-"""The daily run as one call: ingest -> predict -> monitor -> decide (-> retrain when asked).
+"""The daily run as one call: ingest -> validate -> predict -> monitor -> decide (-> retrain).
 
 `simulate` replays it over consecutive sessions, ingesting one more day each time: the tested
 helper behind the multi-day tests, the demo and backtests."""
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import IngestResult, ingest_prices
+from tickcast.data.quality import QualityReport, check_stored_prices, require_healthy
 from tickcast.ops.decide import RetrainDecision, decide
 from tickcast.ops.monitor import MonitorResult, monitor
 from tickcast.ops.predict import PredictResult, predict_next_session
@@ -22,6 +23,7 @@ from tickcast.ops.retrain import RetrainResult, retrain
 class DailyResult(BaseModel):
     as_of: date
     ingest: IngestResult | None
+    quality: QualityReport
     prediction: PredictResult  # no forecasts (model None) until a production model exists
     monitoring: MonitorResult
     decision: RetrainDecision
@@ -38,11 +40,18 @@ def run_daily(
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
     ingested = ingest_prices(settings, end=as_of) if ingest else None
+    quality = check_stored_prices(settings, as_of)
+    require_healthy(quality)
     prediction = predict_next_session(settings, as_of)
     monitored = monitor(settings, as_of)
     decision = decide(settings, as_of, monitored)
     result = DailyResult(
-        as_of=as_of, ingest=ingested, prediction=prediction, monitoring=monitored, decision=decision
+        as_of=as_of,
+        ingest=ingested,
+        quality=quality,
+        prediction=prediction,
+        monitoring=monitored,
+        decision=decision,
     )
     if retrain_when_decided and decision.decision == "retrain":
         result.retraining = retrain(settings, as_of, search=search)

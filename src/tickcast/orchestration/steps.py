@@ -58,6 +58,17 @@ def ingest(as_of: str, metrics: MetricsOutput) -> str:
     return result.status
 
 
+def validate(as_of: str, metrics: MetricsOutput, report: FileOutput) -> int:
+    """The number of healthy tickers; fails the run when too few are (the report says why)."""
+    from tickcast.data.quality import check_stored_prices, require_healthy
+
+    result = check_stored_prices(load_settings(), _as_of(as_of))
+    _log(metrics, result.counts())
+    _write(report, result.markdown())
+    require_healthy(result)
+    return len(result.healthy)
+
+
 def resolve_production() -> str:
     """The production version, or "bootstrap" when there is none."""
     from tickcast.ops.production import resolve_production as run

@@ -1,0 +1,14 @@
+"""KFP component: Check the stored prices: missing, stale and gappy tickers, outlier returns."""
+
+from kfp import dsl
+from kfp.dsl import Markdown, Metrics, Output
+
+from tickcast.orchestration.images import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def validate(as_of: str, metrics: Output[Metrics], report: Output[Markdown]) -> int:
+    """Check the stored prices: missing, stale and gappy tickers, outlier returns."""
+    from tickcast.orchestration import steps
+
+    return steps.validate(as_of, metrics, report)

@@ -1,0 +1,69 @@
+"""How every step's pod is set up on Kubernetes (kfp-kubernetes). kfp.local ignores all of it, and
+the steps then read their settings from the local config file and TICKCAST_* variables instead.
+
+The names here are the contract with the Helm chart: it creates the ConfigMap and the Secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kfp import dsl, kubernetes
+
+# ConfigMap with `tickcast.yaml` (mounted as the config file) and `config-path` (where it is).
+CONFIG_MAP = "tickcast-config"
+CONFIG_DIRECTORY = "/etc/tickcast"
+# Secret with the database URL (user and password in it).
+DATABASE_SECRET = "tickcast-database"
+# Secret with the S3-compatible artifact store's credentials (MinIO behind MLflow); optional.
+STORAGE_SECRET = "tickcast-storage"
+PART_OF = {"app.kubernetes.io/part-of": "tickcast"}
+# Lets tune and train land on GPU nodes tainted for GPU work; harmless elsewhere.
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: str
+    memory: str
+    cpu_limit: str
+    memory_limit: str
+
+
+# Light: database bookkeeping. Standard: pandas + MLflow + a torch forward pass. Heavy: training.
+LIGHT = Resources(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="1Gi")
+STANDARD = Resources(cpu="500m", memory="1Gi", cpu_limit="2", memory_limit="4Gi")
+HEAVY = Resources(cpu="2", memory="4Gi", cpu_limit="8", memory_limit="16Gi")
+
+
+def on_cluster(task: dsl.PipelineTask, step: str, resources: Resources) -> dsl.PipelineTask:
+    """Name, label, size and configure one step: config from the ConfigMap, secrets as env."""
+    task.set_display_name(step)
+    task.set_cpu_request(resources.cpu).set_cpu_limit(resources.cpu_limit)
+    task.set_memory_request(resources.memory).set_memory_limit(resources.memory_limit)
+    for key, value in {**PART_OF, "app.kubernetes.io/component": step.replace(" ", "-")}.items():
+        kubernetes.add_pod_label(task, key, value)
+    kubernetes.use_config_map_as_volume(task, CONFIG_MAP, mount_path=CONFIG_DIRECTORY)
+    kubernetes.use_config_map_as_env(task, CONFIG_MAP, {"config-path": "TICKCAST_CONFIG"})
+    kubernetes.use_secret_as_env(task, DATABASE_SECRET, {"url": "TICKCAST_DATABASE__URL"})
+    kubernetes.use_secret_as_env(
+        task,
+        STORAGE_SECRET,
+        {
+            "access-key": "AWS_ACCESS_KEY_ID",
+            "secret-key": "AWS_SECRET_ACCESS_KEY",
+            "endpoint": "MLFLOW_S3_ENDPOINT_URL",
+        },
+        optional=True,
+    )
+    return task
+
+
+def on_gpu(task: dsl.PipelineTask, gpus: Any, node_selector: Any) -> dsl.PipelineTask:
+    """Request `gpus` NVIDIA GPUs (0: none, the step runs on CPU) on nodes matching
+    `node_selector` ({}: any node); both are pipeline parameters."""
+    task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(gpus)
+    kubernetes.add_node_selector_json(task, node_selector)
+    kubernetes.add_toleration_json(task, GPU_TOLERATION)
+    return task

@@ -1,0 +1,175 @@
+"""The daily run's check of stored prices: is every ticker present, fresh, gap-free and sane?
+
+Ingest already refuses malformed rows (and the table's constraints refuse non-positive prices),
+so this looks at what a day's forecasts will be built from: the last `lookback_sessions` up to the
+run date. A ticker that is missing, stale or full of holes is quarantined; outlier returns are
+listed as warnings (they may be real). Too few healthy tickers fail the run.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.db.connection import open_connection
+from tickcast.db.prices import count_prices, load_prices
+
+# Outliers listed per ticker in the report before the rest are counted.
+MAX_OUTLIERS_LISTED = 5
+
+
+class DataQualityError(RuntimeError):
+    """Too few tickers passed the stored-data check."""
+
+
+class TickerQuality(BaseModel):
+    ticker: str
+    status: Literal["ok", "quarantined"]
+    last_date: date | None
+    sessions_behind: int
+    missing_sessions: list[date]
+    outliers: dict[date, float]  # session -> log return
+    reasons: list[str]
+
+
+class QualityReport(BaseModel):
+    as_of: date
+    window_start: date
+    tickers: list[TickerQuality]
+    min_healthy_fraction: float
+
+    @property
+    def healthy(self) -> list[str]:
+        return [t.ticker for t in self.tickers if t.status == "ok"]
+
+    @property
+    def quarantined(self) -> list[TickerQuality]:
+        return [t for t in self.tickers if t.status == "quarantined"]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.tickers) and len(self.healthy) >= self.min_healthy_fraction * len(
+            self.tickers
+        )
+
+    def counts(self) -> dict[str, int]:
+        """What the KFP UI shows as Metrics."""
+        return {
+            "tickers": len(self.tickers),
+            "healthy": len(self.healthy),
+            "quarantined": len(self.quarantined),
+            "stale": sum(t.sessions_behind > 0 for t in self.tickers),
+            "missing_sessions": sum(len(t.missing_sessions) for t in self.tickers),
+            "outliers": sum(len(t.outliers) for t in self.tickers),
+        }
+
+    def markdown(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        lines = [
+            f"# Stored data as of {self.as_of}: {verdict}",
+            "",
+            f"{len(self.healthy)} of {len(self.tickers)} tickers healthy over the sessions "
+            f"{self.window_start} to {self.as_of} (at least {self.min_healthy_fraction:.0%} needed).",
+            "",
+        ]
+        flagged = [t for t in self.tickers if t.reasons]
+        if flagged:
+            lines += ["| ticker | status | last session | findings |", "| --- | --- | --- | --- |"]
+            lines += [
+                f"| {t.ticker} | {t.status} | {t.last_date or '-'} | {'; '.join(t.reasons)} |"
+                for t in flagged
+            ]
+        else:
+            lines.append("No findings.")
+        return "\n".join(lines) + "\n"
+
+
+def check_stored_prices(settings: Settings, as_of: date | None = None) -> QualityReport:
+    """Check the configured tickers (every stored one when none are configured) up to `as_of`."""
+    rules = settings.validation
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    as_of = calendar.session_on_or_before(as_of or calendar.latest_completed_session())
+    window = calendar.sessions_ending(as_of, rules.lookback_sessions)
+    with open_connection(settings) as conn:
+        tickers = settings.tickers or sorted(count_prices(conn))
+        # One session before the window, so the first return inside it is defined.
+        prices = load_prices(conn, tickers, end=as_of, start=calendar.previous_session(window[0]))
+    by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
+    checked = [_check_ticker(ticker, by_ticker.get(ticker), window, settings) for ticker in tickers]
+    return QualityReport(
+        as_of=as_of,
+        window_start=window[0],
+        tickers=checked,
+        min_healthy_fraction=rules.min_healthy_fraction,
+    )
+
+
+def require_healthy(report: QualityReport) -> None:
+    """Raise DataQualityError naming the quarantined tickers when the report did not pass."""
+    if report.passed:
+        return
+    if not report.tickers:
+        raise DataQualityError(f"no stored prices to check as of {report.as_of}: run ingest first")
+    listed = "; ".join(f"{t.ticker}: {', '.join(t.reasons)}" for t in report.quarantined)
+    raise DataQualityError(
+        f"stored data as of {report.as_of}: only {len(report.healthy)} of {len(report.tickers)} "
+        f"tickers are healthy (at least {report.min_healthy_fraction:.0%} needed); {listed}"
+    )
+
+
+def _check_ticker(
+    ticker: str, rows: pd.DataFrame | None, window: list[date], settings: Settings
+) -> TickerQuality:
+    rules = settings.validation
+    if rows is None or rows.empty:
+        return TickerQuality(
+            ticker=ticker,
+            status="quarantined",
+            last_date=None,
+            sessions_behind=len(window),
+            missing_sessions=[],
+            outliers={},
+            reasons=[f"no stored prices in the last {len(window)} sessions"],
+        )
+    stored = set(rows["trade_date"])
+    first, last = min(stored), max(stored)
+    behind = sum(day > last for day in window)
+    missing = [day for day in window if first <= day <= last and day not in stored]
+    closes = rows["adj_close"].to_numpy()
+    returns = np.log(closes[1:] / closes[:-1])
+    dates = rows["trade_date"].to_numpy()[1:]
+    jumps = np.abs(returns) > rules.outlier_log_return
+    outliers = {day: float(value) for day, value in zip(dates[jumps], returns[jumps], strict=True)}
+
+    reasons, quarantined = [], False
+    if behind > rules.max_stale_sessions:
+        quarantined = True
+        reasons.append(f"stale: last session {last}, {behind} session(s) behind")
+    if len(missing) > rules.max_missing_sessions:
+        quarantined = True
+        reasons.append(f"{len(missing)} missing sessions (first {missing[0]})")
+    elif missing:
+        reasons.append(f"{len(missing)} missing session(s): {', '.join(map(str, missing))}")
+    if outliers:
+        shown = list(outliers.items())[:MAX_OUTLIERS_LISTED]
+        more = len(outliers) - len(shown)
+        reasons.append(
+            "outlier returns "
+            + ", ".join(f"{day} {value:+.2f}" for day, value in shown)
+            + (f" and {more} more" if more else "")
+        )
+    return TickerQuality(
+        ticker=ticker,
+        status="quarantined" if quarantined else "ok",
+        last_date=last,
+        sessions_behind=behind,
+        missing_sessions=missing,
+        outliers=outliers,
+        reasons=reasons,
+    )

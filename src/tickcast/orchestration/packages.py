@@ -1,0 +1,53 @@
+"""The compiled pipeline packages (`make compile` writes them) and the arguments they take."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tickcast.config import Settings
+
+PipelineName = Literal["daily", "retraining"]
+PIPELINE_NAMES: tuple[PipelineName, ...] = ("daily", "retraining")
+# The names the pipelines carry in their IR (and in the KFP UI).
+DISPLAY_NAMES: dict[PipelineName, str] = {
+    "daily": "tickcast-daily",
+    "retraining": "tickcast-retraining",
+}
+
+
+class OrchestrationError(RuntimeError):
+    """A pipeline could not be found, submitted, scheduled or run."""
+
+
+class PipelineArguments(BaseModel):
+    """The parameters both pipelines take; empty as_of means the latest completed session."""
+
+    as_of: date | None = None
+    trials: int = Field(8, ge=0)
+    gpus: int = Field(0, ge=0)
+    gpu_node_selector: dict[str, str] = {}
+
+    def as_parameters(self, *, cluster: bool = True) -> dict[str, Any]:
+        """KFP parameter values; locally only those that change what runs."""
+        values: dict[str, Any] = {
+            "as_of": self.as_of.isoformat() if self.as_of else "",
+            "trials": self.trials,
+        }
+        if cluster:
+            values |= {"gpus": self.gpus, "gpu_node_selector": self.gpu_node_selector}
+        return values
+
+
+def compiled_pipeline(settings: Settings, name: PipelineName) -> Path:
+    """The compiled IR YAML of pipeline `name`."""
+    path = Path(settings.kfp.pipelines_dir) / f"{name}.yaml"
+    if not path.is_file():
+        raise OrchestrationError(
+            f"compiled pipeline {path} not found: run tickcast from the project root, set "
+            "kfp.pipelines_dir, or write it with `make compile`"
+        )
+    return path

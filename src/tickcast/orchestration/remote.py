@@ -1,0 +1,218 @@
+"""Kubeflow Pipelines on a cluster: submit a run, upload pipeline versions, schedule the daily run.
+
+With a host (`--host` or kfp.host) the client talks to that URL, e.g. a port-forwarded
+ml-pipeline-ui; without one it uses the in-cluster API with the pod's service-account token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from tickcast import __version__
+from tickcast.config import Settings
+from tickcast.orchestration.cron import kfp_cron
+from tickcast.orchestration.packages import (
+    DISPLAY_NAMES,
+    PIPELINE_NAMES,
+    OrchestrationError,
+    PipelineArguments,
+    PipelineName,
+    compiled_pipeline,
+)
+
+if TYPE_CHECKING:
+    from kfp import Client
+
+_DESCRIPTIONS: dict[PipelineName, str] = {
+    "daily": "tickcast: ingest, validate, predict, monitor, decide (retraining nested).",
+    "retraining": "tickcast: dataset, search, candidate, evaluation, promotion.",
+}
+
+
+class SubmittedRun(BaseModel):
+    run_id: str
+    url: str
+
+
+class UploadedPipeline(BaseModel):
+    name: str
+    pipeline_id: str
+    version_id: str | None  # None when that version was already uploaded
+    version_name: str
+
+
+class ScheduledRun(BaseModel):
+    recurring_run_id: str
+    name: str
+    cron: str
+    replaced: int  # earlier recurring runs of the same name that this one replaces
+
+
+def kfp_client(settings: Settings, host: str | None = None) -> Client:
+    """A client for `host` (default kfp.host; none: in-cluster), checked to answer."""
+    from kfp import Client
+    from kfp.client import KF_PIPELINES_SA_TOKEN_PATH, ServiceAccountTokenVolumeCredentials
+
+    host = host or settings.kfp.host
+    if host is None and "KUBERNETES_SERVICE_HOST" not in os.environ:
+        raise OrchestrationError(
+            "no Kubeflow Pipelines host: pass --host URL (or set kfp.host); without one tickcast "
+            "uses the in-cluster API, which only works inside a pod"
+        )
+    token = Path(os.environ.get("KF_PIPELINES_SA_TOKEN_PATH", KF_PIPELINES_SA_TOKEN_PATH))
+    credentials = (
+        ServiceAccountTokenVolumeCredentials() if host is None and token.exists() else None
+    )
+    with _api_errors(_where(settings, host)):
+        return Client(host=host, namespace=settings.kfp.namespace, credentials=credentials)
+
+
+def submit_run(
+    settings: Settings, name: PipelineName, arguments: PipelineArguments, host: str | None = None
+) -> SubmittedRun:
+    """Start one run of the compiled pipeline in the configured experiment."""
+    client = kfp_client(settings, host)
+    package = compiled_pipeline(settings, name)
+    day = arguments.as_of.isoformat() if arguments.as_of else "latest"
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    with _api_errors(_where(settings, host)):
+        result = client.create_run_from_pipeline_package(
+            str(package),
+            arguments=arguments.as_parameters(),
+            run_name=f"{DISPLAY_NAMES[name]} {day} {stamp}",
+            experiment_name=settings.kfp.experiment,
+        )
+    base = host or settings.kfp.host
+    url = f"{base.rstrip('/')}/#/runs/details/{result.run_id}" if base else result.run_id
+    return SubmittedRun(run_id=result.run_id, url=url)
+
+
+def upload_pipelines(
+    settings: Settings, host: str | None = None, names: tuple[PipelineName, ...] = PIPELINE_NAMES
+) -> list[UploadedPipeline]:
+    """Upload each compiled pipeline, or a new version of it; a version is named after
+    tickcast's version and the package's content, so uploading the same package twice is a no-op."""
+    client = kfp_client(settings, host)
+    return [_upload(client, settings, name, _where(settings, host)) for name in names]
+
+
+def schedule_daily(
+    settings: Settings,
+    cron: str,
+    arguments: PipelineArguments,
+    host: str | None = None,
+    name: str = "tickcast-daily",
+) -> ScheduledRun:
+    """A recurring run of the daily pipeline (KFP cron: six fields, UTC), replacing an earlier
+    recurring run of the same name; catch-up is off and at most one run is active at a time."""
+    expression = kfp_cron(cron)
+    client = kfp_client(settings, host)
+    uploaded = _upload(client, settings, "daily", _where(settings, host))
+    with _api_errors(_where(settings, host)):
+        experiment = client.create_experiment(settings.kfp.experiment)
+        version_id = uploaded.version_id or _version_id(client, uploaded)
+        earlier = client.list_recurring_runs(
+            experiment_id=experiment.experiment_id, page_size=100
+        ).recurring_runs
+        replaced = [run for run in earlier or [] if run.display_name == name]
+        for run in replaced:
+            client.delete_recurring_run(run.recurring_run_id)
+        created = client.create_recurring_run(
+            experiment_id=experiment.experiment_id,
+            job_name=name,
+            description=f"tickcast daily run, cron {expression} (UTC)",
+            cron_expression=expression,
+            max_concurrency=1,
+            no_catchup=True,
+            params=arguments.as_parameters(),
+            pipeline_id=uploaded.pipeline_id,
+            version_id=version_id,
+        )
+    return ScheduledRun(
+        recurring_run_id=created.recurring_run_id,
+        name=name,
+        cron=expression,
+        replaced=len(replaced),
+    )
+
+
+def _upload(client: Client, settings: Settings, name: PipelineName, where: str) -> UploadedPipeline:
+    from kfp_server_api.exceptions import ApiException
+
+    package = compiled_pipeline(settings, name)
+    digest = hashlib.sha256(package.read_bytes()).hexdigest()[:12]
+    version = f"{__version__}-{digest}"
+    title = DISPLAY_NAMES[name]
+    with _api_errors(where):
+        pipeline_id = client.get_pipeline_id(title)
+        if pipeline_id is None:
+            pipeline = client.upload_pipeline(str(package), title, _DESCRIPTIONS[name])
+            versions = client.list_pipeline_versions(pipeline.pipeline_id).pipeline_versions
+            first = versions[0] if versions else None
+            return UploadedPipeline(
+                name=title,
+                pipeline_id=pipeline.pipeline_id,
+                version_id=first.pipeline_version_id if first else None,
+                version_name=first.display_name if first else title,
+            )
+        try:
+            created = client.upload_pipeline_version(str(package), version, pipeline_id=pipeline_id)
+        except ApiException as error:
+            if error.status != 409:  # 409: this version (same content) is already there
+                raise
+            return UploadedPipeline(
+                name=title, pipeline_id=pipeline_id, version_id=None, version_name=version
+            )
+    return UploadedPipeline(
+        name=title,
+        pipeline_id=pipeline_id,
+        version_id=created.pipeline_version_id,
+        version_name=version,
+    )
+
+
+def _version_id(client: Client, uploaded: UploadedPipeline) -> str:
+    """The id of an already uploaded version, found by its name."""
+    token = ""
+    while True:
+        page = client.list_pipeline_versions(uploaded.pipeline_id, page_token=token, page_size=100)
+        for version in page.pipeline_versions or []:
+            if version.display_name == uploaded.version_name:
+                return str(version.pipeline_version_id)
+        token = page.next_page_token or ""
+        if not token:
+            raise OrchestrationError(
+                f"{uploaded.name}: version {uploaded.version_name} not found after upload"
+            )
+
+
+def _where(settings: Settings, host: str | None) -> str:
+    return host or settings.kfp.host or "the in-cluster API"
+
+
+@contextmanager
+def _api_errors(where: str) -> Iterator[None]:
+    """Unreachable hosts and API refusals become one-line OrchestrationErrors."""
+    from kfp_server_api.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    try:
+        yield
+    except HTTPError as error:
+        reason: Any = getattr(error, "reason", None) or error
+        raise OrchestrationError(
+            f"Kubeflow Pipelines at {where} is unreachable: {reason}"
+        ) from None
+    except ApiException as error:
+        raise OrchestrationError(
+            f"Kubeflow Pipelines at {where} refused the request: {error.status} {error.reason}: "
+            f"{(error.body or '').strip()[:300]}"
+        ) from None
