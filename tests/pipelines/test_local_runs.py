@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
-from kfp import components, local
+from kfp import components
 from pipelines.compile import ROOT
 from pipelines.daily import daily
-from pipelines.retraining import retraining
 
+from tests.integration.cli import run
 from tickcast.config import load_settings
 from tickcast.db.connection import connect
+from tickcast.orchestration.local import run_local
+from tickcast.orchestration.packages import PipelineArguments
 from tickcast.registry.aliases import production_version
 from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The components run as subprocesses: they read their settings from the environment."""
-    for key, value in {
-        "TICKCAST_DATABASE__URL": database_url,
-        "TICKCAST_ARTIFACTS__ROOT": str(tmp_path / "artifacts"),
-        "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
-        "TICKCAST_DATA__SOURCE": "synthetic",
-        "TICKCAST_DATA__SYNTHETIC__N_TICKERS": "4",
-        "TICKCAST_DATA__SYNTHETIC__START": "2016-01-04",
-        "TICKCAST_DATASET__SEQUENCE_LENGTH": "10",
-        "TICKCAST_TRAINING__MAX_EPOCHS": "1",
-        "TICKCAST_TUNING__MAX_EPOCHS": "1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "kfp"))
-    return tmp_path / "kfp"
 
 
 def outputs(root: Path, task: str, name: str) -> list[Path]:
@@ -65,7 +49,22 @@ def test_daily_bootstraps_then_keeps(environment: Path) -> None:
     assert "Candidate v1: promoted" in verdict and "| persistence | 1.0000 |" in verdict
 
     daily(as_of="2017-07-03", trials=0)  # the first forecasts: for Wednesday 5th (4th: holiday)
-    daily(as_of="2017-07-05", trials=0)  # scores them, forecasts the 6th, keeps the model
+    # As a user would: scores them, forecasts the 6th, keeps the model.
+    cli = run(
+        "run",
+        "daily",
+        "--local",
+        "--as-of",
+        "2017-07-05",
+        "--trials",
+        "0",
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert cli.returncode == 0, cli.stderr[-3000:]
+    assert "Decision as of 2017-07-05: keep" in cli.stdout
+    assert "│ validate " in cli.stdout and "healthy 4" in cli.stdout  # the task table
     reports = [p.read_text() for p in outputs(environment, "decide", "report")]
     assert any(r.startswith("# Decision as of 2017-07-05: keep") for r in reports)
     forecasts = [p.read_text() for p in outputs(environment, "predict", "report")]
@@ -87,13 +86,25 @@ def test_retraining_alone_registers_and_records_a_verdict(environment: Path) -> 
     from tickcast.data.ingest import ingest_prices
 
     ingest_prices(load_settings(), end=date(2017, 6, 30))
-    retraining(as_of="2017-06-30", trials=2)
     settings = load_settings()
+    ran = run_local(settings, "retraining", PipelineArguments(as_of=date(2017, 6, 30), trials=2))
+    tasks = {task.task: task for task in ran.tasks}
+    assert list(tasks) == [
+        "init-database",
+        "build-dataset",
+        "tune",
+        "train-candidate",
+        "evaluate",
+        "promote",
+    ]
+    assert all(task.status == "SUCCESS" and task.seconds > 0 for task in ran.tasks)
+    assert ran.seconds >= sum(task.seconds for task in ran.tasks)
     assert production_version(configure_mlflow(settings), settings) == 1
-    searched = metrics(environment, "tune")
-    assert searched[0]["trials"] == 2.0 and searched[0]["best_validation_loss"] > 0
-    evaluated = metrics(environment, "evaluate")[0]
+    searched = tasks["tune"].metrics
+    assert searched["trials"] == 2.0 and searched["best_validation_loss"] > 0
+    evaluated = tasks["evaluate"].metrics
     assert evaluated["persistence_mase"] == 1.0 and "candidate_mase" in evaluated
+    assert (tasks["promote"].report or "").startswith("# Candidate v1: promoted")
     with connect(settings.database.url or "") as conn:
         audit = conn.execute("SELECT action, promoted, bootstrap FROM model_promotions").fetchall()
     assert audit == [("promote", True, True)]

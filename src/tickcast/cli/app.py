@@ -10,7 +10,13 @@ import typer
 import yaml
 
 from tickcast import __version__
-from tickcast.cli import dataset_commands, db_commands, model_commands, ops_commands
+from tickcast.cli import (
+    dataset_commands,
+    db_commands,
+    model_commands,
+    ops_commands,
+    pipeline_commands,
+)
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.ingest_command import ingest
 
@@ -22,6 +28,9 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(dataset_commands.app, name="dataset")
 app.add_typer(model_commands.model_app, name="model")
+app.add_typer(pipeline_commands.run_app, name="run")
+app.add_typer(pipeline_commands.pipelines_app, name="pipelines")
+app.add_typer(pipeline_commands.schedule_app, name="schedule")
 steps: list[Callable[..., None]] = [
     ingest,
     ops_commands.validate,

@@ -19,6 +19,7 @@ from tickcast.db.migrate import MigrationError
 from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
 from tickcast.features.panel import PanelError
 from tickcast.features.split import SplitError
+from tickcast.orchestration.packages import OrchestrationError
 from tickcast.registry.errors import PromotionError
 
 console = Console()
@@ -37,6 +38,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     DatasetIntegrityError: 7,
     PromotionError: 8,
     DataQualityError: 9,
+    OrchestrationError: 10,
 }
 
 

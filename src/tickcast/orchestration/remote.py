@@ -7,7 +7,9 @@ ml-pipeline-ui; without one it uses the in-cluster API with the pod's service-ac
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -71,7 +73,7 @@ def kfp_client(settings: Settings, host: str | None = None) -> Client:
     credentials = (
         ServiceAccountTokenVolumeCredentials() if host is None and token.exists() else None
     )
-    with _api_errors(_where(settings, host)):
+    with _api_errors(_where(settings, host)), _quiet_client():
         return Client(host=host, namespace=settings.kfp.namespace, credentials=credentials)
 
 
@@ -196,6 +198,20 @@ def _version_id(client: Client, uploaded: UploadedPipeline) -> str:
 
 def _where(settings: Settings, host: str | None) -> str:
     return host or settings.kfp.host or "the in-cluster API"
+
+
+@contextmanager
+def _quiet_client() -> Iterator[None]:
+    """No retry chatter from urllib3 and no notice about old KFP servers: errors say it once."""
+    pool = logging.getLogger("urllib3.connectionpool")
+    level = pool.level
+    pool.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning, module="kfp")
+            yield
+    finally:
+        pool.setLevel(level)
 
 
 @contextmanager

@@ -1,0 +1,153 @@
+"""Pipelines: run them here (kfp.local) or on Kubeflow Pipelines, upload them, schedule the daily one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markdown import Markdown
+from rich.table import Table
+
+from tickcast.cli.context import console, handled_errors, state
+from tickcast.orchestration.packages import PipelineArguments, PipelineName
+
+if TYPE_CHECKING:
+    from tickcast.orchestration.local import LocalRun
+
+run_app = typer.Typer(help="Run a pipeline here (kfp.local) or on Kubeflow Pipelines.")
+pipelines_app = typer.Typer(help="Compiled pipelines on Kubeflow Pipelines.", no_args_is_help=True)
+schedule_app = typer.Typer(help="Recurring runs on Kubeflow Pipelines.", no_args_is_help=True)
+
+HOST_HELP = "KFP API URL (default kfp.host; none: the in-cluster API, inside a pod)."
+
+
+def _arguments(
+    as_of: datetime | None, trials: int, gpus: int, gpu_node_selector: str
+) -> PipelineArguments:
+    selector = json.loads(gpu_node_selector) if gpu_node_selector else {}
+    return PipelineArguments(
+        as_of=as_of.date() if as_of else None,
+        trials=trials,
+        gpus=gpus,
+        gpu_node_selector=selector,
+    )
+
+
+def _run(
+    name: PipelineName,
+    local: bool,
+    kfp: bool,
+    host: str | None,
+    arguments: PipelineArguments,
+) -> None:
+    from tickcast.orchestration.packages import OrchestrationError
+
+    with handled_errors():
+        if local == kfp:
+            raise OrchestrationError("choose where to run: --local or --kfp")
+        settings = state.settings()
+        if local:
+            from tickcast.orchestration.local import run_local
+
+            _print_local_run(run_local(settings, name, arguments, state.config_path))
+        else:
+            from tickcast.orchestration.remote import submit_run
+
+            submitted = submit_run(settings, name, arguments, host)
+            console.print(f"submitted {name} run {submitted.run_id}: {submitted.url}")
+
+
+def _print_local_run(run: LocalRun) -> None:
+    for task in run.tasks:
+        if task.report:
+            console.print(Markdown(task.report))
+    table = Table(title=f"{run.pipeline} run: {run.seconds:.1f} s, outputs in {run.directory}")
+    for column in ("task", "status", "seconds", "metrics"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for task in run.tasks:
+        shown = ", ".join(f"{k} {v:g}" for k, v in list(task.metrics.items())[:4])
+        table.add_row(task.task, task.status, f"{task.seconds:.1f}", shown)
+    console.print(table)
+
+
+AS_OF = typer.Option(
+    None, "--as-of", formats=["%Y-%m-%d"], help="Run as of this session (default: the latest)."
+)
+TRIALS = typer.Option(8, min=0, help="Search trials when retraining (0: default parameters).")
+GPUS = typer.Option(0, min=0, help="GPUs for tune and train on the cluster.")
+SELECTOR = typer.Option(
+    "", help='Node selector for tune and train as JSON, e.g. \'{"gpu": "a100"}\'.'
+)
+LOCAL = typer.Option(False, "--local", help="Run here with kfp.local.")
+KFP = typer.Option(False, "--kfp", help="Submit to Kubeflow Pipelines.")
+HOST = typer.Option(None, "--host", help=HOST_HELP)
+
+
+@run_app.command("daily")
+def run_daily(
+    local: bool = LOCAL,
+    kfp: bool = KFP,
+    host: str | None = HOST,
+    as_of: datetime | None = AS_OF,
+    trials: int = TRIALS,
+    gpus: int = GPUS,
+    gpu_node_selector: str = SELECTOR,
+) -> None:
+    """The daily pipeline (retraining runs nested when the decision says so)."""
+    _run("daily", local, kfp, host, _arguments(as_of, trials, gpus, gpu_node_selector))
+
+
+@run_app.command("retraining")
+def run_retraining(
+    local: bool = LOCAL,
+    kfp: bool = KFP,
+    host: str | None = HOST,
+    as_of: datetime | None = AS_OF,
+    trials: int = TRIALS,
+    gpus: int = GPUS,
+    gpu_node_selector: str = SELECTOR,
+) -> None:
+    """The retraining pipeline on its own."""
+    _run("retraining", local, kfp, host, _arguments(as_of, trials, gpus, gpu_node_selector))
+
+
+@pipelines_app.command("upload")
+def upload(host: str | None = HOST) -> None:
+    """Upload both compiled pipelines (a new version when the package changed)."""
+    from tickcast.orchestration.remote import upload_pipelines
+
+    with handled_errors():
+        uploaded = upload_pipelines(state.settings(), host)
+    for pipeline in uploaded:
+        state_text = "uploaded" if pipeline.version_id else "unchanged"
+        console.print(
+            f"{pipeline.name}: version {pipeline.version_name} {state_text} (pipeline {pipeline.pipeline_id})"
+        )
+
+
+@schedule_app.command("daily")
+def schedule_daily(
+    cron: str = typer.Option(
+        ...,
+        "--cron",
+        help="When, in UTC: 5 fields (minute hour day month weekday) or KFP's 6 (seconds first), "
+        "e.g. '30 22 * * 1-5' after the US close.",
+    ),
+    host: str | None = HOST,
+    name: str = typer.Option("tickcast-daily", help="Recurring run name (replaces one so named)."),
+    trials: int = TRIALS,
+    gpus: int = GPUS,
+    gpu_node_selector: str = SELECTOR,
+) -> None:
+    """A KFP recurring run of the daily pipeline."""
+    from tickcast.orchestration.remote import schedule_daily as schedule
+
+    with handled_errors():
+        arguments = _arguments(None, trials, gpus, gpu_node_selector)
+        scheduled = schedule(state.settings(), cron, arguments, host, name)
+    replaced = f", replacing {scheduled.replaced} earlier" if scheduled.replaced else ""
+    console.print(
+        f"scheduled {scheduled.name} at cron '{scheduled.cron}' (UTC){replaced}: {scheduled.recurring_run_id}"
+    )
