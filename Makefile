@@ -52,6 +52,7 @@ bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/tune.py
+	$(BIN)/python bench/pipelines.py
 
 clean: ## Remove the venv and local state
 	rm -rf $(VENV) .tickcast .mypy_cache .ruff_cache .pytest_cache

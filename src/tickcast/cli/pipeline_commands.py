@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
+from pydantic import ValidationError
 from rich.markdown import Markdown
 from rich.table import Table
 
@@ -26,13 +28,18 @@ HOST_HELP = "KFP API URL (default kfp.host; none: the in-cluster API, inside a p
 def _arguments(
     as_of: datetime | None, trials: int, gpus: int, gpu_node_selector: str
 ) -> PipelineArguments:
-    selector = json.loads(gpu_node_selector) if gpu_node_selector else {}
-    return PipelineArguments(
-        as_of=as_of.date() if as_of else None,
-        trials=trials,
-        gpus=gpus,
-        gpu_node_selector=selector,
-    )
+    try:
+        return PipelineArguments(
+            as_of=as_of.date() if as_of else None,
+            trials=trials,
+            gpus=gpus,
+            gpu_node_selector=json.loads(gpu_node_selector) if gpu_node_selector else {},
+        )
+    except (json.JSONDecodeError, ValidationError) as error:
+        raise typer.BadParameter(
+            f'expected a JSON object of label -> value, e.g. \'{{"gpu": "a100"}}\' ({error})',
+            param_hint="--gpu-node-selector",
+        ) from None
 
 
 def _run(
@@ -85,32 +92,26 @@ KFP = typer.Option(False, "--kfp", help="Submit to Kubeflow Pipelines.")
 HOST = typer.Option(None, "--host", help=HOST_HELP)
 
 
-@run_app.command("daily")
-def run_daily(
-    local: bool = LOCAL,
-    kfp: bool = KFP,
-    host: str | None = HOST,
-    as_of: datetime | None = AS_OF,
-    trials: int = TRIALS,
-    gpus: int = GPUS,
-    gpu_node_selector: str = SELECTOR,
-) -> None:
-    """The daily pipeline (retraining runs nested when the decision says so)."""
-    _run("daily", local, kfp, host, _arguments(as_of, trials, gpus, gpu_node_selector))
+def _run_command(name: PipelineName, summary: str) -> Callable[..., None]:
+    def command(
+        local: bool = LOCAL,
+        kfp: bool = KFP,
+        host: str | None = HOST,
+        as_of: datetime | None = AS_OF,
+        trials: int = TRIALS,
+        gpus: int = GPUS,
+        gpu_node_selector: str = SELECTOR,
+    ) -> None:
+        _run(name, local, kfp, host, _arguments(as_of, trials, gpus, gpu_node_selector))
+
+    command.__doc__ = summary
+    return command
 
 
-@run_app.command("retraining")
-def run_retraining(
-    local: bool = LOCAL,
-    kfp: bool = KFP,
-    host: str | None = HOST,
-    as_of: datetime | None = AS_OF,
-    trials: int = TRIALS,
-    gpus: int = GPUS,
-    gpu_node_selector: str = SELECTOR,
-) -> None:
-    """The retraining pipeline on its own."""
-    _run("retraining", local, kfp, host, _arguments(as_of, trials, gpus, gpu_node_selector))
+run_app.command("daily")(
+    _run_command("daily", "The daily pipeline (retraining runs nested when the decision says so).")
+)
+run_app.command("retraining")(_run_command("retraining", "The retraining pipeline on its own."))
 
 
 @pipelines_app.command("upload")

@@ -147,6 +147,9 @@ def schedule_daily(
 
 
 def _upload(client: Client, settings: Settings, name: PipelineName, where: str) -> UploadedPipeline:
+    """Create the pipeline when it is new (empty: every version is then named the same way) and
+    upload the package as version `<tickcast version>-<sha256[:12]>`; 409 means it is there."""
+    import kfp_server_api
     from kfp_server_api.exceptions import ApiException
 
     package = compiled_pipeline(settings, name)
@@ -156,17 +159,15 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
     with _api_errors(where):
         pipeline_id = client.get_pipeline_id(title)
         if pipeline_id is None:
-            pipeline = client.upload_pipeline(str(package), title, _DESCRIPTIONS[name])
-            versions = client.list_pipeline_versions(pipeline.pipeline_id).pipeline_versions
-            first = versions[0] if versions else None
-            return UploadedPipeline(
-                name=title,
-                pipeline_id=pipeline.pipeline_id,
-                version_id=first.pipeline_version_id if first else None,
-                version_name=first.display_name if first else title,
+            # kfp.Client has no call for an empty pipeline; its own API object has.
+            created = client._pipelines_api.pipeline_service_create_pipeline(
+                kfp_server_api.V2beta1Pipeline(display_name=title, description=_DESCRIPTIONS[name])
             )
+            pipeline_id = str(created.pipeline_id)
         try:
-            created = client.upload_pipeline_version(str(package), version, pipeline_id=pipeline_id)
+            uploaded = client.upload_pipeline_version(
+                str(package), version, pipeline_id=pipeline_id
+            )
         except ApiException as error:
             if error.status != 409:  # 409: this version (same content) is already there
                 raise
@@ -176,7 +177,7 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
     return UploadedPipeline(
         name=title,
         pipeline_id=pipeline_id,
-        version_id=created.pipeline_version_id,
+        version_id=uploaded.pipeline_version_id,
         version_name=version,
     )
 

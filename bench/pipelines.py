@@ -1,0 +1,194 @@
+"""Local pipeline runs (kfp.local) on stocknet: where a daily run's time goes.
+
+Usage: python bench/pipelines.py [--stocknet DIR] [--trials 2] [--epochs 3]   (from the repo root)
+
+Ingests every stocknet ticker up to 2017-06-30 into a throwaway PostgreSQL, then measures:
+1. the retraining pipeline through kfp.local with a small search (it promotes the first model);
+2. the daily steps for 2017-07-03 called in this process, one after the other (no KFP);
+3. the daily pipeline through kfp.local for 2017-07-05, each step a subprocess;
+4. an empty component through kfp.local, five times: what KFP itself adds to every step, and
+   the cold start of a fresh Python with MLflow or torch (what every step's process pays).
+Prints per-step times, the KFP overhead per step, the totals and their ratio.
+"""
+
+# No `from __future__ import annotations`: KFP reads the component's annotations as types.
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kfp import dsl, local
+from rich.console import Console
+from rich.table import Table
+
+from tickcast.config import load_settings
+from tickcast.data.ingest import ingest_prices
+from tickcast.db import embedded
+from tickcast.orchestration import steps
+from tickcast.orchestration.images import RUNTIME_IMAGE
+from tickcast.orchestration.local import LocalRun, run_local
+from tickcast.orchestration.packages import PipelineArguments
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOTSTRAP, IN_PROCESS_DAY, KFP_DAY = date(2017, 6, 30), "2017-07-03", "2017-07-05"
+console = Console()
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)  # type: ignore[untyped-decorator]
+def empty_step(value: int) -> int:
+    """Does nothing: its task time through kfp.local is KFP's own cost per step."""
+    return value
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        self.logged: dict[str, float] = {}
+
+    def log_metric(self, metric: str, value: float) -> None:
+        self.logged[metric] = value
+
+
+class _Report:
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+
+def in_process_daily(as_of: str, scratch: Path) -> dict[str, float]:
+    """The daily steps as plain calls in this process, the way `tickcast daily` runs them."""
+    report = _Report(scratch / "report.md")
+    seconds: dict[str, float] = {}
+    monitoring = ""
+
+    def timed(name: str, call: Any) -> Any:
+        started = time.perf_counter()
+        result = call()
+        seconds[name] = time.perf_counter() - started
+        return result
+
+    timed("init-database", steps.init_database)
+    timed("ingest", lambda: steps.ingest(as_of, _Metrics()))
+    timed("validate", lambda: steps.validate(as_of, _Metrics(), report))
+    timed("resolve-production", steps.resolve_production)
+    timed("predict", lambda: steps.predict(as_of, report))
+    monitoring = timed("monitor", lambda: steps.monitor(as_of, _Metrics()))
+    timed("decide", lambda: steps.decide(as_of, monitoring, report))
+    return seconds
+
+
+def empty_step_seconds(repeats: int, kfp_root: Path) -> list[float]:
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(kfp_root))
+    times = []
+    for value in range(repeats):
+        started = time.perf_counter()
+        empty_step(value=value)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def python_start_seconds(code: str, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stocknet", type=Path, default=Path("../shared/data/stocknet"))
+    parser.add_argument("--trials", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="tickcast-bench-"))
+    server = embedded.start(scratch / "pgdata")
+    (scratch / "empty.yaml").write_text("{}\n")
+    # The kfp.local steps are subprocesses: everything they read comes from the environment.
+    os.environ.update(
+        {
+            "TICKCAST_CONFIG": str(scratch / "empty.yaml"),
+            "TICKCAST_DATABASE__URL": server.url,
+            "TICKCAST_ARTIFACTS__ROOT": str(scratch / "artifacts"),
+            "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{scratch}/mlflow.db",
+            "TICKCAST_DATA__SOURCE": "csv",
+            "TICKCAST_DATA__CSV__PATH": str(args.stocknet.resolve()),
+            "TICKCAST_TRAINING__MAX_EPOCHS": str(args.epochs),
+            "TICKCAST_TUNING__MAX_EPOCHS": str(args.epochs),
+            "TICKCAST_KFP__LOCAL_ROOT": str(scratch / "kfp"),
+            "TICKCAST_KFP__PIPELINES_DIR": str(ROOT / "pipelines"),
+        }
+    )
+    try:
+        settings = load_settings()
+        ingested = ingest_prices(settings, end=BOOTSTRAP)
+        console.print(f"ingested {ingested.rows_new:,} rows of stocknet up to {BOOTSTRAP}")
+
+        retraining = run_local(
+            settings, "retraining", PipelineArguments(as_of=BOOTSTRAP, trials=args.trials)
+        )
+        print_run(retraining, f"retraining ({args.trials} trials, {args.epochs} epochs)")
+
+        direct = in_process_daily(IN_PROCESS_DAY, scratch)
+        daily = run_local(settings, "daily", PipelineArguments(as_of=date.fromisoformat(KFP_DAY)))
+        empty = empty_step_seconds(5, scratch / "kfp")
+        cold = {
+            "Python": python_start_seconds("pass"),
+            "Python + MLflow": python_start_seconds("import mlflow"),
+            "Python + torch": python_start_seconds("import torch"),
+        }
+        print_daily(direct, daily, statistics.median(empty), cold)
+    finally:
+        embedded.stop(scratch / "pgdata")
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def print_run(run: LocalRun, title: str) -> None:
+    table = Table(title=f"{title}: {run.seconds:.1f} s through kfp.local")
+    for column in ("task", "seconds", "metrics"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for task in run.tasks:
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in list(task.metrics.items())[:4])
+        table.add_row(task.task, f"{task.seconds:.2f}", shown)
+    console.print(table)
+
+
+def print_daily(
+    direct: dict[str, float], run: LocalRun, empty: float, cold: dict[str, float]
+) -> None:
+    table = Table(title="daily run, 88 stocknet tickers, production model present")
+    for column in ("step", "in process s", "kfp.local task s", "difference s"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for task in run.tasks:
+        alone = direct.get(task.task)
+        difference = f"{task.seconds - alone:+.2f}" if alone is not None else "-"
+        alone_text = f"{alone:.2f}" if alone is not None else "-"
+        table.add_row(task.task, alone_text, f"{task.seconds:.2f}", difference)
+    in_process, tasks = sum(direct.values()), sum(t.seconds for t in run.tasks)
+    table.add_row("total", f"{in_process:.2f}", f"{tasks:.2f}", f"{tasks - in_process:+.2f}")
+    console.print(table)
+    steps_run = len(run.tasks)
+    console.print(
+        f"daily pipeline wall time through kfp.local: {run.seconds:.1f} s for {steps_run} steps "
+        f"(target < 60 s); the same steps in one process: {in_process:.1f} s; "
+        f"ratio {run.seconds / in_process:.2f}x"
+    )
+    console.print(
+        f"KFP overhead per step (an empty component through kfp.local, median of 5): {empty:.2f} s "
+        f"(target < 0.2 s), {empty * steps_run:.1f} s of the {run.seconds:.1f} s run. The rest of "
+        "the difference is each step's own cold start in a fresh process, as in a pod: "
+        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in cold.items())
+    )
+
+
+if __name__ == "__main__":
+    main()

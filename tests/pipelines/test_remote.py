@@ -1,0 +1,152 @@
+"""The KFP backend over real HTTP: against the v2beta1 stand-in, a closed port, and bad crons."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from pipelines.compile import ROOT
+
+from tests.integration.cli import run, tickcast_env
+from tests.pipelines.fake_kfp import serve_fake_kfp
+from tickcast.config import Settings
+from tickcast.orchestration.cron import kfp_cron
+from tickcast.orchestration.packages import OrchestrationError, PipelineArguments
+from tickcast.orchestration.remote import schedule_daily, submit_run, upload_pipelines
+
+
+@pytest.fixture
+def packaged(tmp_path: Path) -> Settings:
+    """Settings reading a copy of the compiled pipelines (so a test may change one)."""
+    directory = tmp_path / "pipelines"
+    directory.mkdir()
+    for name in ("daily", "retraining"):
+        shutil.copyfile(ROOT / f"pipelines/{name}.yaml", directory / f"{name}.yaml")
+    return Settings(kfp={"pipelines_dir": str(directory), "experiment": "tickcast-test"})
+
+
+def test_upload_creates_versions_only_for_changed_packages(packaged: Settings) -> None:
+    with serve_fake_kfp() as api:
+        first = upload_pipelines(packaged, api.url)
+        assert [p.name for p in first] == ["tickcast-daily", "tickcast-retraining"]
+        assert all(p.version_id for p in first)
+        assert sorted(api.pipelines.values()) == ["tickcast-daily", "tickcast-retraining"]
+
+        assert all(p.version_id is None for p in upload_pipelines(packaged, api.url))
+
+        daily = Path(packaged.kfp.pipelines_dir) / "daily.yaml"
+        daily.write_text(daily.read_text().replace("Daily forecasts", "Daily forecasts, edited"))
+        third = upload_pipelines(packaged, api.url)
+        assert third[0].version_id and third[1].version_id is None
+        versions = api.versions[third[0].pipeline_id]
+        assert [v["display_name"] for v in versions] == [
+            first[0].version_name,
+            third[0].version_name,
+        ]
+        assert "Daily forecasts, edited" in versions[-1]["package"]
+
+
+def test_schedule_daily_uploads_and_replaces_the_recurring_run(packaged: Settings) -> None:
+    arguments = PipelineArguments(trials=4, gpus=1, gpu_node_selector={"gpu": "a100"})
+    with serve_fake_kfp() as api:
+        first = schedule_daily(packaged, "30 22 * * 1-5", arguments, api.url)
+        assert first.cron == "0 30 22 * * 1-5" and first.replaced == 0
+        [stored] = api.recurring_runs.values()
+        assert stored["trigger"]["cron_schedule"]["cron"] == "0 30 22 * * 1-5"
+        assert int(stored["max_concurrency"]) == 1 and stored["no_catchup"] is True
+        assert stored["runtime_config"]["parameters"] == {
+            "as_of": "",
+            "trials": 4,
+            "gpus": 1,
+            "gpu_node_selector": {"gpu": "a100"},
+        }
+        [pipeline_id] = [i for i, n in api.pipelines.items() if n == "tickcast-daily"]
+        reference = stored["pipeline_version_reference"]
+        assert reference["pipeline_id"] == pipeline_id
+        assert reference["pipeline_version_id"] == api.versions[pipeline_id][0]["id"]
+        assert list(api.experiments.values()) == ["tickcast-test"]
+
+        again = schedule_daily(packaged, "0 0 23 * * MON-FRI", arguments, api.url)
+        assert again.replaced == 1 and api.deleted == [first.recurring_run_id]
+        assert list(api.recurring_runs) == [again.recurring_run_id]
+        assert len(api.versions[pipeline_id]) == 1  # the same package: no new version
+
+
+def test_submit_sends_the_compiled_pipeline_with_its_arguments(packaged: Settings) -> None:
+    with serve_fake_kfp() as api:
+        submitted = submit_run(
+            packaged, "retraining", PipelineArguments(as_of=date(2017, 6, 30), trials=2), api.url
+        )
+        [sent] = api.runs
+    assert submitted.url == f"{api.url}/#/runs/details/{submitted.run_id}"
+    spec, platform = sent["pipeline_spec"]["pipeline_spec"], sent["pipeline_spec"]["platform_spec"]
+    assert spec["pipelineInfo"]["name"] == "tickcast-retraining"
+    assert sent["display_name"].startswith("tickcast-retraining 2017-06-30 ")
+    assert sent["runtime_config"]["parameters"]["as_of"] == "2017-06-30"
+    assert sent["experiment_id"] in api.experiments
+    committed = list(yaml.safe_load_all((ROOT / "pipelines/retraining.yaml").read_text()))
+    assert spec["deploymentSpec"] == committed[0]["deploymentSpec"]
+    assert platform == committed[1]  # the Kubernetes settings travel with the run
+
+
+def test_refusals_and_unreachable_hosts_are_one_line_errors(packaged: Settings) -> None:
+    with serve_fake_kfp() as api:
+        api.fail_path = "/apis/v2beta1/pipelines"
+        with pytest.raises(
+            OrchestrationError, match=r"refused the request: 500 .*database is locked"
+        ):
+            upload_pipelines(packaged, api.url)
+    closed = api.url  # the server is gone: nothing listens there any more
+    with pytest.raises(OrchestrationError, match=f"Kubeflow Pipelines at {closed} is unreachable"):
+        upload_pipelines(packaged, closed)
+    with pytest.raises(OrchestrationError, match="pass --host URL"):
+        upload_pipelines(packaged)
+
+
+def test_cli_reports_kfp_errors_with_exit_code_10(tmp_path: Path) -> None:
+    env = tickcast_env()
+    unreachable = run("run", "daily", "--kfp", "--host", "http://127.0.0.1:9", env=env, cwd=ROOT)
+    assert unreachable.returncode == 10
+    assert "error (orchestration): Kubeflow Pipelines at http://127.0.0.1:9 is unreachable" in (
+        unreachable.stderr
+    )
+    assert "Retrying" not in unreachable.stderr  # one line, not urllib3's chatter
+    neither = run("run", "daily", env=env, cwd=ROOT)
+    assert neither.returncode == 10 and "choose where to run: --local or --kfp" in neither.stderr
+    selector = run("run", "daily", "--kfp", "--gpu-node-selector", "{gpu", env=env, cwd=ROOT)
+    assert selector.returncode == 2 and "Invalid value for --gpu-node-selector" in selector.stderr
+    missing = run("run", "daily", "--local", env=env, cwd=tmp_path)
+    assert missing.returncode == 10 and "compiled pipeline pipelines/daily.yaml not found" in (
+        missing.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("30 22 * * 1-5", "0 30 22 * * 1-5"),
+        ("0 0 9 ? * MON-FRI", "0 0 9 ? * MON-FRI"),
+        ("*/15 * * * *", "0 */15 * * * *"),
+        ("0 0 1 1,4,7,10 *", "0 0 0 1 1,4,7,10 *"),
+    ],
+)
+def test_cron_becomes_kfp_six_fields(expression: str, expected: str) -> None:
+    assert kfp_cron(expression) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("0 25 * * *", "'25' in the hour field is not in 0-23"),
+        ("* * *", "expected 5 fields"),
+        ("0 0 * * 7-8", "'7' in the day of week field is not in 0-6"),
+        ("0 0 * FOO *", "'FOO' in the month field"),
+        ("*/0 * * * *", "bad step '0' in the minute field"),
+    ],
+)
+def test_bad_cron_names_the_field(expression: str, problem: str) -> None:
+    with pytest.raises(OrchestrationError, match=problem):
+        kfp_cron(expression)
