@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DATA ?= ../shared/data/stocknet
 export RAY_AUTH_MODE := disabled
 
-.PHONY: help setup lint format test test-fast compile demo demo-down bench clean
+.PHONY: help setup chromium lint format test test-fast compile bento serve demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
+chromium: ## Debian's Chromium for the dashboard test (apt, as root, when missing)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] || { echo "install Debian's chromium (apt-get install chromium)"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 lint: setup ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,7 +36,7 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint ## Lint, then the whole suite against a throwaway PostgreSQL the tests start
+test: lint chromium ## Lint, then the whole suite against a throwaway PostgreSQL the tests start
 	$(BIN)/pytest
 
 test-fast: setup ## The suite without the slow tests
@@ -40,6 +44,14 @@ test-fast: setup ## The suite without the slow tests
 
 compile: setup ## Regenerate the compiled KFP YAML of the pipelines and components
 	$(BIN)/python -m pipelines.compile
+
+bento: setup ## Build the serving Bento offline (then: bentoml containerize tickcast:latest)
+	rm -rf dist && $(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	$(BIN)/python images/pinned_requirements.py > dist/requirements.txt
+	$(BIN)/bentoml build -f bentofile.yaml .
+
+serve: setup ## Serve the production model, API and dashboard on localhost:3000
+	$(BIN)/tickcast serve
 
 demo: setup ## Ingest DATA (default ../shared/data/stocknet) into the embedded PostgreSQL
 	$(BIN)/tickcast db up
@@ -53,6 +65,7 @@ bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/tune.py
 	$(BIN)/python bench/pipelines.py
+	$(BIN)/python bench/serve.py
 
 clean: ## Remove the venv and local state
 	rm -rf $(VENV) .tickcast .mypy_cache .ruff_cache .pytest_cache

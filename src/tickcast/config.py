@@ -323,6 +323,16 @@ class KfpSettings(_Section):
     local_root: str = ".tickcast/kfp"  # kfp.local outputs: one folder per run and task
 
 
+class ServingSettings(_Section):
+    """The BentoML service: where it listens and how it follows the production alias."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(3000, ge=1, le=65535)
+    poll_seconds: float = Field(30.0, gt=0)  # how often the production alias is checked
+    data_check_seconds: float = Field(1.0, ge=0)  # how often new prices are looked for
+    history_sessions: int = Field(60, ge=1, le=2520)  # default `days` of the history endpoints
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -349,6 +359,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = MonitoringSettings()
     decision: DecisionSettings = DecisionSettings()
     kfp: KfpSettings = KfpSettings()
+    serving: ServingSettings = ServingSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

@@ -43,6 +43,7 @@ steps: list[Callable[..., None]] = [
     ops_commands.monitor,
     ops_commands.decide,
     ops_commands.daily,
+    ops_commands.serve,
 ]
 for step in steps:
     app.command()(step)

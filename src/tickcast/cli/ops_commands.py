@@ -163,3 +163,31 @@ def _print_decision(decision: RetrainDecision) -> None:
     console.print(f"decision as of {decision.as_of}: [bold {colour}]{label}[/]")
     for reason in decision.reasons:
         console.print(f"  - {reason}")
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Interface to listen on (default serving.host)."),
+    port: int | None = typer.Option(None, help="Port (default serving.port)."),
+) -> None:
+    """Serve the production model, the read API and the dashboard (BentoML) until interrupted."""
+    import os
+    import sys
+
+    from tickcast.config import config_path
+
+    with handled_errors():
+        settings = state.settings()
+    path = config_path(state.config_path)
+    if path is not None:  # the service reads its settings from the environment
+        os.environ["TICKCAST_CONFIG"] = str(path.resolve())
+    command = [sys.executable, "-m", "bentoml", "serve", "tickcast.serving.service:TickcastService"]
+    command += [
+        "--host",
+        host or settings.serving.host,
+        "--port",
+        str(port or settings.serving.port),
+    ]
+    console.print(
+        f"serving on http://{host or settings.serving.host}:{port or settings.serving.port}"
+    )
+    os.execv(sys.executable, command)

@@ -94,3 +94,55 @@ def predictions_for(conn: Connection, model_name: str, target_date: date) -> lis
             (model_name, target_date),
         )
         return cursor.fetchall()
+
+
+def latest_predictions(conn: Connection, model_name: str) -> list[dict[str, Any]]:
+    """The newest target date's forecast per ticker (the newest version's when several made one),
+    with the actual close and errors where the day is scored."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(
+            f"""
+            SELECT DISTINCT ON (p.ticker) {_WITH_OUTCOME} FROM predictions AS p
+            LEFT JOIN model_performance_log AS s USING (target_date, ticker, model_name, model_version)
+            WHERE p.model_name = %(model)s
+              AND p.target_date = (SELECT max(target_date) FROM predictions WHERE model_name = %(model)s)
+            ORDER BY p.ticker, p.model_version DESC
+            """,
+            {"model": model_name},
+        )
+        return cursor.fetchall()
+
+
+def ticker_predictions(
+    conn: Connection, model_name: str, ticker: str, sessions: int
+) -> list[dict[str, Any]]:
+    """A ticker's forecasts for its newest `sessions` target dates, oldest first, with outcomes
+    (the newest version's where several forecast the same day)."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(
+            f"""
+            SELECT DISTINCT ON (p.target_date) {_WITH_OUTCOME} FROM predictions AS p
+            LEFT JOIN model_performance_log AS s USING (target_date, ticker, model_name, model_version)
+            WHERE p.model_name = %(model)s AND p.ticker = %(ticker)s AND p.target_date IN (
+                SELECT DISTINCT target_date FROM predictions
+                WHERE model_name = %(model)s AND ticker = %(ticker)s
+                ORDER BY target_date DESC LIMIT %(sessions)s)
+            ORDER BY p.target_date, p.model_version DESC
+            """,
+            {"model": model_name, "ticker": ticker, "sessions": sessions},
+        )
+        return cursor.fetchall()
+
+
+def latest_scored_date(conn: Connection, model_name: str) -> date | None:
+    row = conn.execute(
+        "SELECT max(target_date) FROM model_performance_log WHERE model_name = %s", (model_name,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+_WITH_OUTCOME = """
+    p.target_date, p.ticker, p.model_version, p.predicted_close, p.predicted_log_return,
+    p.last_close, p.last_close_date, s.actual_close, s.abs_error, s.pct_error, s.direction_hit,
+    s.persistence_abs_error
+"""

@@ -82,3 +82,9 @@ def get_run(conn: Connection, run_id: int) -> dict[str, Any] | None:
         if row is None:
             return None
         return dict(zip([c.name for c in cursor.description or []], row, strict=True))
+
+
+def newest_run_stamp(conn: Connection) -> tuple[int, str] | None:
+    """(id, status) of the newest ingest run: it changes whenever stored prices may have."""
+    row = conn.execute("SELECT id, status FROM ingest_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else None

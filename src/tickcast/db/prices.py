@@ -256,3 +256,13 @@ _LOAD_TYPES = {
     "volume": pa.int64(),
     "source": pa.string(),
 }
+
+
+def recent_closes(conn: Connection, ticker: str, sessions: int) -> list[tuple[date, float]]:
+    """A ticker's newest `sessions` stored closes, oldest first."""
+    rows = conn.execute(
+        "SELECT trade_date, close FROM (SELECT trade_date, close FROM raw_prices"
+        " WHERE ticker = %s ORDER BY trade_date DESC LIMIT %s) AS newest ORDER BY trade_date",
+        (ticker, sessions),
+    ).fetchall()
+    return [(day, float(close)) for day, close in rows]

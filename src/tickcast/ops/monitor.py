@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
-from tickcast.db.forecasts import score_predictions, scored_rows
+from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_rows
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import spec_matrix
@@ -60,6 +61,43 @@ def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
         max_psi=max((d.psi for d in drift), default=None),
         production=production,
     )
+
+
+class RollingPoint(BaseModel):
+    """Rolling metrics over the window of sessions ending on `target_date`."""
+
+    target_date: date
+    model: ForecastMetrics
+    persistence: ForecastMetrics
+
+
+def performance_history(settings: Settings, sessions: int) -> list[RollingPoint]:
+    """The rolling metrics of the newest `sessions` scored sessions, each over the
+    `monitoring.window_sessions` sessions ending on it, as the monitor step computes them."""
+    window = settings.monitoring.window_sessions
+    with open_connection(settings) as conn:
+        newest = latest_scored_date(conn, settings.mlflow.model_name)
+        if newest is None:
+            return []
+        rows = scored_rows(conn, settings.mlflow.model_name, newest, sessions + window - 1)
+    return rolling_history(rows, window)[-sessions:]
+
+
+def rolling_history(rows: pd.DataFrame, window: int) -> list[RollingPoint]:
+    """One point per scored target date, pooling the rows of the `window` dates ending on it."""
+    dates = sorted(rows["target_date"].unique())
+    points = []
+    for i, day in enumerate(dates):
+        pooled = rows[rows["target_date"].isin(dates[max(0, i - window + 1) : i + 1])]
+        actual, close = pooled["actual_log_return"].to_numpy(), pooled["last_close"].to_numpy()
+        points.append(
+            RollingPoint(
+                target_date=day,
+                model=forecast_metrics(pooled["predicted_log_return"].to_numpy(), actual, close),
+                persistence=forecast_metrics(np.zeros_like(actual), actual, close),
+            )
+        )
+    return points
 
 
 def feature_drift(

@@ -16,6 +16,7 @@ from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.prediction_input import build_prediction_input
 from tickcast.ops.production import ProductionModel, load_production_bundle, resolve_production
+from tickcast.registry.bundle import ForecasterBundle
 
 
 class Forecast(BaseModel):
@@ -50,19 +51,7 @@ def predict_next_session(
             as_of=as_of, target_date=target, model=None, forecasts=[], export_uri=None
         )
     bundle = load_production_bundle(settings, production.version)
-    window = build_prediction_input(settings, bundle.spec, bundle.scalers, as_of, allow_stale)
-    returns = bundle.predict(window.window)[0]
-    forecasts = [
-        Forecast(
-            ticker=ticker,
-            target_date=window.target_date,
-            predicted_log_return=float(returns[i]),
-            predicted_close=float(window.last_close[i] * np.exp(returns[i])),
-            last_close=float(window.last_close[i]),
-            last_close_date=window.anchor_date,
-        )
-        for i, ticker in enumerate(window.tickers)
-    ]
+    target_date, forecasts = forecast_with(settings, bundle, as_of, allow_stale)
     rows = [
         {
             **f.model_dump(),
@@ -76,14 +65,35 @@ def predict_next_session(
     with open_connection(settings) as conn:
         apply_migrations(conn)
         upsert_predictions(conn, rows)
-    export = _export(settings, as_of, window.target_date, production, forecasts)
+    export = _export(settings, as_of, target_date, production, forecasts)
     return PredictResult(
         as_of=as_of,
-        target_date=window.target_date,
+        target_date=target_date,
         model=production,
         forecasts=forecasts,
         export_uri=export,
     )
+
+
+def forecast_with(
+    settings: Settings, bundle: ForecasterBundle, as_of: date, allow_stale: bool = False
+) -> tuple[date, list[Forecast]]:
+    """The target session and one forecast per ticker of `bundle`, from the window ending on
+    `as_of` built with the model's own features and scalers (nothing is stored)."""
+    window = build_prediction_input(settings, bundle.spec, bundle.scalers, as_of, allow_stale)
+    returns = bundle.predict(window.window)[0]
+    forecasts = [
+        Forecast(
+            ticker=ticker,
+            target_date=window.target_date,
+            predicted_log_return=float(returns[i]),
+            predicted_close=float(window.last_close[i] * np.exp(returns[i])),
+            last_close=float(window.last_close[i]),
+            last_close_date=window.anchor_date,
+        )
+        for i, ticker in enumerate(window.tickers)
+    ]
+    return window.target_date, forecasts
 
 
 def _export(

@@ -1,0 +1,115 @@
+// tickcast dashboard: reads the service's own JSON API; Plotly is served by the service.
+"use strict";
+
+async function getJson(path, options) {
+  const response = await fetch(path, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${path}: ${body.error || response.status}`);
+  return body;
+}
+
+function cell(row, text, className) {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (className) td.className = className;
+}
+
+function fillForecasts(prediction) {
+  document.getElementById("forecast-date").textContent =
+    `for ${prediction.target_date} (data to ${prediction.as_of}, model v${prediction.model_version})`;
+  const body = document.querySelector("#forecasts tbody");
+  body.replaceChildren();
+  for (const f of prediction.forecasts) {
+    const row = body.insertRow();
+    row.dataset.ticker = f.ticker;
+    const up = f.predicted_log_return > 0;
+    cell(row, f.ticker);
+    cell(row, f.last_close.toFixed(2));
+    cell(row, f.predicted_close.toFixed(2));
+    cell(row, f.predicted_log_return.toFixed(5));
+    cell(row, up ? "▲ up" : "▼ down", up ? "up" : "down");
+  }
+}
+
+async function drawTicker(ticker) {
+  const history = await getJson(`/predictions/${encodeURIComponent(ticker)}?days=120`);
+  const scored = history.predictions.filter((p) => p.actual_close !== null);
+  const traces = [
+    { x: history.closes.map((c) => c.date), y: history.closes.map((c) => c.close),
+      name: "actual close", mode: "lines", line: { color: "#1d2330" } },
+    { x: history.predictions.map((p) => p.target_date), y: history.predictions.map((p) => p.predicted_close),
+      name: "forecast", mode: "markers", marker: { color: "#2563eb", size: 7 } },
+    { x: scored.map((p) => p.target_date), y: scored.map((p) => p.pct_error), yaxis: "y2",
+      name: "abs. error %", type: "bar", marker: { color: "#f59e0b", opacity: 0.5 } },
+  ];
+  await Plotly.react("ticker-chart", traces, {
+    margin: { t: 10, r: 50 }, legend: { orientation: "h" },
+    yaxis: { title: "close" },
+    yaxis2: { title: "error %", overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+  }, { responsive: true, displaylogo: false });
+}
+
+async function drawPerformance() {
+  const performance = await getJson("/performance?days=120");
+  const x = performance.points.map((p) => p.target_date);
+  const traces = [
+    { x, y: performance.points.map((p) => p.mape), name: "model MAPE %", mode: "lines+markers" },
+    { x, y: performance.points.map((p) => p.persistence_mape), name: "persistence MAPE %",
+      mode: "lines", line: { dash: "dash" } },
+    { x, y: performance.points.map((p) => p.direction_accuracy), name: "direction accuracy",
+      yaxis: "y2", mode: "lines+markers" },
+    { x, y: performance.points.map((p) => p.up_rate), name: "up-day rate", yaxis: "y2",
+      mode: "lines", line: { dash: "dot" } },
+  ];
+  await Plotly.react("performance-chart", traces, {
+    margin: { t: 10, r: 50 }, legend: { orientation: "h" },
+    xaxis: { type: "category", title: "session" },  // trading sessions: no weekend gaps
+    yaxis: { title: `MAPE % (${performance.window_sessions}-session window)` },
+    yaxis2: { title: "share", overlaying: "y", side: "right", range: [0, 1], showgrid: false },
+  }, { responsive: true, displaylogo: false });
+}
+
+function fillModel(model) {
+  const test = model.test_metrics;
+  document.getElementById("model-summary").textContent =
+    `model ${model.name} v${model.version} · dataset ${model.dataset_id} · ${model.tickers} tickers`;
+  const shown = ["test_mase", "test_mape", "test_direction_accuracy", "test_up_rate"]
+    .filter((k) => k in test).map((k) => `${k.replace("test_", "")} ${test[k].toFixed(4)}`);
+  document.getElementById("model-metrics").textContent =
+    `Test set: ${shown.join(" · ")} (persistence: MASE 1.0000)` +
+    (model.last_reload && !model.last_reload.ok ? ` · last reload failed: ${model.last_reload.error}` : "");
+  const body = document.querySelector("#promotions tbody");
+  body.replaceChildren();
+  for (const p of model.promotions) {
+    const row = body.insertRow();
+    cell(row, p.decided_at.replace("T", " ").slice(0, 19));
+    cell(row, p.action);
+    cell(row, p.candidate_version ?? "-");
+    cell(row, `${p.production_before ?? "-"} → ${p.production_after ?? "-"}`);
+    cell(row, p.promoted ? "yes" : "no");
+    cell(row, p.reason);
+  }
+}
+
+async function main() {
+  try {
+    const [model, prediction] = await Promise.all([
+      getJson("/model"),
+      getJson("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    ]);
+    fillModel(model);
+    fillForecasts(prediction);
+    const select = document.getElementById("ticker");
+    for (const f of prediction.forecasts) select.add(new Option(f.ticker, f.ticker));
+    select.addEventListener("change", () => drawTicker(select.value));
+    await Promise.all([drawTicker(select.value), drawPerformance()]);
+    document.body.dataset.ready = "true";
+  } catch (error) {
+    const shown = document.getElementById("error");
+    shown.textContent = error.message;
+    shown.hidden = false;
+    document.body.dataset.ready = "error";
+  }
+}
+
+main();

@@ -1,0 +1,116 @@
+"""What the HTTP API answers: typed models, published in the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from tickcast.serving.holder import ReloadResult
+
+Ticker = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9.\-^]+$")]
+
+
+class ForecastOut(BaseModel):
+    ticker: str
+    target_date: date = Field(description="The trading session forecast.")
+    predicted_close: float
+    predicted_log_return: float
+    last_close: float
+    last_close_date: date
+
+
+class PredictResponse(BaseModel):
+    model_version: int
+    as_of: date = Field(description="The newest stored session the forecasts are built from.")
+    target_date: date
+    forecasts: list[ForecastOut]
+
+
+class StoredForecast(BaseModel):
+    """A forecast the daily run stored, with its outcome once the target session closed."""
+
+    target_date: date
+    ticker: str
+    model_version: int
+    predicted_close: float
+    predicted_log_return: float
+    last_close: float
+    last_close_date: date
+    actual_close: float | None = None
+    abs_error: float | None = None
+    pct_error: float | None = None
+    direction_hit: bool | None = None
+    persistence_abs_error: float | None = None
+
+
+class LatestPredictions(BaseModel):
+    target_date: date | None
+    predictions: list[StoredForecast]
+
+
+class Close(BaseModel):
+    date: date
+    close: float
+
+
+class TickerHistory(BaseModel):
+    ticker: str
+    predictions: list[StoredForecast]
+    closes: list[Close]
+
+
+class TickersOut(BaseModel):
+    model_version: int
+    tickers: list[str]
+
+
+class Promotion(BaseModel):
+    decided_at: datetime
+    action: str
+    candidate_version: int | None
+    production_before: int | None
+    production_after: int | None
+    promoted: bool
+    bootstrap: bool
+    reason: str
+
+
+class ModelOut(BaseModel):
+    name: str
+    version: int
+    run_id: str
+    dataset_id: str
+    tickers: int
+    registered_at: datetime
+    loaded_at: datetime
+    test_metrics: dict[str, float] = Field(
+        description="test_* metrics of the training run: the model's and persistence's (MASE 1)."
+    )
+    promotions: list[Promotion] = Field(description="The promotion audit, newest first.")
+    last_reload: ReloadResult | None
+
+
+class PerformancePoint(BaseModel):
+    """Rolling metrics over the window of sessions ending on target_date, pooled across tickers."""
+
+    target_date: date
+    samples: int
+    mape: float
+    direction_accuracy: float
+    mase: float
+    persistence_mape: float
+    up_rate: float
+
+
+class PerformanceOut(BaseModel):
+    window_sessions: int
+    points: list[PerformancePoint]
+
+
+class Readiness(BaseModel):
+    ready: bool
+    model_version: int | None
+    database: str
+    last_reload: ReloadResult | None

@@ -1,0 +1,152 @@
+"""Everything the endpoints answer from: the held model, live forecasts, the store's history.
+
+Plain Python, no web framework: the BentoML service and the bench's bare FastAPI app call the
+same methods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tickcast.config import Settings
+from tickcast.db.forecasts import latest_predictions, ticker_predictions
+from tickcast.db.prices import recent_closes
+from tickcast.db.promotions import promotion_history
+from tickcast.ops.monitor import performance_history
+from tickcast.serving.database import ServingDatabase
+from tickcast.serving.holder import LoadedModel, ModelHolder
+from tickcast.serving.live import (
+    ForecastSet,
+    LiveForecasts,
+    NoProductionModelError,
+    UnknownTickerError,
+)
+from tickcast.serving.schemas import (
+    Close,
+    ForecastOut,
+    LatestPredictions,
+    ModelOut,
+    PerformanceOut,
+    PerformancePoint,
+    PredictResponse,
+    Promotion,
+    Readiness,
+    StoredForecast,
+    TickerHistory,
+    TickersOut,
+)
+
+PROMOTIONS_SHOWN = 20
+
+
+class ServingState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.database = ServingDatabase(settings)
+        self.holder = ModelHolder(settings)
+        self.live = LiveForecasts(settings, self.database)
+
+    def start(self) -> None:
+        """Load the production model (if any) and follow the alias from now on."""
+        self.holder.refresh()
+        self.holder.start()
+
+    def stop(self) -> None:
+        self.holder.stop()
+        self.database.close()
+
+    def predict(self, tickers: list[str] | None = None) -> PredictResponse:
+        return self._response(self.live.forecast(self.holder.current, tickers))
+
+    def predict_cached(self, tickers: list[str] | None = None) -> PredictResponse | None:
+        """`predict` when the forecasts are computed already, else None (no model pass)."""
+        found = self.live.cached(self.holder.current, tickers)
+        return self._response(found) if found is not None else None
+
+    @staticmethod
+    def _response(found: ForecastSet) -> PredictResponse:
+        return PredictResponse(
+            model_version=found.version,
+            as_of=found.as_of,
+            target_date=found.target_date,
+            forecasts=[ForecastOut(**f.model_dump()) for f in found.forecasts.values()],
+        )
+
+    def tickers(self) -> TickersOut:
+        model = self._model()
+        return TickersOut(model_version=model.production.version, tickers=model.bundle.spec.tickers)
+
+    def model(self) -> ModelOut:
+        model = self._model()
+        name = self.settings.mlflow.model_name
+        audit = self.database.run(lambda conn: promotion_history(conn, name, PROMOTIONS_SHOWN))
+        production = model.production
+        return ModelOut(
+            name=name,
+            version=production.version,
+            run_id=production.run_id,
+            dataset_id=production.dataset_id,
+            tickers=len(model.bundle.spec.tickers),
+            registered_at=datetime.fromtimestamp(production.created_at / 1000, UTC),
+            loaded_at=model.loaded_at,
+            test_metrics=model.test_metrics,
+            promotions=[Promotion.model_validate(row) for row in audit],
+            last_reload=self.holder.last_reload,
+        )
+
+    def latest_predictions(self) -> LatestPredictions:
+        name = self.settings.mlflow.model_name
+        rows = self.database.run(lambda conn: latest_predictions(conn, name))
+        return LatestPredictions(
+            target_date=rows[0]["target_date"] if rows else None,
+            predictions=[StoredForecast.model_validate(row) for row in rows],
+        )
+
+    def ticker_history(self, ticker: str, days: int | None) -> TickerHistory:
+        ticker = ticker.strip().upper()
+        sessions = days or self.settings.serving.history_sessions
+        name = self.settings.mlflow.model_name
+        rows = self.database.run(lambda conn: ticker_predictions(conn, name, ticker, sessions))
+        model = self.holder.current
+        if not rows and (model is None or ticker not in model.bundle.spec.tickers):
+            raise UnknownTickerError(f"unknown ticker {ticker}: no forecasts stored for it")
+        closes = self.database.run(lambda conn: recent_closes(conn, ticker, sessions))
+        return TickerHistory(
+            ticker=ticker,
+            predictions=[StoredForecast.model_validate(row) for row in rows],
+            closes=[Close(date=day, close=close) for day, close in closes],
+        )
+
+    def performance(self, days: int | None) -> PerformanceOut:
+        points = performance_history(self.settings, days or self.settings.serving.history_sessions)
+        return PerformanceOut(
+            window_sessions=self.settings.monitoring.window_sessions,
+            points=[
+                PerformancePoint(
+                    target_date=p.target_date,
+                    samples=p.model.samples,
+                    mape=p.model.mape,
+                    direction_accuracy=p.model.direction_accuracy,
+                    mase=p.model.mase,
+                    persistence_mape=p.persistence.mape,
+                    up_rate=p.model.up_rate,
+                )
+                for p in points
+            ],
+        )
+
+    def readiness(self) -> Readiness:
+        model, database = self.holder.current, self.database.ping()
+        return Readiness(
+            ready=model is not None and database == "ok",
+            model_version=model.production.version if model else None,
+            database=database,
+            last_reload=self.holder.last_reload,
+        )
+
+    def _model(self) -> LoadedModel:
+        model = self.holder.current
+        if model is None:
+            raise NoProductionModelError(
+                "no production model to serve yet: run the daily or retraining pipeline"
+            )
+        return model

@@ -1,0 +1,234 @@
+"""The BentoML service over HTTP, in the order a deployment lives: it serves what the daily run
+would forecast, answers the read API, survives fuzzing, shows the dashboard, follows the alias
+without dropping a request, and keeps serving when the alias points at a broken version.
+(The tests share one server and run in file order.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.serving.conftest import POLL_SECONDS, Served
+from tickcast.db.connection import connect
+from tickcast.registry.promotion import promote_manually
+from tickcast.registry.tracking import configure_mlflow
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def stored_forecasts(served: Served, target: date) -> dict[str, float]:
+    with connect(served.settings.database.url or "") as conn:
+        rows = conn.execute(
+            "SELECT ticker, predicted_close FROM predictions WHERE target_date = %s", (target,)
+        ).fetchall()
+    return dict(rows)
+
+
+def test_predict_matches_the_daily_run(served: Served) -> None:
+    answer = httpx.post(f"{served.url}/predict", json={}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["model_version"], body["as_of"], body["target_date"]) == (
+        1,
+        "2017-07-06",
+        "2017-07-07",
+    )
+    stored = stored_forecasts(served, date(2017, 7, 7))  # what the daily run of the 6th stored
+    served_closes = {f["ticker"]: f["predicted_close"] for f in body["forecasts"]}
+    assert served_closes.keys() == stored.keys() and len(stored) == 5
+    for ticker, close in stored.items():
+        assert served_closes[ticker] == pytest.approx(close, rel=1e-9)
+    some = httpx.post(f"{served.url}/predict", json={"tickers": ["syn003", "SYN001"]}).json()
+    assert [f["ticker"] for f in some["forecasts"]] == ["SYN003", "SYN001"]
+
+
+def test_read_api_and_client_errors(served: Served) -> None:
+    def get(path: str) -> httpx.Response:
+        return httpx.get(f"{served.url}{path}", timeout=30)
+
+    assert get("/tickers").json() == {
+        "model_version": 1,
+        "tickers": [f"SYN00{i}" for i in range(5)],
+    }
+    model = get("/model").json()
+    assert model["version"] == 1 and model["test_metrics"]["test_persistence_mase"] == 1.0
+    assert "test_mase" in model["test_metrics"]
+    assert model["promotions"][0]["production_after"] == 1 and model["last_reload"]["ok"]
+
+    latest = get("/predictions/latest").json()
+    assert latest["target_date"] == "2017-07-07" and len(latest["predictions"]) == 5
+    assert all(p["actual_close"] is None for p in latest["predictions"])  # not closed yet
+    history = get("/predictions/SYN001?days=3").json()
+    assert [p["target_date"] for p in history["predictions"]] == [
+        "2017-07-05",
+        "2017-07-06",
+        "2017-07-07",
+    ]
+    first = history["predictions"][0]
+    assert first["abs_error"] == pytest.approx(
+        abs(first["predicted_close"] - first["actual_close"])
+    )
+    assert [c["date"] for c in history["closes"]] == ["2017-07-03", "2017-07-05", "2017-07-06"]
+    points = get("/performance?days=5").json()["points"]
+    assert [p["target_date"] for p in points] == ["2017-07-05", "2017-07-06"]
+    assert points[-1]["samples"] == 10 and points[-1]["persistence_mape"] > 0
+
+    missing = get("/predictions/NOPE")
+    assert missing.status_code == 404 and "unknown ticker NOPE" in missing.json()["error"]
+    assert get("/performance?days=0").status_code == 422
+    unknown = httpx.post(f"{served.url}/predict", json={"tickers": ["SYN001", "NOPE"]})
+    assert unknown.status_code == 404 and "unknown ticker NOPE" in unknown.text
+    for malformed in ('{"tickers": 5}', '{"tickers": [1, 2', "[]"):
+        answer = httpx.post(
+            f"{served.url}/predict",
+            content=malformed,
+            headers={"content-type": "application/json"},
+        )
+        assert answer.status_code == 422, (malformed, answer.text)
+    ready = get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok" and ready.json()["model_version"] == 1
+
+
+def test_openapi_fuzzing_finds_no_server_errors(served: Served) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{served.url}/docs.json",
+            "--checks",
+            "not_a_server_error,response_schema_conformance",
+            "--max-examples",
+            "25",
+            "--exclude-path",
+            "/metrics",
+            "--seed",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_dashboard_renders_in_chromium(served: Served, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "install Debian's chromium (make chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        failed: list[str] = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(served.url, wait_until="networkidle")
+        page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+        tickers = page.eval_on_selector_all(
+            "#forecasts tbody tr", "rows => rows.map(r => r.dataset.ticker)"
+        )
+        assert tickers == [f"SYN00{i}" for i in range(5)]
+        for chart in ("#ticker-chart", "#performance-chart"):
+            assert page.locator(f"{chart} .main-svg").count() > 0, chart
+        assert "v1" in page.inner_text("#model-summary")
+        screenshot = Path(__file__).resolve().parents[2] / ".tickcast/test-artifacts/dashboard.png"
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    assert failed == [] and screenshot.stat().st_size > 10_000
+
+
+def test_alias_move_swaps_the_model_without_a_failed_request(served: Served) -> None:
+    answers: list[tuple[int, int | None]] = []
+    stop = threading.Event()
+
+    def keep_asking() -> None:
+        with httpx.Client(base_url=served.url, timeout=30) as client:
+            while not stop.is_set():
+                answer = client.post("/predict", json={"tickers": ["SYN002"]})
+                version = answer.json()["model_version"] if answer.status_code == 200 else None
+                answers.append((answer.status_code, version))
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        time.sleep(0.5)
+        moved = time.monotonic()
+        promote_manually(served.settings, served.second_version, "serving test")
+        swapped = _wait_for(lambda: httpx.get(f"{served.url}/model").json()["version"] == 2)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        asker.join()
+    assert swapped - moved < POLL_SECONDS + 10  # one poll plus loading the version
+    assert all(status == 200 for status, _ in answers), answers
+    versions = [version or 0 for _, version in answers]
+    assert versions[0] == 1 and versions[-1] == 2
+    assert versions == sorted(versions)  # never back to the old model once swapped
+    assert httpx.get(f"{served.url}/readyz").json()["model_version"] == 2
+
+
+def test_a_broken_version_keeps_the_old_model_serving(served: Served, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "MLmodel").write_text("flavors: [not a model\n")
+    settings = served.settings
+    client = configure_mlflow(settings)
+    run_id = client.get_model_version(settings.mlflow.model_name, "1").run_id
+    version = client.create_model_version(
+        settings.mlflow.model_name, source=str(broken), run_id=run_id
+    ).version
+    client.set_registered_model_alias(
+        settings.mlflow.model_name, settings.mlflow.production_alias, str(version)
+    )
+
+    def reload_failed() -> bool:
+        reload = httpx.get(f"{served.url}/readyz").json()["last_reload"]
+        return reload["version"] == int(version) and not reload["ok"]
+
+    _wait_for(reload_failed)
+    ready = httpx.get(f"{served.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["model_version"] == 2
+    assert "MLmodel" in ready.json()["last_reload"]["error"]
+    metrics = httpx.get(f"{served.url}/metrics").text
+    assert 'tickcast_model_reloads_total{result="failed"} 1.0' in metrics
+    assert (
+        "tickcast_model_last_reload_ok" in metrics
+        and _gauge(metrics, "tickcast_model_last_reload_ok") == 0
+    )
+    assert _gauge(metrics, "tickcast_model_version") == 2
+    assert "bentoml_service_request_duration_seconds" in metrics  # BentoML's own series
+    still = httpx.post(f"{served.url}/predict", json={"tickers": ["SYN000"]})
+    assert still.status_code == 200 and still.json()["model_version"] == 2
+
+
+def _gauge(metrics: str, name: str) -> float:
+    line = next(line for line in metrics.splitlines() if line.startswith(f"{name}{{"))
+    return float(line.rsplit(" ", 1)[1])
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return time.monotonic()
+        time.sleep(0.1)
+    pytest.fail("the condition did not hold in time")
