@@ -1,1 +1,1 @@
-"""Pipeline plumbing: the functions KFP components call, and (later) local / cluster backends."""
+"""Pipeline plumbing: the step functions KFP components call, and the kfp.local and KFP backends."""

@@ -1,0 +1,1 @@
+"""Serving: the BentoML service, its read API and dashboard, and the model it follows."""
