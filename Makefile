@@ -64,8 +64,8 @@ bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/tune.py
-	$(BIN)/python bench/pipelines.py
-	$(BIN)/python bench/serve.py
+	$(BIN)/python -m bench.pipelines
+	$(BIN)/python -m bench.serve
 
 clean: ## Remove the venv and local state
 	rm -rf $(VENV) .tickcast .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,6 @@
 """Local pipeline runs (kfp.local) on stocknet: where a daily run's time goes.
 
-Usage: python bench/pipelines.py [--stocknet DIR] [--trials 2] [--epochs 3]   (from the repo root)
+Usage: python -m bench.pipelines [--stocknet DIR] [--trials 2] [--epochs 3]   (from the repo root)
 
 Ingests every stocknet ticker up to 2017-06-30 into a throwaway PostgreSQL, then measures:
 1. the retraining pipeline through kfp.local with a small search (it promotes the first model);
@@ -14,11 +14,9 @@ Prints per-step times, the KFP overhead per step, the totals and their ratio.
 # No `from __future__ import annotations`: KFP reads the component's annotations as types.
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -28,9 +26,9 @@ from kfp import dsl, local
 from rich.console import Console
 from rich.table import Table
 
+from bench.scratch import scratch_store
 from tickcast.config import load_settings
 from tickcast.data.ingest import ingest_prices
-from tickcast.db import embedded
 from tickcast.orchestration import steps
 from tickcast.orchestration.images import RUNTIME_IMAGE
 from tickcast.orchestration.local import LocalRun, run_local
@@ -110,25 +108,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="tickcast-bench-"))
-    server = embedded.start(scratch / "pgdata")
-    (scratch / "empty.yaml").write_text("{}\n")
     # The kfp.local steps are subprocesses: everything they read comes from the environment.
-    os.environ.update(
-        {
-            "TICKCAST_CONFIG": str(scratch / "empty.yaml"),
-            "TICKCAST_DATABASE__URL": server.url,
-            "TICKCAST_ARTIFACTS__ROOT": str(scratch / "artifacts"),
-            "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{scratch}/mlflow.db",
-            "TICKCAST_DATA__SOURCE": "csv",
-            "TICKCAST_DATA__CSV__PATH": str(args.stocknet.resolve()),
-            "TICKCAST_TRAINING__MAX_EPOCHS": str(args.epochs),
-            "TICKCAST_TUNING__MAX_EPOCHS": str(args.epochs),
-            "TICKCAST_KFP__LOCAL_ROOT": str(scratch / "kfp"),
-            "TICKCAST_KFP__PIPELINES_DIR": str(ROOT / "pipelines"),
-        }
-    )
-    try:
+    with scratch_store(
+        args.stocknet,
+        TICKCAST_TRAINING__MAX_EPOCHS=str(args.epochs),
+        TICKCAST_TUNING__MAX_EPOCHS=str(args.epochs),
+        TICKCAST_KFP__PIPELINES_DIR=str(ROOT / "pipelines"),
+    ) as scratch:
+        os.environ["TICKCAST_KFP__LOCAL_ROOT"] = str(scratch / "kfp")
         settings = load_settings()
         ingested = ingest_prices(settings, end=BOOTSTRAP)
         console.print(f"ingested {ingested.rows_new:,} rows of stocknet up to {BOOTSTRAP}")
@@ -147,9 +134,6 @@ def main() -> None:
             "Python + torch": python_start_seconds("import torch"),
         }
         print_daily(direct, daily, statistics.median(empty), cold)
-    finally:
-        embedded.stop(scratch / "pgdata")
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def print_run(run: LocalRun, title: str) -> None:

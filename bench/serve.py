@@ -1,7 +1,7 @@
 """Serving latency and throughput: the BentoML service against a bare FastAPI endpoint that
 makes the same model call, in the same run.
 
-Usage: python bench/serve.py [--stocknet DIR] [--requests 1000] [--repeats 3]   (repo root)
+Usage: python -m bench.serve [--stocknet DIR] [--requests 1000] [--repeats 3]   (repo root)
 
 Trains a production model on stocknet (84 tickers, one epoch: the numbers are about serving,
 not accuracy) in a throwaway store, starts `bentoml serve` and `uvicorn bench.bare_predict:app`
@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -31,9 +29,9 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from bench.scratch import scratch_store
 from tickcast.config import ModelParams, load_settings
 from tickcast.data.ingest import ingest_prices
-from tickcast.db import embedded
 from tickcast.features.dataset import build_dataset
 from tickcast.registry.candidate import train_candidate
 from tickcast.registry.promotion import promote_manually
@@ -111,21 +109,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="tickcast-bench-"))
-    server = embedded.start(scratch / "pgdata")
-    (scratch / "empty.yaml").write_text("{}\n")
-    os.environ.update(
-        {
-            "TICKCAST_CONFIG": str(scratch / "empty.yaml"),
-            "TICKCAST_DATABASE__URL": server.url,
-            "TICKCAST_ARTIFACTS__ROOT": str(scratch / "artifacts"),
-            "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{scratch}/mlflow.db",
-            "TICKCAST_DATA__SOURCE": "csv",
-            "TICKCAST_DATA__CSV__PATH": str(args.stocknet.resolve()),
-            "TICKCAST_TRAINING__MAX_EPOCHS": "1",
-            "BENTOML_HOME": str(scratch / "bentoml"),
-        }
-    )
+    with scratch_store(args.stocknet, TICKCAST_TRAINING__MAX_EPOCHS="1") as scratch:
+        os.environ["BENTOML_HOME"] = str(scratch / "bentoml")
+        measure(args, scratch)
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> None:
+    """Train and promote a model, start both servers on it, load them, print the figures."""
     processes: list[subprocess.Popen[bytes]] = []
     try:
         settings = load_settings()
@@ -189,8 +179,6 @@ def main() -> None:
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
-        embedded.stop(scratch / "pgdata")
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
