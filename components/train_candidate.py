@@ -3,10 +3,10 @@
 from kfp import dsl
 from kfp.dsl import Metrics, Output
 
-from tickcast.orchestration.images import RUNTIME_IMAGE
+from tickcast.orchestration.images import TRAINER_IMAGE
 
 
-@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+@dsl.component(base_image=TRAINER_IMAGE, install_kfp_package=False)
 def train_candidate(dataset_id: str, params: str, metrics: Output[Metrics]) -> int:
     """Train, log and register a candidate."""
     from tickcast.orchestration import steps

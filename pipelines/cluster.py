@@ -57,6 +57,10 @@ def on_cluster(task: dsl.PipelineTask, step: str, resources: Resources) -> dsl.P
         },
         optional=True,
     )
+    # botocore (under s3fs, for the dataset artifacts) reads the endpoint from its own variable.
+    kubernetes.use_secret_as_env(
+        task, STORAGE_SECRET, {"endpoint": "AWS_ENDPOINT_URL"}, optional=True
+    )
     return task
 
 
