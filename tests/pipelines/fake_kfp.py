@@ -36,6 +36,7 @@ class FakeKfp:
     recurring_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     runs: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    run_state: str = "SUCCEEDED"  # what every run reports when asked
     fail_path: str | None = None
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -106,8 +107,13 @@ class FakeKfp:
             self.deleted.append(run_id)
             return 200, {}
         if route == ("POST", "/runs"):
-            self.runs.append(body)
-            return 200, {**body, "run_id": _new_id(), "state": "PENDING"}
+            run = {**body, "run_id": _new_id(), "state": "PENDING"}
+            self.runs.append(run)
+            return 200, run
+        if method == "GET" and path.startswith(f"{API}/runs/"):
+            run_id = path.rsplit("/", 1)[-1]
+            stored = next(run for run in self.runs if run["run_id"] == run_id)
+            return 200, {**stored, "state": self.run_state}
         return 404, {"error": f"no route {method} {path}"}
 
     def _add_version(self, pipeline_id: str, name: str, package: bytes) -> Any:

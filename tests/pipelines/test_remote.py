@@ -92,6 +92,16 @@ def test_submit_sends_the_compiled_pipeline_with_its_arguments(packaged: Setting
     assert platform == committed[1]  # the Kubernetes settings travel with the run
 
 
+def test_waiting_for_a_run_reports_how_it_ended(packaged: Settings) -> None:
+    arguments = PipelineArguments(trials=0)
+    with serve_fake_kfp() as api:
+        done = submit_run(packaged, "daily", arguments, api.url, wait_seconds=30)
+        assert done.state == "SUCCEEDED"
+        api.run_state = "FAILED"
+        with pytest.raises(OrchestrationError, match=r"run .* ended FAILED: http://127"):
+            submit_run(packaged, "daily", arguments, api.url, wait_seconds=30)
+
+
 def test_refusals_and_unreachable_hosts_are_one_line_errors(packaged: Settings) -> None:
     with serve_fake_kfp() as api:
         api.fail_path = "/apis/v2beta1/pipelines"

@@ -47,6 +47,7 @@ def _run(
     local: bool,
     kfp: bool,
     host: str | None,
+    wait: float | None,
     arguments: PipelineArguments,
 ) -> None:
     from tickcast.orchestration.packages import OrchestrationError
@@ -62,8 +63,9 @@ def _run(
         else:
             from tickcast.orchestration.remote import submit_run
 
-            submitted = submit_run(settings, name, arguments, host)
-            console.print(f"submitted {name} run {submitted.run_id}: {submitted.url}")
+            submitted = submit_run(settings, name, arguments, host, wait)
+            ended = f", {submitted.state}" if submitted.state else ""
+            console.print(f"submitted {name} run {submitted.run_id}{ended}: {submitted.url}")
 
 
 def _print_local_run(run: LocalRun) -> None:
@@ -90,6 +92,12 @@ SELECTOR = typer.Option(
 LOCAL = typer.Option(False, "--local", help="Run here with kfp.local.")
 KFP = typer.Option(False, "--kfp", help="Submit to Kubeflow Pipelines.")
 HOST = typer.Option(None, "--host", help=HOST_HELP)
+WAIT = typer.Option(
+    None,
+    "--wait",
+    min=1,
+    help="With --kfp: wait up to this many seconds; fail unless it succeeded.",
+)
 
 
 def _run_command(name: PipelineName, summary: str) -> Callable[..., None]:
@@ -97,12 +105,13 @@ def _run_command(name: PipelineName, summary: str) -> Callable[..., None]:
         local: bool = LOCAL,
         kfp: bool = KFP,
         host: str | None = HOST,
+        wait: float | None = WAIT,
         as_of: datetime | None = AS_OF,
         trials: int = TRIALS,
         gpus: int = GPUS,
         gpu_node_selector: str = SELECTOR,
     ) -> None:
-        _run(name, local, kfp, host, _arguments(as_of, trials, gpus, gpu_node_selector))
+        _run(name, local, kfp, host, wait, _arguments(as_of, trials, gpus, gpu_node_selector))
 
     command.__doc__ = summary
     return command

@@ -1,7 +1,8 @@
 """Kubeflow Pipelines on a cluster: submit a run, upload pipeline versions, schedule the daily run.
 
-With a host (`--host` or kfp.host) the client talks to that URL, e.g. a port-forwarded
-ml-pipeline-ui; without one it uses the in-cluster API with the pod's service-account token.
+With a host (`--host` or kfp.host) the client talks to that URL: a port-forwarded ml-pipeline-ui,
+or http://ml-pipeline.kubeflow.svc.cluster.local:8888 from a pod; without one, KFP's in-cluster
+default. A pod's projected KFP service-account token is sent when there is one.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _DESCRIPTIONS: dict[PipelineName, str] = {
 class SubmittedRun(BaseModel):
     run_id: str
     url: str
+    state: str | None = None  # the final state when waited for
 
 
 class UploadedPipeline(BaseModel):
@@ -69,18 +71,23 @@ def kfp_client(settings: Settings, host: str | None = None) -> Client:
             "no Kubeflow Pipelines host: pass --host URL (or set kfp.host); without one tickcast "
             "uses the in-cluster API, which only works inside a pod"
         )
+    # A pod with a projected service-account token (audience pipelines.kubeflow.org) sends it,
+    # host or not: multi-user KFP checks it against the RBAC of the namespace.
     token = Path(os.environ.get("KF_PIPELINES_SA_TOKEN_PATH", KF_PIPELINES_SA_TOKEN_PATH))
-    credentials = (
-        ServiceAccountTokenVolumeCredentials() if host is None and token.exists() else None
-    )
+    credentials = ServiceAccountTokenVolumeCredentials() if token.exists() else None
     with _api_errors(_where(settings, host)), _quiet_client():
         return Client(host=host, namespace=settings.kfp.namespace, credentials=credentials)
 
 
 def submit_run(
-    settings: Settings, name: PipelineName, arguments: PipelineArguments, host: str | None = None
+    settings: Settings,
+    name: PipelineName,
+    arguments: PipelineArguments,
+    host: str | None = None,
+    wait_seconds: float | None = None,
 ) -> SubmittedRun:
-    """Start one run of the compiled pipeline in the configured experiment."""
+    """Start one run of the compiled pipeline in the configured experiment; with `wait_seconds`,
+    wait that long for it to end and raise OrchestrationError unless it succeeded."""
     client = kfp_client(settings, host)
     package = compiled_pipeline(settings, name)
     day = arguments.as_of.isoformat() if arguments.as_of else "latest"
@@ -94,7 +101,19 @@ def submit_run(
         )
     base = host or settings.kfp.host
     url = f"{base.rstrip('/')}/#/runs/details/{result.run_id}" if base else result.run_id
-    return SubmittedRun(run_id=result.run_id, url=url)
+    if wait_seconds is None:
+        return SubmittedRun(run_id=result.run_id, url=url)
+    with _api_errors(_where(settings, host)):
+        try:
+            finished = client.wait_for_run_completion(result.run_id, timeout=wait_seconds)
+        except TimeoutError:
+            raise OrchestrationError(
+                f"run {result.run_id} did not end within {wait_seconds:g} s: {url}"
+            ) from None
+    state = str(finished.state)
+    if state != "SUCCEEDED":
+        raise OrchestrationError(f"run {result.run_id} ended {state}: {url}")
+    return SubmittedRun(run_id=result.run_id, url=url, state=state)
 
 
 def upload_pipelines(

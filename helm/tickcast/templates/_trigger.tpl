@@ -1,0 +1,51 @@
+{{/* The pod of a job that talks to Kubeflow Pipelines with the runtime image: `args` is its
+command. Shared by the daily CronJob and the pipeline-upload Job. */}}
+{{- define "tickcast.kfpPod" -}}
+metadata:
+  labels:
+    {{- include "tickcast.labels" .root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+spec:
+  serviceAccountName: tickcast-pipelines
+  automountServiceAccountToken: false
+  restartPolicy: Never
+  {{- include "tickcast.pullSecrets" .root | nindent 2 }}
+  securityContext:
+    {{- include "tickcast.podSecurity" dict | nindent 4 }}
+  containers:
+    - name: {{ .component }}
+      image: {{ include "tickcast.image" (dict "root" .root "name" "runtime") }}
+      imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+      args:
+        {{- toYaml .args | nindent 8 }}
+      env:  # it only talks to KFP: no database or storage secrets
+        - name: TICKCAST_CONFIG
+          value: /etc/tickcast/tickcast.yaml
+      resources:
+        {{- toYaml .resources | nindent 8 }}
+      securityContext:
+        {{- include "tickcast.containerSecurity" . | nindent 8 }}
+      volumeMounts:
+        - name: config
+          mountPath: /etc/tickcast
+          readOnly: true
+        - name: kfp-token
+          mountPath: /var/run/secrets/kubeflow/pipelines
+          readOnly: true
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: config
+      configMap:
+        name: tickcast-config
+    - name: kfp-token  # what multi-user KFP accepts from a pod; kfp.Client sends it
+      projected:
+        sources:
+          - serviceAccountToken:
+              path: token
+              audience: pipelines.kubeflow.org
+              expirationSeconds: 7200
+    - name: tmp
+      emptyDir:
+        sizeLimit: 256Mi
+{{- end }}

@@ -1,0 +1,234 @@
+"""The chart and the plain manifests, offline: helm lint, schema validation against the target
+Kubernetes version (kubernetes-validate, bundled schemas), and the policies every deployment
+must keep. Helm and kubectl come from `make tools`."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tickcast/tools/bin"
+KUBERNETES_VERSION = "1.34.0"
+VALUE_SETS = {
+    "default": [],
+    "gpu-ray": [Path(__file__).with_name("values-gpu.yaml")],
+    "external": [Path(__file__).with_name("values-external.yaml")],
+}
+OWN_IMAGES = {"runtime", "trainer", "serving", "mlflow"}
+LONG_RUNNING = {"Deployment", "StatefulSet", "RayCluster"}
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    if not (TOOLS / "helm").exists():
+        subprocess.run([sys.executable, str(ROOT / "scripts/fetch_tools.py")], check=True)
+    return TOOLS / "helm"
+
+
+def render(helm: Path, values: list[Path], *options: str) -> list[dict[str, Any]]:
+    files = [arg for path in values for arg in ("-f", str(path))]
+    rendered = subprocess.run(
+        [
+            str(helm),
+            "template",
+            "tickcast",
+            str(ROOT / "helm/tickcast"),
+            "-n",
+            "tickcast",
+            "--api-versions",
+            "ray.io/v1",
+            *files,
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+def kustomized(directory: Path, tmp_path: Path) -> list[dict[str, Any]]:
+    copy = tmp_path / "k8s"
+    shutil.copytree(ROOT / "k8s", copy)
+    shutil.copyfile(copy / "database.env.example", copy / "database.env")
+    rendered = subprocess.run(
+        [str(TOOLS / "kubectl"), "kustomize", str(copy / directory.relative_to(ROOT / "k8s"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+def pod_specs(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    kind, spec = doc["kind"], doc.get("spec", {})
+    if kind == "Pod":
+        yield spec
+    elif kind in ("Deployment", "StatefulSet", "Job"):
+        yield spec["template"]["spec"]
+    elif kind == "CronJob":
+        yield spec["jobTemplate"]["spec"]["template"]["spec"]
+    elif kind == "RayCluster":
+        yield spec["headGroupSpec"]["template"]["spec"]
+        for group in spec["workerGroupSpecs"]:
+            yield group["template"]["spec"]
+
+
+def containers(doc: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    for pod in pod_specs(doc):
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            yield pod, container
+
+
+def all_documents(helm: Path, tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
+    found = {name: render(helm, values) for name, values in VALUE_SETS.items()}
+    found["k8s"] = kustomized(ROOT / "k8s", tmp_path)
+    found["k8s-recurring-run"] = kustomized(ROOT / "k8s/recurring-run", tmp_path / "rr")
+    return found
+
+
+def test_helm_lint_strict(helm: Path) -> None:
+    for name, values in VALUE_SETS.items():
+        files = [arg for path in values for arg in ("-f", str(path))]
+        linted = subprocess.run(
+            [str(helm), "lint", "--strict", str(ROOT / "helm/tickcast"), *files],
+            capture_output=True,
+            text=True,
+        )
+        assert linted.returncode == 0, (name, linted.stdout + linted.stderr)
+
+
+def test_manifests_validate_against_kubernetes(helm: Path, tmp_path: Path) -> None:
+    for name, docs in all_documents(helm, tmp_path).items():
+        assert docs, name
+        for doc in docs:
+            if doc["apiVersion"].startswith("ray.io/"):
+                continue  # KubeRay's CRD has no bundled schema: the policy tests cover it
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_container_is_bounded_non_root_and_probed(helm: Path, tmp_path: Path) -> None:
+    for name, docs in all_documents(helm, tmp_path).items():
+        for doc in docs:
+            where = f"{name}: {doc['kind']}/{doc['metadata']['name']}"
+            for pod, container in containers(doc):
+                resources = container.get("resources", {})
+                for part in ("requests", "limits"):
+                    assert {"cpu", "memory"} <= set(resources.get(part, {})), (
+                        where,
+                        container["name"],
+                    )
+                assert pod["securityContext"]["runAsNonRoot"] is True, where
+                security = container["securityContext"]
+                assert security["allowPrivilegeEscalation"] is False, where
+                assert security["capabilities"]["drop"] == ["ALL"], where
+                if doc["kind"] != "RayCluster":  # Ray writes beside its install
+                    assert security["readOnlyRootFilesystem"] is True, (where, container["name"])
+                is_init = container in pod.get("initContainers", [])
+                if doc["kind"] in LONG_RUNNING and not is_init:
+                    assert "readinessProbe" in container and "livenessProbe" in container, where
+
+
+def test_images_come_from_the_configured_registry_and_tag(helm: Path) -> None:
+    docs = render(
+        helm,
+        VALUE_SETS["gpu-ray"],
+        "--set",
+        "image.registry=localhost:5001/acme",
+        "--set",
+        "image.tag=9.9.9",
+    )
+    seen = set()
+    for doc in docs:
+        for _, container in containers(doc):
+            image = container["image"]
+            name = image.rsplit("/", 1)[-1].split(":")[0]
+            if name in OWN_IMAGES:
+                assert image == f"localhost:5001/acme/{name}:9.9.9"
+                seen.add(name)
+            else:  # third-party images are pinned to a version
+                assert re.search(r":[\w.\-]+$", image) and not image.endswith(":latest"), image
+    assert seen == OWN_IMAGES
+
+
+def secret_material(doc: dict[str, Any]) -> list[str]:
+    """The confidential parts of a Secret: passwords, secret keys, passwords inside URLs."""
+    found = []
+    raw = doc.get("stringData") or {
+        k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()
+    }
+    for key, value in raw.items():
+        if key in ("password", "secret-key"):
+            found.append(value)
+        elif "://" in value:
+            password = urlsplit(value).password
+            if password:
+                found.append(password)
+    return found
+
+
+def test_no_secret_value_lands_in_a_configmap(helm: Path, tmp_path: Path) -> None:
+    for name, docs in all_documents(helm, tmp_path).items():
+        secrets = [s for doc in docs if doc["kind"] == "Secret" for s in secret_material(doc)]
+        if name != "k8s-recurring-run":
+            assert secrets, name
+        maps = "\n".join(
+            str(value)
+            for doc in docs
+            if doc["kind"] == "ConfigMap"
+            for value in doc["data"].values()
+        )
+        assert not [secret for secret in secrets if secret in maps], name
+
+
+def test_the_daily_cronjob_is_safe_to_schedule(helm: Path, tmp_path: Path) -> None:
+    documents = all_documents(helm, tmp_path)
+    jobs = [d for name in ("default", "k8s") for d in documents[name] if d["kind"] == "CronJob"]
+    assert len(jobs) == 2
+    for job in jobs:
+        spec = job["spec"]
+        assert spec["timeZone"] == "America/New_York" and spec["concurrencyPolicy"] == "Forbid"
+        assert spec["schedule"].split()[-1] == "1-5"  # weekdays
+        assert (
+            spec["startingDeadlineSeconds"] > 0
+            and spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] > 0
+        )
+        command = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        assert (command.get("command") or command["args"])[:4] == [
+            "tickcast",
+            "run",
+            "daily",
+            "--kfp",
+        ]
+
+
+def test_pipeline_namespace_gets_the_config_and_secrets(helm: Path) -> None:
+    docs = render(helm, [])
+    placed = {(d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")) for d in docs}
+    for kind, name in [
+        ("ConfigMap", "tickcast-config"),
+        ("Secret", "tickcast-database"),
+        ("Secret", "tickcast-storage"),
+    ]:
+        assert {(kind, name, "tickcast"), (kind, name, "kubeflow")} <= placed
+    config = next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "tickcast-config"
+    )
+    settings = yaml.safe_load(config["data"]["tickcast.yaml"])
+    assert (
+        settings["mlflow"]["tracking_uri"]
+        == "http://tickcast-mlflow.tickcast.svc.cluster.local:5000"
+    )
+    assert settings["artifacts"]["root"] == "s3://tickcast/artifacts"
