@@ -6,7 +6,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DATA ?= ../shared/data/stocknet
+# make demo: sessions to run, when the synthetic market shifts, ports; DATA=dir for CSVs instead.
+DEMO_DAYS ?= 35
+DEMO_SHIFT_AFTER ?= 15
+DEMO_PORT ?= 3000
+DEMO_MLFLOW_PORT ?= 5000
 # Images: <REGISTRY>/<name>:<TAG> (make images, compile, kind-load, kind-install agree on these).
 REGISTRY ?= tickcast
 TAG ?= 0.1.0
@@ -94,12 +98,12 @@ kind-smoke: tools ## Trigger one daily run now and check the service answers
 	$(TOOLS)/kubectl -n tickcast rollout status deployment/tickcast-serving --timeout=300s
 	$(TOOLS)/helm test tickcast -n tickcast --logs
 
-demo: setup ## Ingest DATA (default ../shared/data/stocknet) into the embedded PostgreSQL
-	$(BIN)/tickcast db up
-	$(BIN)/tickcast ingest --source csv --path $(DATA)
+demo: setup ## The whole loop: DEMO_DAYS daily pipeline runs on a shifting market, then serve it
+	$(BIN)/tickcast --config config/demo.yaml demo run --days $(DEMO_DAYS) --shift-after $(DEMO_SHIFT_AFTER) \
+		--serve-port $(DEMO_PORT) --mlflow-port $(DEMO_MLFLOW_PORT) $(if $(DATA),--data $(DATA))
 
-demo-down: setup ## Stop what the demo started
-	$(BIN)/tickcast db down
+demo-down: setup ## Stop what the demo started (service, MLflow UI, embedded PostgreSQL)
+	$(BIN)/tickcast --config config/demo.yaml demo down
 
 bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/ingest.py

@@ -8,8 +8,7 @@ from tickcast.config import DecisionSettings
 from tickcast.data.calendar import trading_calendar
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.decide import judge
-from tickcast.ops.monitor import FeatureDrift, MonitorResult
-from tickcast.ops.production import ProductionModel
+from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 
 CAL = trading_calendar()
 AS_OF = date(2017, 6, 30)

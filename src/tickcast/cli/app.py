@@ -13,6 +13,7 @@ from tickcast import __version__
 from tickcast.cli import (
     dataset_commands,
     db_commands,
+    demo_commands,
     model_commands,
     ops_commands,
     pipeline_commands,
@@ -31,6 +32,7 @@ app.add_typer(model_commands.model_app, name="model")
 app.add_typer(pipeline_commands.run_app, name="run")
 app.add_typer(pipeline_commands.pipelines_app, name="pipelines")
 app.add_typer(pipeline_commands.schedule_app, name="schedule")
+app.add_typer(demo_commands.app, name="demo")
 steps: list[Callable[..., None]] = [
     ingest,
     ops_commands.validate,

@@ -13,8 +13,8 @@ from tickcast.cli.context import console, handled_errors, state
 
 if TYPE_CHECKING:
     from tickcast.ops.decide import RetrainDecision
-    from tickcast.ops.monitor import MonitorResult
     from tickcast.ops.predict import PredictResult
+    from tickcast.ops.results import MonitorResult
 
 
 def predict(

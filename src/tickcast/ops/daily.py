@@ -15,8 +15,9 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import IngestResult, ingest_prices
 from tickcast.data.quality import QualityReport, check_stored_prices, require_healthy
 from tickcast.ops.decide import RetrainDecision, decide
-from tickcast.ops.monitor import MonitorResult, monitor
+from tickcast.ops.monitor import monitor
 from tickcast.ops.predict import PredictResult, predict_next_session
+from tickcast.ops.results import MonitorResult
 from tickcast.ops.retrain import RetrainResult, retrain
 
 

@@ -13,7 +13,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.db.decisions import last_retrain, record_decision
 from tickcast.db.migrate import apply_migrations
-from tickcast.ops.monitor import MonitorResult, monitor
+from tickcast.ops.results import MonitorResult
 
 
 class RetrainDecision(BaseModel):
@@ -32,7 +32,10 @@ def decide(
     when no result is given), record the decision and return it."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    monitored = monitored or monitor(settings, as_of)
+    if monitored is None:
+        from tickcast.ops.monitor import monitor  # torch and MLflow: only when asked to monitor
+
+        monitored = monitor(settings, as_of)
     with open_connection(settings) as conn:
         apply_migrations(conn)
         previous = last_retrain(conn, settings.mlflow.model_name, as_of)

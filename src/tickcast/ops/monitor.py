@@ -17,23 +17,8 @@ from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import spec_matrix
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-from tickcast.ops.production import ProductionModel, load_production_bundle, resolve_production
-
-
-class FeatureDrift(BaseModel):
-    feature: str
-    psi: float
-
-
-class MonitorResult(BaseModel):
-    as_of: date
-    scored: int  # rows scored by this run
-    window_sessions: int  # sessions with scored forecasts in the rolling window
-    rolling: ForecastMetrics | None  # pooled over the window; None before the first score
-    rolling_persistence: ForecastMetrics | None  # "tomorrow = today" on the same rows
-    drift: list[FeatureDrift]  # production model's features, recent sessions vs training rows
-    max_psi: float | None
-    production: ProductionModel | None
+from tickcast.ops.production import load_production_bundle, resolve_production
+from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 
 
 def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:

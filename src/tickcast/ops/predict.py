@@ -15,7 +15,8 @@ from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.prediction_input import build_prediction_input
-from tickcast.ops.production import ProductionModel, load_production_bundle, resolve_production
+from tickcast.ops.production import load_production_bundle, resolve_production
+from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
 
 

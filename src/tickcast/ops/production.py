@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
+from tickcast.ops.results import ProductionModel
 from tickcast.registry.aliases import model_uri, production_version
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.pyfunc import load_forecaster
 from tickcast.registry.tracking import configure_mlflow
-
-
-class ProductionModel(BaseModel):
-    """The serialisable description of the production version (None: bootstrap needed)."""
-
-    model_name: str
-    version: int
-    run_id: str
-    dataset_id: str
-    tickers: list[str]
-    created_at: int  # ms since the epoch, as MLflow keeps it
 
 
 def resolve_production(settings: Settings) -> ProductionModel | None:

@@ -120,7 +120,7 @@ def monitor(as_of: str, metrics: MetricsOutput) -> str:
 def decide(as_of: str, monitoring: str, report: FileOutput) -> str:
     """ "retrain" or "keep" (the pipeline's dsl.If reads it)."""
     from tickcast.ops.decide import decide as run
-    from tickcast.ops.monitor import MonitorResult
+    from tickcast.ops.results import MonitorResult
 
     result = run(load_settings(), _as_of(as_of), MonitorResult.model_validate_json(monitoring))
     label = "retrain (bootstrap)" if result.bootstrap else result.decision

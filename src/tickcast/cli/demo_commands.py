@@ -1,0 +1,169 @@
+"""`tickcast demo run|down`: the whole loop on a simulated market (make demo / make demo-down)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tickcast.cli.context import console, handled_errors, state
+from tickcast.config import Settings, config_path
+
+app = typer.Typer(help="The end-to-end demo on a simulated market.", no_args_is_help=True)
+WORKDIR = typer.Option(Path(".tickcast/demo"), help="Where the demo keeps its logs and pids.")
+
+
+@app.command("run")
+def run(
+    days: int = typer.Option(35, min=2, help="Trading sessions to run the daily pipeline on."),
+    shift_after: int = typer.Option(
+        15,
+        min=0,
+        help="The synthetic market's regime shifts this many sessions in (0: as configured).",
+    ),
+    trials: int = typer.Option(2, min=0, help="Search trials when a retrain runs (0: defaults)."),
+    data: Path | None = typer.Option(None, help="A CSV directory instead of the synthetic market."),
+    serve: bool = typer.Option(True, help="Start the service and the MLflow UI at the end."),
+    serve_port: int = typer.Option(3000, help="Port of the BentoML service."),
+    mlflow_port: int = typer.Option(5000, help="Port of the MLflow UI."),
+    workdir: Path = WORKDIR,
+) -> None:
+    """Run the daily pipeline through kfp.local over simulated days, then serve the result."""
+    from tickcast.orchestration.demo import demo_sessions, run_demo
+
+    _stop(workdir, state.settings())
+    shutil.rmtree(workdir, ignore_errors=True)
+    with handled_errors():
+        if data is not None:
+            os.environ["TICKCAST_DATA__SOURCE"] = "csv"
+            os.environ["TICKCAST_DATA__CSV__PATH"] = str(data.resolve())
+        settings = state.settings()
+        sessions = demo_sessions(settings, days)
+        if settings.data.source == "synthetic" and shift_after:
+            shift = sessions[min(shift_after, len(sessions) - 1)]
+            os.environ["TICKCAST_DATA__SYNTHETIC__REGIME_SHIFT__DATE"] = shift.isoformat()
+            settings = state.settings()
+            console.print(f"synthetic market: regime shift on {shift}")
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("daily pipeline runs", total=len(sessions))
+
+            def show(day: object) -> None:
+                from tickcast.orchestration.demo import DemoDay
+
+                assert isinstance(day, DemoDay)
+                label = "retrain (bootstrap)" if day.bootstrap else day.decision
+                colour = "red" if day.decision == "retrain" else "green"
+                line = f"{day.as_of}  [{colour}]{label:<19}[/] {day.reasons[0]}"
+                if day.verdict:
+                    line += f"\n            -> {day.verdict}"
+                progress.console.print(line, highlight=False)
+                progress.advance(task)
+
+            summary = run_demo(
+                settings, sessions, trials, workdir / "kfp.log", state.config_path, show
+            )
+    _print_summary(summary, workdir)
+    if serve:
+        _serve(settings, workdir, serve_port, mlflow_port)
+
+
+@app.command("down")
+def down(workdir: Path = WORKDIR) -> None:
+    """Stop the service, the MLflow UI and the embedded PostgreSQL the demo started."""
+    with handled_errors():
+        settings = state.settings()
+    stopped = _stop(workdir, settings)
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+def _print_summary(summary: object, workdir: Path) -> None:
+    from tickcast.orchestration.demo import DemoSummary
+
+    assert isinstance(summary, DemoSummary)
+    retrain_days = [d for d in summary.days if d.decision == "retrain"]
+    console.print(
+        f"\n[bold]{len(summary.days)} days in {summary.seconds / 60:.1f} min[/]: "
+        f"{len(retrain_days)} retrain decisions, {summary.retrains} models trained, "
+        f"{summary.promotions} promoted (kfp.local output: {workdir / 'kfp.log'})"
+    )
+    for day in retrain_days:
+        console.print(f"  {day.as_of} retrain: {'; '.join(day.reasons)}", highlight=False)
+        if day.verdict:
+            console.print(f"             {day.verdict}", highlight=False)
+    table = Table(title="rolling metrics per production version (5-session window, pooled)")
+    for column in ("version", "served", "days", "model MAPE %", "persistence MAPE %"):
+        table.add_column(column, justify="left" if column == "served" else "right")
+    for phase in summary.phases():
+        model, baseline = phase.model_mape, phase.persistence_mape
+        table.add_row(
+            f"v{phase.version}",
+            f"{phase.first} to {phase.last}",
+            str(phase.days),
+            f"{model:.3f}" if model is not None else "-",
+            f"{baseline:.3f}" if baseline is not None else "-",
+        )
+    console.print(table)
+
+
+def _serve(settings: Settings, workdir: Path, serve_port: int, mlflow_port: int) -> None:
+    """The service and the MLflow UI in the background, their pids under `workdir`."""
+    config = config_path(state.config_path)
+    base = [sys.executable, "-m", "tickcast"] + (["--config", str(config)] if config else [])
+    commands = {
+        "serving": [*base, "serve", "--port", str(serve_port)],
+        "mlflow": [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(mlflow_port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            settings.mlflow.tracking_uri,
+        ],
+    }
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    for name, command in commands.items():
+        with (workdir / f"{name}.log").open("w") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        (workdir / f"{name}.pid").write_text(str(process.pid))
+    console.print(
+        f"\ndashboard and API: http://127.0.0.1:{serve_port}/  (ready in a few seconds)\n"
+        f"MLflow UI:         http://127.0.0.1:{mlflow_port}/\n"
+        "stop everything:   make demo-down"
+    )
+
+
+def _stop(workdir: Path, settings: Settings) -> list[str]:
+    from tickcast.db import embedded
+
+    stopped = []
+    for pid_file in sorted(workdir.glob("*.pid")):
+        try:
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+            stopped.append(pid_file.stem)
+        except (ProcessLookupError, ValueError):
+            pass
+        pid_file.unlink()
+    if not settings.database.url and embedded.stop(Path(settings.database.embedded_dir)):
+        stopped.append("embedded PostgreSQL")
+    return stopped

@@ -1,0 +1,37 @@
+"""What the daily steps hand each other: plain models, cheap to import (no torch, no MLflow), so
+a step that only judges them (decide) starts in a fraction of a second."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from tickcast.models.metrics import ForecastMetrics
+
+
+class ProductionModel(BaseModel):
+    """The serialisable description of the production version (None: bootstrap needed)."""
+
+    model_name: str
+    version: int
+    run_id: str
+    dataset_id: str
+    tickers: list[str]
+    created_at: int  # ms since the epoch, as MLflow keeps it
+
+
+class FeatureDrift(BaseModel):
+    feature: str
+    psi: float
+
+
+class MonitorResult(BaseModel):
+    as_of: date
+    scored: int  # rows scored by this run
+    window_sessions: int  # sessions with scored forecasts in the rolling window
+    rolling: ForecastMetrics | None  # pooled over the window; None before the first score
+    rolling_persistence: ForecastMetrics | None  # "tomorrow = today" on the same rows
+    drift: list[FeatureDrift]  # production model's features, recent sessions vs training rows
+    max_psi: float | None
+    production: ProductionModel | None
