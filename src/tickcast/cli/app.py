@@ -18,6 +18,7 @@ from tickcast.cli import (
     ops_commands,
     pipeline_commands,
 )
+from tickcast.cli.backtest_command import backtest
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.ingest_command import ingest
 
@@ -46,6 +47,7 @@ steps: list[Callable[..., None]] = [
     ops_commands.decide,
     ops_commands.daily,
     ops_commands.serve,
+    backtest,
 ]
 for step in steps:
     app.command()(step)

@@ -74,3 +74,18 @@ def search_results(records: list[TrialRecord]) -> Figure:
         axis.legend()
     figure.tight_layout()
     return figure
+
+
+def rolling_mape_by_policy(daily_mape: dict[str, pd.Series], window: int) -> Figure:
+    """Each policy's MAPE per target session, smoothed over `window` sessions."""
+    figure, axis = plt.subplots(figsize=(9, 4))
+    for policy, series in daily_mape.items():
+        smoothed = series.sort_index().rolling(window, min_periods=1).mean()
+        style = ":" if policy == "persistence" else "-"
+        axis.plot(pd.to_datetime(smoothed.index), smoothed.to_numpy(), style, label=policy)
+    axis.set_ylabel(f"MAPE % ({window}-session mean)")
+    axis.set_title("Walk-forward backtest: next-session MAPE by policy")
+    axis.legend(fontsize=8)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure

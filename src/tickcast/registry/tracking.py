@@ -47,3 +47,27 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return __version__
     return f"{__version__}+g{commit}"
+
+
+def log_report(
+    settings: Settings,
+    run_name: str,
+    params: dict[str, object],
+    metrics: dict[str, float],
+    artifacts: dict[str, object],
+) -> str:
+    """One MLflow run holding a report: params, metrics, and text or matplotlib artifacts
+    (by file name). Returns the run id."""
+    from matplotlib.figure import Figure
+
+    configure_mlflow(settings)
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        mlflow.set_tag("tickcast.kind", "report")
+        for name, content in artifacts.items():
+            if isinstance(content, Figure):
+                mlflow.log_figure(content, name)
+            else:
+                mlflow.log_text(str(content), name)
+    return str(run.info.run_id)

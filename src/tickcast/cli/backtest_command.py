@@ -1,0 +1,82 @@
+"""`tickcast backtest`: retraining policies side by side on the same historical sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tickcast.cli.context import console, handled_errors, state
+
+
+def backtest(
+    start: datetime = typer.Option(..., "--start", formats=["%Y-%m-%d"], help="Bootstrap session."),
+    end: datetime = typer.Option(..., "--end", formats=["%Y-%m-%d"], help="Last session replayed."),
+    schedule_sessions: int = typer.Option(
+        20, min=1, help="The fixed-schedule policy retrains every this many sessions."
+    ),
+    search: bool = typer.Option(False, help="Search hyperparameters at every retrain (slow)."),
+    epochs: int | None = typer.Option(
+        None, min=1, help="Training epochs (default: training.max_epochs)."
+    ),
+) -> None:
+    """Walk forward through history: continuous training, train once, fixed schedule, persistence."""
+    from tickcast.data.calendar import trading_calendar
+    from tickcast.ops.backtest import backtest as run_backtest
+
+    with handled_errors():
+        settings = state.settings()
+        if epochs is not None:
+            settings = settings.with_overrides({"training": {"max_epochs": epochs}})
+        calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+        days = len(calendar.sessions_between(start.date(), end.date()))
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("sessions replayed", total=max(days - 1, 1))
+            result = run_backtest(
+                settings,
+                start.date(),
+                end.date(),
+                schedule_sessions,
+                search,
+                on_day=lambda _day: progress.advance(task),
+            )
+    table = Table(
+        title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers"
+    )
+    for column in (
+        "policy",
+        "MAPE %",
+        "RMSE",
+        "direction",
+        "up-day rate",
+        "MASE",
+        "retrains",
+        "promotions",
+        "seconds",
+    ):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    for policy in result.policies:
+        m = policy.metrics
+        if m is None:
+            continue
+        table.add_row(
+            policy.policy,
+            f"{m.mape:.3f}",
+            f"{m.rmse:.3f}",
+            f"{m.direction_accuracy:.3f}",
+            f"{m.up_rate:.3f}",
+            f"{m.mase:.3f}",
+            str(policy.retrains),
+            str(policy.promotions),
+            f"{policy.seconds:.0f}",
+        )
+    console.print(table)
+    console.print(f"report: {result.report_uri} (MLflow run {result.mlflow_run_id})")

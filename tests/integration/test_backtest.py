@@ -1,0 +1,71 @@
+"""The walk-forward backtest on a stocknet subset: four policies, their metrics, a report, and
+no step ever sees a price after its date."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_stocknet
+from tickcast.config import Settings
+from tickcast.db.connection import connect
+from tickcast.ops.backtest import backtest
+
+pytestmark = pytest.mark.slow
+TICKERS = ["AAPL", "JPM", "XOM"]
+
+
+def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: Path) -> None:
+    configured = settings.with_overrides(
+        {
+            "tickers": TICKERS,
+            "data": {
+                "source": "csv",
+                "csv": {"path": str(copy_stocknet(TICKERS, tmp_path / "csv"))},
+            },
+            "dataset": {"sequence_length": 10},
+            "training": {"max_epochs": 1, "params": {"hidden_size": 8}},
+            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            "monitoring": {"window_sessions": 5},
+            "decision": {"min_scored_sessions": 3, "cooldown_sessions": 5, "max_mape": 1.2},
+        }
+    )
+    seen: list[tuple[date, date, date | None]] = []
+
+    def nothing_after(day: date) -> None:
+        with connect(configured.database.url or "") as conn:
+            stored = conn.execute("SELECT max(trade_date) FROM raw_prices").fetchone()
+            used = conn.execute("SELECT max(last_close_date) FROM predictions").fetchone()
+        assert stored is not None and used is not None
+        seen.append((day, stored[0], used[0]))
+
+    result = backtest(
+        configured, date(2017, 5, 31), date(2017, 6, 30), schedule_sessions=8, on_day=nothing_after
+    )
+
+    assert all(stored == day and (used is None or used < day) for day, stored, used in seen)
+    assert len(seen) == result.sessions - 1 == 22  # June 2017 after the bootstrap on May 31
+    by_policy = {p.policy: p for p in result.policies}
+    assert list(by_policy) == ["continuous", "train_once", "fixed_schedule", "persistence"]
+    assert by_policy["train_once"].retrains == 0
+    assert by_policy["fixed_schedule"].retrains == 2  # sessions 8 and 16
+    assert (
+        by_policy["persistence"].metrics is not None
+        and by_policy["persistence"].metrics.mase == 1.0
+    )
+    samples = {p.policy: p.metrics.samples for p in result.policies if p.metrics}
+    # Every policy is scored on the same rows: 3 tickers x the sessions from 2 to 30 June.
+    assert len(set(samples.values())) == 1 and samples["train_once"] == 3 * 21
+    report = Path(result.report_uri.removeprefix("file://")).read_text()
+    for policy in by_policy:
+        assert f"| {policy} |" in report
+    assert (
+        "| policy | MAPE % | RMSE | direction | up-day rate | MASE | retrains | promotions |"
+        in report
+    )
+    assert (
+        Path(result.report_uri.removeprefix("file://")).parent / "rolling_mape.png"
+    ).stat().st_size > 5000
+    assert result.mlflow_run_id
