@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.context import console, handled_errors, sessions_progress, state
 
 
 def backtest(
@@ -32,13 +31,7 @@ def backtest(
             settings = settings.with_overrides({"training": {"max_epochs": epochs}})
         calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
         days = len(calendar.sessions_between(start.date(), end.date()))
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
+        with sessions_progress() as progress:
             task = progress.add_task("sessions replayed", total=max(days - 1, 1))
             result = run_backtest(
                 settings,

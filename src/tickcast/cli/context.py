@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tickcast.config import ConfigError, Settings, load_settings
 from tickcast.data.ingest import IngestLockedError
@@ -64,3 +65,14 @@ def handled_errors() -> Iterator[None]:
         label = re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__.removesuffix("Error")).lower()
         errors.print(f"[bold red]error ({label}):[/] {error}", markup=True, highlight=False)
         raise typer.Exit(code) from None
+
+
+def sessions_progress() -> Progress:
+    """A progress bar over trading sessions: description, bar, done/total, time elapsed."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=console)

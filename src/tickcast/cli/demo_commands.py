@@ -8,13 +8,16 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.context import console, handled_errors, sessions_progress, state
 from tickcast.config import Settings, config_path
+
+if TYPE_CHECKING:
+    from tickcast.orchestration.demo import DemoDay, DemoSummary
 
 app = typer.Typer(help="The end-to-end demo on a simulated market.", no_args_is_help=True)
 WORKDIR = typer.Option(Path(".tickcast/demo"), help="Where the demo keeps its logs and pids.")
@@ -38,9 +41,9 @@ def run(
     """Run the daily pipeline through kfp.local over simulated days, then serve the result."""
     from tickcast.orchestration.demo import demo_sessions, run_demo
 
-    _stop(workdir, state.settings())
-    shutil.rmtree(workdir, ignore_errors=True)
     with handled_errors():
+        _stop(workdir, state.settings())  # a fresh start: nothing of an earlier demo survives
+        shutil.rmtree(workdir, ignore_errors=True)
         if data is not None:
             os.environ["TICKCAST_DATA__SOURCE"] = "csv"
             os.environ["TICKCAST_DATA__CSV__PATH"] = str(data.resolve())
@@ -51,19 +54,10 @@ def run(
             os.environ["TICKCAST_DATA__SYNTHETIC__REGIME_SHIFT__DATE"] = shift.isoformat()
             settings = state.settings()
             console.print(f"synthetic market: regime shift on {shift}")
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
+        with sessions_progress() as progress:
             task = progress.add_task("daily pipeline runs", total=len(sessions))
 
-            def show(day: object) -> None:
-                from tickcast.orchestration.demo import DemoDay
-
-                assert isinstance(day, DemoDay)
+            def show(day: DemoDay) -> None:
                 label = "retrain (bootstrap)" if day.bootstrap else day.decision
                 colour = "red" if day.decision == "retrain" else "green"
                 line = f"{day.as_of}  [{colour}]{label:<19}[/] {day.reasons[0]}"
@@ -89,10 +83,7 @@ def down(workdir: Path = WORKDIR) -> None:
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
-def _print_summary(summary: object, workdir: Path) -> None:
-    from tickcast.orchestration.demo import DemoSummary
-
-    assert isinstance(summary, DemoSummary)
+def _print_summary(summary: DemoSummary, workdir: Path) -> None:
     retrain_days = [d for d in summary.days if d.decision == "retrain"]
     console.print(
         f"\n[bold]{len(summary.days)} days in {summary.seconds / 60:.1f} min[/]: "
