@@ -70,3 +70,8 @@ def open_connection(settings: Settings) -> Iterator[Connection]:
     )
     with conn:
         yield conn
+
+
+def ping(conn: Connection) -> None:
+    """A round trip: raises psycopg.OperationalError when the server is gone."""
+    conn.execute("SELECT 1").fetchone()

@@ -28,8 +28,9 @@ from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import scored_rows
 from tickcast.db.promotions import promotion_history
-from tickcast.models.metrics import ForecastMetrics, forecast_metrics
+from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.daily import run_daily
+from tickcast.ops.monitor import scored_metrics
 from tickcast.ops.retrain import retrain
 
 Policy = Literal["continuous", "train_once", "fixed_schedule"]
@@ -154,7 +155,7 @@ def _score(
         results.append(
             PolicyResult(
                 policy=policy,
-                metrics=_metrics(rows, "predicted_log_return"),
+                metrics=scored_metrics(rows)[0] if not rows.empty else None,
                 retrains=len(later),
                 promotions=sum(a["promoted"] for a in later),
                 seconds=seconds[policy],
@@ -163,11 +164,11 @@ def _score(
         history[policy] = rows
         persistence_rows = rows if persistence_rows is None else persistence_rows
     if persistence_rows is not None:
-        zero = persistence_rows.assign(predicted_log_return=0.0)
+        zero = persistence_rows.assign(predicted_log_return=0.0)  # for the plot
         results.append(
             PolicyResult(
                 policy="persistence",
-                metrics=_metrics(zero, "predicted_log_return"),
+                metrics=scored_metrics(persistence_rows)[1] if not zero.empty else None,
                 retrains=0,
                 promotions=0,
                 seconds=0.0,
@@ -175,16 +176,6 @@ def _score(
         )
         history["persistence"] = zero
     return results, history
-
-
-def _metrics(rows: pd.DataFrame, column: str) -> ForecastMetrics | None:
-    if rows.empty:
-        return None
-    return forecast_metrics(
-        rows[column].to_numpy(dtype=float),
-        rows["actual_log_return"].to_numpy(dtype=float),
-        rows["last_close"].to_numpy(dtype=float),
-    )
 
 
 def _report(

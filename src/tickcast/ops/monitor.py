@@ -29,11 +29,7 @@ def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
         apply_migrations(conn)
         scored = score_predictions(conn, settings.mlflow.model_name, as_of)
         rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
-    rolling = baseline = None
-    if not rows.empty:
-        actual, close = rows["actual_log_return"].to_numpy(), rows["last_close"].to_numpy()
-        rolling = forecast_metrics(rows["predicted_log_return"].to_numpy(), actual, close)
-        baseline = forecast_metrics(np.zeros_like(actual), actual, close)
+    rolling, baseline = scored_metrics(rows) if not rows.empty else (None, None)
     production = resolve_production(settings)
     drift = feature_drift(settings, production, as_of) if production else []
     return MonitorResult(
@@ -74,15 +70,18 @@ def rolling_history(rows: pd.DataFrame, window: int) -> list[RollingPoint]:
     points = []
     for i, day in enumerate(dates):
         pooled = rows[rows["target_date"].isin(dates[max(0, i - window + 1) : i + 1])]
-        actual, close = pooled["actual_log_return"].to_numpy(), pooled["last_close"].to_numpy()
-        points.append(
-            RollingPoint(
-                target_date=day,
-                model=forecast_metrics(pooled["predicted_log_return"].to_numpy(), actual, close),
-                persistence=forecast_metrics(np.zeros_like(actual), actual, close),
-            )
-        )
+        model, persistence = scored_metrics(pooled)
+        points.append(RollingPoint(target_date=day, model=model, persistence=persistence))
     return points
+
+
+def scored_metrics(rows: pd.DataFrame) -> tuple[ForecastMetrics, ForecastMetrics]:
+    """The model's and persistence's metrics on scored rows (persistence: a zero log return)."""
+    actual, close = rows["actual_log_return"].to_numpy(), rows["last_close"].to_numpy()
+    return (
+        forecast_metrics(rows["predicted_log_return"].to_numpy(), actual, close),
+        forecast_metrics(np.zeros_like(actual), actual, close),
+    )
 
 
 def feature_drift(

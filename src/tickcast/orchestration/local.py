@@ -93,16 +93,18 @@ def run_local(
             ) from None
     seconds = time.perf_counter() - started
     directory = _newest_run(root, before, DISPLAY_NAMES[name])
-    tasks = [
-        TaskRun(
-            task=task,
-            status=status,
-            seconds=elapsed,
-            metrics=_metrics(directory, task),
-            report=_report(directory, task),
+    tasks = []
+    for task, status, elapsed in timer.finished:
+        folder = _task_folder(directory, task)
+        tasks.append(
+            TaskRun(
+                task=task,
+                status=status,
+                seconds=elapsed,
+                metrics=_metrics(folder),
+                report=_report(folder),
+            )
         )
-        for task, status, elapsed in timer.finished
-    ]
     return LocalRun(pipeline=name, directory=directory, seconds=seconds, tasks=tasks)
 
 
@@ -145,8 +147,7 @@ def _task_folder(directory: Path, task: str) -> Path | None:
     return next((p for p in found if p.is_dir()), None)
 
 
-def _metrics(directory: Path, task: str) -> dict[str, float]:
-    folder = _task_folder(directory, task)
+def _metrics(folder: Path | None) -> dict[str, float]:
     output = folder / "executor_output.json" if folder else None
     if output is None or not output.is_file():
         return {}
@@ -155,7 +156,6 @@ def _metrics(directory: Path, task: str) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items()}
 
 
-def _report(directory: Path, task: str) -> str | None:
-    folder = _task_folder(directory, task)
+def _report(folder: Path | None) -> str | None:
     path = folder / "report" if folder else None
     return path.read_text() if path is not None and path.is_file() else None

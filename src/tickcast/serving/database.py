@@ -10,7 +10,13 @@ from typing import TypeVar
 import psycopg
 
 from tickcast.config import Settings
-from tickcast.db.connection import Connection, DatabaseUnavailableError, connect, database_url
+from tickcast.db.connection import (
+    Connection,
+    DatabaseUnavailableError,
+    connect,
+    database_url,
+    ping,
+)
 from tickcast.db.migrate import apply_migrations
 
 T = TypeVar("T")
@@ -37,7 +43,7 @@ class ServingDatabase:
     def ping(self) -> str:
         """ "ok", or why the database cannot be used."""
         try:
-            self.run(lambda conn: conn.execute("SELECT 1").fetchone())
+            self.run(ping)
         except DatabaseUnavailableError as error:
             return str(error)
         return "ok"

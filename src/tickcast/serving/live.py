@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,38 +43,14 @@ class LiveForecasts:
 
     def forecast(self, model: LoadedModel | None, tickers: list[str] | None) -> ForecastSet:
         """Forecasts of `tickers` (default: every ticker of the model), in the order asked."""
-        found = self._pick(model, tickers, self._all)
-        assert found is not None
-        return found
+        served, wanted = _checked(model, tickers)
+        return _subset(self._all(served), wanted)
 
     def cached(self, model: LoadedModel | None, tickers: list[str] | None) -> ForecastSet | None:
         """The same, when it needs no model pass (else None): cheap enough for an event loop."""
-        return self._pick(model, tickers, self._cached_set)
-
-    def _pick(
-        self,
-        model: LoadedModel | None,
-        tickers: list[str] | None,
-        source: Callable[[LoadedModel], ForecastSet | None],
-    ) -> ForecastSet | None:
-        if model is None:
-            raise NoProductionModelError(
-                "no production model to serve yet: run the daily or retraining pipeline"
-            )
-        known = model.bundle.spec.tickers
-        wanted = list(dict.fromkeys(t.strip().upper() for t in tickers)) if tickers else known
-        unknown = [t for t in wanted if t not in known]
-        if unknown:
-            raise UnknownTickerError(
-                f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
-                f"model v{model.production.version} forecasts {len(known)} tickers (GET /tickers)"
-            )
-        every = source(model)
-        if every is None:
-            return None
-        return ForecastSet(
-            every.version, every.as_of, every.target_date, {t: every.forecasts[t] for t in wanted}
-        )
+        served, wanted = _checked(model, tickers)
+        found = self._cached_set(served)
+        return _subset(found, wanted) if found is not None else None
 
     def _cached_set(self, model: LoadedModel) -> ForecastSet | None:
         cached = self._cached
@@ -84,14 +59,14 @@ class LiveForecasts:
         return None
 
     def _all(self, model: LoadedModel) -> ForecastSet:
-        key = (model.production.version, self._data_stamp())
-        cached = self._cached
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        found = self._cached_set(model)
+        if found is not None:
+            return found
         with self._computing:  # one computation, however many requests arrive meanwhile
-            cached = self._cached
-            if cached is not None and cached[0] == key:
-                return cached[1]
+            found = self._cached_set(model)  # computed while this request waited
+            if found is not None:
+                return found
+            key = (model.production.version, self._data_stamp())
             tickers = model.bundle.spec.tickers
             stored = self._database.run(lambda conn: last_stored_dates(conn, tickers))
             as_of = max(stored.values()) if stored else date.min
@@ -109,3 +84,26 @@ class LiveForecasts:
             self._stamp = self._database.run(newest_run_stamp)
             self._stamp_checked = now
         return self._stamp
+
+
+def _checked(model: LoadedModel | None, tickers: list[str] | None) -> tuple[LoadedModel, list[str]]:
+    """The model, and the tickers asked for (default: all it knows) checked against it."""
+    if model is None:
+        raise NoProductionModelError(
+            "no production model to serve yet: run the daily or retraining pipeline"
+        )
+    known = model.bundle.spec.tickers
+    wanted = list(dict.fromkeys(t.strip().upper() for t in tickers)) if tickers else known
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise UnknownTickerError(
+            f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+            f"model v{model.production.version} forecasts {len(known)} tickers (GET /tickers)"
+        )
+    return model, wanted
+
+
+def _subset(every: ForecastSet, wanted: list[str]) -> ForecastSet:
+    return ForecastSet(
+        every.version, every.as_of, every.target_date, {t: every.forecasts[t] for t in wanted}
+    )
