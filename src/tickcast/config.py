@@ -433,6 +433,26 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     return Settings.model_construct(**dict(loaded))
 
 
+# The sections a retraining policy may change (`tickcast backtest --policy FILE`).
+POLICY_SECTIONS = ("decision", "promotion", "monitoring", "training", "tuning")
+
+
+def apply_policy(settings: Settings, path: Path) -> Settings:
+    """`settings` with a policy file's sections merged in; errors name the file and the key."""
+    _check_yaml(path)
+    content = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(content) - set(POLICY_SECTIONS))
+    if unknown:
+        raise ConfigError(
+            f"policy file {path}: {', '.join(unknown)} not a policy section "
+            f"(allowed: {', '.join(POLICY_SECTIONS)})"
+        )
+    try:
+        return settings.with_overrides(content)
+    except ConfigError as error:
+        raise ConfigError(f"policy file {path}: {error}") from None
+
+
 def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in changes.items():

@@ -12,6 +12,7 @@ from tests.conftest import copy_stocknet
 from tickcast.config import Settings
 from tickcast.db.connection import connect
 from tickcast.ops.backtest import backtest
+from tickcast.ops.errors import BacktestError
 
 pytestmark = pytest.mark.slow
 TICKERS = ["AAPL", "JPM", "XOM"]
@@ -69,3 +70,9 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
         Path(result.report_uri.removeprefix("file://")).parent / "rolling_mape.png"
     ).stat().st_size > 5000
     assert result.mlflow_run_id
+
+    # Run again on the same stores and every step could see the future: refused, nothing changed.
+    with pytest.raises(BacktestError, match="already holds prices up to 2017-06-30"):
+        backtest(configured, date(2017, 6, 1), date(2017, 6, 30))
+    with pytest.raises(BacktestError, match=r"registry already holds .*-backtest-continuous"):
+        backtest(configured, date(2017, 6, 30), date(2017, 7, 7))

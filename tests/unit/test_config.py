@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tickcast.config import ConfigError, Settings, load_settings
+from tickcast.config import ConfigError, Settings, apply_policy, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -107,3 +107,25 @@ def test_with_overrides_revalidates() -> None:
 def test_repository_config_file_is_valid() -> None:
     settings = load_settings(Path(__file__).resolve().parents[2] / "config/tickcast.yaml")
     assert settings.data.csv.path == Path("../shared/data/stocknet")
+
+
+def test_policy_file_changes_only_policy_sections(tmp_path: Path) -> None:
+    base = Settings().with_overrides({"tickers": ["AAPL"]})
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("decision:\n  max_mape: 1.5\npromotion:\n  min_improvement: 0.02\n")
+    settings = apply_policy(base, strict)
+    assert settings.decision.max_mape == 1.5
+    assert settings.promotion.min_improvement == 0.02
+    assert settings.decision.max_mase == base.decision.max_mase
+    assert settings.tickers == ["AAPL"]
+
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("decision: {max_mape: 2}\ndatabase: {url: postgresql://elsewhere/x}\n")
+    with pytest.raises(ConfigError, match=r"outside.yaml: database not a policy section"):
+        apply_policy(base, outside)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("decision:\n  max_mape: lots\n")
+    with pytest.raises(ConfigError, match=r"(?s)bad.yaml: .*decision.max_mape"):
+        apply_policy(base, bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        apply_policy(base, tmp_path / "missing.yaml")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -20,8 +21,15 @@ def backtest(
     epochs: int | None = typer.Option(
         None, min=1, help="Training epochs (default: training.max_epochs)."
     ),
+    policy_files: list[Path] = typer.Option(
+        [],
+        "--policy",
+        help="A YAML file of decision/promotion/monitoring/training/tuning settings: one "
+        "continuous policy named after the file, instead of the configured rules (repeatable).",
+    ),
 ) -> None:
     """Walk forward through history: continuous training, train once, fixed schedule, persistence."""
+    from tickcast.config import ConfigError, apply_policy
     from tickcast.data.calendar import trading_calendar
     from tickcast.ops.backtest import backtest as run_backtest
 
@@ -29,6 +37,11 @@ def backtest(
         settings = state.settings()
         if epochs is not None:
             settings = settings.with_overrides({"training": {"max_epochs": epochs}})
+        continuous = {
+            f"continuous-{path.stem}": apply_policy(settings, path) for path in policy_files
+        }
+        if len(continuous) < len(policy_files):
+            raise ConfigError("--policy files must have different names (a policy is its stem)")
         calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
         days = len(calendar.sessions_between(start.date(), end.date()))
         with sessions_progress() as progress:
@@ -40,6 +53,7 @@ def backtest(
                 schedule_sessions,
                 search,
                 on_day=lambda _day: progress.advance(task),
+                continuous=continuous or None,
             )
     table = Table(
         title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers"

@@ -20,6 +20,7 @@ from tickcast.db.migrate import MigrationError
 from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
 from tickcast.features.panel import PanelError
 from tickcast.features.split import SplitError
+from tickcast.ops.errors import BacktestError
 from tickcast.orchestration.packages import OrchestrationError
 from tickcast.registry.errors import PromotionError
 
@@ -40,6 +41,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     PromotionError: 8,
     DataQualityError: 9,
     OrchestrationError: 10,
+    BacktestError: 11,
 }
 
 

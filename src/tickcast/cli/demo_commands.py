@@ -69,7 +69,7 @@ def run(
             summary = run_demo(
                 settings, sessions, trials, workdir / "kfp.log", state.config_path, show
             )
-    _print_summary(summary, workdir)
+    _print_summary(summary, workdir, settings.monitoring.window_sessions)
     if serve:
         _serve(settings, workdir, serve_port, mlflow_port)
 
@@ -83,7 +83,7 @@ def down(workdir: Path = WORKDIR) -> None:
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
-def _print_summary(summary: DemoSummary, workdir: Path) -> None:
+def _print_summary(summary: DemoSummary, workdir: Path, window: int) -> None:
     retrain_days = [d for d in summary.days if d.decision == "retrain"]
     console.print(
         f"\n[bold]{len(summary.days)} days in {summary.seconds / 60:.1f} min[/]: "
@@ -94,7 +94,7 @@ def _print_summary(summary: DemoSummary, workdir: Path) -> None:
         console.print(f"  {day.as_of} retrain: {'; '.join(day.reasons)}", highlight=False)
         if day.verdict:
             console.print(f"             {day.verdict}", highlight=False)
-    table = Table(title="rolling metrics per production version (5-session window, pooled)")
+    table = Table(title=f"rolling metrics per production version ({window}-session window, pooled)")
     for column in ("version", "served", "days", "model MAPE %", "persistence MAPE %"):
         table.add_column(column, justify="left" if column == "served" else "right")
     for phase in summary.phases():

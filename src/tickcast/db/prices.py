@@ -24,6 +24,12 @@ class UpsertCounts(BaseModel):
     updated: dict[str, int] = {}
 
 
+def newest_trade_date(conn: Connection) -> date | None:
+    """The newest trading date stored for any ticker; None for an empty store."""
+    row = conn.execute("SELECT max(trade_date) FROM raw_prices").fetchone()
+    return row[0] if row else None
+
+
 def last_stored_dates(conn: Connection, tickers: list[str]) -> dict[str, date]:
     """The newest stored trading date per ticker (tickers with no rows are absent)."""
     rows = conn.execute(

@@ -3,7 +3,7 @@
 Each session the store gets that session's prices and nothing later (ingest with end=day), then
 every policy runs the daily flow on it (predict, monitor, decide, retrain, promote) under its own
 registered model name, so policies never share forecasts, decisions or models. Policies:
-`continuous` (the configured decision rules), `train_once` (bootstrap, then never retrain),
+`continuous` (the configured decision rules, or one policy per `--policy` file), `train_once` (bootstrap, then never retrain),
 `fixed_schedule` (retrain every N sessions, promoted by the same rule) and `persistence`
 ("tomorrow = today", scored on the same rows). Leak-free by construction: no step can read a
 price after its date because none is stored yet.
@@ -12,6 +12,7 @@ price after its date because none is stored yet.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -27,14 +28,16 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import scored_rows
+from tickcast.db.migrate import apply_migrations
+from tickcast.db.prices import newest_trade_date
 from tickcast.db.promotions import promotion_history
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.daily import run_daily
+from tickcast.ops.errors import BacktestError
 from tickcast.ops.monitor import scored_metrics
 from tickcast.ops.retrain import retrain
 
 Policy = Literal["continuous", "train_once", "fixed_schedule"]
-POLICIES: tuple[Policy, ...] = ("continuous", "train_once", "fixed_schedule")
 # Decision rules that never fire: train-once and fixed-schedule only retrain when told to.
 NEVER = {
     "max_mape": 1e9,
@@ -90,13 +93,29 @@ class BacktestResult(BaseModel):
         )
 
 
-def policy_settings(settings: Settings, policy: Policy) -> Settings:
-    """The policy's own registered model and decision rules."""
-    name = f"{settings.mlflow.model_name}-backtest-{policy.replace('_', '-')}"
-    overrides: dict[str, object] = {"mlflow": {"model_name": name}}
+def policy_settings(settings: Settings, name: str, policy: Policy) -> Settings:
+    """The policy's own registered model and, unless continuous, rules that never fire."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    overrides: dict[str, object] = {
+        "mlflow": {"model_name": f"{settings.mlflow.model_name}-backtest-{slug}"}
+    }
     if policy != "continuous":
         overrides["decision"] = NEVER
     return settings.with_overrides(overrides)
+
+
+def backtest_policies(
+    settings: Settings, continuous: dict[str, Settings] | None = None
+) -> dict[str, tuple[Policy, Settings]]:
+    """Policies by name: the continuous ones (default: the configured rules), then the others."""
+    variants = continuous or {"continuous": settings}
+    policies: dict[str, tuple[Policy, Settings]] = {
+        name: ("continuous", policy_settings(configured, name, "continuous"))
+        for name, configured in variants.items()
+    }
+    for policy in ("train_once", "fixed_schedule"):
+        policies[policy] = (policy, policy_settings(settings, policy, policy))
+    return policies
 
 
 def backtest(
@@ -106,24 +125,30 @@ def backtest(
     schedule_sessions: int = 20,
     search: bool = False,
     on_day: Callable[[date], None] | None = None,
+    continuous: dict[str, Settings] | None = None,
 ) -> BacktestResult:
-    """Bootstrap every policy on `start`, then replay each session after it up to `end`."""
+    """Bootstrap every policy on `start`, then replay each session after it up to `end`.
+
+    `continuous` names the continuous-training policies to compare (settings differing in their
+    decision, promotion, monitoring, training or tuning sections); default: the configured one.
+    """
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     sessions = calendar.sessions_between(start, end)
     if len(sessions) < 3:
-        raise ValueError(f"{start} to {end} holds {len(sessions)} sessions; a backtest needs 3")
-    policies = {policy: policy_settings(settings, policy) for policy in POLICIES}
-    seconds = dict.fromkeys(POLICIES, 0.0)
+        raise BacktestError(f"{start} to {end} holds {len(sessions)} sessions; a backtest needs 3")
+    policies = backtest_policies(settings, continuous)
+    _require_clean_stores(settings, policies, sessions[0])
+    seconds = dict.fromkeys(policies, 0.0)
     ingest_prices(settings, end=sessions[0])
-    for policy, configured in policies.items():
+    for name, (_, configured) in policies.items():
         started = time.perf_counter()
         retrain(configured, sessions[0], search=search)
-        seconds[policy] += time.perf_counter() - started
+        seconds[name] += time.perf_counter() - started
     for index, day in enumerate(sessions[1:], start=1):
         ingest_prices(settings, end=day)
         if on_day is not None:
             on_day(day)
-        for policy, configured in policies.items():
+        for name, (policy, configured) in policies.items():
             started = time.perf_counter()
             run_daily(
                 configured,
@@ -134,23 +159,51 @@ def backtest(
             )
             if policy == "fixed_schedule" and index % schedule_sessions == 0:
                 retrain(configured, day, search=search)
-            seconds[policy] += time.perf_counter() - started
+            seconds[name] += time.perf_counter() - started
     results, history = _score(policies, seconds, sessions)
     return _report(settings, sessions, schedule_sessions, results, history)
 
 
+def _require_clean_stores(
+    settings: Settings, policies: dict[str, tuple[Policy, Settings]], start: date
+) -> None:
+    """Refuse stores where a step could see the future: prices after `start` already stored, or a
+    policy's registered model (trained by an earlier backtest, perhaps on later data)."""
+    from tickcast.registry.catalog import registered_version_count
+
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        newest = newest_trade_date(conn)
+    if newest is not None and newest > start:
+        raise BacktestError(
+            f"the database already holds prices up to {newest}, after the start {start}: a "
+            "backtest stores each session as it replays it, so point database.url (or "
+            "database.embedded_dir) at an empty database"
+        )
+    taken = [
+        configured.mlflow.model_name
+        for _, configured in policies.values()
+        if registered_version_count(configured)
+    ]
+    if taken:
+        raise BacktestError(
+            f"the MLflow registry already holds {', '.join(taken)} (an earlier backtest): use a "
+            "fresh mlflow.tracking_uri or another mlflow.model_name"
+        )
+
+
 def _score(
-    policies: dict[Policy, Settings], seconds: dict[Policy, float], sessions: list[date]
+    policies: dict[str, tuple[Policy, Settings]], seconds: dict[str, float], sessions: list[date]
 ) -> tuple[list[PolicyResult], dict[str, pd.DataFrame]]:
     results: list[PolicyResult] = []
     history: dict[str, pd.DataFrame] = {}
     persistence_rows = None
-    for policy, configured in policies.items():
-        name = configured.mlflow.model_name
+    for policy, (_, configured) in policies.items():
+        model = configured.mlflow.model_name
         with open_connection(configured) as conn:
-            rows = scored_rows(conn, name, sessions[-1], len(sessions))
+            rows = scored_rows(conn, model, sessions[-1], len(sessions))
             # Every retraining ends in an audited promotion verdict, promoted or not.
-            audit = [a for a in promotion_history(conn, name, 100_000) if a["action"] == "promote"]
+            audit = [a for a in promotion_history(conn, model, 100_000) if a["action"] == "promote"]
         later = [a for a in audit if not a["bootstrap"]]
         results.append(
             PolicyResult(

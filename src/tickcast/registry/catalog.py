@@ -20,6 +20,12 @@ SHOWN_METRICS = (
 )
 
 
+def registered_version_count(settings: Settings) -> int:
+    """How many versions `mlflow.model_name` has (0: not registered)."""
+    client = configure_mlflow(settings)
+    return len(client.search_model_versions(f"name = '{settings.mlflow.model_name}'"))
+
+
 def list_versions(settings: Settings) -> list[dict[str, Any]]:
     """Registered versions, newest first, with the run's headline test metrics."""
     client = configure_mlflow(settings)

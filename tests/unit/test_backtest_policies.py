@@ -1,0 +1,32 @@
+"""Backtest policies: each under its own registered model; only continuous ones decide."""
+
+from __future__ import annotations
+
+from tickcast.config import Settings
+from tickcast.ops.backtest import NEVER, backtest_policies
+
+
+def test_default_and_named_continuous_policies() -> None:
+    base = Settings()
+    default = backtest_policies(base)
+    assert list(default) == ["continuous", "train_once", "fixed_schedule"]
+    assert default["continuous"][1].decision == base.decision
+    assert default["train_once"][1].decision.max_mape == NEVER["max_mape"]
+    models = {configured.mlflow.model_name for _, configured in default.values()}
+    assert len(models) == 3 and base.mlflow.model_name not in models
+
+    strict = base.with_overrides({"decision": {"max_mape": 1.0}})
+    named = backtest_policies(base, {"continuous-Strict Rules": strict, "continuous-x": base})
+    assert [(name, policy) for name, (policy, _) in named.items()] == [
+        ("continuous-Strict Rules", "continuous"),
+        ("continuous-x", "continuous"),
+        ("train_once", "train_once"),
+        ("fixed_schedule", "fixed_schedule"),
+    ]
+    strict_settings = named["continuous-Strict Rules"][1]
+    assert strict_settings.decision.max_mape == 1.0
+    assert (
+        strict_settings.mlflow.model_name == "tickcast-forecaster-backtest-continuous-strict-rules"
+    )
+    # The baselines keep the configured training, whatever the continuous variants change.
+    assert named["fixed_schedule"][1].training == base.training
