@@ -28,6 +28,7 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
             },
             "dataset": {"sequence_length": 10},
             "training": {"max_epochs": 1, "params": {"hidden_size": 8}},
+            "tuning": {"backend": "optuna", "trials": 2, "max_epochs": 1},  # a small search budget
             "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
             "monitoring": {"window_sessions": 5},
             "decision": {"min_scored_sessions": 3, "cooldown_sessions": 5, "max_mape": 1.2},
@@ -43,7 +44,12 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
         seen.append((day, stored[0], used[0]))
 
     result = backtest(
-        configured, date(2017, 5, 31), date(2017, 6, 30), schedule_sessions=8, on_day=nothing_after
+        configured,
+        date(2017, 5, 31),
+        date(2017, 6, 30),
+        schedule_sessions=8,
+        search=True,
+        on_day=nothing_after,
     )
 
     assert all(stored == day and (used is None or used < day) for day, stored, used in seen)
@@ -52,6 +58,15 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
     assert list(by_policy) == ["continuous", "train_once", "fixed_schedule", "persistence"]
     assert by_policy["train_once"].retrains == 0
     assert by_policy["fixed_schedule"].retrains == 2  # sessions 8 and 16
+    continuous = by_policy["continuous"]
+    assert continuous.retrains >= 1 and sum(continuous.triggers.values()) >= continuous.retrains
+    rules = {"rolling MAPE", "direction accuracy", "MASE", "drift", "model age"}
+    assert set(continuous.triggers) <= rules, continuous.triggers
+    assert not by_policy["fixed_schedule"].triggers  # retrained by the calendar, not by a rule
+    with connect(configured.database.url or "") as conn:
+        searches = conn.execute("SELECT count(*) FROM optimization_results").fetchone()
+    # A search before every training: the three bootstraps, then each policy's retrains.
+    assert searches is not None and searches[0] == 3 + sum(p.retrains for p in result.policies)
     assert (
         by_policy["persistence"].metrics is not None
         and by_policy["persistence"].metrics.mase == 1.0
@@ -62,6 +77,7 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
     report = Path(result.report_uri.removeprefix("file://")).read_text()
     for policy in by_policy:
         assert f"| {policy} |" in report
+    assert f"- continuous: {continuous.describe_triggers()}" in report
     assert (
         "| policy | MAPE % | RMSE | direction | up-day rate | MASE | retrains | promotions |"
         in report

@@ -18,6 +18,9 @@ def backtest(
         20, min=1, help="The fixed-schedule policy retrains every this many sessions."
     ),
     search: bool = typer.Option(False, help="Search hyperparameters at every retrain (slow)."),
+    trials: int | None = typer.Option(
+        None, min=1, help="Search budget per retrain (default: tuning.trials); implies --search."
+    ),
     epochs: int | None = typer.Option(
         None, min=1, help="Training epochs (default: training.max_epochs)."
     ),
@@ -37,6 +40,8 @@ def backtest(
         settings = state.settings()
         if epochs is not None:
             settings = settings.with_overrides({"training": {"max_epochs": epochs}})
+        if trials is not None:
+            settings = settings.with_overrides({"tuning": {"trials": trials}})
         continuous = {
             f"continuous-{path.stem}": apply_policy(settings, path) for path in policy_files
         }
@@ -51,7 +56,7 @@ def backtest(
                 start.date(),
                 end.date(),
                 schedule_sessions,
-                search,
+                search or trials is not None,
                 on_day=lambda _day: progress.advance(task),
                 continuous=continuous or None,
             )
@@ -86,4 +91,7 @@ def backtest(
             f"{policy.seconds:.0f}",
         )
     console.print(table)
+    for policy in result.policies:
+        if policy.triggers:
+            console.print(f"{policy.policy} retrained for: {policy.describe_triggers()}")
     console.print(f"report: {result.report_uri} (MLflow run {result.mlflow_run_id})")

@@ -27,6 +27,7 @@ from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import open_connection
+from tickcast.db.decisions import decisions
 from tickcast.db.forecasts import scored_rows
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import newest_trade_date
@@ -54,6 +55,11 @@ class PolicyResult(BaseModel):
     retrains: int  # retraining runs after the bootstrap
     promotions: int  # of which promoted
     seconds: float  # compute time of the policy's daily flow and retrains
+    triggers: dict[str, int] = {}  # decision rule -> retrain decisions it fired in (continuous)
+
+    def describe_triggers(self) -> str:
+        ranked = sorted(self.triggers.items(), key=lambda item: -item[1])
+        return ", ".join(f"{rule} {count}" for rule, count in ranked)
 
 
 class BacktestResult(BaseModel):
@@ -87,6 +93,15 @@ class BacktestResult(BaseModel):
                     *rows,
                     "",
                     "![rolling MAPE](rolling_mape.png)",
+                    "",
+                    "Decision rules behind each continuous policy's retrains (a retrain can have "
+                    "several):",
+                    "",
+                    *[
+                        f"- {p.policy}: {p.describe_triggers()}"
+                        for p in self.policies
+                        if p.triggers
+                    ],
                 ]
             )
             + "\n"
@@ -204,6 +219,11 @@ def _score(
             rows = scored_rows(conn, model, sessions[-1], len(sessions))
             # Every retraining ends in an audited promotion verdict, promoted or not.
             audit = [a for a in promotion_history(conn, model, 100_000) if a["action"] == "promote"]
+            retrains = [
+                d
+                for d in decisions(conn, model, 100_000)
+                if d["decision"] == "retrain" and not d["bootstrap"]
+            ]
         later = [a for a in audit if not a["bootstrap"]]
         results.append(
             PolicyResult(
@@ -212,6 +232,7 @@ def _score(
                 retrains=len(later),
                 promotions=sum(a["promoted"] for a in later),
                 seconds=seconds[policy],
+                triggers=_rule_counts(retrains),
             )
         )
         history[policy] = rows
@@ -283,6 +304,17 @@ def _report(
         {"report.md": result.markdown(), "rolling_mape.png": figure},
     )
     return result
+
+
+def _rule_counts(retrains: list[dict[str, object]]) -> dict[str, int]:
+    """How many retrain decisions each rule fired in ("drift: PSI of x 0.9 > 0.5" -> "drift")."""
+    counts: dict[str, int] = {}
+    for decision in retrains:
+        reasons = decision["reasons"]
+        assert isinstance(reasons, list)
+        for rule in {re.split(r"[:\d]", str(reason), maxsplit=1)[0].strip() for reason in reasons}:
+            counts[rule] = counts.get(rule, 0) + 1
+    return counts
 
 
 def _daily_mape(rows: pd.DataFrame) -> pd.Series:
