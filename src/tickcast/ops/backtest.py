@@ -3,10 +3,11 @@
 Each session the store gets that session's prices and nothing later (ingest with end=day), then
 every policy runs the daily flow on it (predict, monitor, decide, retrain, promote) under its own
 registered model name, so policies never share forecasts, decisions or models. Policies:
-`continuous` (the configured decision rules, or one policy per `--policy` file), `train_once` (bootstrap, then never retrain),
-`fixed_schedule` (retrain every N sessions, promoted by the same rule) and `persistence`
-("tomorrow = today", scored on the same rows). Leak-free by construction: no step can read a
-price after its date because none is stored yet.
+`continuous` (the configured decision rules, or one policy per `--policy` file), `train_once`
+(bootstrap, then never retrain), `fixed_schedule` (retrain every N sessions, promoted by the
+same rule) and `persistence` ("tomorrow = today", scored on the same rows). Leak-free by
+construction: no step can read a price after its date because none is stored yet, and stores
+that already hold later prices or the policies' models are refused.
 """
 
 from __future__ import annotations
