@@ -305,10 +305,14 @@ class DecisionSettings(_Section):
     max_mape: float = Field(2.5, gt=0)  # rolling MAPE, percent
     min_direction_accuracy: float = Field(0.45, ge=0, le=1)
     max_mase: float = Field(1.25, gt=0)  # rolling MAE / persistence MAE
-    # Largest feature drift. Smoothed indicators are autocorrelated, so a few months of them move
-    # PSI more than the textbook 0.25 ("significant") suggests on calm data.
-    max_psi: float = Field(0.5, gt=0)
-    max_model_age_sessions: int = Field(60, ge=1)  # sessions since the model's data ended
+    # Largest feature drift (PSI) that still keeps the model; None: drift is measured and
+    # reported but never a reason on its own. Off by default: level features (volatility,
+    # volume) drift against the training rows for months at a time, a retrained model's training
+    # rows end as far back, and a backtest showed the retrains it caused bought nothing.
+    max_psi: float | None = Field(None, gt=0)
+    # Sessions since the model's data ended or, if later, since it was last challenged by a
+    # retrain (a model that survived a challenge on fresh data is as fresh as the challenger).
+    max_model_age_sessions: int = Field(60, ge=1)
     min_scored_sessions: int = Field(5, ge=1)  # fewer scored sessions: too early to judge
     cooldown_sessions: int = Field(5, ge=0)  # no new retrain within this many sessions of one
 

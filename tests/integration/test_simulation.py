@@ -64,7 +64,7 @@ def test_regime_shift_turns_keep_into_retrain(market: Settings) -> None:
         (str(d.as_of), d.decision.reasons) for d in before if d.decision.decision != "keep"
     ]
     assert any("too few scored sessions" in d.decision.reasons[0] for d in before[:2])
-    assert before[-1].decision.reasons == ["all rolling metrics and drift within thresholds"]
+    assert before[-1].decision.reasons == ["rolling metrics and model age within thresholds"]
 
     retrains = [d for d in after if d.decision.decision == "retrain"]
     assert retrains, [(d.as_of, d.decision.reasons) for d in after]

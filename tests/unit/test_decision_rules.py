@@ -49,7 +49,7 @@ def result(
 
 def test_every_rule_that_fires_is_a_reason() -> None:
     decision, bootstrap, reasons = judge(
-        DecisionSettings(),
+        DecisionSettings(max_psi=0.5),
         result(mape=3.1, direction=0.40, mase=1.4, psi=0.9),
         date(2017, 1, 3),
         None,
@@ -65,8 +65,12 @@ def test_every_rule_that_fires_is_a_reason() -> None:
 
 def test_keep_when_calm_too_early_or_cooling_down() -> None:
     assert judge(DecisionSettings(), result(), date(2017, 6, 1), None, CAL)[2] == [
-        "all rolling metrics and drift within thresholds"
+        "rolling metrics and model age within thresholds"
     ]
+    # Drift is measured but, unless a threshold is configured, never a reason on its own.
+    assert judge(DecisionSettings(), result(psi=9.0), date(2017, 6, 1), None, CAL)[0] == "keep"
+    drifted = judge(DecisionSettings(max_psi=1.0), result(psi=9.0), date(2017, 6, 1), None, CAL)
+    assert drifted[:2] == ("retrain", False) and drifted[2][0].startswith("drift: PSI of rsi_14")
     early = judge(DecisionSettings(), result(mape=9, sessions=2), date(2017, 6, 1), None, CAL)
     assert early[0] == "keep" and early[2][0].startswith("too few scored sessions to judge (2 < 5)")
     cooling = judge(DecisionSettings(), result(mape=9), date(2017, 6, 1), date(2017, 6, 27), CAL)
@@ -84,3 +88,17 @@ def test_no_production_is_a_bootstrap() -> None:
         True,
         ["bootstrap: no production model"],
     )
+
+
+def test_model_age_counts_from_the_last_challenge() -> None:
+    """A model whose data ended long ago but that a retrain challenged recently (and kept its
+    place) is not old: no retrain treadmill every cool-down."""
+    data_end = date(2017, 1, 3)  # 124 sessions before AS_OF
+    old = judge(DecisionSettings(), result(), data_end, None, CAL)
+    assert old[0] == "retrain" and old[2] == [
+        "model age 124 sessions > 60 (its data ends 2017-01-03)"
+    ]
+    challenged = judge(DecisionSettings(), result(), data_end, date(2017, 6, 1), CAL)
+    assert challenged[0] == "keep"
+    later = judge(DecisionSettings(), result(), data_end, date(2017, 3, 1), CAL)
+    assert later[0] == "retrain" and later[2][0].endswith("(last challenged on 2017-03-01)")

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, sessions_progress, state
@@ -60,21 +61,17 @@ def backtest(
                 on_day=lambda _day: progress.advance(task),
                 continuous=continuous or None,
             )
-    table = Table(
-        title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers"
+    table = Table(  # short headers: the table fits 80 columns with whole policy names
+        title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers",
+        caption="dir: direction accuracy, up: up-day rate of the same rows, retr/prom: retrains/"
+        "promotions after the bootstrap, sec: compute seconds",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    for column in (
-        "policy",
-        "MAPE %",
-        "RMSE",
-        "direction",
-        "up-day rate",
-        "MASE",
-        "retrains",
-        "promotions",
-        "seconds",
-    ):
-        table.add_column(column, justify="left" if column == "policy" else "right")
+    table.add_column("policy", no_wrap=True)
+    for column in ("MAPE%", "RMSE", "dir", "up", "MASE", "retr", "prom", "sec"):
+        table.add_column(column, justify="right", no_wrap=True)
     for policy in result.policies:
         m = policy.metrics
         if m is None:

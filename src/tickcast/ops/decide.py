@@ -98,15 +98,20 @@ def judge(
             )
         if rolling.mase > rules.max_mase:
             fired.append(f"MASE {rolling.mase:.3f} > {rules.max_mase:.3f}")
-    if monitored.max_psi is not None and monitored.max_psi > rules.max_psi:
+    psi_limit, psi = rules.max_psi, monitored.max_psi
+    if psi_limit is not None and psi is not None and psi > psi_limit:
         worst = max(monitored.drift, key=lambda d: d.psi)
-        fired.append(f"drift: PSI of {worst.feature} {worst.psi:.3f} > {rules.max_psi:.3f}")
+        fired.append(f"drift: PSI of {worst.feature} {worst.psi:.3f} > {psi_limit:.3f}")
     if data_end is not None:
-        age = len(calendar.sessions_between(calendar.next_session(data_end), monitored.as_of))
+        fresh_since = max(data_end, previous_retrain or data_end)
+        age = len(calendar.sessions_between(calendar.next_session(fresh_since), monitored.as_of))
         if age > rules.max_model_age_sessions:
-            fired.append(
-                f"model age {age} sessions > {rules.max_model_age_sessions} (its data ends {data_end})"
+            origin = (
+                f"its data ends {data_end}"
+                if fresh_since == data_end
+                else f"last challenged on {fresh_since}"
             )
+            fired.append(f"model age {age} sessions > {rules.max_model_age_sessions} ({origin})")
     too_early = rolling is None or monitored.window_sessions < rules.min_scored_sessions
     if too_early and not fired:
         return (
@@ -117,7 +122,12 @@ def judge(
             ],
         )
     if not fired:
-        return "keep", False, ["all rolling metrics and drift within thresholds"]
+        checked = (
+            "rolling metrics, drift and model age"
+            if rules.max_psi
+            else "rolling metrics and model age"
+        )
+        return "keep", False, [f"{checked} within thresholds"]
     if previous_retrain is not None:
         since = len(
             calendar.sessions_between(calendar.next_session(previous_retrain), monitored.as_of)
