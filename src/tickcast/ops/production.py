@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.aliases import model_uri, production_version
-from tickcast.registry.bundle import ForecasterBundle
-from tickcast.registry.pyfunc import load_forecaster
 from tickcast.registry.tracking import configure_mlflow
+
+if TYPE_CHECKING:  # the bundle needs torch; resolving the alias does not (a step of its own)
+    from tickcast.registry.bundle import ForecasterBundle
 
 
 def resolve_production(settings: Settings) -> ProductionModel | None:
@@ -34,4 +37,6 @@ def resolve_production(settings: Settings) -> ProductionModel | None:
 
 
 def load_production_bundle(settings: Settings, version: int) -> ForecasterBundle:
+    from tickcast.registry.pyfunc import load_forecaster
+
     return load_forecaster(model_uri(settings, version))
