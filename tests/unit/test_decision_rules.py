@@ -7,7 +7,7 @@ from datetime import date
 from tickcast.config import DecisionSettings
 from tickcast.data.calendar import trading_calendar
 from tickcast.models.metrics import ForecastMetrics
-from tickcast.ops.decide import judge
+from tickcast.ops.decide import judge, rule_counts
 from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 
 CAL = trading_calendar()
@@ -102,3 +102,21 @@ def test_model_age_counts_from_the_last_challenge() -> None:
     assert challenged[0] == "keep"
     later = judge(DecisionSettings(), result(), data_end, date(2017, 3, 1), CAL)
     assert later[0] == "retrain" and later[2][0].endswith("(last challenged on 2017-03-01)")
+
+
+def test_rule_counts_name_the_rules_judge_fires() -> None:
+    everything = judge(
+        DecisionSettings(max_psi=0.5),
+        result(mape=3.1, direction=0.40, mase=1.4, psi=0.9),
+        date(2017, 1, 3),
+        None,
+        CAL,
+    )[2]
+    age_only = judge(DecisionSettings(), result(), date(2017, 1, 3), None, CAL)[2]
+    assert rule_counts([everything, age_only]) == {
+        "rolling MAPE": 1,
+        "direction accuracy": 1,
+        "MASE": 1,
+        "drift": 1,
+        "model age": 2,
+    }

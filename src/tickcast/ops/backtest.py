@@ -35,6 +35,7 @@ from tickcast.db.prices import newest_trade_date
 from tickcast.db.promotions import promotion_history
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.daily import run_daily
+from tickcast.ops.decide import rule_counts
 from tickcast.ops.errors import BacktestError
 from tickcast.ops.monitor import scored_metrics
 from tickcast.ops.retrain import retrain
@@ -213,7 +214,8 @@ def _score(
 ) -> tuple[list[PolicyResult], dict[str, pd.DataFrame]]:
     results: list[PolicyResult] = []
     history: dict[str, pd.DataFrame] = {}
-    persistence_rows = None
+    # Persistence on the first policy's rows (every policy is scored on the same ones).
+    persistence: tuple[pd.DataFrame, ForecastMetrics | None] | None = None
     for policy, (_, configured) in policies.items():
         model = configured.mlflow.model_name
         with open_connection(configured) as conn:
@@ -226,30 +228,27 @@ def _score(
                 if d["decision"] == "retrain" and not d["bootstrap"]
             ]
         later = [a for a in audit if not a["bootstrap"]]
+        model_metrics, baseline = scored_metrics(rows) if not rows.empty else (None, None)
         results.append(
             PolicyResult(
                 policy=policy,
-                metrics=scored_metrics(rows)[0] if not rows.empty else None,
+                metrics=model_metrics,
                 retrains=len(later),
                 promotions=sum(a["promoted"] for a in later),
                 seconds=seconds[policy],
-                triggers=_rule_counts(retrains),
+                triggers=rule_counts(d["reasons"] for d in retrains),
             )
         )
         history[policy] = rows
-        persistence_rows = rows if persistence_rows is None else persistence_rows
-    if persistence_rows is not None:
-        zero = persistence_rows.assign(predicted_log_return=0.0)  # for the plot
+        persistence = persistence or (rows, baseline)
+    if persistence is not None:
+        rows, baseline = persistence
         results.append(
             PolicyResult(
-                policy="persistence",
-                metrics=scored_metrics(persistence_rows)[1] if not zero.empty else None,
-                retrains=0,
-                promotions=0,
-                seconds=0.0,
+                policy="persistence", metrics=baseline, retrains=0, promotions=0, seconds=0
             )
         )
-        history["persistence"] = zero
+        history["persistence"] = rows.assign(predicted_log_return=0.0)  # for the plot
     return results, history
 
 
@@ -305,17 +304,6 @@ def _report(
         {"report.md": result.markdown(), "rolling_mape.png": figure},
     )
     return result
-
-
-def _rule_counts(retrains: list[dict[str, object]]) -> dict[str, int]:
-    """How many retrain decisions each rule fired in ("drift: PSI of x 0.9 > 0.5" -> "drift")."""
-    counts: dict[str, int] = {}
-    for decision in retrains:
-        reasons = decision["reasons"]
-        assert isinstance(reasons, list)
-        for rule in {re.split(r"[:\d]", str(reason), maxsplit=1)[0].strip() for reason in reasons}:
-            counts[rule] = counts.get(rule, 0) + 1
-    return counts
 
 
 def _daily_mape(rows: pd.DataFrame) -> pd.Series:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Literal
 
@@ -124,7 +126,7 @@ def judge(
     if not fired:
         checked = (
             "rolling metrics, drift and model age"
-            if rules.max_psi
+            if psi_limit is not None
             else "rolling metrics and model age"
         )
         return "keep", False, [f"{checked} within thresholds"]
@@ -142,3 +144,13 @@ def judge(
                 ],
             )
     return "retrain", False, fired
+
+
+def rule_counts(decisions_reasons: Iterable[list[str]]) -> dict[str, int]:
+    """How many decisions each rule fired in, named as `judge` words its reasons ("drift: PSI of
+    x 0.9 > 0.5" -> "drift", "model age 61 sessions > 60 (...)" -> "model age")."""
+    counts: dict[str, int] = {}
+    for reasons in decisions_reasons:
+        for rule in {re.split(r"[:\d]", reason, maxsplit=1)[0].strip() for reason in reasons}:
+            counts[rule] = counts.get(rule, 0) + 1
+    return counts
