@@ -38,6 +38,8 @@ from tickcast.db.connection import connect
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import insert_prices_row_by_row, upsert_prices
 
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
+
 console = Console()
 
 
@@ -139,7 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stocknet", type=Path, default=Path("../shared/data/stocknet"))
+    parser.add_argument("--stocknet", type=Path, default=SAMPLE_DIR)
     parser.add_argument("--tickers", type=int, default=500)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--baseline-rows", type=int, default=20_000)

@@ -35,6 +35,7 @@ from tickcast.orchestration.local import LocalRun, run_local
 from tickcast.orchestration.packages import PipelineArguments
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = ROOT / "data/sample/stocknet"
 BOOTSTRAP, IN_PROCESS_DAY, KFP_DAY = date(2017, 6, 30), "2017-07-03", "2017-07-05"
 console = Console()
 
@@ -103,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stocknet", type=Path, default=Path("../shared/data/stocknet"))
+    parser.add_argument("--stocknet", type=Path, default=SAMPLE_DIR)
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()

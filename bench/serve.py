@@ -37,6 +37,7 @@ from tickcast.registry.candidate import train_candidate
 from tickcast.registry.promotion import promote_manually
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = ROOT / "data/sample/stocknet"
 CONCURRENCY = (1, 8, 32)
 console = Console()
 
@@ -104,7 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stocknet", type=Path, default=Path("../shared/data/stocknet"))
+    parser.add_argument("--stocknet", type=Path, default=SAMPLE_DIR)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

@@ -29,6 +29,8 @@ from tickcast.training.evaluate import persistence_metrics, score
 from tickcast.training.fit import predict_returns, train_model
 from tickcast.training.tune import TrialRecord, best_trial, search
 
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
+
 console = Console()
 
 
@@ -65,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stocknet", type=Path, default=Path("../shared/data/stocknet"))
+    parser.add_argument("--stocknet", type=Path, default=SAMPLE_DIR)
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()

@@ -16,9 +16,7 @@ from tickcast.config import Settings
 from tickcast.db import embedded
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-STOCKNET_DIR = Path(
-    os.environ.get("TICKCAST_STOCKNET_DIR", REPO_ROOT.parent / "shared/data/stocknet")
-)
+STOCKNET_DIR = REPO_ROOT / "data/sample/stocknet"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -26,7 +24,7 @@ def _isolated_environment() -> Iterator[None]:
     """Tests see no TICKCAST_* variables and no repository config file."""
     saved = {k: v for k, v in os.environ.items() if k.startswith("TICKCAST_")}
     for key in saved:
-        if key not in ("TICKCAST_TEST_DATABASE_URL", "TICKCAST_STOCKNET_DIR"):
+        if key != "TICKCAST_TEST_DATABASE_URL":
             del os.environ[key]
     os.environ["TICKCAST_CONFIG"] = str(REPO_ROOT / "tests/data/empty.yaml")
     yield
@@ -74,8 +72,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def stocknet_dir() -> Path:
-    if not STOCKNET_DIR.is_dir():
-        pytest.fail(f"stocknet data not found at {STOCKNET_DIR} (set TICKCAST_STOCKNET_DIR)")
     return STOCKNET_DIR
 
 

@@ -1,4 +1,8 @@
-"""The one typed settings object: defaults < config/tickcast.yaml < TICKCAST_* environment."""
+"""The one typed settings object: defaults < config/tickcast.yaml < TICKCAST_* environment.
+
+Relative paths in the configuration (CSV data, embedded database, MLflow store, artifacts, KFP
+folders) mean paths under the project root, the folder holding `config/`, wherever tickcast runs.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from pydantic_settings import (
 )
 
 CONFIG_ENV_VAR = "TICKCAST_CONFIG"
-DEFAULT_CONFIG_PATH = Path("config/tickcast.yaml")
+DEFAULT_CONFIG_PATH = Path("config/tickcast.yaml")  # under the project root
+URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # s3://, sqlite:///, http://, databricks:
 TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
 
 
@@ -36,7 +41,7 @@ class _Section(BaseModel):
 class CsvSourceSettings(_Section):
     """A directory with one CSV file per ticker (file stem = ticker)."""
 
-    path: Path = Path("data/prices")
+    path: Path = Path("data/sample/stocknet")
 
 
 class RegimeShiftSettings(_Section):
@@ -411,18 +416,34 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def project_root(config: Path | None = None) -> Path:
+    """The folder relative configuration paths live under: the one holding `config/`.
+
+    That is the config file's grandparent when the file sits in a `config/` folder, else the
+    nearest folder at or above the working directory holding config/tickcast.yaml, else the
+    working directory.
+    """
+    if config is not None and config.resolve().parent.name == DEFAULT_CONFIG_PATH.parent.name:
+        return config.resolve().parent.parent
+    here = Path.cwd()
+    return next((d for d in (here, *here.parents) if (d / DEFAULT_CONFIG_PATH).is_file()), here)
+
+
 def config_path(explicit: Path | None = None) -> Path | None:
-    """The YAML file to read: explicit path, else $TICKCAST_CONFIG, else ./config/tickcast.yaml."""
+    """The YAML file to read: explicit path, else $TICKCAST_CONFIG, else the project root's
+    config/tickcast.yaml (searched for from the working directory up), else none."""
     if explicit is not None:
         return explicit
     from_env = os.environ.get(CONFIG_ENV_VAR)
     if from_env:
         return Path(from_env)
-    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+    default = project_root() / DEFAULT_CONFIG_PATH
+    return default if default.is_file() else None
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Load settings; raise ConfigError naming every bad key and its problem."""
+    """Load settings with relative paths made absolute under the project root; raise
+    ConfigError naming every bad key and its problem."""
     path = config_path(path)
     if path is not None:
         _check_yaml(path)
@@ -434,7 +455,36 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         loaded = _FileSettings(**overrides)
     except ValidationError as error:
         raise ConfigError(_describe(error, path)) from None
-    return Settings.model_construct(**dict(loaded))
+    return anchored(Settings.model_construct(**dict(loaded)), project_root(path))
+
+
+def anchored(settings: Settings, root: Path) -> Settings:
+    """`settings` with every relative local path made absolute under `root`."""
+
+    def local(value: str) -> str:
+        return value if URI_SCHEME.match(value) else str(root / Path(value).expanduser())
+
+    def sqlite(uri: str) -> str:
+        prefix = "sqlite:///"
+        if uri.startswith(prefix) and not uri.removeprefix(prefix).startswith("/"):
+            return prefix + str(root / uri.removeprefix(prefix))
+        return local(uri)
+
+    def section(model: BaseModel, **changes: Any) -> Any:
+        return model.model_copy(update=changes)
+
+    data, database, kfp = settings.data, settings.database, settings.kfp
+    return settings.model_copy(
+        update={
+            "data": section(data, csv=section(data.csv, path=Path(local(str(data.csv.path))))),
+            "database": section(database, embedded_dir=Path(local(str(database.embedded_dir)))),
+            "mlflow": section(settings.mlflow, tracking_uri=sqlite(settings.mlflow.tracking_uri)),
+            "artifacts": section(settings.artifacts, root=local(settings.artifacts.root)),
+            "kfp": section(
+                kfp, pipelines_dir=local(kfp.pipelines_dir), local_root=local(kfp.local_root)
+            ),
+        }
+    )
 
 
 # The sections a retraining policy may change (`tickcast backtest --policy FILE`).

@@ -46,6 +46,24 @@ def test_embedded_database_from_nothing(tmp_path: Path) -> None:
     assert run("db", "status", env=env, cwd=tmp_path).returncode == 1
 
 
+@pytest.mark.slow
+def test_default_configuration_ingests_the_shipped_sample_from_any_folder(
+    database_url: str, stocknet_dir: Path
+) -> None:
+    """The repository's own config, no --path: the sample data, from the root or a subfolder."""
+    env = tickcast_env(database_url)
+    del env["TICKCAST_CONFIG"]
+    tickers = sorted(path.stem for path in stocknet_dir.glob("*.csv"))
+    root = stocknet_dir.parents[2]
+    first = run("ingest", env=env, cwd=root)
+    assert first.returncode == 0, first.stderr
+    assert f"{len(tickers)} tickers in" in first.stdout
+    assert all(ticker in first.stdout for ticker in tickers)
+    again = run("ingest", env=env, cwd=root / "src/tickcast")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("unchanged") == len(tickers)
+
+
 def test_rejected_tickers_are_listed_and_strict_fails(database_url: str, tmp_path: Path) -> None:
     catalogue = write_catalogue(tmp_path / "prices")
     env = tickcast_env(database_url)
@@ -119,16 +137,19 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
     assert retrained.returncode == 0, retrained.stderr
     flat = " ".join(retrained.stdout.split())
     assert "registered tickcast-forecaster v1" in flat
-    assert "promoted (bootstrap)" in flat and "production: vNone -> v1" in flat
+    assert "promoted (bootstrap)" in flat and "production: none -> v1" in flat
     assert "search on ds-" in flat and "2 trials with optuna" in flat
     listed = run("model", "list", env=env)
     assert "* v1" in listed.stdout
+    assert "* production (the 'production' alias)" in " ".join(listed.stdout.split())
     tuned = run("tune", "--trials", "1", "--backend", "optuna", env=env, timeout=300)
     assert tuned.returncode == 0, tuned.stderr
     assert "1 trials with optuna" in " ".join(tuned.stdout.split())
     predicted = run("predict", "--as-of", "2017-09-01", env=env)
     assert predicted.returncode == 0, predicted.stderr
     assert "forecasts for 2017-09-05" in predicted.stdout
+    for command in (retrained, listed, tuned, predicted):  # no third-party warning reaches a user
+        assert "Warning" not in command.stdout + command.stderr, command.stderr
     refused = run("model", "rollback", env=env)
     assert refused.returncode == 8
     assert "nothing to roll back to" in " ".join(refused.stderr.split())

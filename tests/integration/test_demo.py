@@ -57,6 +57,7 @@ def test_make_demo_shows_the_loop_and_leaves_the_service_running() -> None:
         )
         assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
         out = demo.stdout
+        assert "Warning" not in out + demo.stderr, demo.stderr[-4000:]
         assert "retrain (bootstrap)" in out and "Candidate v1: promoted" in out
         assert "retrain: rolling MAPE" in out  # the injected shift, seen by the monitor
         assert "Candidate v2: " in out  # the verdict on the candidate that followed

@@ -104,9 +104,44 @@ def test_with_overrides_revalidates() -> None:
         settings.with_overrides({"data": {"synthetic": {"n_tickers": -1}}})
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
 def test_repository_config_file_is_valid() -> None:
-    settings = load_settings(Path(__file__).resolve().parents[2] / "config/tickcast.yaml")
-    assert settings.data.csv.path == Path("../shared/data/stocknet")
+    settings = load_settings(REPO_ROOT / "config/tickcast.yaml")
+    assert settings.data.csv.path == REPO_ROOT / "data/sample/stocknet"
+    assert (settings.data.csv.path / "AAPL.csv").is_file()
+
+
+def test_relative_paths_mean_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From any subfolder, the same config file and the same stores; URIs stay as written."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/tickcast.yaml").write_text(
+        "data: {csv: {path: prices}}\n"
+        "artifacts: {root: s3://bucket/tickcast}\n"
+        "kfp: {local_root: /abs/kfp}\n"
+    )
+    (tmp_path / "deep/er").mkdir(parents=True)
+    monkeypatch.delenv("TICKCAST_CONFIG")
+    for folder in (tmp_path, tmp_path / "deep/er"):
+        monkeypatch.chdir(folder)
+        settings = load_settings()
+        assert settings.data.csv.path == tmp_path / "prices"
+        assert settings.database.embedded_dir == tmp_path / ".tickcast/pg"
+        assert settings.mlflow.tracking_uri == f"sqlite:///{tmp_path}/.tickcast/mlflow/mlflow.db"
+        assert settings.artifacts.root == "s3://bucket/tickcast"
+        assert settings.kfp.local_root == "/abs/kfp"
+        assert settings.kfp.pipelines_dir == str(tmp_path / "pipelines")
+
+    # An explicit file in some project's config/ folder: that project, from anywhere.
+    monkeypatch.chdir("/")
+    assert load_settings(tmp_path / "config/tickcast.yaml").data.csv.path == tmp_path / "prices"
+    monkeypatch.setenv("TICKCAST_MLFLOW__TRACKING_URI", "http://mlflow:5000")
+    assert load_settings(tmp_path / "config/tickcast.yaml").mlflow.tracking_uri == (
+        "http://mlflow:5000"
+    )
 
 
 def test_policy_file_changes_only_policy_sections(tmp_path: Path) -> None:

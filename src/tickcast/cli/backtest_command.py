@@ -6,10 +6,9 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich import box
-from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, sessions_progress, state
+from tickcast.cli.tables import Column, fitted_table
 
 
 def backtest(
@@ -61,22 +60,19 @@ def backtest(
                 on_day=lambda _day: progress.advance(task),
                 continuous=continuous or None,
             )
-    table = Table(  # short headers: the table fits 80 columns with whole policy names
-        title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers",
-        caption="dir: direction accuracy, up: up-day rate of the same rows, retr/prom: retrains/"
-        "promotions after the bootstrap, sec: compute seconds",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    table.add_column("policy", no_wrap=True)
-    for column in ("MAPE%", "RMSE", "dir", "up", "MASE", "retr", "prom", "sec"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for policy in result.policies:
-        m = policy.metrics
-        if m is None:
-            continue
-        table.add_row(
+    columns = [
+        Column("policy"),
+        Column("MAPE%", 2, "right"),
+        Column("RMSE", 3, "right"),
+        Column("dir", justify="right"),
+        Column("up", justify="right"),
+        Column("MASE", justify="right"),
+        Column("retr", 1, "right"),
+        Column("prom", 1, "right"),
+        Column("sec", 2, "right"),
+    ]
+    rows = [
+        [
             policy.policy,
             f"{m.mape:.3f}",
             f"{m.rmse:.3f}",
@@ -86,7 +82,18 @@ def backtest(
             str(policy.retrains),
             str(policy.promotions),
             f"{policy.seconds:.0f}",
-        )
+        ]
+        for policy in result.policies
+        if (m := policy.metrics) is not None
+    ]
+    table = fitted_table(
+        console,
+        columns,
+        rows,
+        title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers",
+        caption="dir: direction accuracy, up: up-day rate of the same rows, retr/prom: retrains/"
+        "promotions after the bootstrap, sec: compute seconds",
+    )
     console.print(table)
     for policy in result.policies:
         if policy.triggers:

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import typer
 from rich.markdown import Markdown
-from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.tables import Column, fitted_table
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import list_datasets
 from tickcast.features.dataset import build_dataset, load_dataset
@@ -41,20 +41,34 @@ def list_command(limit: int = typer.Option(20, help="How many versions, newest f
     """List catalogued dataset versions."""
     with handled_errors(), open_connection(state.settings()) as conn:
         rows = list_datasets(conn, limit)
-    table = Table(title="dataset versions")
-    for column in ("id", "created", "sessions", "tickers", "features", "horizon", "seq", "rows"):
-        table.add_column(column, no_wrap=column in ("id", "created"))
-    for row in rows:
-        table.add_row(
-            row["id"],
-            f"{row['created_at']:%Y-%m-%d %H:%M}",
-            f"{row['source_start']} .. {row['source_end']}",
-            str(row["tickers"]),
-            str(row["features"]),
-            str(row["horizon"]),
-            str(row["sequence_length"]),
-            str(row["panel_rows"]),
-        )
+    columns = [
+        Column("id"),
+        Column("created", 2),
+        Column("sessions"),
+        Column("tickers", 1, "right"),
+        Column("features", 2, "right"),
+        Column("horizon", 3, "right"),
+        Column("seq", 3, "right"),
+        Column("rows", 1, "right"),
+    ]
+    table = fitted_table(
+        console,
+        columns,
+        (
+            [
+                row["id"],
+                f"{row['created_at']:%Y-%m-%d %H:%M}",
+                f"{row['source_start']} .. {row['source_end']}",
+                str(row["tickers"]),
+                str(row["features"]),
+                str(row["horizon"]),
+                str(row["sequence_length"]),
+                str(row["panel_rows"]),
+            ]
+            for row in rows
+        ),
+        title="dataset versions",
+    )
     console.print(table)
 
 

@@ -11,16 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, sessions_progress, state
-from tickcast.config import Settings, config_path
+from tickcast.cli.tables import Column, fitted_table
+from tickcast.config import Settings, config_path, project_root
 
 if TYPE_CHECKING:
     from tickcast.orchestration.demo import DemoDay, DemoSummary
 
 app = typer.Typer(help="The end-to-end demo on a simulated market.", no_args_is_help=True)
-WORKDIR = typer.Option(Path(".tickcast/demo"), help="Where the demo keeps its logs and pids.")
+WORKDIR = typer.Option(
+    None, help="Where the demo keeps its logs and pids (default: .tickcast/demo in the project)."
+)
 
 
 @app.command("run")
@@ -36,11 +38,12 @@ def run(
     serve: bool = typer.Option(True, help="Start the service and the MLflow UI at the end."),
     serve_port: int = typer.Option(3000, help="Port of the BentoML service."),
     mlflow_port: int = typer.Option(5000, help="Port of the MLflow UI."),
-    workdir: Path = WORKDIR,
+    workdir: Path | None = WORKDIR,
 ) -> None:
     """Run the daily pipeline through kfp.local over simulated days, then serve the result."""
     from tickcast.orchestration.demo import demo_sessions, run_demo
 
+    workdir = workdir or _default_workdir()
     with handled_errors():
         _stop(workdir, state.settings())  # a fresh start: nothing of an earlier demo survives
         shutil.rmtree(workdir, ignore_errors=True)
@@ -75,12 +78,17 @@ def run(
 
 
 @app.command("down")
-def down(workdir: Path = WORKDIR) -> None:
+def down(workdir: Path | None = WORKDIR) -> None:
     """Stop the service, the MLflow UI and the embedded PostgreSQL the demo started."""
+    workdir = workdir or _default_workdir()
     with handled_errors():
         settings = state.settings()
     stopped = _stop(workdir, settings)
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+def _default_workdir() -> Path:
+    return project_root(config_path(state.config_path)) / ".tickcast/demo"
 
 
 def _print_summary(summary: DemoSummary, workdir: Path, window: int) -> None:
@@ -94,19 +102,25 @@ def _print_summary(summary: DemoSummary, workdir: Path, window: int) -> None:
         console.print(f"  {day.as_of} retrain: {'; '.join(day.reasons)}", highlight=False)
         if day.verdict:
             console.print(f"             {day.verdict}", highlight=False)
-    table = Table(title=f"rolling metrics per production version ({window}-session window, pooled)")
-    for column in ("version", "served", "days", "model MAPE %", "persistence MAPE %"):
-        table.add_column(column, justify="left" if column == "served" else "right")
-    for phase in summary.phases():
-        model, baseline = phase.model_mape, phase.persistence_mape
-        table.add_row(
+    columns = [
+        Column("version", justify="right"),
+        Column("served"),
+        Column("days", 1, "right"),
+        Column("model MAPE %", justify="right"),
+        Column("persistence MAPE %", justify="right"),
+    ]
+    rows = [
+        [
             f"v{phase.version}",
             f"{phase.first} to {phase.last}",
             str(phase.days),
-            f"{model:.3f}" if model is not None else "-",
-            f"{baseline:.3f}" if baseline is not None else "-",
-        )
-    console.print(table)
+            f"{phase.model_mape:.3f}" if phase.model_mape is not None else "-",
+            f"{phase.persistence_mape:.3f}" if phase.persistence_mape is not None else "-",
+        ]
+        for phase in summary.phases()
+    ]
+    title = f"rolling metrics per production version ({window}-session window, pooled)"
+    console.print(fitted_table(console, columns, rows, title=title))
 
 
 def _serve(settings: Settings, workdir: Path, serve_port: int, mlflow_port: int) -> None:

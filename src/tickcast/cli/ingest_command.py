@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from tickcast.cli.context import console, errors, handled_errors, state
+from tickcast.cli.tables import Column, fitted_table
 from tickcast.data.ingest import IngestResult, ingest_prices
 from tickcast.data.sources.synthetic import ticker_name
 
@@ -78,32 +79,31 @@ def ingest(
 
 
 def _print_summary(result: IngestResult) -> None:
-    table = Table(title=f"Ingest run {result.run_id} ({result.source}): {result.status}")
-    for column in ("ticker", "status", "new", "updated", "rejected", "first", "last"):
-        table.add_column(
-            column, justify="right" if column in ("new", "updated", "rejected") else "left"
-        )
-    for t in result.tickers:
-        table.add_row(
+    columns = [
+        Column("ticker"),
+        Column("status"),
+        Column("new", justify="right"),
+        Column("updated", 1, "right"),
+        Column("rejected", justify="right"),
+        Column("first", 2),
+        Column("last", 2),
+    ]
+    rows: list[list[str | Text]] = [
+        [
             t.ticker,
-            f"[{_STATUS_STYLE[t.status]}]{t.status}[/]",
+            Text(t.status, style=_STATUS_STYLE[t.status]),
             str(t.rows_new),
             str(t.rows_updated),
             str(t.rows_rejected),
             _day(t.first_date),
             _day(t.last_date),
-        )
-    table.add_section()
-    table.add_row(
-        "total",
-        "",
-        str(result.rows_new),
-        str(result.rows_updated),
-        str(result.rows_rejected),
-        "",
-        "",
-    )
-    console.print(table)
+        ]
+        for t in result.tickers
+    ]
+    total = ["total", "", str(result.rows_new), str(result.rows_updated)]
+    rows += [[], [*total, str(result.rows_rejected), "", ""]]
+    title = f"Ingest run {result.run_id} ({result.source}): {result.status}"
+    console.print(fitted_table(console, columns, rows, title=title))
     console.print(f"{len(result.tickers)} tickers in {result.seconds:.1f}s")
     for t in result.tickers:
         for message in t.messages:

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.tables import Column, fitted_table
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import list_datasets
@@ -107,34 +107,42 @@ def retrain(
 
 @model_app.command("list")
 def model_list() -> None:
-    """Registered versions with their test metrics; * marks production."""
+    """Registered versions with their test metrics; * marks the production version."""
     from tickcast.registry.catalog import list_versions
 
     with handled_errors():
-        rows = list_versions(state.settings())
-    table = Table(title="registered versions")
-    for column in (
-        "version",
-        "dataset",
-        "architecture",
-        "test MASE",
-        "test MAPE %",
-        "direction",
-        "up rate",
-        "promotion",
-    ):
-        table.add_column(column, no_wrap=column in ("version", "dataset"))
-    for row in rows:
-        table.add_row(
-            f"{'*' if row['production'] else ' '} v{row['version']}",
-            str(row["dataset_id"]),
-            str(row["architecture"]),
-            _number(row["test_mase"]),
-            _number(row["test_mape"]),
-            _number(row["test_direction_accuracy"]),
-            _number(row["test_up_rate"]),
-            row["promotion"],
-        )
+        settings = state.settings()
+        rows = list_versions(settings)
+    columns = [
+        Column("version"),
+        Column("dataset", 2),
+        Column("architecture", 1),
+        Column("test MASE", justify="right"),
+        Column("test MAPE %", 3, "right"),
+        Column("direction", 1, "right"),
+        Column("up rate", 1, "right"),
+        Column("promotion", 2),
+    ]
+    table = fitted_table(
+        console,
+        columns,
+        (
+            [
+                f"{'*' if row['production'] else ' '} v{row['version']}",
+                str(row["dataset_id"]),
+                str(row["architecture"]),
+                _number(row["test_mase"]),
+                _number(row["test_mape"]),
+                _number(row["test_direction_accuracy"]),
+                _number(row["test_up_rate"]),
+                str(row["promotion"]),
+            ]
+            for row in rows
+        ),
+        title="registered versions",
+        caption=f"* production (the {settings.mlflow.production_alias!r} alias); metrics on "
+        "each version's own test split; direction next to the up-day rate of the same rows",
+    )
     console.print(table)
 
 
@@ -190,39 +198,38 @@ def _with_tuning(settings: Settings, backend: str | None, trials: int | None) ->
 
 
 def _print_search(result: SearchResult) -> None:
-    table = Table(
-        title=f"search on {result.dataset_id}: {len(result.trials)} trials with {result.backend} in {result.seconds:.0f}s"
-    )
-    for column in (
-        "trial",
-        "state",
-        "epochs",
-        "best val loss",
-        "architecture",
-        "hidden",
-        "layers",
-        "dropout",
-        "lr",
-        "batch",
-    ):
-        table.add_column(column)
-    for trial in sorted(
+    columns = [
+        Column("trial", justify="right"),
+        Column("state", 2),
+        Column("epochs", 2, "right"),
+        Column("best val loss", justify="right"),
+        Column("architecture"),
+        Column("hidden", 1, "right"),
+        Column("layers", 1, "right"),
+        Column("dropout", 1, "right"),
+        Column("lr", 1, "right"),
+        Column("batch", 1, "right"),
+    ]
+    trials = sorted(
         result.trials, key=lambda t: (t.validation_loss is None, t.validation_loss or 0)
-    ):
-        p = trial.params
-        table.add_row(
+    )
+    rows = [
+        [
             str(trial.number),
             trial.state,
             str(trial.epochs),
             _number(trial.validation_loss),
-            p.architecture,
-            str(p.hidden_size),
-            str(p.num_layers),
-            f"{p.dropout:.2f}",
-            f"{p.learning_rate:.1e}",
-            str(p.batch_size),
-        )
-    console.print(table)
+            trial.params.architecture,
+            str(trial.params.hidden_size),
+            str(trial.params.num_layers),
+            f"{trial.params.dropout:.2f}",
+            f"{trial.params.learning_rate:.1e}",
+            str(trial.params.batch_size),
+        ]
+        for trial in trials
+    ]
+    title = f"search on {result.dataset_id}: {len(result.trials)} trials with {result.backend} in {result.seconds:.0f}s"
+    console.print(fitted_table(console, columns, rows, title=title))
 
 
 def _newest_dataset(settings: Settings) -> str:
@@ -243,29 +250,33 @@ def _print_candidate(result: CandidateResult) -> None:
 
 
 def _print_evaluation(evaluation: Evaluation) -> None:
-    table = Table(
-        title=f"v{evaluation.candidate_version} on {evaluation.dataset_id} test "
-        f"{evaluation.first_anchor} .. {evaluation.last_anchor} ({len(evaluation.tickers)} tickers)"
-    )
-    for column in ("model", "MASE", "MAE", "RMSE", "MAPE %", "direction", "up rate"):
-        table.add_column(column)
+    columns = [
+        Column("model"),
+        Column("MASE", justify="right"),
+        Column("MAE", 2, "right"),
+        Column("RMSE", 2, "right"),
+        Column("MAPE %", 1, "right"),
+        Column("direction", justify="right"),
+        Column("up rate", justify="right"),
+    ]
     named = [
         ("candidate", evaluation.candidate),
         (f"production v{evaluation.production_version}", evaluation.production),
         ("persistence", evaluation.persistence),
     ]
-    for name, metrics in named:
-        if metrics is not None:
-            table.add_row(
-                name,
-                *(
-                    _number(getattr(metrics, key))
-                    for key in ("mase", "mae", "rmse", "mape", "direction_accuracy", "up_rate")
-                ),
-            )
-    console.print(table)
+    keys = ("mase", "mae", "rmse", "mape", "direction_accuracy", "up_rate")
+    rows = [
+        [name, *(_number(getattr(metrics, key)) for key in keys)]
+        for name, metrics in named
+        if metrics is not None
+    ]
+    title = (
+        f"v{evaluation.candidate_version} on {evaluation.dataset_id} test "
+        f"{evaluation.first_anchor} .. {evaluation.last_anchor} ({len(evaluation.tickers)} tickers)"
+    )
+    console.print(fitted_table(console, columns, rows, title=title))
     if evaluation.production_error:
-        console.print(f"[yellow]{evaluation.production_error}[/]")
+        console.print(evaluation.production_error, style="yellow", markup=False)
 
 
 def _print_decision(decision: Decision) -> None:
@@ -275,7 +286,13 @@ def _print_decision(decision: Decision) -> None:
     if decision.bootstrap:
         verdict += " (bootstrap)"
     console.print(f"{verdict}: {decision.reason}")
-    console.print(f"production: v{decision.production_before} -> v{decision.production_after}")
+    console.print(
+        f"production: {_version(decision.production_before)} -> {_version(decision.production_after)}"
+    )
+
+
+def _version(version: int | None) -> str:
+    return "none" if version is None else f"v{version}"
 
 
 def _number(value: float | None) -> str:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markdown import Markdown
-from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.tables import Column, fitted_table
 
 if TYPE_CHECKING:
     from tickcast.ops.decide import RetrainDecision
@@ -42,19 +42,23 @@ def _print_forecasts(result: PredictResult) -> None:
     if result.model is None:
         console.print("[yellow]no production model: nothing to predict (bootstrap)[/]")
         return
-    table = Table(
-        title=f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
-    )
-    for column in ("ticker", "last close", "predicted close", "log return"):
-        table.add_column(column, justify="left" if column == "ticker" else "right")
-    for f in result.forecasts:
-        table.add_row(
+    columns = [
+        Column("ticker"),
+        Column("last close", 1, "right"),
+        Column("predicted close", justify="right"),
+        Column("log return", justify="right"),
+    ]
+    rows = [
+        [
             f.ticker,
             f"{f.last_close:.2f}",
             f"{f.predicted_close:.2f}",
             f"{f.predicted_log_return:+.5f}",
-        )
-    console.print(table)
+        ]
+        for f in result.forecasts
+    ]
+    title = f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
+    console.print(fitted_table(console, columns, rows, title=title))
     console.print(f"exported {result.export_uri}")
 
 
@@ -140,16 +144,15 @@ def _print_monitoring(result: MonitorResult) -> None:
     )
     if result.rolling is not None and result.rolling_persistence is not None:
         m, p = result.rolling, result.rolling_persistence
-        table = Table(title=f"rolling metrics over {m.samples} forecasts")
-        for column in ("metric", "model", "persistence"):
-            table.add_column(column)
-        table.add_row("MAPE %", f"{m.mape:.3f}", f"{p.mape:.3f}")
-        table.add_row("RMSE", f"{m.rmse:.4f}", f"{p.rmse:.4f}")
-        table.add_row("MASE", f"{m.mase:.3f}", f"{p.mase:.3f}")
-        table.add_row(
-            "direction accuracy", f"{m.direction_accuracy:.3f}", f"up-day rate {m.up_rate:.3f}"
-        )
-        console.print(table)
+        rows = [
+            ["MAPE %", f"{m.mape:.3f}", f"{p.mape:.3f}"],
+            ["RMSE", f"{m.rmse:.4f}", f"{p.rmse:.4f}"],
+            ["MASE", f"{m.mase:.3f}", f"{p.mase:.3f}"],
+            ["direction accuracy", f"{m.direction_accuracy:.3f}", f"up-day rate {m.up_rate:.3f}"],
+        ]
+        columns = [Column("metric"), Column("model"), Column("persistence")]
+        title = f"rolling metrics over {m.samples} forecasts"
+        console.print(fitted_table(console, columns, rows, title=title))
     if result.drift:
         worst = sorted(result.drift, key=lambda d: -d.psi)[:5]
         console.print(

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import typer
 from pydantic import ValidationError
 from rich.markdown import Markdown
-from rich.table import Table
 
 from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.tables import Column, fitted_table
 from tickcast.orchestration.packages import PipelineArguments, PipelineName
 
 if TYPE_CHECKING:
@@ -72,13 +72,23 @@ def _print_local_run(run: LocalRun) -> None:
     for task in run.tasks:
         if task.report:
             console.print(Markdown(task.report))
-    table = Table(title=f"{run.pipeline} run: {run.seconds:.1f} s, outputs in {run.directory}")
-    for column in ("task", "status", "seconds", "metrics"):
-        table.add_column(column, justify="right" if column == "seconds" else "left")
-    for task in run.tasks:
-        shown = ", ".join(f"{k} {v:g}" for k, v in list(task.metrics.items())[:4])
-        table.add_row(task.task, task.status, f"{task.seconds:.1f}", shown)
-    console.print(table)
+    columns = [
+        Column("task"),
+        Column("status"),
+        Column("seconds", justify="right"),
+        Column("metrics", 1),
+    ]
+    rows = [
+        [
+            task.task,
+            task.status,
+            f"{task.seconds:.1f}",
+            ", ".join(f"{k} {v:g}" for k, v in list(task.metrics.items())[:4]),
+        ]
+        for task in run.tasks
+    ]
+    title = f"{run.pipeline} run: {run.seconds:.1f} s, outputs in {run.directory}"
+    console.print(fitted_table(console, columns, rows, title=title))
 
 
 AS_OF = typer.Option(
