@@ -20,6 +20,9 @@ KIND_CLUSTER ?= tickcast
 KFP_VERSION ?= 2.17.0
 KUBERAY_VERSION ?= 1.4.2
 TOOLS := .tickcast/tools/bin
+# Test processes (pytest-xdist): each starts its own throwaway PostgreSQL; many tests wait on
+# subprocesses, so one more worker than cores keeps both cores busy.
+TEST_WORKERS ?= 3
 export RAY_AUTH_MODE := disabled
 
 .PHONY: help setup tools chromium lint format test test-fast compile bento serve images kind-load kind-up kind-install kind-smoke demo demo-down bench clean
@@ -52,11 +55,11 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint chromium tools ## Lint, then the whole suite against a throwaway PostgreSQL the tests start
-	$(BIN)/pytest
+test: lint chromium tools ## Lint, then the whole suite (in parallel, throwaway PostgreSQL per worker); the ten slowest at the end
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=10
 
 test-fast: setup ## The suite without the slow tests
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
 
 compile: setup ## Regenerate the compiled KFP YAML (components on $(REGISTRY)/<image>:$(TAG))
 	TICKCAST_IMAGE_REGISTRY=$(REGISTRY) TICKCAST_IMAGE_TAG=$(TAG) $(BIN)/python -m pipelines.compile

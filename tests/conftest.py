@@ -19,6 +19,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 STOCKNET_DIR = REPO_ROOT / "data/sample/stocknet"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: with parallel workers the long tests start earliest and the short ones
+    fill the gaps at the end. `slow(seconds=N)` says about how long a slow test takes."""
+
+    def expected_seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return 0.0 if marker is None else float(marker.kwargs.get("seconds", 10))
+
+    items.sort(key=expected_seconds, reverse=True)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_environment() -> Iterator[None]:
     """Tests see no TICKCAST_* variables and no repository config file."""

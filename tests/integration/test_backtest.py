@@ -14,7 +14,7 @@ from tickcast.db.connection import connect
 from tickcast.ops.backtest import backtest
 from tickcast.ops.errors import BacktestError
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=30)
 TICKERS = ["AAPL", "JPM", "XOM"]
 
 

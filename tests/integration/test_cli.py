@@ -121,7 +121,7 @@ def test_dataset_commands(database_url: str, stocknet_dir: Path, tmp_path: Path)
     assert "error (dataset not found)" in missing.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=30)
 def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_path: Path) -> None:
     env = local_stores_env(
         database_url,
@@ -155,7 +155,7 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
     assert "nothing to roll back to" in " ".join(refused.stderr.split())
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=15)
 def test_daily_bootstraps_then_predicts(database_url: str, tmp_path: Path) -> None:
     env = local_stores_env(
         database_url,

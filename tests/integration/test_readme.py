@@ -46,7 +46,7 @@ def test_every_shell_block_says_how_it_is_exercised() -> None:
     assert all(blocks(mark) for mark in MARKS)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=90)
 def test_tested_blocks_run_as_written() -> None:
     """The tour and the backtest example, in a fresh directory with only the repo's config and
     compiled pipelines: embedded PostgreSQL, MLflow on SQLite, no TICKCAST_* variables."""

@@ -24,7 +24,7 @@ from components.validate import validate
 from tickcast.config import ModelParams, load_settings
 from tickcast.db.connection import connect
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=40)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src/tickcast/db/migrations"
 DAY, NEXT_DAY = "2017-06-30", "2017-07-03"
 

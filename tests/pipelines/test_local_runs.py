@@ -20,7 +20,7 @@ from tickcast.orchestration.packages import PipelineArguments
 from tickcast.registry.aliases import production_version
 from tickcast.registry.tracking import configure_mlflow
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=45)
 
 
 def outputs(root: Path, task: str, name: str) -> list[Path]:
@@ -65,6 +65,7 @@ def test_daily_bootstraps_then_keeps(environment: Path) -> None:
     assert cli.returncode == 0, cli.stderr[-3000:]
     assert "Decision as of 2017-07-05: keep" in cli.stdout
     assert "│ validate " in cli.stdout and "healthy 4" in cli.stdout  # the task table
+    assert "Warning" not in cli.stdout + cli.stderr  # kfp.local's and MLflow's: not the user's
     reports = [p.read_text() for p in outputs(environment, "decide", "report")]
     assert any(r.startswith("# Decision as of 2017-07-05: keep") for r in reports)
     forecasts = [p.read_text() for p in outputs(environment, "predict", "report")]

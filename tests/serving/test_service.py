@@ -21,7 +21,8 @@ from tickcast.db.connection import connect
 from tickcast.registry.promotion import promote_manually
 from tickcast.registry.tracking import configure_mlflow
 
-pytestmark = pytest.mark.slow
+# One worker sets up the served store (~20 s) for every test here.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("served")]
 CHROMIUM = Path("/usr/bin/chromium")
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,7 +83,10 @@ def run_local(
     pipeline = components.load_component_from_file(str(package))
     timer = TaskTimer()
     started = time.perf_counter()
-    with _config_for_steps(config), _timed(timer):
+    with _config_for_steps(config), _timed(timer), warnings.catch_warnings():
+        # kfp.local warns, for every task, that the cluster settings (resources, display names,
+        # accelerators) and the component images have no effect here: known, and not the user's.
+        warnings.filterwarnings("ignore", module=r"kfp\.local\.")
         try:
             pipeline(**arguments.as_parameters(cluster=False))
         except RuntimeError as failure:
