@@ -1,10 +1,14 @@
-"""The bad-input catalogue: one CSV per case, with the documented outcome of ingesting it."""
+"""The bad-input catalogue: one CSV per case (or a file name that is no ticker), with the
+documented outcome of ingesting it: status, the rule in the message, the file line it names and
+exactly which rows are stored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from tickcast.data.calendar import trading_calendar
 
@@ -17,11 +21,27 @@ SESSIONS = trading_calendar().sessions_between(date(2017, 1, 3), date(2017, 3, 3
 @dataclass(frozen=True)
 class Case:
     ticker: str
-    content: str | None  # None: no file at all
-    status: str  # rejected | failed | stored
+    content: str | bytes | None  # None: no file at all
+    status: str  # rejected | failed | stored | ignored (a file that names no ticker)
     rule: str  # text the message must contain
     line: int | None  # file line the message must name
     stored_rows: int = 0
+    file: str | None = None  # the file's name when it is not <TICKER>.csv
+    extra: tuple[tuple[str, str], ...] = ()  # other files the case needs (name, content)
+    dropped: tuple[int, ...] = ()  # good_lines() indices not stored (the others are, in full)
+    expected: tuple[str, ...] | None = None  # the stored lines when they are not good_lines()
+
+    @property
+    def file_name(self) -> str:
+        return self.file or f"{self.ticker}.csv"
+
+    def stored_lines(self) -> list[str]:
+        """The good lines whose values must be in raw_prices for this ticker."""
+        if self.status != "stored":
+            return []
+        if self.expected is not None:
+            return list(self.expected)
+        return [line for i, line in enumerate(good_lines()) if i not in self.dropped]
 
 
 def good_lines() -> list[str]:
@@ -119,17 +139,234 @@ def cases() -> list[Case]:
             "[placeholder row]",
             8,
             stored_rows=ROWS - 1,
+            dropped=(6,),
         ),
         Case(
             "ALPHALAYOUT", _file(good_lines(), ALPHA_HEADER), "stored", "", None, stored_rows=ROWS
         ),
+        *hostile_cases(),
     ]
 
 
-def write_catalogue(directory: Path) -> list[Case]:
+def hostile_cases() -> list[Case]:
+    """Values, dates, encodings and file names a careless or hostile user produces."""
+    d = SESSIONS
+    time_duplicate = good_lines()
+    time_duplicate[5] = f"{d[4]} 16:00:00,105,107,103,106,105.5,1005"
+    zoned = [
+        f"{day}T21:00:00Z,{line.split(',', 1)[1]}"
+        for day, line in zip(d, good_lines(), strict=True)
+    ]
+    blank = good_lines()
+    blank[3:3] = ["", "   "]  # two blank lines: data row 3 moves to file line 7
+    blank_then_bad = list(blank)
+    blank_then_bad[6] = f"{d[4]},100,102,98,101,100.5,-3"
+    quoted = [",".join(f'"{v}"' for v in line.split(",")) for line in good_lines()]
+    spaced = [", ".join(line.split(",")) for line in good_lines()]
+    short = good_lines()
+    short[10] = f"{d[10]},100,102,98"
+    long = good_lines()
+    long[10] += ",7"
+    extra = [f"{line},0.0" for line in good_lines()]
+    expensive = [
+        f"{day},{300_000 + i},{300_002 + i},{299_998 + i},{300_001 + i},{300_000 + i},{7 + i}"
+        for i, day in enumerate(d)
+    ]
+    return [
+        Case(
+            "INFPRICE",
+            _replace(2, f"{d[2]},100,102,98,inf,100.5,1000"),
+            "rejected",
+            "[finite] close 'inf' is not a finite number",
+            4,
+        ),
+        Case(
+            "NEGINF",
+            _replace(8, f"{d[8]},100,102,-Infinity,101,100.5,1000"),
+            "rejected",
+            "[finite] low '-Infinity'",
+            10,
+        ),
+        Case(
+            "HUGEPRICE",
+            _replace(4, f"{d[4]},100,1e308,98,101,100.5,1000"),
+            "rejected",
+            "[price <= 1e+07] high=1e+308",
+            6,
+        ),
+        Case(
+            "HUGEVOLUME",
+            _replace(6, f"{d[6]},100,102,98,101,100.5,1e19"),
+            "rejected",
+            "[volume < 2^63] volume=1e+19",
+            8,
+        ),
+        Case(
+            "NEGVOLUME",
+            _replace(1, f"{d[1]},100,102,98,101,100.5,-5"),
+            "rejected",
+            "[volume >= 0] volume=-5",
+            3,
+        ),
+        Case(
+            "FRACVOLUME",
+            _replace(12, f"{d[12]},100,102,98,101,100.5,10.5"),
+            "rejected",
+            "[whole volume] volume=10.5",
+            14,
+        ),
+        Case(
+            "NANTEXT",
+            _replace(0, f"{d[0]},nan,102,98,101,100.5,1000"),
+            "rejected",
+            "[not null] open is missing",
+            2,
+        ),
+        Case(
+            "TIMEDUP",
+            _file(time_duplicate),
+            "rejected",
+            f"[unique date] session {d[4]} appears on rows 6, 7",
+            7,
+        ),
+        Case("ZONEDDATES", _file(zoned), "stored", "", None, stored_rows=ROWS),
+        Case(
+            "ZONEDWEEKEND",
+            _replace(3, "2017-01-09T03:00:00+02:00,100,102,98,101,100.5,1000"),
+            "rejected",
+            "[XNYS trading day] 2017-01-08",
+            5,
+        ),
+        Case(
+            "TEXTDATE",
+            _replace(7, "Jan 13 2017,100,102,98,101,100.5,1000"),
+            "rejected",
+            "[date format] cannot parse date 'Jan 13 2017'",
+            9,
+        ),
+        Case(
+            "NODATE",
+            _replace(9, ",100,102,98,101,100.5,1000"),
+            "rejected",
+            "[date format] missing date",
+            11,
+        ),
+        Case("BLANKLINES", _file(blank), "stored", "", None, stored_rows=ROWS),
+        Case("BLANKTHENBAD", _file(blank_then_bad), "rejected", "[volume >= 0] volume=-3", 8),
+        Case("BOM", "\ufeff" + _file(good_lines()), "stored", "", None, stored_rows=ROWS),
+        Case(
+            "CRLF", _file(good_lines()).replace("\n", "\r\n"), "stored", "", None, stored_rows=ROWS
+        ),
+        Case("QUOTED", _file(quoted), "stored", "", None, stored_rows=ROWS),
+        Case("SPACED", _file(spaced), "stored", "", None, stored_rows=ROWS),
+        Case(
+            "EXTRACOLUMN",
+            _file(extra, YAHOO_HEADER + ",Dividends"),
+            "stored",
+            "",
+            None,
+            stored_rows=ROWS,
+        ),
+        Case("SHORTROW", _file(short), "rejected", "[not null] close is missing", 12),
+        Case("LONGROW", _file(long), "failed", "LONGROW.csv is not a readable CSV file", None),
+        Case(
+            "BINARY",
+            b"\xff\xfe\x00garbage\x00\n\x00",
+            "failed",
+            "BINARY.csv is not a readable CSV file",
+            None,
+        ),
+        Case(
+            "NOHEADER",
+            _file(good_lines())[len(YAHOO_HEADER) + 1 :],
+            "failed",
+            "has neither a 'Date' nor a 'timestamp' column",
+            None,
+        ),
+        Case(
+            "PRICEY",
+            _file(expensive),
+            "stored",
+            "",
+            None,
+            stored_rows=ROWS,
+            expected=tuple(expensive),
+        ),
+        Case("BRK-B", _file(good_lines()), "stored", "", None, stored_rows=ROWS),
+        Case("^GSPC", _file(good_lines()), "stored", "", None, stored_rows=ROWS),
+        Case("EURUSD=X", _file(good_lines()), "stored", "", None, stored_rows=ROWS),
+        Case("BF.B", _file(good_lines()), "stored", "", None, stored_rows=ROWS, file="bf.b.csv"),
+        Case(
+            "DUP",
+            _file(good_lines()),
+            "failed",
+            "DUP.csv and dup.csv both name ticker DUP",
+            None,
+            extra=(("dup.csv", _file(good_lines())),),
+        ),
+        Case(
+            "BAD NAME",
+            _file(good_lines()),
+            "ignored",
+            "BAD NAME.csv: ignored, its name is no ticker",
+            None,
+        ),
+        Case(
+            "A&B", _file(good_lines()), "ignored", "A&B.csv: ignored, its name is no ticker", None
+        ),
+        Case(
+            ".HIDDEN",
+            _file(good_lines()),
+            "ignored",
+            ".HIDDEN.csv: ignored, its name is no ticker",
+            None,
+        ),
+        Case(
+            "QUO'TE",
+            _file(good_lines()),
+            "ignored",
+            "QUO'TE.csv: ignored, its name is no ticker",
+            None,
+        ),
+        Case(
+            "NOTES",
+            "prices for 2017\n",
+            "ignored",
+            "NOTES.txt: ignored, not a .csv file",
+            None,
+            file="NOTES.txt",
+        ),
+        Case("ARCHIVE", None, "ignored", "ARCHIVE: ignored, a folder", None, file="ARCHIVE"),
+    ]
+
+
+def stored_rows_of(prices: pd.DataFrame, ticker: str) -> list[str]:
+    """A ticker's stored rows (from load_prices) in good_lines() form, for exact comparison."""
+    rows = prices[prices["ticker"] == ticker]
+    return [
+        f"{r.trade_date},{r.open:g},{r.high:g},{r.low:g},{r.close:g},{r.adj_close:g},{r.volume}"
+        for r in rows.itertuples()
+    ]
+
+
+def write_case(case: Case, directory: Path) -> None:
+    """The case's files in `directory` (a folder for ARCHIVE, nothing for UNKNOWN)."""
     directory.mkdir(parents=True, exist_ok=True)
+    path = directory / case.file_name
+    if isinstance(case.content, bytes):
+        path.write_bytes(case.content)
+    elif case.content is not None:
+        path.write_text(case.content, newline="")
+    elif case.ticker == "ARCHIVE":
+        (path / "old").mkdir(parents=True, exist_ok=True)
+    for name, content in case.extra:
+        (directory / name).write_text(content)
+
+
+def write_catalogue(directory: Path) -> list[Case]:
     catalogue = cases()
     for case in catalogue:
-        if case.content is not None:
-            (directory / f"{case.ticker}.csv").write_text(case.content)
+        write_case(case, directory)
+    (directory / "LICENSE").write_text("documentation: skipped without a word\n")
+    (directory / "README.md").write_text("# documentation: skipped without a word\n")
     return catalogue

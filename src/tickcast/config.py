@@ -21,13 +21,15 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
+
+from tickcast.tickers import ticker_symbols
 
 CONFIG_ENV_VAR = "TICKCAST_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/tickcast.yaml")  # under the project root
 URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # s3://, sqlite:///, http://, databricks:
-TICKER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
 
 
 class ConfigError(ValueError):
@@ -147,6 +149,7 @@ class ValidationSettings(_Section):
     """Price validation at ingest (tolerance) and the stored-data check of the daily run."""
 
     price_tolerance: float = Field(1e-6, ge=0, le=0.05)
+    max_price: float = Field(1e7, gt=0)  # a higher price is a data error, not a stock
     lookback_sessions: int = Field(60, ge=2, le=2520)
     max_stale_sessions: int = Field(0, ge=0, le=60)
     max_missing_sessions: int = Field(2, ge=0, le=60)
@@ -373,24 +376,21 @@ class Settings(BaseSettings):
     @field_validator("tickers", mode="before")
     @classmethod
     def _split_tickers(cls, value: Any) -> Any:
+        """TICKCAST_TICKERS: `AAPL,MSFT`, `AAPL MSFT` or a YAML list `[AAPL, MSFT]`."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return yaml.safe_load(text)
+                try:
+                    return yaml.safe_load(text)
+                except yaml.YAMLError as error:
+                    raise ValueError(f"not a YAML list of tickers: {yaml_problem(error)}") from None
             return [part for part in re.split(r"[,\s]+", text) if part]
         return value
 
     @field_validator("tickers")
     @classmethod
     def _valid_tickers(cls, value: list[str]) -> list[str]:
-        tickers = [ticker.strip().upper() for ticker in value]
-        for ticker in tickers:
-            if not TICKER_PATTERN.match(ticker):
-                raise ValueError(f"{ticker!r} is not a ticker symbol")
-        duplicates = sorted({t for t in tickers if tickers.count(t) > 1})
-        if duplicates:
-            raise ValueError(f"listed more than once: {', '.join(duplicates)}")
-        return tickers
+        return ticker_symbols(value)
 
     def with_overrides(self, changes: dict[str, Any]) -> Settings:
         """A copy with nested `changes` merged in and validated again (CLI flags, tests)."""
@@ -455,6 +455,13 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         loaded = _FileSettings(**overrides)
     except ValidationError as error:
         raise ConfigError(_describe(error, path)) from None
+    except SettingsError as error:  # a TICKCAST_* value that is not the JSON a section needs
+        field = re.search(r'field "(\w+)"', str(error))
+        name = f"TICKCAST_{field[1].upper()}" if field else "a TICKCAST_* variable"
+        raise ConfigError(
+            f"invalid configuration: {name} must be a JSON object of the section's keys "
+            f"(or set one key as {name}__<KEY>): {error.__cause__ or error}"
+        ) from None
     return anchored(Settings.model_construct(**dict(loaded)), project_root(path))
 
 
@@ -523,11 +530,20 @@ def _check_yaml(path: Path) -> None:
     try:
         content = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+        raise ConfigError(f"config file {path} is not valid YAML: {yaml_problem(error)}") from None
     if content is not None and not isinstance(content, dict):
         raise ConfigError(
             f"config file {path} must hold a mapping of keys, not {type(content).__name__}"
         )
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error on one line: the problem and where it is."""
+    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
+        return " ".join(str(error).split())
+    mark = error.problem_mark
+    context = f"{error.context}, " if error.context else ""
+    return f"{context}{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
 
 
 def _describe(error: ValidationError, path: Path | None) -> str:

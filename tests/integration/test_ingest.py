@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.bad_inputs import ROWS, write_catalogue
+from tests.bad_inputs import ROWS, stored_rows_of, write_catalogue
 from tests.conftest import copy_stocknet
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
@@ -88,33 +88,41 @@ def test_changed_history_is_updated_on_full_refresh(settings: Settings, csv_dir:
 
 def test_bad_input_catalogue(settings: Settings, csv_dir: Path) -> None:
     catalogue = write_catalogue(csv_dir)
-    tickers = TICKERS + [case.ticker for case in catalogue]
+    named = [case for case in catalogue if case.status != "ignored"]
+    tickers = TICKERS + [case.ticker for case in named]
     result = ingest_prices(settings, source="csv", csv_path=csv_dir, tickers=tickers)
     outcomes = {t.ticker: t for t in result.tickers}
     assert result.status == "partial"
+    ignored = [case for case in catalogue if case.status == "ignored"]
+    assert len(result.notes) == len(ignored)  # LICENSE and README.md: skipped without a word
+    for case in ignored:
+        assert any(note.startswith(case.rule) for note in result.notes), (case.rule, result.notes)
 
     url = settings.database.url
     assert url is not None
     with connect(url) as conn:
         stored = count_prices(conn)
+        prices = load_prices(conn)
         run = get_run(conn, result.run_id)
-    for case in catalogue:
+    for case in named:
         outcome = outcomes[case.ticker]
         assert outcome.status == case.status, (case.ticker, outcome.messages)
         assert stored.get(case.ticker, 0) == case.stored_rows, case.ticker
+        assert stored_rows_of(prices, case.ticker) == case.stored_lines(), case.ticker
         if case.rule:
             where = f"{case.ticker} row {case.line}: " if case.line else f"{case.ticker}: "
             assert any(m.startswith(where) and case.rule in m for m in outcome.messages), (
                 case.ticker,
                 outcome.messages,
             )
+    assert set(stored) == set(TICKERS) | {case.ticker for case in named if case.stored_rows}
     for ticker in TICKERS:  # every good ticker stored in full despite its bad neighbours
         assert outcomes[ticker].status == "stored"
         assert stored[ticker] == outcomes[ticker].rows_new > 0
 
     assert run is not None
     assert run["status"] == "partial"
-    bad = [c.ticker for c in catalogue if c.status in ("rejected", "failed")]
+    bad = [c.ticker for c in named if c.status in ("rejected", "failed")]
     assert run["tickers_failed"] == len(bad)
     assert {e["ticker"] for e in run["errors"]} >= set(bad)
     assert run["rows_new"] == result.rows_new == sum(stored.values())

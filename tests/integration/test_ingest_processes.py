@@ -40,22 +40,46 @@ def test_killed_ingest_leaves_no_partial_batch_and_the_next_run_completes(
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         stored = count_prices(conn)
-        status = conn.execute("SELECT status FROM ingest_runs").fetchall()
+        status = conn.execute("SELECT status, rows_new FROM ingest_runs").fetchall()
 
     assert process.returncode == -signal.SIGKILL
     assert 0 < len(stored) < 150, "the kill must land mid-run"
     assert len(stored) % 2 == 0  # whole batches only
     assert set(stored.values()) == {ROWS_PER_TICKER}  # no ticker half-written
-    assert status == [("running",)]
+    committed = sum(stored.values())
+    assert status == [("running", committed)]  # the record counts what the killed run committed
 
     finished = run("ingest", env=env)
     assert finished.returncode == 0, finished.stderr
     with connect(database_url) as conn:
         stored = count_prices(conn)
-        runs = conn.execute("SELECT status FROM ingest_runs ORDER BY id").fetchall()
+        runs = conn.execute("SELECT status, rows_new FROM ingest_runs ORDER BY id").fetchall()
     assert len(stored) == 150
     assert set(stored.values()) == {ROWS_PER_TICKER}
-    assert runs == [("aborted",), ("succeeded",)]
+    assert runs == [("aborted", committed), ("succeeded", 150 * ROWS_PER_TICKER - committed)]
+
+
+def test_ctrl_c_marks_the_run_interrupted_with_what_it_committed(database_url: str) -> None:
+    env = tickcast_env(
+        database_url,
+        **SYNTHETIC,
+        TICKCAST_DATA__SYNTHETIC__N_TICKERS="150",
+        TICKCAST_INGEST__BATCH_ROWS="4000",
+    )
+    process = start("ingest", env=env)
+    with connect(database_url) as conn:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _has_prices(conn):
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        stored = count_prices(conn)
+        runs = conn.execute("SELECT status, rows_new, finished_at IS NOT NULL FROM ingest_runs")
+
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert 0 < len(stored) < 150 and set(stored.values()) == {ROWS_PER_TICKER}
+        assert runs.fetchall() == [("interrupted", sum(stored.values()), True)]
 
 
 def _has_prices(conn: Connection) -> bool:

@@ -129,9 +129,8 @@ def test_cli_reports_kfp_errors_with_exit_code_10(tmp_path: Path) -> None:
     selector = run("run", "daily", "--kfp", "--gpu-node-selector", "{gpu", env=env, cwd=ROOT)
     assert selector.returncode == 2 and "Invalid value for --gpu-node-selector" in selector.stderr
     missing = run("run", "daily", "--local", env=env, cwd=tmp_path)
-    assert missing.returncode == 10 and "compiled pipeline pipelines/daily.yaml not found" in (
-        missing.stderr
-    )
+    assert missing.returncode == 10
+    assert f"compiled pipeline {tmp_path}/pipelines/daily.yaml not found" in missing.stderr
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tickcast.cli import (
     pipeline_commands,
 )
 from tickcast.cli.backtest_command import backtest
-from tickcast.cli.context import console, handled_errors, state
+from tickcast.cli.context import EXIT_UNEXPECTED, console, errors, handled_errors, state
 from tickcast.cli.ingest_command import ingest
 
 app = typer.Typer(
@@ -64,6 +65,7 @@ def main_options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
 ) -> None:
     state.config_path = config
+    state.verbose = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -87,4 +89,15 @@ def version() -> None:
 
 
 def main() -> None:
-    app()
+    """Run the CLI; an error nobody foresaw is one line (its traceback with --verbose)."""
+    try:
+        app()
+    except Exception as error:
+        if state.verbose:
+            raise
+        errors.print(
+            f"error (unexpected): {type(error).__name__}: {error} "
+            "(a bug in tickcast, or a situation it does not handle yet: run again with "
+            "--verbose for the traceback)"
+        )
+        sys.exit(EXIT_UNEXPECTED)

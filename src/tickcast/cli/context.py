@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from tickcast.config import ConfigError, Settings, load_settings
 from tickcast.data.ingest import IngestLockedError
@@ -24,10 +25,14 @@ from tickcast.ops.errors import BacktestError
 from tickcast.orchestration.packages import OrchestrationError
 from tickcast.registry.errors import PromotionError
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+# Nothing printed is read as markup: paths, values and error texts come from users and the
+# outside world and are shown as they are (styles come from Text objects).
+console = Console(markup=False)
+errors = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
-# Exit codes by error type; anything else is a bug and shows its traceback.
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+EXIT_UNEXPECTED = 70  # EX_SOFTWARE: an error no handler foresaw (a bug); one line, no traceback
+# Exit codes by error type; anything else is EXIT_UNEXPECTED.
 EXIT_CODES: dict[type[Exception], int] = {
     ConfigError: 2,
     SourceError: 2,
@@ -49,6 +54,7 @@ class State:
     """Per-invocation state: the config path given on the command line."""
 
     config_path: Path | None = None
+    verbose: bool = False
 
     def settings(self) -> Settings:
         return load_settings(self.config_path)
@@ -62,17 +68,20 @@ def handled_errors() -> Iterator[None]:
     """Turn tickcast's expected errors into a red one-line message and a distinct exit code."""
     try:
         yield
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except tuple(EXIT_CODES) as error:
         code = next(c for kind, c in EXIT_CODES.items() if isinstance(error, kind))
         label = re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__.removesuffix("Error")).lower()
-        errors.print(f"[bold red]error ({label}):[/] {error}", markup=True, highlight=False)
+        errors.print(Text.assemble((f"error ({label}):", "bold red"), f" {error}"))
         raise typer.Exit(code) from None
 
 
 def sessions_progress() -> Progress:
     """A progress bar over trading sessions: description, bar, done/total, time elapsed."""
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -6,7 +6,7 @@ import typer
 
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.db import embedded
-from tickcast.db.connection import redact
+from tickcast.db.connection import connect, redact, server_version
 from tickcast.db.migrate import MigrationResult, init_database
 
 app = typer.Typer(
@@ -41,11 +41,14 @@ def down() -> None:
 
 @app.command()
 def status() -> None:
-    """Show which database tickcast uses and whether it is running."""
+    """Show which database tickcast uses and whether it answers (exit 1 or 3 when not)."""
     with handled_errors():
         settings = state.settings()
         if settings.database.url:
             console.print(f"Configured database: {redact(settings.database.url)}")
+            with connect(settings.database.url, retries=0) as conn:
+                version = server_version(conn)
+            console.print(f"answering: PostgreSQL {version}")
             return
         server = embedded.status(settings.database.embedded_dir)
         if server is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.text import Text
 
 from tickcast.cli.context import console, handled_errors, sessions_progress, state
 from tickcast.cli.tables import Column, fitted_table
@@ -63,9 +64,11 @@ def run(
             def show(day: DemoDay) -> None:
                 label = "retrain (bootstrap)" if day.bootstrap else day.decision
                 colour = "red" if day.decision == "retrain" else "green"
-                line = f"{day.as_of}  [{colour}]{label:<19}[/] {day.reasons[0]}"
+                line = Text.assemble(
+                    f"{day.as_of}  ", (f"{label:<19}", colour), f" {day.reasons[0]}"
+                )
                 if day.verdict:
-                    line += f"\n            -> {day.verdict}"
+                    line.append(f"\n            -> {day.verdict}")
                 progress.console.print(line, highlight=False)
                 progress.advance(task)
 
@@ -94,9 +97,11 @@ def _default_workdir() -> Path:
 def _print_summary(summary: DemoSummary, workdir: Path, window: int) -> None:
     retrain_days = [d for d in summary.days if d.decision == "retrain"]
     console.print(
-        f"\n[bold]{len(summary.days)} days in {summary.seconds / 60:.1f} min[/]: "
-        f"{len(retrain_days)} retrain decisions, {summary.retrains} models trained, "
-        f"{summary.promotions} promoted (kfp.local output: {workdir / 'kfp.log'})"
+        Text.assemble(
+            (f"\n{len(summary.days)} days in {summary.seconds / 60:.1f} min", "bold"),
+            f": {len(retrain_days)} retrain decisions, {summary.retrains} models trained, "
+            f"{summary.promotions} promoted (kfp.local output: {workdir / 'kfp.log'})",
+        )
     )
     for day in retrain_days:
         console.print(f"  {day.as_of} retrain: {'; '.join(day.reasons)}", highlight=False)

@@ -11,8 +11,10 @@ from rich.text import Text
 
 from tickcast.cli.context import console, errors, handled_errors, state
 from tickcast.cli.tables import Column, fitted_table
+from tickcast.config import ConfigError
 from tickcast.data.ingest import IngestResult, ingest_prices
 from tickcast.data.sources.synthetic import ticker_name
+from tickcast.tickers import ticker_symbols
 
 _STATUS_STYLE = {"stored": "green", "unchanged": "dim", "rejected": "red", "failed": "red"}
 
@@ -44,14 +46,17 @@ def ingest(
             synthetic["n_tickers"] = int(tickers)
             ticker_list = [ticker_name(i) for i in range(int(tickers))]
         elif tickers:
-            ticker_list = [t.strip().upper() for t in tickers.split(",") if t.strip()]
+            try:
+                ticker_list = ticker_symbols([t.strip() for t in tickers.split(",") if t.strip()])
+            except ValueError as error:
+                raise ConfigError(f"--tickers: {error}") from None
         if start is not None:
             synthetic["start"] = start.date()
         if synthetic:
             settings = settings.with_overrides({"data": {"synthetic": synthetic}})
 
         with Progress(
-            TextColumn("[bold]ingest[/] {task.fields[ticker]:<8}"),
+            TextColumn("ingest {task.fields[ticker]:<8}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -108,7 +113,9 @@ def _print_summary(result: IngestResult) -> None:
     for t in result.tickers:
         for message in t.messages:
             target = errors if t.status in ("rejected", "failed") else console
-            target.print(message, markup=False, highlight=False)
+            target.print(message, highlight=False)
+    for note in result.notes:
+        errors.print(note, style="yellow")
 
 
 def _day(value: date | None) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
+from rich.text import Text
 
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.tables import Column, fitted_table
@@ -276,16 +277,16 @@ def _print_evaluation(evaluation: Evaluation) -> None:
     )
     console.print(fitted_table(console, columns, rows, title=title))
     if evaluation.production_error:
-        console.print(evaluation.production_error, style="yellow", markup=False)
+        console.print(evaluation.production_error, style="yellow")
 
 
 def _print_decision(decision: Decision) -> None:
     if decision.evaluation is not None:
         _print_evaluation(decision.evaluation)
-    verdict = "[green]promoted[/]" if decision.promoted else "[yellow]not promoted[/]"
+    verdict = Text("promoted", "green") if decision.promoted else Text("not promoted", "yellow")
     if decision.bootstrap:
-        verdict += " (bootstrap)"
-    console.print(f"{verdict}: {decision.reason}")
+        verdict.append(" (bootstrap)")
+    console.print(Text.assemble(verdict, f": {decision.reason}"))
     console.print(
         f"production: {_version(decision.production_before)} -> {_version(decision.production_after)}"
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markdown import Markdown
+from rich.text import Text
 
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.tables import Column, fitted_table
@@ -40,7 +41,7 @@ def predict(
 
 def _print_forecasts(result: PredictResult) -> None:
     if result.model is None:
-        console.print("[yellow]no production model: nothing to predict (bootstrap)[/]")
+        console.print("no production model: nothing to predict (bootstrap)", style="yellow")
         return
     columns = [
         Column("ticker"),
@@ -163,7 +164,7 @@ def _print_monitoring(result: MonitorResult) -> None:
 def _print_decision(decision: RetrainDecision) -> None:
     colour = "red" if decision.decision == "retrain" else "green"
     label = f"{decision.decision} (bootstrap)" if decision.bootstrap else decision.decision
-    console.print(f"decision as of {decision.as_of}: [bold {colour}]{label}[/]")
+    console.print(Text.assemble(f"decision as of {decision.as_of}: ", (label, f"bold {colour}")))
     for reason in decision.reasons:
         console.print(f"  - {reason}")
 

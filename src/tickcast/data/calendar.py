@@ -37,6 +37,11 @@ class TradingCalendar:
     def last(self) -> date:
         return self._as_date(len(self._sessions) - 1)
 
+    @property
+    def timezone(self) -> str:
+        """The exchange's time zone (e.g. America/New_York)."""
+        return str(self._calendar.tz)
+
     def today(self) -> date:
         """Today's date in the exchange's time zone."""
         return datetime.now(self._calendar.tz).date()

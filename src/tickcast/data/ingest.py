@@ -19,7 +19,7 @@ import pandas as pd
 import psycopg
 from pydantic import BaseModel
 
-from tickcast.config import Settings
+from tickcast.config import Settings, ValidationSettings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.data.sources import PriceSource, SourceError, build_source
 from tickcast.data.validation import MAX_ISSUES_LISTED, ValidationResult, validate_prices
@@ -63,6 +63,7 @@ class IngestResult(BaseModel):
     rows_rejected: int
     seconds: float
     tickers: list[TickerOutcome]
+    notes: list[str] = []  # what the source left out and why (files that are no ticker)
 
     @property
     def problem_tickers(self) -> list[TickerOutcome]:
@@ -118,10 +119,15 @@ def ingest_prices(
                     "full_refresh": full_refresh,
                 },
             )
-            outcomes = _ingest_all(
-                conn, settings, price_source, universe, end, full_refresh, on_ticker
-            )
+            try:
+                outcomes = _ingest_all(
+                    conn, run_id, settings, price_source, universe, end, full_refresh, on_ticker
+                )
+            except KeyboardInterrupt:
+                _record_interrupt(conn, run_id)
+                raise
             result = _summarise(run_id, price_source.name, outcomes, time.monotonic() - started)
+            result.notes = price_source.notes()
             ingest_runs.finish_run(
                 conn,
                 run_id,
@@ -137,7 +143,12 @@ def ingest_prices(
                     {"ticker": t.ticker, "status": t.status, "messages": t.messages}
                     for t in outcomes
                     if t.messages
-                ],
+                ]
+                + (
+                    [{"ticker": None, "status": "ignored", "messages": result.notes}]
+                    if result.notes
+                    else []
+                ),
             )
             return result
         finally:
@@ -158,6 +169,15 @@ def _acquire_lock(conn: Connection, wait_seconds: float) -> None:
         time.sleep(_LOCK_POLL_SECONDS)
 
 
+def _record_interrupt(conn: Connection, run_id: int) -> None:
+    """Mark the run interrupted; if the connection went down with it, the next run marks it
+    aborted instead (its counts are right either way)."""
+    try:
+        ingest_runs.mark_interrupted(conn, run_id)
+    except psycopg.Error as error:
+        log.warning("could not mark ingest run %d interrupted: %s", run_id, error)
+
+
 def _release_lock(conn: Connection) -> None:
     """Release the ingest lock; a broken connection has already released it server-side."""
     if not (conn.broken or conn.closed):
@@ -166,6 +186,7 @@ def _release_lock(conn: Connection) -> None:
 
 def _ingest_all(
     conn: Connection,
+    run_id: int,
     settings: Settings,
     price_source: PriceSource,
     universe: list[str],
@@ -188,7 +209,7 @@ def _ingest_all(
             end,
             calendar,
             today,
-            settings.validation.price_tolerance,
+            settings.validation,
         )
         if checked is not None:
             _apply_validation(outcome, checked, has_history=ticker in stored)
@@ -197,11 +218,11 @@ def _ingest_all(
                 batch.frames.append(checked.frame)
                 batch.rows += len(checked.frame)
         if batch.rows >= settings.ingest.batch_rows:
-            _flush(conn, batch, price_source.name)
+            _flush(conn, run_id, batch, price_source.name)
             batch = _Batch([], [])
         if on_ticker is not None:
             on_ticker(ticker)
-    _flush(conn, batch, price_source.name)
+    _flush(conn, run_id, batch, price_source.name)
     return outcomes
 
 
@@ -212,7 +233,7 @@ def _fetch_and_validate(
     end: date | None,
     calendar: TradingCalendar,
     today: date,
-    tolerance: float,
+    rules: ValidationSettings,
 ) -> ValidationResult | None:
     """Fetch and validate one ticker; None (with the reason recorded) when the source fails."""
     try:
@@ -224,7 +245,9 @@ def _fetch_and_validate(
         )
         outcome.messages.append(f"{outcome.ticker}: [source] {detail}")
         return None
-    return validate_prices(outcome.ticker, raw, calendar, today, tolerance)
+    return validate_prices(
+        outcome.ticker, raw, calendar, today, rules.price_tolerance, rules.max_price
+    )
 
 
 def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_history: bool) -> None:
@@ -245,12 +268,16 @@ def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_his
             outcome.last_date = checked.frame["trade_date"].iloc[-1].date()
 
 
-def _flush(conn: Connection, batch: _Batch, source: str) -> None:
-    """Write a batch in one transaction; if it fails, retry ticker by ticker to isolate the culprit."""
+def _flush(conn: Connection, run_id: int, batch: _Batch, source: str) -> None:
+    """Write a batch in one transaction with its counts in the run's record; if it fails, retry
+    ticker by ticker to isolate the culprit."""
     if not batch.frames:
         return
     try:
-        counts = upsert_prices(conn, pd.concat(batch.frames, ignore_index=True), source)
+        with conn.transaction():
+            counts = upsert_prices(conn, pd.concat(batch.frames, ignore_index=True), source)
+            new, updated = sum(counts.new.values()), sum(counts.updated.values())
+            ingest_runs.add_committed(conn, run_id, new, updated)
     except psycopg.Error as error:
         if len(batch.frames) == 1:
             outcome = batch.outcomes[0]
@@ -261,7 +288,7 @@ def _flush(conn: Connection, batch: _Batch, source: str) -> None:
             "batch of %d tickers failed (%s); writing them one by one", len(batch.frames), error
         )
         for outcome, frame in zip(batch.outcomes, batch.frames, strict=True):
-            _flush(conn, _Batch([outcome], [frame], len(frame)), source)
+            _flush(conn, run_id, _Batch([outcome], [frame], len(frame)), source)
         return
     for outcome in batch.outcomes:
         outcome.rows_new = counts.new.get(outcome.ticker, 0)

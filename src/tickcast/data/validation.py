@@ -2,7 +2,9 @@
 
 A ticker with any error is rejected whole (nothing of it is stored) and every error names the
 ticker, the source row and the rule. Yahoo's placeholder rows (a date with every value null) are
-dropped with a warning instead.
+dropped with a warning instead. Values must be finite and plausible: prices positive and below a
+ceiling, volumes whole, non-negative and within PostgreSQL's bigint; a date's time of day (or
+zone) does not make another session.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ VALUE_FIELDS = [*PRICE_FIELDS, "volume"]
 STORED_COLUMNS = ["ticker", "trade_date", *VALUE_FIELDS]
 # Issues listed per ticker before the rest are summarised by a count.
 MAX_ISSUES_LISTED = 20
+# raw_prices.volume is a bigint: a volume must stay below 2**63.
+VOLUME_LIMIT = 2.0**63
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ def validate_prices(
     calendar: TradingCalendar,
     today: date,
     tolerance: float = 1e-6,
+    max_price: float = 1e7,
 ) -> ValidationResult:
     """Parse and check one ticker's rows; the result holds either clean rows or the reasons."""
     result = ValidationResult(ticker, _empty_frame(), rows_in=len(raw))
@@ -87,12 +92,12 @@ def validate_prices(
     if raw.empty:
         return result
 
-    parsed, parse_issues = _parse(ticker, raw, rows)
+    parsed, parse_issues = _parse(ticker, raw, rows, calendar.timezone)
     result.issues.extend(parse_issues)
     if parse_issues:
         return result
 
-    schema = _schema(calendar, today, tolerance)
+    schema = _schema(calendar, today, tolerance, max_price)
     try:
         schema.validate(parsed, lazy=True)
     except pa.errors.SchemaErrors as failure:
@@ -109,11 +114,13 @@ def _empty_frame() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in STORED_COLUMNS})
 
 
-def _parse(ticker: str, raw: pd.DataFrame, rows: pd.Series) -> tuple[pd.DataFrame, list[Issue]]:
+def _parse(
+    ticker: str, raw: pd.DataFrame, rows: pd.Series, timezone: str
+) -> tuple[pd.DataFrame, list[Issue]]:
     issues: list[Issue] = []
     parsed = pd.DataFrame(index=raw.index)
     dates = raw["trade_date"]
-    parsed["trade_date"] = parse_dates(dates)
+    parsed["trade_date"] = parse_dates(dates, timezone)
     for index in parsed.index[parsed["trade_date"].isna()]:
         value = dates[index]
         detail = "missing date" if pd.isna(value) else f"cannot parse date {value!r}"
@@ -130,13 +137,19 @@ def _parse(ticker: str, raw: pd.DataFrame, rows: pd.Series) -> tuple[pd.DataFram
                     f"{column} {values[index]!r} is not a number",
                 )
             )
+        for index in numbers.index[np.isinf(numbers.to_numpy())]:
+            detail = f"{column} {values[index]!r} is not a finite number"
+            issues.append(Issue(ticker, int(rows[index]), "finite", detail))
         parsed[column] = numbers
     return parsed, issues
 
 
-def _schema(calendar: TradingCalendar, today: date, tolerance: float) -> pa.DataFrameSchema:
+def _schema(
+    calendar: TradingCalendar, today: date, tolerance: float, max_price: float
+) -> pa.DataFrameSchema:
     """The price rules; each check's name is the rule reported to the user."""
     positive = Check(lambda s: s > 0, name="positive price")
+    plausible = Check(lambda s: s <= max_price, name=f"price <= {max_price:g}")
     return pa.DataFrameSchema(
         {
             "trade_date": Column(
@@ -153,12 +166,13 @@ def _schema(calendar: TradingCalendar, today: date, tolerance: float) -> pa.Data
                 nullable=False,
                 unique=True,
             ),
-            **{name: Column(float, positive, nullable=False) for name in PRICE_FIELDS},
+            **{name: Column(float, [positive, plausible], nullable=False) for name in PRICE_FIELDS},
             "volume": Column(
                 float,
                 [
                     Check(lambda v: v >= 0, name="volume >= 0"),
                     Check(lambda v: v == np.floor(v), name="whole volume"),
+                    Check(lambda v: v < VOLUME_LIMIT, name="volume < 2^63"),
                 ],
                 nullable=False,
             ),
@@ -190,7 +204,12 @@ def _schema_issues(
             detail = ", ".join(f"{k}={v:g}" for k, v in dict(values).items())
             column = ""
         elif check == "field_uniqueness":
-            check, detail, column = "unique date", f"{_day(case['failure_case'])} appears twice", ""
+            day = pd.Timestamp(case["failure_case"])
+            lines = ", ".join(str(rows[i]) for i in parsed.index[parsed["trade_date"] == day])
+            check, column = "unique date", ""
+            detail = (
+                f"session {_day(day)} appears on rows {lines} (a time of day is no new session)"
+            )
         elif check == "not_nullable":
             check, detail = "not null", f"{column} is missing"
         else:

@@ -19,7 +19,12 @@ Connection = psycopg.Connection[tuple]  # type: ignore[type-arg]
 
 
 class DatabaseUnavailableError(RuntimeError):
-    """PostgreSQL did not answer after every retry."""
+    """PostgreSQL did not answer after every retry, or answered with an error (unknown database,
+    bad password) that no retry can fix."""
+
+
+# Server answers that pass with time: retried like a server that is not up yet.
+_TRANSIENT = ("starting up", "shutting down", "in recovery mode", "too many")
 
 
 def database_url(settings: Settings) -> str:
@@ -47,10 +52,17 @@ def connect(url: str, *, retries: int = 5, backoff_seconds: float = 0.5) -> Conn
         try:
             return psycopg.connect(url, connect_timeout=10, autocommit=True)
         except psycopg.OperationalError as error:
-            if attempt == retries:
+            message = str(error)
+            if "FATAL:" in message and not any(word in message for word in _TRANSIENT):
+                refusal = message.split("FATAL:", 1)[1].split("\n")[0].strip()
                 raise DatabaseUnavailableError(
-                    f"PostgreSQL at {redact(url)} did not answer after {retries + 1} attempts: "
-                    f"{str(error).strip()}"
+                    f"PostgreSQL at {redact(url)} refused the connection: {refusal}"
+                ) from error
+            if attempt == retries:
+                tries = f"{retries + 1} attempts" if retries else "1 attempt"
+                raise DatabaseUnavailableError(
+                    f"PostgreSQL at {redact(url)} did not answer after {tries}: "
+                    f"{' '.join(message.split())}"
                 ) from error
             delay = backoff_seconds * 2**attempt
             log.warning(
@@ -70,6 +82,12 @@ def open_connection(settings: Settings) -> Iterator[Connection]:
     )
     with conn:
         yield conn
+
+
+def server_version(conn: Connection) -> str:
+    """The server's version, e.g. 16.4."""
+    row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
 
 
 def ping(conn: Connection) -> None:

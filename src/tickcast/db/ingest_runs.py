@@ -38,6 +38,25 @@ def abort_stale_runs(conn: Connection) -> int:
     return cursor.rowcount
 
 
+def add_committed(conn: Connection, run_id: int, rows_new: int, rows_updated: int) -> None:
+    """Count a batch's rows into its run; call inside the batch's transaction, so that the
+    counts of a run killed later are exactly what it committed."""
+    conn.execute(
+        "UPDATE ingest_runs SET rows_new = rows_new + %s, rows_updated = rows_updated + %s"
+        " WHERE id = %s",
+        (rows_new, rows_updated, run_id),
+    )
+
+
+def mark_interrupted(conn: Connection, run_id: int) -> None:
+    """A run stopped by the user (Ctrl-C): its counts stay what its committed batches added."""
+    conn.execute(
+        "UPDATE ingest_runs SET status = 'interrupted', finished_at = now()"
+        " WHERE id = %s AND status = 'running'",
+        (run_id,),
+    )
+
+
 def start_run(conn: Connection, source: str, tickers: list[str], parameters: dict[str, Any]) -> int:
     row = conn.execute(
         "INSERT INTO ingest_runs (source, tickers_requested, parameters)"

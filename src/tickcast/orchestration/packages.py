@@ -47,7 +47,7 @@ def compiled_pipeline(settings: Settings, name: PipelineName) -> Path:
     path = Path(settings.kfp.pipelines_dir) / f"{name}.yaml"
     if not path.is_file():
         raise OrchestrationError(
-            f"compiled pipeline {path} not found: run tickcast from the project root, set "
-            "kfp.pipelines_dir, or write it with `make compile`"
+            f"compiled pipeline {path} not found: run tickcast inside the project (the folder "
+            "holding config/ and pipelines/), set kfp.pipelines_dir, or write it with `make compile`"
         )
     return path

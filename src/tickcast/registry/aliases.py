@@ -1,11 +1,13 @@
-"""The production alias of the registered model."""
+"""The production alias and the versions of the registered model."""
 
 from __future__ import annotations
 
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from tickcast.config import Settings
+from tickcast.registry.errors import PromotionError
 
 
 def production_version(client: MlflowClient, settings: Settings) -> int | None:
@@ -19,6 +21,19 @@ def production_version(client: MlflowClient, settings: Settings) -> int | None:
             return None
         raise
     return int(found.version)
+
+
+def registered_version(client: MlflowClient, settings: Settings, version: int) -> ModelVersion:
+    """Version `version` of the registered model; PromotionError when there is no such version."""
+    try:
+        return client.get_model_version(settings.mlflow.model_name, str(version))
+    except MlflowException as error:
+        if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            raise PromotionError(
+                f"{settings.mlflow.model_name} has no version {version} "
+                "(`tickcast model list` shows the registered ones)"
+            ) from None
+        raise
 
 
 def model_uri(settings: Settings, version: int) -> str:

@@ -8,7 +8,7 @@ from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.promotions import promotion_history
-from tickcast.registry.aliases import production_version
+from tickcast.registry.aliases import production_version, registered_version
 from tickcast.registry.tracking import configure_mlflow
 
 SHOWN_METRICS = (
@@ -51,7 +51,7 @@ def list_versions(settings: Settings) -> list[dict[str, Any]]:
 def version_details(settings: Settings, version: int) -> dict[str, Any]:
     """Params, metrics, tags and the audit rows of one version."""
     client = configure_mlflow(settings)
-    found = client.get_model_version(settings.mlflow.model_name, str(version))
+    found = registered_version(client, settings, version)
     run = client.get_run(str(found.run_id))
     with open_connection(settings) as conn:
         apply_migrations(conn)

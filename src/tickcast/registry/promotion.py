@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from mlflow.exceptions import MlflowException
 from pydantic import BaseModel
 
 from tickcast.config import PromotionSettings, Settings
@@ -19,7 +18,7 @@ from tickcast.features.prediction_input import spec_matrix
 from tickcast.features.scaling import scale
 from tickcast.features.windows import windows
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-from tickcast.registry.aliases import model_uri, production_version
+from tickcast.registry.aliases import model_uri, production_version, registered_version
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.errors import PromotionError
 from tickcast.registry.pyfunc import load_forecaster
@@ -55,6 +54,7 @@ class Decision(BaseModel):
 def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation:
     """The "evaluate" step."""
     client = configure_mlflow(settings)
+    registered_version(client, settings, candidate_version)
     candidate = load_forecaster(model_uri(settings, candidate_version))
     version, arrays = load_dataset(settings, candidate.spec.dataset_id)
     anchors = version.anchors("test")
@@ -169,7 +169,7 @@ def promote_manually(
 ) -> Decision:
     """Point the alias at `version` by hand (audited)."""
     client = configure_mlflow(settings)
-    _require_version(client, settings, version)
+    registered_version(client, settings, version)
     before = production_version(client, settings)
     client.set_registered_model_alias(
         settings.mlflow.model_name, settings.mlflow.production_alias, str(version)
@@ -295,10 +295,3 @@ def _audit(
                 "reason": reason,
             },
         )
-
-
-def _require_version(client: Any, settings: Settings, version: int) -> None:
-    try:
-        client.get_model_version(settings.mlflow.model_name, str(version))
-    except MlflowException:
-        raise PromotionError(f"{settings.mlflow.model_name} has no version {version}") from None

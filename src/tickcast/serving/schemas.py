@@ -8,8 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from tickcast.serving.holder import ReloadResult
+from tickcast.tickers import TICKER_PATTERN
 
-Ticker = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9.\-^]+$")]
+Ticker = Annotated[str, Field(min_length=1, max_length=16, pattern=TICKER_PATTERN)]
 
 
 class ForecastOut(BaseModel):

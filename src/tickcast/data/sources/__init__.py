@@ -25,7 +25,7 @@ def build_source(
     name = name or settings.data.source
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     if name == "csv":
-        return CsvDirectorySource(path or settings.data.csv.path)
+        return CsvDirectorySource(path or settings.data.csv.path, calendar.timezone)
     if name == "synthetic":
         return SyntheticSource(settings.data.synthetic, calendar, end=end)
     if name == "yfinance":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from datetime import date
 
@@ -11,6 +12,8 @@ import pandas as pd
 RAW_COLUMNS = ["trade_date", "open", "high", "low", "close", "adj_close", "volume"]
 # Plus "row": the row's position in the source (a CSV line number), used in error messages.
 ROW_COLUMN = "row"
+# A time of day with a zone: `T16:00:00Z`, ` 16:00-05:00`, `T21:00:00.5+0100`.
+_ZONED_TIME = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 # Yahoo's column names (CSV downloads and yfinance frames) for the canonical price columns.
 YAHOO_COLUMNS = {
     "Open": "open",
@@ -35,6 +38,10 @@ class PriceSource(ABC):
     def available_tickers(self) -> list[str]:
         """Tickers the source can deliver, when it can list them."""
 
+    def notes(self) -> list[str]:
+        """What the source left out and why (e.g. files in a CSV folder that are no ticker)."""
+        return []
+
     @abstractmethod
     def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
         """Rows dated after `after` (everything when None) and up to `end` (inclusive, None: all).
@@ -44,19 +51,29 @@ class PriceSource(ABC):
         """
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates as datetime64 (tz dropped, midnight); NaT where a value is missing or not ISO 8601."""
+def parse_dates(values: pd.Series, timezone: str) -> pd.Series:
+    """Session dates (datetime64 at midnight, no zone); NaT where a value is missing or not
+    ISO 8601. A time of day does not make another session: a zoned time is first converted to
+    `timezone` (the exchange's), then only its date is kept."""
     if pd.api.types.is_datetime64_any_dtype(values):
         dates = pd.to_datetime(values)
         if dates.dt.tz is not None:
-            dates = dates.dt.tz_localize(None)
+            dates = dates.dt.tz_convert(timezone).dt.tz_localize(None)
         return dates.dt.normalize()
-    return pd.to_datetime(values, errors="coerce", format="ISO8601")
+    text = values.astype("string").str.strip()
+    zoned = text.str.contains(_ZONED_TIME, na=False)
+    local = pd.to_datetime(text.where(~zoned), errors="coerce", format="ISO8601")
+    if zoned.any():
+        converted = pd.to_datetime(text.where(zoned), errors="coerce", format="ISO8601", utc=True)
+        local = local.where(~zoned, converted.dt.tz_convert(timezone).dt.tz_localize(None))
+    return local.dt.normalize()
 
 
-def within_window(frame: pd.DataFrame, after: date | None, end: date | None) -> pd.DataFrame:
+def within_window(
+    frame: pd.DataFrame, after: date | None, end: date | None, timezone: str
+) -> pd.DataFrame:
     """Keep rows in (after, end]; rows with an unparseable date stay for validation to report."""
-    dates = parse_dates(frame["trade_date"])
+    dates = parse_dates(frame["trade_date"], timezone)
     keep = pd.Series(True, index=frame.index)
     if after is not None:
         keep &= dates.isna() | (dates > pd.Timestamp(after))

@@ -15,6 +15,7 @@ from tickcast.data.sources.base import (
     SourceError,
     within_window,
 )
+from tickcast.tickers import ticker_symbol
 
 # Header layouts understood, keyed by the name of their date column.
 _LAYOUTS: dict[str, dict[str, str]] = {
@@ -31,28 +32,66 @@ _LAYOUTS: dict[str, dict[str, str]] = {
 }
 # Data rows start on line 2 of the file, after the header.
 _FIRST_DATA_LINE = 2
+# Files that document a data folder: skipped without a word.
+_DOCUMENTATION = ("LICENSE", "LICENCE", "README", "NOTICE", "COPYING")
 
 
 class CsvDirectorySource(PriceSource):
-    """Reads `<directory>/<TICKER>.csv`; the file stem (any case) is the ticker."""
+    """Reads `<directory>/<TICKER>.csv`; the file stem (any case) is the ticker.
+
+    Every other entry of the folder is listed in `notes()` with the reason it was left out,
+    except documentation files (LICENSE*, README*, …). Two files naming the same ticker in
+    different case make that ticker fail, naming both files.
+    """
 
     name = "csv"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, timezone: str) -> None:
         if not directory.is_dir():
             raise SourceError(f"CSV source directory {directory} does not exist")
         self.directory = directory
-        self._files = {path.stem.upper(): path for path in sorted(directory.glob("*.csv"))}
+        self.timezone = timezone
+        self._files: dict[str, list[Path]] = {}
+        self._notes: list[str] = []
+        for path in sorted(directory.iterdir()):
+            reason = self._add(path)
+            if reason:
+                self._notes.append(f"{path.name}: ignored, {reason}")
+
+    def _add(self, path: Path) -> str | None:
+        """File `path` under its ticker; the reason it is left out otherwise (None: quietly)."""
+        if path.name.upper().startswith(_DOCUMENTATION):
+            return None
+        if path.suffix.lower() != ".csv":
+            return "a folder" if path.is_dir() else "not a .csv file"
+        if not path.is_file():
+            return "not a regular file"
+        try:
+            ticker = ticker_symbol(path.stem)
+        except ValueError as error:
+            return f"its name is no ticker: {error}"
+        self._files.setdefault(ticker, []).append(path)
+        return None
 
     def available_tickers(self) -> list[str]:
         return sorted(self._files)
 
+    def notes(self) -> list[str]:
+        return list(self._notes)
+
     def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
-        path = self._files.get(ticker.upper())
-        if path is None:
+        paths = self._files.get(ticker.upper())
+        if paths is None:
             raise SourceError(f"unknown ticker: no file {ticker}.csv in {self.directory}")
+        if len(paths) > 1:
+            names = " and ".join(path.name for path in paths)
+            raise SourceError(f"{names} both name ticker {ticker.upper()}: keep one of them")
+        path = paths[0]
         try:
-            raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+            # Blank lines stay (as empty rows, dropped below) so that row numbers are file lines.
+            raw = pd.read_csv(
+                path, dtype=str, skipinitialspace=True, skip_blank_lines=False, encoding="utf-8-sig"
+            )
         except pd.errors.EmptyDataError:
             raise SourceError(f"{path.name} is empty (no header, no rows)") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -67,4 +106,5 @@ class CsvDirectorySource(PriceSource):
         frame = raw.rename(columns=layout)
         frame = frame[[c for c in RAW_COLUMNS if c in frame.columns]]
         frame.insert(len(frame.columns), ROW_COLUMN, frame.index + _FIRST_DATA_LINE)
-        return within_window(frame, after, end)
+        frame = frame[frame[[c for c in RAW_COLUMNS if c in frame.columns]].notna().any(axis=1)]
+        return within_window(frame, after, end, self.timezone)

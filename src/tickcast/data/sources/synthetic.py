@@ -44,7 +44,7 @@ class SyntheticSource(PriceSource):
     def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
         index = self._index(ticker)
         frame = self._path(index)
-        return within_window(frame, after, end)
+        return within_window(frame, after, end, self.calendar.timezone)
 
     def _index(self, ticker: str) -> int:
         names = {name: i for i, name in enumerate(self.available_tickers())}
