@@ -3,6 +3,8 @@ naming ticker, file line and rule, and exactly the rows stored; a good neighbour
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from typer.testing import CliRunner
 
@@ -15,7 +17,9 @@ NEIGHBOUR = "GOOD"
 
 
 @pytest.fixture(scope="module")
-def outcomes(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+def outcomes(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Any, ...]]:
     """Each case ingested alone (with a good neighbour) into one database: exit, output, rows."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -47,7 +51,7 @@ def outcomes(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.ticker)
-def test_case_exit_message_and_rows(case: Case, outcomes: dict[str, tuple]) -> None:
+def test_case_exit_message_and_rows(case: Case, outcomes: dict[str, tuple[Any, ...]]) -> None:
     exit_code, output, prices = outcomes[case.ticker]
     assert exit_code == (1 if case.status in ("rejected", "failed") else 0), output
     if case.rule:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -71,6 +72,15 @@ def handled_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except psycopg.errors.UndefinedTable as error:  # a database nobody has migrated yet
+        missing = str(error).splitlines()[0]
+        errors.print(
+            Text.assemble(
+                ("error (migration):", "bold red"),
+                f" the database has no tickcast schema yet ({missing}): run `tickcast db migrate`",
+            )
+        )
+        raise typer.Exit(EXIT_CODES[MigrationError]) from None
     except tuple(EXIT_CODES) as error:
         code = next(c for kind, c in EXIT_CODES.items() if isinstance(error, kind))
         label = re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__.removesuffix("Error")).lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -88,12 +89,25 @@ class CsvDirectorySource(PriceSource):
             raise SourceError(f"{names} both name ticker {ticker.upper()}: keep one of them")
         path = paths[0]
         try:
-            # Blank lines stay (as empty rows, dropped below) so that row numbers are file lines.
-            raw = pd.read_csv(
-                path, dtype=str, skipinitialspace=True, skip_blank_lines=False, encoding="utf-8-sig"
-            )
+            with warnings.catch_warnings():
+                # A first row longer than the header would silently become the index (or with
+                # index_col=False lose its extra fields): refuse it like any other long row.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                # Blank lines stay (as empty rows, dropped below): row numbers are file lines.
+                raw = pd.read_csv(
+                    path,
+                    dtype=str,
+                    index_col=False,
+                    skipinitialspace=True,
+                    skip_blank_lines=False,
+                    encoding="utf-8-sig",
+                )
         except pd.errors.EmptyDataError:
             raise SourceError(f"{path.name} is empty (no header, no rows)") from None
+        except pd.errors.ParserWarning:
+            raise SourceError(
+                f"{path.name} is not a readable CSV file: its first row has more fields than the header"
+            ) from None
         except (pd.errors.ParserError, UnicodeDecodeError) as error:
             raise SourceError(f"{path.name} is not a readable CSV file: {error}") from None
         layout = next((_LAYOUTS[key] for key in _LAYOUTS if key in raw.columns), None)
