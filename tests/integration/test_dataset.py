@@ -194,3 +194,23 @@ def test_unknown_and_tampered_versions_are_refused(settings: Settings, subset_di
     np.savez_compressed(path, **arrays)
     with pytest.raises(DatasetIntegrityError, match="hash to"):
         load_dataset(settings, version.id)
+
+
+def test_an_infinite_price_stored_before_validation_stops_the_build(
+    settings: Settings, subset_dir: Path
+) -> None:
+    """Defence in depth: a store written before the finite-price rule (its constraint is NOT
+    VALID) still yields no dataset with infinities, but a clear error naming ticker and session."""
+    ingest_prices(settings, source="csv", csv_path=subset_dir)
+    with connect(settings.database.url or "") as conn:
+        conn.execute("ALTER TABLE raw_prices DROP CONSTRAINT raw_prices_finite_prices")
+        conn.execute(
+            "UPDATE raw_prices SET adj_close = 'Infinity', high = 'Infinity'"
+            " WHERE ticker = 'GE' AND trade_date = '2016-03-14'"
+        )
+    with pytest.raises(
+        PanelError, match=r"infinite for GE on 2016-03-1\d.*check the stored prices of GE"
+    ):
+        build_dataset(small(settings))
+    with connect(settings.database.url or "") as conn:
+        assert conn.execute("SELECT count(*) FROM datasets").fetchone() == (0,)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tickcast.features.indicators import compute_indicators
-from tickcast.features.panel import PricePanel
+from tickcast.features.panel import PanelError, PricePanel
 from tickcast.features.targets import forward_log_return
 
 
@@ -50,6 +50,10 @@ def feature_matrix(
     indicators = compute_indicators(panel, features)
     values = np.stack([indicators[name].to_numpy() for name in features], axis=-1)
     targets = forward_log_return(panel.adj_close, horizon).to_numpy()
+    _require_finite(panel, "close", panel.close.to_numpy())
+    _require_finite(panel, "target", targets)
+    for position, name in enumerate(features):
+        _require_finite(panel, f"feature {name}", values[:, :, position])
     return FeatureMatrix(
         dates=panel.dates[warmup:],
         tickers=list(panel.tickers),
@@ -59,3 +63,16 @@ def feature_matrix(
         close=np.ascontiguousarray(panel.close.to_numpy()[warmup:]),
         filled=np.ascontiguousarray(panel.filled.to_numpy()[warmup:]),
     )
+
+
+def _require_finite(panel: PricePanel, what: str, values: np.ndarray) -> None:
+    """PanelError naming the first ticker and session where `values` is infinite (NaN stays:
+    it marks an undefined indicator or a target beyond the data)."""
+    infinite = np.argwhere(np.isinf(values))
+    if len(infinite):
+        row, column = infinite[0]
+        raise PanelError(
+            f"{what} is infinite for {panel.tickers[column]} on {panel.dates[row].date()} "
+            f"({len(infinite)} such values): check the stored prices of {panel.tickers[column]} "
+            "(tickcast validate) and re-ingest them with --full-refresh"
+        )

@@ -49,7 +49,8 @@ class CsvDirectorySource(PriceSource):
 
     def __init__(self, directory: Path, timezone: str) -> None:
         if not directory.is_dir():
-            raise SourceError(f"CSV source directory {directory} does not exist")
+            problem = "is not a directory" if directory.exists() else "does not exist"
+            raise SourceError(f"CSV source directory {directory} {problem}")
         self.directory = directory
         self.timezone = timezone
         self._files: dict[str, list[Path]] = {}
