@@ -34,3 +34,21 @@ def test_gives_up_with_a_clear_message(tmp_path: Path) -> None:
     assert "did not answer after 3 attempts" in message
     assert "s3cret" not in message
     assert "***" in redact(url)
+
+
+def test_a_server_that_answers_with_an_error_is_not_retried(server_url: str) -> None:
+    """An unknown database or role will not appear by waiting: reported at once, with the
+    server's own words."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(server_url)
+    for change, words in (
+        ({"dbname": "no_such_db"}, 'database "no_such_db" does not exist'),
+        ({"user": "nobody"}, 'role "nobody" does not exist'),
+    ):
+        url = make_conninfo(**{**params, **change})  # type: ignore[arg-type]
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailableError, match="refused the connection") as raised:
+            connect(url, retries=5, backoff_seconds=2.0)
+        assert time.monotonic() - started < 2.0  # not one backoff waited
+        assert words in str(raised.value)
