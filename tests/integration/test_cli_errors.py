@@ -232,3 +232,19 @@ def test_the_entry_point_prints_one_line_for_what_nobody_foresaw(tmp_path: Path)
         timeout=120,
     )
     assert loud.returncode == 1 and "Traceback" in loud.stderr
+
+
+def test_user_text_is_printed_literally(tmp_path: Path) -> None:
+    """Paths and YAML errors that look like Rich markup are shown as they are, whole."""
+    weird = tmp_path / "we[ir]d [bold]dir"
+    missing = invoke("ingest", "--source", "csv", "--path", str(weird), env={})
+    assert missing.exit_code == 2
+    assert f"CSV source directory {weird} does not exist" in one_error_line(missing)
+
+    config = tmp_path / "[red]broken.yaml"
+    config.write_text("data:\n  source: [csv\n  csv: {path: x}\n")
+    broken = invoke("--config", str(config), "config", env={})
+    assert broken.exit_code == 2
+    message = one_error_line(broken)
+    assert f"config file {config} is not valid YAML:" in message
+    assert "expected ',' or ']', but got ':' (line 3, column 6)" in message
