@@ -65,8 +65,14 @@ def on_cluster(task: dsl.PipelineTask, step: str, resources: Resources) -> dsl.P
 
 
 def on_gpu(task: dsl.PipelineTask, gpus: Any, node_selector: Any) -> dsl.PipelineTask:
-    """Request `gpus` NVIDIA GPUs (0: none, the step runs on CPU) on nodes matching
-    `node_selector` ({}: any node); both are pipeline parameters."""
+    """Request `gpus` NVIDIA GPUs ("0": none, the step runs on CPU) on nodes matching
+    `node_selector` ({}: any node); both are pipeline parameters.
+
+    `gpus` must be a STRING parameter: KFP 2.17's driver resolves the accelerator count
+    placeholder with GetStringValue() (backend/src/v2/driver/resolve.go,
+    resolvePodSpecInputRuntimeParameter), which is "" for a number, and then sets no limit at all.
+    The node selector is resolved as a JSON struct (resolveK8sJsonParameter): a dict parameter.
+    """
     task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(gpus)
     kubernetes.add_node_selector_json(task, node_selector)
     kubernetes.add_toleration_json(task, GPU_TOLERATION)

@@ -21,7 +21,7 @@ from pipelines.retraining import retraining
 def daily(
     as_of: str = "",
     trials: int = 8,
-    gpus: int = 0,
+    gpus: str = "0",  # a string: KFP's driver reads the accelerator count placeholder as one
     gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
 ) -> None:
     schema = on_cluster(init_database(), "init database", LIGHT)

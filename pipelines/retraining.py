@@ -18,7 +18,7 @@ from pipelines.cluster import HEAVY, LIGHT, STANDARD, on_cluster, on_gpu
 def retraining(
     as_of: str = "",
     trials: int = 8,
-    gpus: int = 0,
+    gpus: str = "0",  # a string: KFP's driver reads the accelerator count placeholder as one
     gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
 ) -> str:
     schema = on_cluster(init_database(), "init database", LIGHT)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from kfp import components
 from pipelines.compile import ROOT, compile_all
@@ -74,3 +76,42 @@ def test_gpus_are_a_parameter_of_tune_and_train_only() -> None:
         selector = kubernetes[executor]["nodeSelector"]["nodeSelectorJson"]
         assert selector["componentInputParameter"] == "gpu_node_selector"
         assert kubernetes[executor]["tolerations"][0]["key"] == "nvidia.com/gpu"
+
+
+@pytest.mark.parametrize("name", ["daily", "retraining"])
+def test_placeholders_the_driver_reads_as_strings_are_fed_strings(name: str) -> None:
+    """KFP 2.17's driver resolves pod-spec placeholders (image, accelerator type and count) with
+    GetStringValue(): a NUMBER_INTEGER parameter there resolves to "" and the setting vanishes.
+    Follow each placeholder through every DAG level to the pipeline parameter it comes from."""
+    documents = list(yaml.safe_load_all((ROOT / f"pipelines/{name}.yaml").read_text()))
+    spec = documents[0]
+    placeholder = re.compile(r"\{\{\$\.inputs\.parameters\['pipelinechannel--(\w+)'\]\}\}")
+    checked = 0
+    for executor, container in _containers(spec).items():
+        accelerator = container.get("resources", {}).get("accelerator", {})
+        for value in (
+            container["image"],
+            accelerator.get("resourceType", ""),
+            accelerator.get("resourceCount", ""),
+        ):
+            if match := placeholder.fullmatch(value):
+                types = _parameter_types(spec, match[1])
+                assert types == {"STRING"}, (executor, match[1], types)
+                checked += 1
+    assert checked >= 2  # tune and train candidate request GPUs in both pipelines
+
+
+def _containers(spec: dict[str, Any]) -> dict[str, Any]:
+    return {name: e["container"] for name, e in spec["deploymentSpec"]["executors"].items()}
+
+
+def _parameter_types(spec: dict[str, Any], name: str) -> set[str]:
+    """The declared types of parameter `name` in the root and every component or sub-DAG that
+    takes it (as itself or as its pipeline channel)."""
+    components = [spec["root"], *spec["components"].values()]
+    return {
+        c["inputDefinitions"]["parameters"][key]["parameterType"]
+        for c in components
+        for key in (name, f"pipelinechannel--{name}")
+        if key in c.get("inputDefinitions", {}).get("parameters", {})
+    }

@@ -60,7 +60,7 @@ def test_schedule_daily_uploads_and_replaces_the_recurring_run(packaged: Setting
         assert stored["runtime_config"]["parameters"] == {
             "as_of": "",
             "trials": 4,
-            "gpus": 1,
+            "gpus": "1",
             "gpu_node_selector": {"gpu": "a100"},
         }
         [pipeline_id] = [i for i, n in api.pipelines.items() if n == "tickcast-daily"]

@@ -37,8 +37,8 @@ class PipelineArguments(BaseModel):
             "as_of": self.as_of.isoformat() if self.as_of else "",
             "trials": self.trials,
         }
-        if cluster:
-            values |= {"gpus": self.gpus, "gpu_node_selector": self.gpu_node_selector}
+        if cluster:  # gpus as a string: see pipelines/cluster.py:on_gpu
+            values |= {"gpus": str(self.gpus), "gpu_node_selector": self.gpu_node_selector}
         return values
 
 
