@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import matplotlib.pyplot as plt
 import mlflow
 from pydantic import BaseModel
 
-from tickcast.config import ModelParams, Settings
+from tickcast.config import URI_SCHEME, ModelParams, Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.optimization import latest_search, record_search
@@ -34,7 +36,7 @@ def tune_hyperparameters(settings: Settings, dataset_id: str) -> TuneResult:
     tuning = settings.tuning
     version, arrays = load_dataset(settings, dataset_id)
     loop = settings.training.model_copy(update={"max_epochs": tuning.max_epochs})
-    storage = _local_storage(settings)
+    storage = local_search_storage(settings)
     configure_mlflow(settings)
     started = time.perf_counter()
     with mlflow.start_run(run_name=f"tune {tuning.backend} on {dataset_id}") as parent:
@@ -99,9 +101,15 @@ def tuned_params(settings: Settings, dataset_id: str) -> ModelParams | None:
     return ModelParams.model_validate(found["best_params"]) if found else None
 
 
-def _local_storage(settings: Settings) -> Path:
+def local_search_storage(settings: Settings) -> Path:
+    """Where a search keeps its local state (Ray's results and session logs): beside a local
+    artifact root; with an object store (s3://…) in a per-user temporary folder, because the
+    working directory of a pod (the image's /app) belongs to root while the pod runs as 10001."""
     root = settings.artifacts.root
-    base = Path(root) if "://" not in root else Path(".tickcast/ray")
-    path = (base / "ray").expanduser().resolve()
+    if URI_SCHEME.match(root):
+        base = Path(tempfile.gettempdir()) / f"tickcast-{os.getuid()}"
+    else:
+        base = Path(root).expanduser()
+    path = (base / "ray").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
