@@ -205,6 +205,8 @@ def test_the_daily_cronjob_is_safe_to_schedule(helm: Path, tmp_path: Path) -> No
             spec["startingDeadlineSeconds"] > 0
             and spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] > 0
         )
+        # The trigger waits for its run: a retry of a failed Job would run the day again.
+        assert spec["jobTemplate"]["spec"]["backoffLimit"] == 0
         command = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
         assert (command.get("command") or command["args"])[:4] == [
             "tickcast",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -100,6 +101,16 @@ def test_waiting_for_a_run_reports_how_it_ended(packaged: Settings) -> None:
         api.run_state = "FAILED"
         with pytest.raises(OrchestrationError, match=r"run .* ended FAILED: http://127"):
             submit_run(packaged, "daily", arguments, api.url, wait_seconds=30)
+        # A cancelled run ends the wait at once (kfp's own wait knew no CANCELED and waited out
+        # its timeout, holding the daily trigger Job for hours).
+        api.run_state = "CANCELED"
+        started = time.monotonic()
+        with pytest.raises(OrchestrationError, match=r"run .* ended CANCELED"):
+            submit_run(packaged, "daily", arguments, api.url, wait_seconds=600)
+        assert time.monotonic() - started < 5
+        api.run_state = "RUNNING"
+        with pytest.raises(OrchestrationError, match=r"did not end within 1 s"):
+            submit_run(packaged, "daily", arguments, api.url, wait_seconds=1)
 
 
 def test_refusals_and_unreachable_hosts_are_one_line_errors(packaged: Settings) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,16 +105,34 @@ def submit_run(
     if wait_seconds is None:
         return SubmittedRun(run_id=result.run_id, url=url)
     with _api_errors(_where(settings, host)):
-        try:
-            finished = client.wait_for_run_completion(result.run_id, timeout=wait_seconds)
-        except TimeoutError:
-            raise OrchestrationError(
-                f"run {result.run_id} did not end within {wait_seconds:g} s: {url}"
-            ) from None
-    state = str(finished.state)
+        state = _wait_until_ended(client, result.run_id, wait_seconds)
+    if state is None:
+        raise OrchestrationError(
+            f"run {result.run_id} did not end within {wait_seconds:g} s: {url}"
+        )
     if state != "SUCCEEDED":
         raise OrchestrationError(f"run {result.run_id} ended {state}: {url}")
     return SubmittedRun(run_id=result.run_id, url=url, state=state)
+
+
+# Run states after which nothing more happens. kfp 2.17's wait_for_run_completion knows only
+# succeeded/failed/skipped/error, so it waited out its whole timeout on a cancelled run (and
+# the daily trigger Job held on for hours).
+ENDED_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "CANCELING"}
+
+
+def _wait_until_ended(
+    client: Any, run_id: str, seconds: float, poll_seconds: float = 5.0
+) -> str | None:
+    """The run's final state, or None when it has not ended within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        state = str(client.get_run(run_id).state).upper()
+        if state in ENDED_STATES:
+            return state
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(min(poll_seconds, max(0.0, deadline - time.monotonic())))
 
 
 def upload_pipelines(
