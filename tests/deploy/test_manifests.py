@@ -234,3 +234,15 @@ def test_pipeline_namespace_gets_the_config_and_secrets(helm: Path) -> None:
         == "http://tickcast-mlflow.tickcast.svc.cluster.local:5000"
     )
     assert settings["artifacts"]["root"] == "s3://tickcast/artifacts"
+
+
+def test_the_recurring_run_job_can_be_applied_again(helm: Path, tmp_path: Path) -> None:
+    """A Job's pod template is immutable: the registering Job must be gone soon after it ran, so
+    that the next `kubectl apply -k k8s/recurring-run/` registers the schedule again."""
+    [job] = [d for d in all_documents(helm, tmp_path)["k8s-recurring-run"] if d["kind"] == "Job"]
+    assert 0 < job["spec"]["ttlSecondsAfterFinished"] <= 600
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"][:3] == [
+        "tickcast",
+        "schedule",
+        "daily",
+    ]

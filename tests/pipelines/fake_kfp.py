@@ -38,9 +38,14 @@ class FakeKfp:
     deleted: list[str] = field(default_factory=list)
     run_state: str = "SUCCEEDED"  # what every run reports when asked
     fail_path: str | None = None
+    fail_method: str | None = None  # with fail_path: only this method fails (None: any)
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
-        if self.fail_path and path.startswith(self.fail_path):
+        if (
+            self.fail_path
+            and path.startswith(self.fail_path)
+            and self.fail_method in (None, method)
+        ):
             return 500, {"error": "internal error", "message": "database is locked"}
         route = (method, path.removeprefix(API))
         if route == ("GET", "/healthz"):

@@ -70,6 +70,14 @@ def test_schedule_daily_uploads_and_replaces_the_recurring_run(packaged: Setting
         assert reference["pipeline_version_id"] == api.versions[pipeline_id][0]["id"]
         assert list(api.experiments.values()) == ["tickcast-test"]
 
+        # The new schedule cannot be created: the old one keeps running (it used to be deleted
+        # first, leaving no schedule at all).
+        api.fail_path, api.fail_method = "/apis/v2beta1/recurringruns", "POST"
+        with pytest.raises(OrchestrationError, match="refused the request: 500"):
+            schedule_daily(packaged, "0 0 23 * * MON-FRI", arguments, api.url)
+        assert list(api.recurring_runs) == [first.recurring_run_id] and api.deleted == []
+        api.fail_path = api.fail_method = None
+
         again = schedule_daily(packaged, "0 0 23 * * MON-FRI", arguments, api.url)
         assert again.replaced == 1 and api.deleted == [first.recurring_run_id]
         assert list(api.recurring_runs) == [again.recurring_run_id]

@@ -163,8 +163,8 @@ def schedule_daily(
             experiment_id=experiment.experiment_id, page_size=100
         ).recurring_runs
         replaced = [run for run in earlier or [] if run.display_name == name]
-        for run in replaced:
-            client.delete_recurring_run(run.recurring_run_id)
+        # The new schedule first, then the old ones go: if creating it fails, the old schedule
+        # keeps running instead of none at all.
         created = client.create_recurring_run(
             experiment_id=experiment.experiment_id,
             job_name=name,
@@ -176,6 +176,8 @@ def schedule_daily(
             pipeline_id=uploaded.pipeline_id,
             version_id=version_id,
         )
+        for run in replaced:
+            client.delete_recurring_run(run.recurring_run_id)
     return ScheduledRun(
         recurring_run_id=created.recurring_run_id,
         name=name,
