@@ -246,3 +246,26 @@ def test_the_recurring_run_job_can_be_applied_again(helm: Path, tmp_path: Path) 
         "schedule",
         "daily",
     ]
+
+
+def test_pipelines_sent_to_kfp_name_the_charts_images(helm: Path, tmp_path: Path) -> None:
+    """The upload Job and the daily trigger rewrite the compiled pipelines' images to the
+    registry and tag their own image comes from (tickcast.orchestration.images)."""
+    rendered = all_documents(helm, tmp_path)
+    for name in VALUE_SETS:
+        documents = rendered[name]
+        senders = [
+            d["spec"]["jobTemplate"]["spec"]["template"]
+            if d["kind"] == "CronJob"
+            else d["spec"]["template"]
+            for d in documents
+            if d["kind"] in ("CronJob", "Job")
+            and "tickcast" in str(d["spec"])
+            and d["metadata"]["name"] in ("tickcast-daily", "tickcast-upload-pipelines")
+        ]
+        assert len(senders) == 2, name
+        for pod in senders:
+            [container] = pod["spec"]["containers"]
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            expected = f"{env['TICKCAST_IMAGE_REGISTRY']}/runtime:{env['TICKCAST_IMAGE_TAG']}"
+            assert container["image"] == expected, name

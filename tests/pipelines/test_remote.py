@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from datetime import date
@@ -14,6 +15,7 @@ from pipelines.compile import ROOT
 from tests.integration.cli import run, tickcast_env
 from tests.pipelines.fake_kfp import serve_fake_kfp
 from tickcast.config import Settings
+from tickcast.orchestration import images
 from tickcast.orchestration.cron import kfp_cron
 from tickcast.orchestration.packages import OrchestrationError, PipelineArguments
 from tickcast.orchestration.remote import schedule_daily, submit_run, upload_pipelines
@@ -48,6 +50,23 @@ def test_upload_creates_versions_only_for_changed_packages(packaged: Settings) -
             third[0].version_name,
         ]
         assert "Daily forecasts, edited" in versions[-1]["package"]
+
+
+def test_what_kfp_receives_names_the_configured_registry(
+    packaged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The committed YAML says tickcast/<image>:<version>; a chart installed from another
+    registry sets TICKCAST_IMAGE_REGISTRY/TAG, and uploads and runs carry those images."""
+    monkeypatch.setattr(images, "REGISTRY", "localhost:5001/team")
+    monkeypatch.setattr(images, "TAG", "dev-3")
+    with serve_fake_kfp() as api:
+        uploaded = upload_pipelines(packaged, api.url)
+        submit_run(packaged, "retraining", PipelineArguments(trials=0), api.url)
+    packages = [v["package"] for p in uploaded for v in api.versions[p.pipeline_id]]
+    packages.append(yaml.safe_dump(api.runs[0]["pipeline_spec"]))
+    for package in packages:
+        found = set(re.findall(r"image: (\S+)", package))
+        assert found == {"localhost:5001/team/runtime:dev-3", "localhost:5001/team/trainer:dev-3"}
 
 
 def test_schedule_daily_uploads_and_replaces_the_recurring_run(packaged: Settings) -> None:

@@ -21,6 +21,11 @@ spec:
       env:  # it only talks to KFP: no database or storage secrets
         - name: TICKCAST_CONFIG
           value: /etc/tickcast/tickcast.yaml
+        # What it sends to KFP runs the chart's images, not the compiled YAML's tickcast/…
+        - name: TICKCAST_IMAGE_REGISTRY
+          value: {{ .root.Values.image.registry | quote }}
+        - name: TICKCAST_IMAGE_TAG
+          value: {{ .root.Values.image.tag | quote }}
       resources:
         {{- toYaml .resources | nindent 8 }}
       securityContext:

@@ -1,12 +1,17 @@
 """The container images the pipeline components run in: one place, overridable by the environment.
 
 `make images REGISTRY=... TAG=...` builds `<registry>/<name>:<tag>`; `make compile` with the same
-REGISTRY and TAG sets these variables, so the compiled pipelines point at the images built.
+REGISTRY and TAG sets these variables, so the compiled pipelines point at the images built. The
+committed YAML names `tickcast/<name>:<version>`: what is sent to Kubeflow Pipelines is rewritten
+to the registry and tag of the environment (the Helm chart sets them from its image values), so
+a chart installed from another registry runs the images it pulled.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from typing import Any
 
 from tickcast import __version__
 
@@ -16,3 +21,15 @@ TAG = os.environ.get("TICKCAST_IMAGE_TAG", __version__)
 RUNTIME_IMAGE = f"{REGISTRY}/runtime:{TAG}"
 # CUDA torch + Ray: tune and train candidate (they run on CPU nodes too).
 TRAINER_IMAGE = f"{REGISTRY}/trainer:{TAG}"
+# Any registry (host:port/path allowed), one of tickcast's image names, any tag.
+_OWN_IMAGE = re.compile(r"^(?:.+/)?(?P<name>runtime|trainer|serving|mlflow):[\w.\-]+$")
+
+
+def retargeted(documents: list[Any]) -> list[Any]:
+    """A compiled pipeline (its YAML documents) with every tickcast image at REGISTRY and TAG."""
+    executors = documents[0].get("deploymentSpec", {}).get("executors", {})
+    for executor in executors.values():
+        container = executor.get("container")
+        if container and (own := _OWN_IMAGE.match(container["image"])):
+            container["image"] = f"{REGISTRY}/{own['name']}:{TAG}"
+    return documents

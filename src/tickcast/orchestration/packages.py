@@ -6,9 +6,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, Field
 
 from tickcast.config import Settings
+from tickcast.orchestration.images import retargeted
 
 PipelineName = Literal["daily", "retraining"]
 PIPELINE_NAMES: tuple[PipelineName, ...] = ("daily", "retraining")
@@ -40,6 +42,15 @@ class PipelineArguments(BaseModel):
         if cluster:  # gpus as a string: see pipelines/cluster.py:on_gpu
             values |= {"gpus": str(self.gpus), "gpu_node_selector": self.gpu_node_selector}
         return values
+
+
+def cluster_package(settings: Settings, name: PipelineName, directory: Path) -> Path:
+    """The compiled pipeline as sent to Kubeflow Pipelines: written under `directory` with its
+    component images at the configured registry and tag (tickcast.orchestration.images)."""
+    documents = list(yaml.safe_load_all(compiled_pipeline(settings, name).read_text()))
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump_all(retargeted(documents), sort_keys=False))
+    return path
 
 
 def compiled_pipeline(settings: Settings, name: PipelineName) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from tickcast.orchestration.packages import (
     OrchestrationError,
     PipelineArguments,
     PipelineName,
-    compiled_pipeline,
+    cluster_package,
 )
 
 if TYPE_CHECKING:
@@ -90,12 +91,11 @@ def submit_run(
     """Start one run of the compiled pipeline in the configured experiment; with `wait_seconds`,
     wait that long for it to end and raise OrchestrationError unless it succeeded."""
     client = kfp_client(settings, host)
-    package = compiled_pipeline(settings, name)
     day = arguments.as_of.isoformat() if arguments.as_of else "latest"
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    with _api_errors(_where(settings, host)):
+    with _api_errors(_where(settings, host)), tempfile.TemporaryDirectory() as scratch:
         result = client.create_run_from_pipeline_package(
-            str(package),
+            str(cluster_package(settings, name, Path(scratch))),
             arguments=arguments.as_parameters(),
             run_name=f"{DISPLAY_NAMES[name]} {day} {stamp}",
             experiment_name=settings.kfp.experiment,
@@ -192,11 +192,12 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
     import kfp_server_api
     from kfp_server_api.exceptions import ApiException
 
-    package = compiled_pipeline(settings, name)
+    scratch = tempfile.TemporaryDirectory()
+    package = cluster_package(settings, name, Path(scratch.name))
     digest = hashlib.sha256(package.read_bytes()).hexdigest()[:12]
     version = f"{__version__}-{digest}"
     title = DISPLAY_NAMES[name]
-    with _api_errors(where):
+    with _api_errors(where), scratch:
         pipeline_id = client.get_pipeline_id(title)
         if pipeline_id is None:
             # kfp.Client has no call for an empty pipeline; its own API object has.
