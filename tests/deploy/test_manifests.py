@@ -269,3 +269,14 @@ def test_pipelines_sent_to_kfp_name_the_charts_images(helm: Path, tmp_path: Path
             env = {e["name"]: e.get("value") for e in container["env"]}
             expected = f"{env['TICKCAST_IMAGE_REGISTRY']}/runtime:{env['TICKCAST_IMAGE_TAG']}"
             assert container["image"] == expected, name
+
+
+def test_the_ray_head_can_run_its_autoscaler(helm: Path, tmp_path: Path) -> None:
+    """KubeRay's in-tree autoscaler is a sidecar of the head using the head pod's service
+    account token; workers need none."""
+    [cluster] = [d for d in all_documents(helm, tmp_path)["gpu-ray"] if d["kind"] == "RayCluster"]
+    assert cluster["spec"]["enableInTreeAutoscaling"] is True
+    head = cluster["spec"]["headGroupSpec"]["template"]["spec"]
+    assert head.get("automountServiceAccountToken", True) is True
+    for group in cluster["spec"]["workerGroupSpecs"]:
+        assert group["template"]["spec"]["automountServiceAccountToken"] is False
