@@ -92,7 +92,7 @@ kind-up: tools ## A kind cluster with standalone Kubeflow Pipelines $(KFP_VERSIO
 
 kind-install: images kind-load tools ## Build and load the images, then helm install tickcast into namespace tickcast
 	$(TOOLS)/helm upgrade --install tickcast helm/tickcast -n tickcast --create-namespace \
-		--set image.registry=$(REGISTRY) --set image.tag=$(TAG) --wait --timeout 15m
+		--set image.registry=$(REGISTRY) --set image.tag=$(TAG) --wait=hookOnly --timeout 15m
 
 kind-smoke: tools ## Trigger one daily run now and check the service answers
 	$(TOOLS)/kubectl -n tickcast delete job tickcast-smoke --ignore-not-found

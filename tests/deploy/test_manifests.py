@@ -280,3 +280,27 @@ def test_the_ray_head_can_run_its_autoscaler(helm: Path, tmp_path: Path) -> None
     assert head.get("automountServiceAccountToken", True) is True
     for group in cluster["spec"]["workerGroupSpecs"]:
         assert group["template"]["spec"]["automountServiceAccountToken"] is False
+
+
+def test_a_first_install_completes_and_bootstraps_a_model(helm: Path, tmp_path: Path) -> None:
+    """Serving is ready only once a model exists, and a model needs a pipeline run, which needs
+    the uploaded pipelines: so the install waits for its hooks only (Helm 4's hookOnly), the
+    upload hook runs first and a post-install hook submits the first daily run unwaited."""
+    hooks = {
+        d["metadata"]["name"]: d
+        for d in all_documents(helm, tmp_path)["default"]
+        if "helm.sh/hook" in d["metadata"].get("annotations", {}) and d["kind"] == "Job"
+    }
+    upload, bootstrap = hooks["tickcast-upload-pipelines"], hooks["tickcast-bootstrap"]
+    weights = [
+        int(j["metadata"]["annotations"]["helm.sh/hook-weight"]) for j in (upload, bootstrap)
+    ]
+    assert weights[1] > weights[0]  # the pipelines are uploaded before a run is submitted
+    assert bootstrap["metadata"]["annotations"]["helm.sh/hook"] == "post-install"  # not upgrades
+    args = bootstrap["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[:4] == ["tickcast", "run", "daily", "--kfp"] and "--wait" not in args
+    assert bootstrap["spec"]["backoffLimit"] == 0
+    dry = subprocess.run(["make", "-n", "kind-install"], cwd=ROOT, capture_output=True, text=True)
+    lines = dry.stdout.replace("\\\n", " ").splitlines()
+    [install] = [line for line in lines if "helm upgrade --install" in line]
+    assert "--wait=hookOnly" in install and " --wait " not in f"{install} "

@@ -1,3 +1,13 @@
+{{/* The daily pipeline's arguments (trials, GPUs, node selector) as a JSON list: the CronJob and
+the bootstrap Job submit the same run. */}}
+{{- define "tickcast.dailyArguments" -}}
+{{- $args := list "--trials" (toString .Values.daily.trials) "--gpus" (toString .Values.daily.gpus) }}
+{{- with .Values.daily.gpuNodeSelector }}
+{{- $args = concat $args (list "--gpu-node-selector" (toJson .)) }}
+{{- end }}
+{{- toJson $args }}
+{{- end }}
+
 {{/* The pod of a job that talks to Kubeflow Pipelines with the runtime image: `args` is its
 command. Shared by the daily CronJob and the pipeline-upload Job. */}}
 {{- define "tickcast.kfpPod" -}}
