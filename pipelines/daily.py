@@ -23,6 +23,7 @@ def daily(
     trials: int = 8,
     gpus: str = "0",  # a string: KFP's driver reads the accelerator count placeholder as one
     gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
+    search_gpus: str = "0",  # the tune pod's own: 0 when the search runs on a RayCluster
 ) -> None:
     schema = on_cluster(init_database(), "init database", LIGHT)
     prices = on_cluster(ingest(as_of=as_of), "ingest incremental", STANDARD).after(schema)
@@ -38,5 +39,9 @@ def daily(
         step.set_caching_options(False)
     with dsl.If(decision.outputs["Output"] == "retrain", name="retrain"):
         retraining(
-            as_of=as_of, trials=trials, gpus=gpus, gpu_node_selector=gpu_node_selector
+            as_of=as_of,
+            trials=trials,
+            gpus=gpus,
+            gpu_node_selector=gpu_node_selector,
+            search_gpus=search_gpus,
         ).set_display_name("retraining")

@@ -20,6 +20,7 @@ def retraining(
     trials: int = 8,
     gpus: str = "0",  # a string: KFP's driver reads the accelerator count placeholder as one
     gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
+    search_gpus: str = "0",  # the tune pod's own: 0 when the search runs on a RayCluster
 ) -> str:
     schema = on_cluster(init_database(), "init database", LIGHT)
     dataset = on_cluster(build_dataset(as_of=as_of), "build dataset", STANDARD).after(schema)
@@ -29,8 +30,8 @@ def retraining(
         "train candidate",
         HEAVY,
     )
-    for training in (search, candidate):
-        on_gpu(training, gpus, gpu_node_selector)
+    on_gpu(search, search_gpus, gpu_node_selector)
+    on_gpu(candidate, gpus, gpu_node_selector)
     verdict = on_cluster(evaluate(model_version=candidate.outputs["Output"]), "evaluate", STANDARD)
     promoted = on_cluster(promote(evaluation=verdict.outputs["Output"]), "promote", LIGHT)
     # Only the search is worth reusing: same dataset version and budget, same result. The rest

@@ -294,7 +294,9 @@ class TuningSettings(_Section):
     seed: int = 7
     ray_address: str | None = None  # None: a local Ray; "ray://head:10001" for a KubeRay cluster
     cpus_per_trial: float = Field(1.0, gt=0)
-    gpus_per_trial: float = Field(0.25, ge=0)  # used only when GPUs exist
+    # On a Ray cluster: always (its GPU workers scale up for them; 0 for a CPU-only cluster);
+    # on a local Ray: only when the machine has GPUs.
+    gpus_per_trial: float = Field(0.25, ge=0)
     space: SearchSpace = SearchSpace()
 
 

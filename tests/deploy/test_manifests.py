@@ -304,3 +304,13 @@ def test_a_first_install_completes_and_bootstraps_a_model(helm: Path, tmp_path: 
     lines = dry.stdout.replace("\\\n", " ").splitlines()
     [install] = [line for line in lines if "helm upgrade --install" in line]
     assert "--wait=hookOnly" in install and " --wait " not in f"{install} "
+
+
+def test_with_a_ray_cluster_the_tune_pod_reserves_no_gpus(helm: Path, tmp_path: Path) -> None:
+    """The search's trials run on the RayCluster's GPU workers; the tune pod is their client."""
+    rendered = all_documents(helm, tmp_path)
+    for name, expected in (("gpu-ray", ["--search-gpus", "0"]), ("default", [])):
+        [cron] = [d for d in rendered[name] if d["kind"] == "CronJob"]
+        args = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+        found = args[args.index("--search-gpus") :][:2] if "--search-gpus" in args else []
+        assert found == expected, name

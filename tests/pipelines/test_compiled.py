@@ -31,6 +31,7 @@ def test_compiled_pipelines_load_back() -> None:
         "trials",
         "gpus",
         "gpu_node_selector",
+        "search_gpus",
     }
     step = components.load_component_from_file(str(ROOT / "components/predict.yaml"))
     assert set(step.component_spec.outputs or {}) == {"report", "Output"}
@@ -69,10 +70,12 @@ def test_gpus_are_a_parameter_of_tune_and_train_only() -> None:
     kubernetes, resources = _kubernetes("daily"), _resources("daily")
     gpu_steps = {e for e, r in resources.items() if "accelerator" in r}
     assert gpu_steps == {"exec-tune", "exec-train-candidate"}
+    counts = {"exec-tune": "search_gpus", "exec-train-candidate": "gpus"}
     for executor in gpu_steps:
         accelerator = resources[executor]["accelerator"]
         assert accelerator["resourceType"] == "nvidia.com/gpu"
-        assert accelerator["resourceCount"] == "{{$.inputs.parameters['pipelinechannel--gpus']}}"
+        channel = f"pipelinechannel--{counts[executor]}"
+        assert accelerator["resourceCount"] == f"{{{{$.inputs.parameters['{channel}']}}}}"
         selector = kubernetes[executor]["nodeSelector"]["nodeSelectorJson"]
         assert selector["componentInputParameter"] == "gpu_node_selector"
         assert kubernetes[executor]["tolerations"][0]["key"] == "nvidia.com/gpu"

@@ -82,6 +82,7 @@ def test_schedule_daily_uploads_and_replaces_the_recurring_run(packaged: Setting
             "trials": 4,
             "gpus": "1",
             "gpu_node_selector": {"gpu": "a100"},
+            "search_gpus": "1",  # as many as --gpus unless said otherwise
         }
         [pipeline_id] = [i for i, n in api.pipelines.items() if n == "tickcast-daily"]
         reference = stored["pipeline_version_reference"]

@@ -5,6 +5,10 @@ the bootstrap Job submit the same run. */}}
 {{- with .Values.daily.gpuNodeSelector }}
 {{- $args = concat $args (list "--gpu-node-selector" (toJson .)) }}
 {{- end }}
+{{- if .Values.raycluster.enabled }}
+{{- /* The search runs on the RayCluster's GPU workers: the tune pod is only its client. */}}
+{{- $args = concat $args (list "--search-gpus" "0") }}
+{{- end }}
 {{- toJson $args }}
 {{- end }}
 

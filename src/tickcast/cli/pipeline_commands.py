@@ -26,13 +26,18 @@ HOST_HELP = "KFP API URL (default kfp.host; none: the in-cluster API, inside a p
 
 
 def _arguments(
-    as_of: datetime | None, trials: int, gpus: int, gpu_node_selector: str
+    as_of: datetime | None,
+    trials: int,
+    gpus: int,
+    gpu_node_selector: str,
+    search_gpus: int | None,
 ) -> PipelineArguments:
     try:
         return PipelineArguments(
             as_of=as_of.date() if as_of else None,
             trials=trials,
             gpus=gpus,
+            search_gpus=search_gpus,
             gpu_node_selector=json.loads(gpu_node_selector) if gpu_node_selector else {},
         )
     except (json.JSONDecodeError, ValidationError) as error:
@@ -96,6 +101,11 @@ AS_OF = typer.Option(
 )
 TRIALS = typer.Option(8, min=0, help="Search trials when retraining (0: default parameters).")
 GPUS = typer.Option(0, min=0, help="GPUs for tune and train on the cluster.")
+SEARCH_GPUS = typer.Option(
+    None,
+    min=0,
+    help="GPUs of the tune pod itself (default: --gpus); 0 when the search runs on a RayCluster.",
+)
 SELECTOR = typer.Option(
     "", help='Node selector for tune and train as JSON, e.g. \'{"gpu": "a100"}\'.'
 )
@@ -120,8 +130,10 @@ def _run_command(name: PipelineName, summary: str) -> Callable[..., None]:
         trials: int = TRIALS,
         gpus: int = GPUS,
         gpu_node_selector: str = SELECTOR,
+        search_gpus: int | None = SEARCH_GPUS,
     ) -> None:
-        _run(name, local, kfp, host, wait, _arguments(as_of, trials, gpus, gpu_node_selector))
+        arguments = _arguments(as_of, trials, gpus, gpu_node_selector, search_gpus)
+        _run(name, local, kfp, host, wait, arguments)
 
     command.__doc__ = summary
     return command
@@ -160,12 +172,13 @@ def schedule_daily(
     trials: int = TRIALS,
     gpus: int = GPUS,
     gpu_node_selector: str = SELECTOR,
+    search_gpus: int | None = SEARCH_GPUS,
 ) -> None:
     """A KFP recurring run of the daily pipeline."""
     from tickcast.orchestration.remote import schedule_daily as schedule
 
     with handled_errors():
-        arguments = _arguments(None, trials, gpus, gpu_node_selector)
+        arguments = _arguments(None, trials, gpus, gpu_node_selector, search_gpus)
         scheduled = schedule(state.settings(), cron, arguments, host, name)
     replaced = f", replacing {scheduled.replaced} earlier" if scheduled.replaced else ""
     console.print(

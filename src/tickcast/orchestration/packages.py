@@ -32,6 +32,9 @@ class PipelineArguments(BaseModel):
     trials: int = Field(8, ge=0)
     gpus: int = Field(0, ge=0)
     gpu_node_selector: dict[str, str] = {}
+    # GPUs of the tune pod itself; None: as many as `gpus`. 0 when the search runs on a
+    # RayCluster: the pod is only a Ray client, and GPUs it reserved would sit idle.
+    search_gpus: int | None = Field(None, ge=0)
 
     def as_parameters(self, *, cluster: bool = True) -> dict[str, Any]:
         """KFP parameter values; locally only those that change what runs."""
@@ -39,8 +42,13 @@ class PipelineArguments(BaseModel):
             "as_of": self.as_of.isoformat() if self.as_of else "",
             "trials": self.trials,
         }
-        if cluster:  # gpus as a string: see pipelines/cluster.py:on_gpu
-            values |= {"gpus": str(self.gpus), "gpu_node_selector": self.gpu_node_selector}
+        if cluster:  # GPU counts as strings: see pipelines/cluster.py:on_gpu
+            search = self.gpus if self.search_gpus is None else self.search_gpus
+            values |= {
+                "gpus": str(self.gpus),
+                "gpu_node_selector": self.gpu_node_selector,
+                "search_gpus": str(search),
+            }
         return values
 
 

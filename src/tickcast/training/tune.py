@@ -119,6 +119,16 @@ def _ray_trainable(
     objective(version, arrays, ModelParams.model_validate(config), loop, report)
 
 
+def trial_gpus(tuning: TuningSettings, cluster: dict[str, float]) -> float:
+    """GPUs each Ray trial asks for. On a Ray cluster (ray_address set), gpus_per_trial whatever
+    is up right now: GPU workers scaled to zero start only when trials ask for GPUs (KubeRay's
+    autoscaler scales on pending demand), and asking for none ran every trial on the CPU head.
+    On a local Ray, only when this machine has GPUs."""
+    if tuning.ray_address is not None or cluster.get("GPU", 0) > 0:
+        return tuning.gpus_per_trial
+    return 0.0
+
+
 def _ray_search(
     tuning: TuningSettings,
     version: DatasetVersion,
@@ -143,8 +153,7 @@ def _ray_search(
             _temp_dir=_session_dir(storage) if tuning.ray_address is None else None,
         )
     try:
-        cluster: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
-        gpus = tuning.gpus_per_trial if cluster.get("GPU", 0) > 0 else 0
+        gpus = trial_gpus(tuning, ray.cluster_resources())  # type: ignore[no-untyped-call]
         space = tuning.space
         param_space = {
             "architecture": tune.choice(space.architecture),

@@ -24,3 +24,15 @@ def test_with_an_object_store_the_search_state_stays_out_of_the_working_director
 
     local = Settings(artifacts={"root": str(tmp_path / "artifacts")})
     assert local_search_storage(local) == tmp_path / "artifacts" / "ray"
+
+
+def test_trials_on_a_ray_cluster_ask_for_gpus_even_before_any_is_up() -> None:
+    """GPU workers scaled to zero start only for trials that ask for GPUs (#16, defect 8)."""
+    from tickcast.config import TuningSettings
+    from tickcast.training.tune import trial_gpus
+
+    cluster = TuningSettings(ray_address="ray://tickcast-ray-head-svc:10001", gpus_per_trial=0.5)
+    assert trial_gpus(cluster, {"CPU": 2.0}) == 0.5  # only the CPU head is up
+    local = TuningSettings(gpus_per_trial=0.5)
+    assert trial_gpus(local, {"CPU": 2.0}) == 0.0
+    assert trial_gpus(local, {"CPU": 2.0, "GPU": 1.0}) == 0.5
