@@ -332,6 +332,9 @@ class KfpSettings(_Section):
 
     host: str | None = None  # None: the in-cluster API (service-account auth) inside a pod
     namespace: str = "kubeflow"
+    # Multi-user Kubeflow: the profile namespace that tickcast's pipelines, experiments and runs
+    # belong to (it must be given: pods have no user context). None: standalone KFP.
+    user_namespace: str | None = None
     experiment: str = "tickcast"
     pipelines_dir: str = "pipelines"  # the compiled <name>.yaml files
     local_root: str = ".tickcast/kfp"  # kfp.local outputs: one folder per run and task

@@ -314,3 +314,34 @@ def test_with_a_ray_cluster_the_tune_pod_reserves_no_gpus(helm: Path, tmp_path: 
         args = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
         found = args[args.index("--search-gpus") :][:2] if "--search-gpus" in args else []
         assert found == expected, name
+
+
+def test_the_role_grants_every_kfp_call_the_readme_lists(helm: Path) -> None:
+    """The README's RBAC table against the rendered Role, standalone and multi-user (where the
+    Role and its binding are also in the profile namespace, and the config names it)."""
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `[^`]+`[^|]*\| [^|]+ \| `(\w+)` \| ([\w, ]+) \|$", readme, re.M)
+    assert len(rows) >= 4
+    multi_user = ["--set", "kfp.multiUser=true", "--set", "kfp.runNamespace=team-a"]
+    for extra, namespaces in (([], {"tickcast"}), (multi_user, {"tickcast", "team-a"})):
+        documents = render(helm, [], *extra)
+        roles = {d["metadata"]["namespace"]: d for d in documents if d["kind"] == "Role"}
+        bindings = {d["metadata"]["namespace"]: d for d in documents if d["kind"] == "RoleBinding"}
+        assert set(roles) == set(bindings) == namespaces
+        for namespace, role in roles.items():
+            granted = {
+                (resource, verb)
+                for rule in role["rules"]
+                if rule["apiGroups"] == ["pipelines.kubeflow.org"]
+                for resource in rule["resources"]
+                for verb in rule["verbs"]
+            }
+            for resource, verbs in rows:
+                for verb in verbs.split(", "):
+                    assert (resource, verb) in granted, (namespace, resource, verb)
+            subject = bindings[namespace]["subjects"][0]
+            assert (subject["name"], subject["namespace"]) == ("tickcast-pipelines", "tickcast")
+    configs = [d for d in render(helm, [], *multi_user) if d["kind"] == "ConfigMap"]
+    for config in (c for c in configs if c["metadata"]["name"] == "tickcast-config"):
+        settings = yaml.safe_load(config["data"]["tickcast.yaml"])
+        assert settings["kfp"]["user_namespace"] == "team-a"

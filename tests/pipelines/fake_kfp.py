@@ -39,6 +39,10 @@ class FakeKfp:
     run_state: str = "SUCCEEDED"  # what every run reports when asked
     fail_path: str | None = None
     fail_method: str | None = None  # with fail_path: only this method fails (None: any)
+    # Multi-user KFP: experiments need a namespace, and a pipeline without one (shared) is
+    # authorised in the KFP system namespace, where a tenant's service account has no rights.
+    multi_user: bool = False
+    namespaces: dict[str, str | None] = field(default_factory=dict)  # pipeline/experiment id -> ns
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         if (
@@ -49,7 +53,7 @@ class FakeKfp:
             return 500, {"error": "internal error", "message": "database is locked"}
         route = (method, path.removeprefix(API))
         if route == ("GET", "/healthz"):
-            return 200, {"multi_user": False}
+            return 200, {"multi_user": self.multi_user}
         if route == ("GET", "/pipelines"):
             wanted = _filtered_name(query)
             found = [
@@ -59,7 +63,14 @@ class FakeKfp:
             ]
             return 200, kfp_server_api.V2beta1ListPipelinesResponse(pipelines=found or None)
         if route == ("POST", "/pipelines"):
+            if self.multi_user and not body.get("namespace"):
+                return 403, {
+                    "error": "PermissionDenied: user is not authorized to create "
+                    "pipelines in namespace kubeflow",
+                    "code": 7,
+                }
             pipeline_id = _new_id()
+            self.namespaces[pipeline_id] = body.get("namespace")
             self.pipelines[pipeline_id] = body["display_name"]
             self.versions[pipeline_id] = []
             return 200, {**body, "pipeline_id": pipeline_id}
@@ -90,7 +101,14 @@ class FakeKfp:
             ]
             return 200, kfp_server_api.V2beta1ListExperimentsResponse(experiments=found or None)
         if route == ("POST", "/experiments"):
+            if self.multi_user and not body.get("namespace"):
+                return 400, {
+                    "error": "Invalid input error: in multi-user mode, the experiment's "
+                    "namespace cannot be empty",
+                    "code": 3,
+                }
             experiment_id = _new_id()
+            self.namespaces[experiment_id] = body.get("namespace")
             self.experiments[experiment_id] = body["display_name"]
             return 200, {**body, "experiment_id": experiment_id}
         if route == ("GET", "/recurringruns"):

@@ -69,6 +69,26 @@ def test_what_kfp_receives_names_the_configured_registry(
         assert found == {"localhost:5001/team/runtime:dev-3", "localhost:5001/team/trainer:dev-3"}
 
 
+def test_multi_user_kfp_gets_the_user_namespace(packaged: Settings) -> None:
+    """Multi-user Kubeflow refuses experiments without a namespace and shared pipelines from a
+    tenant: with kfp.user_namespace set, pipelines, experiments and runs belong to it."""
+    arguments = PipelineArguments(trials=0)
+    with serve_fake_kfp() as api:
+        api.multi_user = True
+        with pytest.raises(OrchestrationError, match=r"not authorized .* namespace kubeflow"):
+            upload_pipelines(packaged, api.url)
+        with pytest.raises(OrchestrationError, match="namespace cannot be empty"):
+            submit_run(packaged, "daily", arguments, api.url)
+
+        tenant = packaged.with_overrides({"kfp": {"user_namespace": "team-a"}})
+        uploaded = upload_pipelines(tenant, api.url)
+        submit_run(tenant, "daily", arguments, api.url)
+        schedule_daily(tenant, "30 22 * * 1-5", arguments, api.url)
+    assert {api.namespaces[p.pipeline_id] for p in uploaded} == {"team-a"}
+    assert [api.namespaces[e] for e in api.experiments] == ["team-a"]
+    assert len(api.runs) == 1 and len(api.recurring_runs) == 1
+
+
 def test_schedule_daily_uploads_and_replaces_the_recurring_run(packaged: Settings) -> None:
     arguments = PipelineArguments(trials=4, gpus=1, gpu_node_selector={"gpu": "a100"})
     with serve_fake_kfp() as api:

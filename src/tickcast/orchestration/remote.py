@@ -8,6 +8,7 @@ default. A pod's projected KFP service-account token is sent when there is one.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -99,6 +100,7 @@ def submit_run(
             arguments=arguments.as_parameters(),
             run_name=f"{DISPLAY_NAMES[name]} {day} {stamp}",
             experiment_name=settings.kfp.experiment,
+            namespace=settings.kfp.user_namespace,
         )
     base = host or settings.kfp.host
     url = f"{base.rstrip('/')}/#/runs/details/{result.run_id}" if base else result.run_id
@@ -157,7 +159,9 @@ def schedule_daily(
     client = kfp_client(settings, host)
     uploaded = _upload(client, settings, "daily", _where(settings, host))
     with _api_errors(_where(settings, host)):
-        experiment = client.create_experiment(settings.kfp.experiment)
+        experiment = client.create_experiment(
+            settings.kfp.experiment, namespace=settings.kfp.user_namespace
+        )
         version_id = uploaded.version_id or _version_id(client, uploaded)
         earlier = client.list_recurring_runs(
             experiment_id=experiment.experiment_id, page_size=100
@@ -197,12 +201,17 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
     digest = hashlib.sha256(package.read_bytes()).hexdigest()[:12]
     version = f"{__version__}-{digest}"
     title = DISPLAY_NAMES[name]
+    # Multi-user KFP authorises a shared pipeline (no namespace) in its own system namespace,
+    # where tickcast's Role does not reach: there the pipeline belongs to the user namespace.
+    namespace = settings.kfp.user_namespace
     with _api_errors(where), scratch:
-        pipeline_id = client.get_pipeline_id(title)
+        pipeline_id = _pipeline_id(client, title, namespace)
         if pipeline_id is None:
             # kfp.Client has no call for an empty pipeline; its own API object has.
             created = client._pipelines_api.pipeline_service_create_pipeline(
-                kfp_server_api.V2beta1Pipeline(display_name=title, description=_DESCRIPTIONS[name])
+                kfp_server_api.V2beta1Pipeline(
+                    display_name=title, description=_DESCRIPTIONS[name], namespace=namespace
+                )
             )
             pipeline_id = str(created.pipeline_id)
         try:
@@ -221,6 +230,15 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
         version_id=uploaded.pipeline_version_id,
         version_name=version,
     )
+
+
+def _pipeline_id(client: Client, title: str, namespace: str | None) -> str | None:
+    """The id of the pipeline named `title` (in `namespace` on multi-user KFP), if any."""
+    equals = {"operation": "EQUALS", "key": "display_name", "stringValue": title}
+    found = client._pipelines_api.pipeline_service_list_pipelines(
+        filter=json.dumps({"predicates": [equals]}), namespace=namespace
+    ).pipelines
+    return str(found[0].pipeline_id) if found else None
 
 
 def _version_id(client: Client, uploaded: UploadedPipeline) -> str:
