@@ -56,10 +56,19 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: lint chromium tools ## Lint, then the whole suite (in parallel, throwaway PostgreSQL per worker); the ten slowest at the end
-	$(BIN)/pytest -n $(TEST_WORKERS) --durations=10
+	$(call pytest,--durations=10)
 
 test-fast: setup ## The suite without the slow tests
-	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
+	$(call pytest,-m "not slow")
+
+# pytest in a temporary folder of its own: pytest's default one is shared by every pytest run of
+# the user and keeps only the newest three, so another run could delete a running suite's
+# databases. The folder goes when the run ends.
+define pytest
+	dir=$$(mktemp -d -t tickcast-test.XXXXXX); \
+	$(BIN)/pytest -n $(TEST_WORKERS) --basetemp "$$dir/pytest" $(1); status=$$?; \
+	rm -rf "$$dir"; exit $$status
+endef
 
 compile: setup ## Regenerate the compiled KFP YAML (components on $(REGISTRY)/<image>:$(TAG))
 	TICKCAST_IMAGE_REGISTRY=$(REGISTRY) TICKCAST_IMAGE_TAG=$(TAG) $(BIN)/python -m pipelines.compile
