@@ -34,9 +34,7 @@ def test_killed_ingest_leaves_no_partial_batch_and_the_next_run_completes(
     )
     process = start("ingest", env=env)
     with connect(database_url) as conn:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _has_prices(conn):
-            time.sleep(0.02)
+        _wait_for_the_first_batch(conn)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         stored = count_prices(conn)
@@ -68,9 +66,7 @@ def test_ctrl_c_marks_the_run_interrupted_with_what_it_committed(database_url: s
     )
     process = start("ingest", env=env)
     with connect(database_url) as conn:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _has_prices(conn):
-            time.sleep(0.02)
+        _wait_for_the_first_batch(conn)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
         stored = count_prices(conn)
@@ -82,10 +78,14 @@ def test_ctrl_c_marks_the_run_interrupted_with_what_it_committed(database_url: s
         assert runs.fetchall() == [("interrupted", sum(stored.values()), True)]
 
 
-def _has_prices(conn: Connection) -> bool:
-    """True once the first batch has committed (the table may not exist yet)."""
-    exists = conn.execute("SELECT to_regclass('raw_prices') IS NOT NULL").fetchone()
-    return bool(exists and exists[0] and count_prices(conn))
+def _wait_for_the_first_batch(conn: Connection, timeout: float = 60) -> None:
+    """Until the first batch has committed (the table may not exist yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        exists = conn.execute("SELECT to_regclass('raw_prices') IS NOT NULL").fetchone()
+        if exists and exists[0] and count_prices(conn):
+            return
+        time.sleep(0.02)
 
 
 def test_a_second_ingest_is_refused_while_one_holds_the_lock(database_url: str) -> None:

@@ -126,8 +126,7 @@ def ingest_prices(
             except KeyboardInterrupt:
                 _record_interrupt(conn, run_id)
                 raise
-            result = _summarise(run_id, price_source.name, outcomes, time.monotonic() - started)
-            result.notes = price_source.notes()
+            result = _summarise(run_id, price_source, outcomes, time.monotonic() - started)
             ingest_runs.finish_run(
                 conn,
                 run_id,
@@ -297,7 +296,7 @@ def _flush(conn: Connection, run_id: int, batch: _Batch, source: str) -> None:
 
 
 def _summarise(
-    run_id: int, source: str, outcomes: list[TickerOutcome], seconds: float
+    run_id: int, source: PriceSource, outcomes: list[TickerOutcome], seconds: float
 ) -> IngestResult:
     bad = sum(o.status in ("rejected", "failed") for o in outcomes)
     status: Literal["succeeded", "partial", "failed"] = (
@@ -305,11 +304,12 @@ def _summarise(
     )
     return IngestResult(
         run_id=run_id,
-        source=source,
+        source=source.name,
         status=status,
         rows_new=sum(o.rows_new for o in outcomes),
         rows_updated=sum(o.rows_updated for o in outcomes),
         rows_rejected=sum(o.rows_rejected for o in outcomes),
         seconds=round(seconds, 3),
         tickers=outcomes,
+        notes=source.notes(),
     )
