@@ -62,7 +62,8 @@ def render(helm: Path, values: list[Path], *options: str) -> list[dict[str, Any]
 def kustomized(directory: Path, tmp_path: Path) -> list[dict[str, Any]]:
     copy = tmp_path / "k8s"
     shutil.copytree(ROOT / "k8s", copy)
-    shutil.copyfile(copy / "database.env.example", copy / "database.env")
+    for secret in ("database", "storage"):
+        shutil.copyfile(copy / f"config/{secret}.env.example", copy / f"config/{secret}.env")
     rendered = subprocess.run(
         [str(TOOLS / "kubectl"), "kustomize", str(copy / directory.relative_to(ROOT / "k8s"))],
         capture_output=True,
@@ -345,3 +346,26 @@ def test_the_role_grants_every_kfp_call_the_readme_lists(helm: Path) -> None:
     for config in (c for c in configs if c["metadata"]["name"] == "tickcast-config"):
         settings = yaml.safe_load(config["data"]["tickcast.yaml"])
         assert settings["kfp"]["user_namespace"] == "team-a"
+
+
+def test_plain_manifests_serve_pipeline_pods_in_kubeflow(helm: Path, tmp_path: Path) -> None:
+    """Standalone KFP runs the steps in kubeflow: the ConfigMap and both Secrets are there too,
+    the MLflow URL resolves from there, and the storage Secret has the keys the steps read."""
+    from pipelines.cluster import CONFIG_MAP, DATABASE_SECRET, STORAGE_SECRET
+
+    documents = all_documents(helm, tmp_path)["k8s"]
+    placed = {
+        (d["kind"], d["metadata"]["name"], d["metadata"]["namespace"])
+        for d in documents
+        if d["kind"] in ("ConfigMap", "Secret")
+    }
+    for namespace in ("tickcast", "kubeflow"):
+        assert ("ConfigMap", CONFIG_MAP, namespace) in placed
+        assert ("Secret", DATABASE_SECRET, namespace) in placed
+        assert ("Secret", STORAGE_SECRET, namespace) in placed
+    storage = next(d for d in documents if d["metadata"]["name"] == STORAGE_SECRET)
+    assert set(storage["data"]) == {"access-key", "secret-key", "endpoint"}
+    config = next(d for d in documents if d["kind"] == "ConfigMap")
+    settings = yaml.safe_load(config["data"]["tickcast.yaml"])
+    assert ".svc.cluster.local" in settings["mlflow"]["tracking_uri"]
+    assert settings["artifacts"]["root"].startswith("s3://")
