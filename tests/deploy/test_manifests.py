@@ -369,3 +369,16 @@ def test_plain_manifests_serve_pipeline_pods_in_kubeflow(helm: Path, tmp_path: P
     settings = yaml.safe_load(config["data"]["tickcast.yaml"])
     assert ".svc.cluster.local" in settings["mlflow"]["tracking_uri"]
     assert settings["artifacts"]["root"].startswith("s3://")
+
+
+def test_the_kind_cluster_leaves_the_readme_port_forwards_free() -> None:
+    kind = yaml.safe_load((ROOT / "deploy/kind.yaml").read_text())
+    host_ports = {
+        mapping["hostPort"]
+        for node in kind["nodes"]
+        for mapping in node.get("extraPortMappings", [])
+    }
+    readme = (ROOT / "README.md").read_text()
+    forwarded = {int(port) for port in re.findall(r"port-forward \S+ (\d+):\d+", readme)}
+    assert forwarded >= {3000, 8080}
+    assert not host_ports & forwarded
