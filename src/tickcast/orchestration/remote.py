@@ -234,7 +234,8 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
 
 def _pipeline_id(client: Client, title: str, namespace: str | None) -> str | None:
     """The id of the pipeline named `title` (in `namespace` on multi-user KFP), if any."""
-    equals = {"operation": "EQUALS", "key": "display_name", "stringValue": title}
+    # Operation 1 is EQUALS, encoded as kfp.Client's own get_pipeline_id encodes it.
+    equals = {"operation": 1, "key": "display_name", "stringValue": title}
     found = client._pipelines_api.pipeline_service_list_pipelines(
         filter=json.dumps({"predicates": [equals]}), namespace=namespace
     ).pipelines
