@@ -61,22 +61,22 @@ def test_no_tracked_file_names_a_path_outside_the_root() -> None:
 def test_the_check_catches_a_path_that_leaves(tmp_path: Path) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "config/ok.yaml").write_text("path: data/sample  # stays inside\n")
-    (tmp_path / "config/bad.yaml").write_text("csv:\n  path: ../../shared/data/stocknet\n")
-    (tmp_path / "config/also.yaml").write_text("csv:\n  path: ../shared/data/stocknet\n")
+    (tmp_path / "config/bad.yaml").write_text("csv:\n  path: ../../elsewhere/data/stocknet\n")
+    (tmp_path / "config/also.yaml").write_text("csv:\n  path: ../elsewhere/data/stocknet\n")
     (tmp_path / "conftest.py").write_text(
-        f'DATA = {CLIMBING_CODE} / "shared/data"\nOTHER = Path("../shared/data/stocknet")\n'
+        f'DATA = {CLIMBING_CODE} / "elsewhere/data"\nOTHER = Path("../elsewhere/data/stocknet")\n'
     )
     (tmp_path / "tests").mkdir()
-    (tmp_path / "tests/conftest.py").write_text('STOCKNET = Path("../shared/data/stocknet")\n')
+    (tmp_path / "tests/conftest.py").write_text('STOCKNET = Path("../elsewhere/data/stocknet")\n')
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs/guide.md").write_text("See [the README](../README.md).\n")
     files = ["config/ok.yaml", "config/bad.yaml", "config/also.yaml", "conftest.py"]
     files += ["tests/conftest.py", "docs/guide.md"]
     found = outside_references(tmp_path, files)
     assert found == [
-        "config/bad.yaml:2: ../../shared/data/stocknet",
-        "config/also.yaml:2: ../shared/data/stocknet",  # config paths mean the project root
+        "config/bad.yaml:2: ../../elsewhere/data/stocknet",
+        "config/also.yaml:2: ../elsewhere/data/stocknet",  # config paths mean the project root
         f"conftest.py:1: {CLIMBING_CODE}",
-        "conftest.py:2: ../shared/data/stocknet",
-        "tests/conftest.py:1: ../shared/data/stocknet",  # from the working directory
+        "conftest.py:2: ../elsewhere/data/stocknet",
+        "tests/conftest.py:1: ../elsewhere/data/stocknet",  # from the working directory
     ]
