@@ -196,15 +196,13 @@ def _upload(client: Client, settings: Settings, name: PipelineName, where: str) 
     import kfp_server_api
     from kfp_server_api.exceptions import ApiException
 
-    scratch = tempfile.TemporaryDirectory()
-    package = cluster_package(settings, name, Path(scratch.name))
-    digest = hashlib.sha256(package.read_bytes()).hexdigest()[:12]
-    version = f"{__version__}-{digest}"
     title = DISPLAY_NAMES[name]
     # Multi-user KFP authorises a shared pipeline (no namespace) in its own system namespace,
     # where tickcast's Role does not reach: there the pipeline belongs to the user namespace.
     namespace = settings.kfp.user_namespace
-    with _api_errors(where), scratch:
+    with tempfile.TemporaryDirectory() as scratch, _api_errors(where):
+        package = cluster_package(settings, name, Path(scratch))
+        version = f"{__version__}-{hashlib.sha256(package.read_bytes()).hexdigest()[:12]}"
         pipeline_id = _pipeline_id(client, title, namespace)
         if pipeline_id is None:
             # kfp.Client has no call for an empty pipeline; its own API object has.
