@@ -8,18 +8,16 @@ import base64
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import kubernetes_validate
-import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / ".tickcast/tools/bin"
+from tests.deploy.chart import ROOT, TOOLS, render
+
 KUBERNETES_VERSION = "1.34.0"
 VALUE_SETS = {
     "default": [],
@@ -28,35 +26,6 @@ VALUE_SETS = {
 }
 OWN_IMAGES = {"runtime", "trainer", "serving", "mlflow"}
 LONG_RUNNING = {"Deployment", "StatefulSet", "RayCluster"}
-
-
-@pytest.fixture(scope="module")
-def helm() -> Path:
-    if not (TOOLS / "helm").exists():
-        subprocess.run([sys.executable, str(ROOT / "scripts/fetch_tools.py")], check=True)
-    return TOOLS / "helm"
-
-
-def render(helm: Path, values: list[Path], *options: str) -> list[dict[str, Any]]:
-    files = [arg for path in values for arg in ("-f", str(path))]
-    rendered = subprocess.run(
-        [
-            str(helm),
-            "template",
-            "tickcast",
-            str(ROOT / "helm/tickcast"),
-            "-n",
-            "tickcast",
-            "--api-versions",
-            "ray.io/v1",
-            *files,
-            *options,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [doc for doc in yaml.safe_load_all(rendered) if doc]
 
 
 def kustomized(directory: Path, tmp_path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,171 @@
+"""The services a tickcast release talks to, started here as servers on 127.0.0.1: PostgreSQL
+(the binaries pgserver ships), an S3 endpoint (moto's server mode) and `mlflow server` with the
+chart's own arguments."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg
+
+from tests.deploy.pod import Account
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(ready: Callable[[], bool], what: str, log: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.5)
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    raise AssertionError(f"{what} did not come up within {seconds:.0f} s; its log ends:\n{tail}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@contextmanager
+def stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def postgres_server(
+    account: Account, site_packages: Path, directory: Path, password: str, databases: list[str]
+) -> Iterator[int]:
+    """A PostgreSQL server as `account` on a TCP port (password login for role `tickcast`,
+    which owns `databases`), run from pgserver's binaries in `site_packages`; yields the port."""
+    binaries = site_packages / "pgserver/pginstall/bin"
+    data, sockets, log = directory / "data", account.owns(directory / "sockets"), directory / "log"
+    account.owns(directory, 0o755)
+    initialised = account.run(
+        [
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        ]
+    )
+    assert initialised.returncode == 0, initialised.stderr
+    port = free_port()
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1"
+    started = account.run(
+        [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
+    )
+    assert started.returncode == 0, started.stderr + log.read_text(errors="replace")
+    try:
+        with psycopg.connect(
+            host=str(sockets), port=port, user="postgres", dbname="postgres", autocommit=True
+        ) as admin:
+            admin.execute(
+                psycopg.sql.SQL("CREATE ROLE tickcast LOGIN PASSWORD {}").format(
+                    psycopg.sql.Literal(password)
+                )
+            )
+            for database in databases:
+                admin.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {} OWNER tickcast").format(
+                        psycopg.sql.Identifier(database)
+                    )
+                )
+        yield port
+    finally:
+        account.run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+
+
+@contextmanager
+def s3_server(directory: Path, access_key: str, secret_key: str, bucket: str) -> Iterator[str]:
+    """moto's S3 in server mode with `bucket` created; yields the endpoint URL."""
+    port, log = free_port(), directory / "moto.log"
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    with stopped_at_exit(process):
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_until(lambda: answers(f"{endpoint}/moto-api/"), "moto's S3 server", log)
+        s3_client(endpoint, access_key, secret_key).create_bucket(Bucket=bucket)
+        yield endpoint
+
+
+def s3_client(endpoint: str, access_key: str, secret_key: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+    )
+
+
+def s3_keys(client: Any, bucket: str, prefix: str) -> list[str]:
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@contextmanager
+def mlflow_server(
+    account: Account,
+    python: Path,
+    port: int,
+    container: dict[str, Any],
+    secrets: dict[tuple[str, str], str],
+    env: dict[str, str],
+    cwd: Path,
+    log: Path,
+) -> Iterator[str]:
+    """The chart's MLflow container (its args and env, secrets resolved) as `account`, on
+    `port` of 127.0.0.1; yields its URL."""
+    args = list(container["args"])
+    assert args[:2] == ["mlflow", "server"], args
+    replaced = {"--host": "127.0.0.1", "--port": str(port)}
+    for i, arg in enumerate(args):
+        key = arg.partition("=")[0]
+        if key in replaced:
+            args[i] = f"{key}={replaced[key]}"
+        elif key == "--allowed-hosts":
+            args[i] = f"{arg},127.0.0.1:{port}"
+    container_env = {
+        item["name"]: item["value"]
+        if "value" in item
+        else secrets[
+            (item["valueFrom"]["secretKeyRef"]["name"], item["valueFrom"]["secretKeyRef"]["key"])
+        ]
+        for item in container.get("env", [])
+    }
+    command = [str(python), "-m", "mlflow", *args[1:]]
+    process = account.start(command, log, env={**env, **container_env}, cwd=cwd)
+    with stopped_at_exit(process):
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: answers(f"{url}/health"), "mlflow server", log, seconds=180)
+        yield url
