@@ -138,8 +138,9 @@ def main() -> None:
             arrays,
             anchors,
             predict_returns(trained.network, arrays.inputs(anchors), trained.target_scale),
+            settings.evaluation.cost_bps,
         )
-        baseline = persistence_metrics(arrays, anchors)
+        baseline = persistence_metrics(arrays, anchors, settings.evaluation.cost_bps)
         result = Table(
             title=f"best model on the test split ({test.first_anchor} .. {test.last_anchor})"
         )

@@ -300,6 +300,13 @@ class TuningSettings(_Section):
     space: SearchSpace = SearchSpace()
 
 
+class EvaluationSettings(_Section):
+    """How forecasts are judged beyond price errors: the trading cost charged to the quintile
+    spread (basis points per unit of portfolio weight traded at each daily rebalance)."""
+
+    cost_bps: float = Field(5.0, ge=0, le=1000)
+
+
 class MonitoringSettings(_Section):
     """Scoring stored forecasts: the rolling window and the drift reference."""
 
@@ -372,6 +379,7 @@ class Settings(BaseSettings):
     dataset: DatasetSettings = DatasetSettings()
     training: TrainingSettings = TrainingSettings()
     promotion: PromotionSettings = PromotionSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
     tuning: TuningSettings = TuningSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     decision: DecisionSettings = DecisionSettings()

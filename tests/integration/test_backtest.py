@@ -79,8 +79,8 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
         assert f"| {policy} |" in report
     assert f"- continuous: {continuous.describe_triggers()}" in report
     assert (
-        "| policy | MAPE % | RMSE | direction | up-day rate | MASE | retrains | promotions |"
-        in report
+        "| policy | MAPE % | RMSE | direction | up-day rate | MASE | rank IC (t) "
+        "| spread bp (net) | retrains | promotions |" in report
     )
     assert (
         Path(result.report_uri.removeprefix("file://")).parent / "rolling_mape.png"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -132,14 +133,27 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
     )
     assert run("ingest", "--source", "csv", "--path", str(stocknet_dir), env=env).returncode == 0
     retrained = run(
-        "retrain", "--epochs", "1", "--trials", "2", "--backend", "optuna", env=env, timeout=300
+        "retrain",
+        "--epochs",
+        "1",
+        "--trials",
+        "2",
+        "--backend",
+        "optuna",
+        env={**env, "COLUMNS": "200"},
+        timeout=300,
     )
     assert retrained.returncode == 0, retrained.stderr
     flat = " ".join(retrained.stdout.split())
     assert "registered tickcast-forecaster v1" in flat
     assert "promoted (bootstrap)" in flat and "production: none -> v1" in flat
     assert "search on ds-" in flat and "2 trials with optuna" in flat
-    listed = run("model", "list", env=env)
+    # Three tickers a session: the cross-sectional figures exist for the model, not persistence.
+    assert re.search(r"rank IC -?\d\.\d{3} \(t -?\d+\.\d\)", flat), flat
+    assert re.search(r"│ persistence .*│ +- │ +- │", retrained.stdout), retrained.stdout
+    listed = run("model", "list", env={**env, "COLUMNS": "200"})
+    assert "rank IC (t)" in listed.stdout
+    assert re.search(r"\* v1 .*│ +-?\d\.\d{3} \(-?\d+\.\d\) │", listed.stdout), listed.stdout
     assert "* v1" in listed.stdout
     assert "* production (the 'production' alias)" in " ".join(listed.stdout.split())
     tuned = run("tune", "--trials", "1", "--backend", "optuna", env=env, timeout=300)

@@ -81,6 +81,7 @@ def test_read_api_and_client_errors(served: Served) -> None:
     points = get("/performance?days=5").json()["points"]
     assert [p["target_date"] for p in points] == ["2017-07-05", "2017-07-06"]
     assert points[-1]["samples"] == 10 and points[-1]["persistence_mape"] > 0
+    assert -1 <= points[-1]["rank_ic"] <= 1  # five tickers a session: an ordering to judge
 
     missing = get("/predictions/NOPE")
     assert missing.status_code == 404 and "unknown ticker NOPE" in missing.json()["error"]

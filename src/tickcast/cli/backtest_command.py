@@ -67,6 +67,8 @@ def backtest(
         Column("dir", justify="right"),
         Column("up", justify="right"),
         Column("MASE", justify="right"),
+        Column("rank IC (t)", justify="right"),
+        Column("spread", 2, "right"),
         Column("retr", 1, "right"),
         Column("prom", 1, "right"),
         Column("sec", 2, "right"),
@@ -79,6 +81,8 @@ def backtest(
             f"{m.direction_accuracy:.3f}",
             f"{m.up_rate:.3f}",
             f"{m.mase:.3f}",
+            m.rank_ic_text(),
+            m.spread_text(),
             str(policy.retrains),
             str(policy.promotions),
             f"{policy.seconds:.0f}",
@@ -91,8 +95,10 @@ def backtest(
         columns,
         rows,
         title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers",
-        caption="dir: direction accuracy, up: up-day rate of the same rows, retr/prom: retrains/"
-        "promotions after the bootstrap, sec: compute seconds",
+        caption="dir: direction accuracy, up: up-day rate of the same rows, rank IC: mean "
+        "per-session Spearman correlation across tickers (t-statistic), spread: top minus bottom "
+        "quintile, bp a day net of costs, retr/prom: retrains/promotions after the bootstrap, "
+        "sec: compute seconds",
     )
     console.print(table)
     for policy in result.policies:

@@ -122,6 +122,7 @@ def model_list() -> None:
         Column("test MAPE %", 3, "right"),
         Column("direction", 1, "right"),
         Column("up rate", 1, "right"),
+        Column("rank IC (t)", justify="right"),
         Column("promotion", 2),
     ]
     table = fitted_table(
@@ -136,13 +137,15 @@ def model_list() -> None:
                 _number(row["test_mape"]),
                 _number(row["test_direction_accuracy"]),
                 _number(row["test_up_rate"]),
+                _rank_ic(row["test_rank_ic"], row["test_rank_ic_t"]),
                 str(row["promotion"]),
             ]
             for row in rows
         ),
         title="registered versions",
         caption=f"* production (the {settings.mlflow.production_alias!r} alias); metrics on "
-        "each version's own test split; direction next to the up-day rate of the same rows",
+        "each version's own test split; direction next to the up-day rate of the same rows; "
+        "rank IC: mean per-session Spearman correlation across tickers, t its t-statistic",
     )
     console.print(table)
 
@@ -245,8 +248,8 @@ def _print_candidate(result: CandidateResult) -> None:
     console.print(
         f"registered {result.model_name} v{result.model_version} (run {result.run_id}, best epoch {result.best_epoch})\n"
         f"test: MASE {result.test.mase:.4f}, MAPE {result.test.mape:.3f}%, direction "
-        f"{result.test.direction_accuracy:.3f} vs up-day rate {result.test.up_rate:.3f}; "
-        f"persistence MAPE {result.test_persistence.mape:.3f}%"
+        f"{result.test.direction_accuracy:.3f} vs up-day rate {result.test.up_rate:.3f}, "
+        f"rank IC {result.test.rank_ic_text()}; persistence MAPE {result.test_persistence.mape:.3f}%"
     )
 
 
@@ -259,6 +262,8 @@ def _print_evaluation(evaluation: Evaluation) -> None:
         Column("MAPE %", 1, "right"),
         Column("direction", justify="right"),
         Column("up rate", justify="right"),
+        Column("rank IC (t)", justify="right"),
+        Column("spread bp", 1, "right"),
     ]
     named = [
         ("candidate", evaluation.candidate),
@@ -267,7 +272,12 @@ def _print_evaluation(evaluation: Evaluation) -> None:
     ]
     keys = ("mase", "mae", "rmse", "mape", "direction_accuracy", "up_rate")
     rows = [
-        [name, *(_number(getattr(metrics, key)) for key in keys)]
+        [
+            name,
+            *(_number(getattr(metrics, key)) for key in keys),
+            metrics.rank_ic_text(),
+            metrics.spread_text(),
+        ]
         for name, metrics in named
         if metrics is not None
     ]
@@ -275,7 +285,12 @@ def _print_evaluation(evaluation: Evaluation) -> None:
         f"v{evaluation.candidate_version} on {evaluation.dataset_id} test "
         f"{evaluation.first_anchor} .. {evaluation.last_anchor} ({len(evaluation.tickers)} tickers)"
     )
-    console.print(fitted_table(console, columns, rows, title=title))
+    caption = (
+        "rank IC: mean per-session Spearman correlation of forecast and realised returns "
+        "across tickers (t: its t-statistic); spread: top minus bottom forecast quintile, "
+        "bp a day, net of evaluation.cost_bps"
+    )
+    console.print(fitted_table(console, columns, rows, title=title, caption=caption))
     if evaluation.production_error:
         console.print(evaluation.production_error, style="yellow")
 
@@ -298,3 +313,9 @@ def _version(version: int | None) -> str:
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+def _rank_ic(value: float | None, t: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" + (f" ({t:.1f})" if t is not None else "")

@@ -150,6 +150,8 @@ def _print_monitoring(result: MonitorResult) -> None:
             ["RMSE", f"{m.rmse:.4f}", f"{p.rmse:.4f}"],
             ["MASE", f"{m.mase:.3f}", f"{p.mase:.3f}"],
             ["direction accuracy", f"{m.direction_accuracy:.3f}", f"up-day rate {m.up_rate:.3f}"],
+            ["rank IC (t)", m.rank_ic_text(), p.rank_ic_text()],
+            ["quintile spread bp", m.spread_text(), p.spread_text()],
         ]
         columns = [Column("metric"), Column("model"), Column("persistence")]
         title = f"rolling metrics over {m.samples} forecasts"

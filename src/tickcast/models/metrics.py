@@ -1,10 +1,15 @@
-"""Forecast metrics, used everywhere a forecast is judged: on price, on direction, and against
-persistence (tomorrow's close = today's close) on exactly the same rows."""
+"""Forecast metrics, used everywhere a forecast is judged: on price, on direction, against
+persistence (tomorrow's close = today's close) on exactly the same rows, and across tickers
+(IC, rank IC, quintile spread: tickcast.models.cross_section)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 from pydantic import BaseModel
+
+from tickcast.models.cross_section import session_skill, summarise
 
 
 class ForecastMetrics(BaseModel):
@@ -19,23 +24,67 @@ class ForecastMetrics(BaseModel):
     mase: float  # mae / persistence mae on the same rows; < 1 beats persistence
     persistence_mae: float
     return_rmse: float  # on log returns, the training loss scale
+    # Across tickers, per session, then over sessions (None: no session could be judged, e.g.
+    # persistence's equal forecasts, or no session grouping given).
+    ic_sessions: int = 0
+    ic: float | None = None
+    ic_ir: float | None = None
+    rank_ic: float | None = None
+    rank_ic_ir: float | None = None
+    rank_ic_t: float | None = None
+    spread_bps: float | None = None  # top minus bottom quintile, daily, basis points
+    spread_net_bps: float | None = None  # less evaluation.cost_bps per unit traded
+
+    def rank_ic_text(self) -> str:
+        """ "0.031 (t 2.4)"; "-" where no session could be judged."""
+        if self.rank_ic is None:
+            return "-"
+        t = f" (t {self.rank_ic_t:.1f})" if self.rank_ic_t is not None else ""
+        return f"{self.rank_ic:.3f}{t}"
+
+    def spread_text(self) -> str:
+        """Net quintile spread in basis points a day; "-" where undefined."""
+        return "-" if self.spread_net_bps is None else f"{self.spread_net_bps:.1f}"
 
     def as_dict(self, prefix: str = "") -> dict[str, float]:
-        return {f"{prefix}{key}": float(value) for key, value in self.model_dump().items()}
+        """Every defined figure as a float (what MLflow logs)."""
+        return {
+            f"{prefix}{key}": float(value)
+            for key, value in self.model_dump().items()
+            if value is not None
+        }
 
 
 def forecast_metrics(
-    predicted: np.ndarray, actual: np.ndarray, last_close: np.ndarray
+    predicted: np.ndarray,
+    actual: np.ndarray,
+    last_close: np.ndarray,
+    *,
+    sessions: np.ndarray | None = None,
+    tickers: np.ndarray | None = None,
+    cost_bps: float = 0.0,
 ) -> ForecastMetrics:
-    """Metrics of predicted log returns against actual ones; prices are close x exp(return)."""
+    """Metrics of predicted log returns against actual ones; prices are close x exp(return).
+
+    Arrays shaped (sessions, tickers) carry their own grouping; flat arrays (one row per
+    forecast) get the cross-sectional figures only with `sessions` and `tickers` of each row.
+    """
     predicted, actual, last_close = (
         np.asarray(a, dtype=np.float64) for a in (predicted, actual, last_close)
     )
     if not predicted.shape == actual.shape == last_close.shape:
         raise ValueError(f"shapes differ: {predicted.shape}, {actual.shape}, {last_close.shape}")
+    if predicted.ndim == 2:
+        sessions, tickers = (np.asarray(grid) for grid in np.indices(predicted.shape))
     known = np.isfinite(actual) & np.isfinite(predicted) & np.isfinite(last_close)
     if not known.any():
         raise ValueError("no row has a known outcome")
+    cross = None
+    if sessions is not None and tickers is not None:
+        skill = session_skill(
+            predicted[known], actual[known], np.asarray(sessions)[known], np.asarray(tickers)[known]
+        )
+        cross = summarise(skill, cost_bps)
     predicted, actual, last_close = predicted[known], actual[known], last_close[known]
     actual_price = last_close * np.exp(actual)
     error = last_close * np.exp(predicted) - actual_price
@@ -51,4 +100,5 @@ def forecast_metrics(
         mase=mae / persistence_mae if persistence_mae > 0 else float("nan"),
         persistence_mae=persistence_mae,
         return_rmse=float(np.sqrt(((predicted - actual) ** 2).mean())),
+        **(asdict(cross) if cross is not None else {}),
     )

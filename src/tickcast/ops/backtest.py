@@ -77,7 +77,8 @@ class BacktestResult(BaseModel):
     def markdown(self) -> str:
         rows = [
             f"| {p.policy} | {m.mape:.3f} | {m.rmse:.3f} | {m.direction_accuracy:.3f} | "
-            f"{m.up_rate:.3f} | {m.mase:.3f} | {p.retrains} | {p.promotions} | {p.seconds:.0f} |"
+            f"{m.up_rate:.3f} | {m.mase:.3f} | {m.rank_ic_text()} | {m.spread_text()} | "
+            f"{p.retrains} | {p.promotions} | {p.seconds:.0f} |"
             for p in self.policies
             if (m := p.metrics) is not None
         ]
@@ -90,8 +91,9 @@ class BacktestResult(BaseModel):
                     f"{self.schedule_sessions} sessions. Metrics pool every scored next-session "
                     "forecast; persistence is scored on the same rows (MASE 1 by definition).",
                     "",
-                    "| policy | MAPE % | RMSE | direction | up-day rate | MASE | retrains | promotions | seconds |",
-                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+                    "| policy | MAPE % | RMSE | direction | up-day rate | MASE | rank IC (t) "
+                    "| spread bp (net) | retrains | promotions | seconds |",
+                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
                     *rows,
                     "",
                     "![rolling MAPE](rolling_mape.png)",
@@ -228,7 +230,9 @@ def _score(
                 if d["decision"] == "retrain" and not d["bootstrap"]
             ]
         later = [a for a in audit if not a["bootstrap"]]
-        model_metrics, baseline = scored_metrics(rows) if not rows.empty else (None, None)
+        model_metrics, baseline = (
+            scored_metrics(rows, configured.evaluation.cost_bps) if not rows.empty else (None, None)
+        )
         results.append(
             PolicyResult(
                 policy=policy,
@@ -289,12 +293,9 @@ def _report(
         f"{p.policy}_{key}": value
         for p in results
         if p.metrics is not None
-        for key, value in {
-            "mape": p.metrics.mape,
-            "mase": p.metrics.mase,
-            "direction_accuracy": p.metrics.direction_accuracy,
-        }.items()
-        if not math.isnan(value)
+        for key, value in p.metrics.as_dict().items()
+        if key in ("mape", "mase", "direction_accuracy", "rank_ic", "rank_ic_t", "spread_net_bps")
+        and not math.isnan(value)
     }
     result.mlflow_run_id = log_report(
         settings,

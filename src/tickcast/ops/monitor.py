@@ -24,12 +24,12 @@ from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    window = settings.monitoring.window_sessions
+    window, cost = settings.monitoring.window_sessions, settings.evaluation.cost_bps
     with open_connection(settings) as conn:
         apply_migrations(conn)
         scored = score_predictions(conn, settings.mlflow.model_name, as_of)
         rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
-    rolling, baseline = scored_metrics(rows) if not rows.empty else (None, None)
+    rolling, baseline = scored_metrics(rows, cost) if not rows.empty else (None, None)
     production = resolve_production(settings)
     drift = feature_drift(settings, production, as_of) if production else []
     return MonitorResult(
@@ -61,27 +61,32 @@ def performance_history(settings: Settings, sessions: int) -> list[RollingPoint]
         if newest is None:
             return []
         rows = scored_rows(conn, settings.mlflow.model_name, newest, sessions + window - 1)
-    return rolling_history(rows, window)[-sessions:]
+    return rolling_history(rows, window, settings.evaluation.cost_bps)[-sessions:]
 
 
-def rolling_history(rows: pd.DataFrame, window: int) -> list[RollingPoint]:
+def rolling_history(rows: pd.DataFrame, window: int, cost_bps: float) -> list[RollingPoint]:
     """One point per scored target date, pooling the rows of the `window` dates ending on it."""
     dates = sorted(rows["target_date"].unique())
     points = []
     for i, day in enumerate(dates):
         pooled = rows[rows["target_date"].isin(dates[max(0, i - window + 1) : i + 1])]
-        model, persistence = scored_metrics(pooled)
+        model, persistence = scored_metrics(pooled, cost_bps)
         points.append(RollingPoint(target_date=day, model=model, persistence=persistence))
     return points
 
 
-def scored_metrics(rows: pd.DataFrame) -> tuple[ForecastMetrics, ForecastMetrics]:
-    """The model's and persistence's metrics on scored rows (persistence: a zero log return)."""
+def scored_metrics(rows: pd.DataFrame, cost_bps: float) -> tuple[ForecastMetrics, ForecastMetrics]:
+    """The model's and persistence's metrics on scored rows (persistence: a zero log return),
+    across tickers per target date for the IC figures."""
     actual, close = rows["actual_log_return"].to_numpy(), rows["last_close"].to_numpy()
-    return (
-        forecast_metrics(rows["predicted_log_return"].to_numpy(), actual, close),
-        forecast_metrics(np.zeros_like(actual), actual, close),
-    )
+    sessions, tickers = rows["target_date"].to_numpy(), rows["ticker"].to_numpy()
+
+    def metrics(predicted: np.ndarray) -> ForecastMetrics:
+        return forecast_metrics(
+            predicted, actual, close, sessions=sessions, tickers=tickers, cost_bps=cost_bps
+        )
+
+    return metrics(rows["predicted_log_return"].to_numpy()), metrics(np.zeros_like(actual))
 
 
 def feature_drift(

@@ -199,7 +199,8 @@ def promote(evaluation: str, report: FileOutput) -> str:
         ("persistence", parsed.persistence),
     ]
     table = [
-        f"| {name} | {m.mase:.4f} | {m.mape:.3f} | {m.direction_accuracy:.3f} |"
+        f"| {name} | {m.mase:.4f} | {m.mape:.3f} | {m.direction_accuracy:.3f} | "
+        f"{m.rank_ic_text()} | {m.spread_text()} |"
         for name, m in rows
         if m is not None
     ]
@@ -212,8 +213,8 @@ def promote(evaluation: str, report: FileOutput) -> str:
                 "",
                 decision.reason,
                 "",
-                "| model | MASE | MAPE % | direction |",
-                "| --- | ---: | ---: | ---: |",
+                "| model | MASE | MAPE % | direction | rank IC (t) | spread bp (net) |",
+                "| --- | ---: | ---: | ---: | ---: | ---: |",
                 *table,
             ]
         )

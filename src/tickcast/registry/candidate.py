@@ -86,16 +86,17 @@ def train_candidate(
             show_progress=show_progress,
         )
         results: dict[str, ForecastMetrics] = {}
+        cost = settings.evaluation.cost_bps
         predictions: dict[str, np.ndarray] = {}
         for part in ("validation", "test"):
             anchors = version.anchors(part)
             predictions[part] = predict_returns(
                 trained.network, arrays.inputs(anchors), trained.target_scale
             )
-            results[part] = score(arrays, anchors, predictions[part])
+            results[part] = score(arrays, anchors, predictions[part], cost)
             mlflow.log_metrics(results[part].as_dict(f"{part}_"))
         test_anchors = version.anchors("test")
-        baseline = persistence_metrics(arrays, test_anchors)
+        baseline = persistence_metrics(arrays, test_anchors, cost)
         mlflow.log_metrics(baseline.as_dict("test_persistence_"))
         mlflow.log_metric("best_epoch", trained.best_epoch)
         _log_predictions(

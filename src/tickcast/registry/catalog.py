@@ -16,6 +16,8 @@ SHOWN_METRICS = (
     "test_mape",
     "test_direction_accuracy",
     "test_up_rate",
+    "test_rank_ic",
+    "test_rank_ic_t",
     "validation_mase",
 )
 

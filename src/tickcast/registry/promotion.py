@@ -74,6 +74,7 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
             problem = f"production v{production_number} cannot be evaluated on this window: {error}"
     actual = arrays.targets(anchors)[:, columns]
     close = arrays.matrix.close[anchors][:, columns]
+    cost = settings.evaluation.cost_bps
     return Evaluation(
         candidate_version=candidate_version,
         dataset_id=version.id,
@@ -82,11 +83,11 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
         tickers=[version.tickers[c] for c in columns],
         first_anchor=str(dates[0].date()),
         last_anchor=str(dates[-1].date()),
-        candidate=forecast_metrics(predicted[:, columns], actual, close),
-        production=forecast_metrics(production_predicted, actual, close)
+        candidate=forecast_metrics(predicted[:, columns], actual, close, cost_bps=cost),
+        production=forecast_metrics(production_predicted, actual, close, cost_bps=cost)
         if production_predicted is not None
         else None,
-        persistence=forecast_metrics(np.zeros_like(actual), actual, close),
+        persistence=forecast_metrics(np.zeros_like(actual), actual, close, cost_bps=cost),
     )
 
 

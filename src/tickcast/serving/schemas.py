@@ -103,6 +103,10 @@ class PerformancePoint(BaseModel):
     mase: float
     persistence_mape: float
     up_rate: float
+    rank_ic: float | None = Field(
+        None, description="Mean per-session rank IC across tickers (None: not judged)."
+    )
+    rank_ic_t: float | None = None
 
 
 class PerformanceOut(BaseModel):

@@ -129,6 +129,8 @@ class ServingState:
                     mase=p.model.mase,
                     persistence_mape=p.persistence.mape,
                     up_rate=p.model.up_rate,
+                    rank_ic=p.model.rank_ic,
+                    rank_ic_t=p.model.rank_ic_t,
                 )
                 for p in points
             ],

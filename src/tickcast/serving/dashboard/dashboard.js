@@ -60,12 +60,15 @@ async function drawPerformance() {
       yaxis: "y2", mode: "lines+markers" },
     { x, y: performance.points.map((p) => p.up_rate), name: "up-day rate", yaxis: "y2",
       mode: "lines", line: { dash: "dot" } },
+    { x, y: performance.points.map((p) => p.rank_ic), name: "rank IC", yaxis: "y2",
+      mode: "lines+markers", connectgaps: false },
   ];
   await Plotly.react("performance-chart", traces, {
     margin: { t: 10, r: 50 }, legend: { orientation: "h" },
     xaxis: { type: "category", title: "session" },  // trading sessions: no weekend gaps
     yaxis: { title: `MAPE % (${performance.window_sessions}-session window)` },
-    yaxis2: { title: "share", overlaying: "y", side: "right", range: [0, 1], showgrid: false },
+    yaxis2: { title: "share / rank IC", overlaying: "y", side: "right", range: [-0.5, 1],
+      showgrid: false },
   }, { responsive: true, displaylogo: false });
 }
 
@@ -73,7 +76,8 @@ function fillModel(model) {
   const test = model.test_metrics;
   document.getElementById("model-summary").textContent =
     `model ${model.name} v${model.version} · dataset ${model.dataset_id} · ${model.tickers} tickers`;
-  const shown = ["test_mase", "test_mape", "test_direction_accuracy", "test_up_rate"]
+  const shown = ["test_mase", "test_mape", "test_direction_accuracy", "test_up_rate",
+    "test_rank_ic", "test_rank_ic_t", "test_spread_net_bps"]
     .filter((k) => k in test).map((k) => `${k.replace("test_", "")} ${test[k].toFixed(4)}`);
   document.getElementById("model-metrics").textContent =
     `Test set: ${shown.join(" · ")} (persistence: MASE 1.0000)` +

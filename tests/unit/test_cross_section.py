@@ -1,0 +1,80 @@
+"""IC, rank IC and the quintile spread against their textbook definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import pearsonr, spearmanr  # type: ignore[import-untyped]
+
+from tickcast.models.cross_section import session_skill, summarise
+from tickcast.models.metrics import forecast_metrics
+
+
+def long_format(predicted: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, ...]:
+    sessions, tickers = np.indices(predicted.shape)
+    return predicted.ravel(), actual.ravel(), sessions.ravel(), tickers.ravel()
+
+
+def test_per_session_ic_and_rank_ic_equal_scipys() -> None:
+    rng = np.random.default_rng(3)
+    actual = rng.normal(0, 0.02, (30, 12))
+    predicted = 0.3 * actual + rng.normal(0, 0.02, actual.shape)
+    predicted[4, 2] = np.nan  # a missing forecast leaves that ticker out of session 4 only
+    skill = session_skill(*long_format(predicted, actual))
+    assert list(skill.index) == list(range(30))
+    for session in (0, 4, 29):
+        known = np.isfinite(predicted[session])
+        p, a = predicted[session][known], actual[session][known]
+        assert skill.loc[session, "ic"] == pytest.approx(pearsonr(p, a)[0])
+        assert skill.loc[session, "rank_ic"] == pytest.approx(spearmanr(p, a)[0])
+
+
+def test_summary_means_irs_and_t_statistic() -> None:
+    rng = np.random.default_rng(4)
+    actual = rng.normal(0, 0.02, (50, 20))
+    predicted = 0.2 * actual + rng.normal(0, 0.02, actual.shape)
+    skill = session_skill(*long_format(predicted, actual))
+    summary = summarise(skill, cost_bps=0.0)
+    rank_ic = skill["rank_ic"].to_numpy()
+    assert summary.ic_sessions == 50
+    assert summary.rank_ic == pytest.approx(rank_ic.mean())
+    assert summary.rank_ic_ir == pytest.approx(rank_ic.mean() / rank_ic.std(ddof=1))
+    assert summary.rank_ic_t == pytest.approx(summary.rank_ic_ir * np.sqrt(50))
+    assert summary.rank_ic is not None and summary.rank_ic > 0.1
+    assert summary.rank_ic_t is not None and summary.rank_ic_t > 3
+
+
+def test_quintile_spread_and_its_cost() -> None:
+    # Ten tickers, forecasts ordered the same way every day: long 8, 9; short 0, 1.
+    actual = np.tile(np.linspace(-0.01, 0.01, 10), (3, 1))
+    predicted = np.tile(np.arange(10.0), (3, 1))
+    skill = session_skill(*long_format(predicted, actual))
+    expected = actual[0, 8:].mean() - actual[0, :2].mean()
+    assert skill["spread"].to_numpy() == pytest.approx([expected] * 3)
+    assert skill["traded"].to_numpy() == pytest.approx([2.0, 0.0, 0.0])  # built once, then kept
+    summary = summarise(skill, cost_bps=10.0)
+    assert summary.spread_bps == pytest.approx(expected * 1e4)
+    assert summary.spread_net_bps == pytest.approx(expected * 1e4 - 10.0 * 2 / 3)
+
+
+def test_sessions_without_an_ordering_are_not_judged() -> None:
+    actual = np.random.default_rng(5).normal(0, 0.02, (5, 6))
+    flat = session_skill(*long_format(np.zeros_like(actual), actual))  # persistence: all equal
+    few = session_skill(*long_format(actual[:, :2], actual[:, :2]))  # two tickers a session
+    assert flat.empty and few.empty
+    assert summarise(flat, 5.0).rank_ic is None
+    metrics = forecast_metrics(np.zeros_like(actual), actual, np.full(actual.shape, 10.0))
+    assert metrics.ic_sessions == 0 and metrics.rank_ic is None
+    assert "test_rank_ic" not in metrics.as_dict("test_")
+
+
+def test_flat_rows_need_their_sessions_and_tickers() -> None:
+    rng = np.random.default_rng(6)
+    actual = rng.normal(0, 0.02, (8, 5))
+    predicted = actual + rng.normal(0, 0.01, actual.shape)
+    close = np.full(actual.shape, 50.0)
+    wide = forecast_metrics(predicted, actual, close, cost_bps=5.0)
+    p, a, sessions, tickers = long_format(predicted, actual)
+    flat = forecast_metrics(p, a, close.ravel(), sessions=sessions, tickers=tickers, cost_bps=5.0)
+    assert wide == flat and wide.rank_ic is not None and wide.rank_ic > 0.5
+    assert forecast_metrics(p, a, close.ravel()).rank_ic is None
