@@ -1,4 +1,5 @@
-"""A seeded, correlated geometric-Brownian-motion market on the exchange calendar.
+"""A seeded, correlated geometric-Brownian-motion market on the exchange calendar, optionally
+with a planted, weakly predictable component (a short-term reversal apart from the market).
 
 Each ticker's path depends only on (seed, ticker index) and the session dates, drawn from
 independent random streams, so a longer date range extends a path without changing its past:
@@ -87,6 +88,8 @@ class SyntheticSource(PriceSource):
         sigma = volatility * vol_scale / np.sqrt(TRADING_DAYS_PER_YEAR)
         mu = drift / TRADING_DAYS_PER_YEAR - 0.5 * sigma**2
         idiosyncratic = self._stream(index, _IDIOSYNCRATIC).standard_normal(n)
+        # The planted reversal: part of yesterday's idiosyncratic shock comes back today.
+        idiosyncratic[1:] -= self.settings.planted_reversal * idiosyncratic[:-1].copy()
         shocks = rho * self._market_shocks + np.sqrt(1 - rho**2) * idiosyncratic
         close = start_price * np.exp(np.cumsum(mu + sigma * shocks))
 
