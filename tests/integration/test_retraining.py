@@ -155,6 +155,10 @@ def test_every_architecture_round_trips_through_mlflow(small: Settings, architec
     )
     predicted = loaded.predict(arrays.inputs(range(test.first_row, test.last_row + 1)))
     assert np.array_equal(predicted, logged["predicted"])
+    # Calibrated on validation: the logged factor is the bundle's, and it never amplifies.
+    assert 0.0 <= loaded.calibration <= 1.0 and loaded.calibration == result.calibration
+    run = mlflow.get_run(result.run_id)
+    assert run.data.metrics["calibration_slope"] == pytest.approx(loaded.calibration)
     pyfunc = mlflow.pyfunc.load_model(model_uri(settings, result.model_version))
     window = arrays.inputs([test.last_row])
     assert np.array_equal(pyfunc.predict(window), predicted[-1:])

@@ -1,4 +1,5 @@
-"""A trained forecaster on disk: weights, architecture, target scale, feature spec and scalers.
+"""A trained forecaster on disk: weights, architecture, target scale, calibration, feature spec
+and scalers.
 
 Everything a predictor needs travels together, so loading one needs no database and no guess.
 """
@@ -29,6 +30,7 @@ class ForecasterBundle:
     target_scale: float
     spec: FeatureSpec
     scalers: Scalers
+    calibration: float = 1.0  # forecasts x this (tickcast.models.calibration), fitted on validation
 
     def predict(self, windows: np.ndarray) -> np.ndarray:
         """Log returns (samples, stocks) for scaled windows (samples, sequence, stocks, features)."""
@@ -38,9 +40,10 @@ class ForecasterBundle:
                 f"windows must be shaped (samples, {', '.join(map(str, expected))}) "
                 f"= (samples, sequence, stocks, features); got {tuple(windows.shape)}"
             )
-        return predict_returns(
+        raw = predict_returns(
             self.network, windows.astype(np.float32, copy=False), self.target_scale
         )
+        return raw * self.calibration
 
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
@@ -49,6 +52,7 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     meta = {
         "params": bundle.params.model_dump(mode="json"),
         "target_scale": bundle.target_scale,
+        "calibration": bundle.calibration,
         "spec": bundle.spec.model_dump(mode="json"),
     }
     (directory / _META).write_text(json.dumps(meta, indent=2))
@@ -72,4 +76,11 @@ def load_bundle(directory: Path) -> ForecasterBundle:
     network.eval()
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
-    return ForecasterBundle(network, params, float(meta["target_scale"]), spec, scalers)
+    return ForecasterBundle(
+        network,
+        params,
+        float(meta["target_scale"]),
+        spec,
+        scalers,
+        float(meta.get("calibration", 1.0)),  # bundles from before calibration: as trained
+    )

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
 from tickcast.features.dataset import DatasetArrays, load_dataset
+from tickcast.models.calibration import calibration_slope
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
@@ -37,6 +38,7 @@ class CandidateResult(BaseModel):
     dataset_id: str
     params: ModelParams
     best_epoch: int
+    calibration: float  # the factor every forecast is multiplied by (fitted on validation)
     validation: ForecastMetrics
     test: ForecastMetrics
     test_persistence: ForecastMetrics
@@ -87,13 +89,20 @@ def train_candidate(
         )
         results: dict[str, ForecastMetrics] = {}
         cost = settings.evaluation.cost_bps
+        raw = {
+            part: predict_returns(
+                trained.network, arrays.inputs(version.anchors(part)), trained.target_scale
+            )
+            for part in ("validation", "test")
+        }
+        calibration = calibration_slope(
+            raw["validation"], arrays.targets(version.anchors("validation"))
+        )
+        mlflow.log_metric("calibration_slope", calibration)
         predictions: dict[str, np.ndarray] = {}
         for part in ("validation", "test"):
-            anchors = version.anchors(part)
-            predictions[part] = predict_returns(
-                trained.network, arrays.inputs(anchors), trained.target_scale
-            )
-            results[part] = score(arrays, anchors, predictions[part], cost)
+            predictions[part] = raw[part] * calibration
+            results[part] = score(arrays, version.anchors(part), predictions[part], cost)
             mlflow.log_metrics(results[part].as_dict(f"{part}_"))
         test_anchors = version.anchors("test")
         baseline = persistence_metrics(arrays, test_anchors, cost)
@@ -115,7 +124,12 @@ def train_candidate(
         )
 
         bundle = ForecasterBundle(
-            trained.network, params, trained.target_scale, version.feature_spec(), arrays.scalers
+            trained.network,
+            params,
+            trained.target_scale,
+            version.feature_spec(),
+            arrays.scalers,
+            calibration,
         )
         with tempfile.TemporaryDirectory() as scratch:
             info = mlflow.pyfunc.log_model(
@@ -135,6 +149,7 @@ def train_candidate(
         dataset_id=dataset_id,
         params=params,
         best_epoch=trained.best_epoch,
+        calibration=calibration,
         validation=results["validation"],
         test=results["test"],
         test_persistence=baseline,
