@@ -133,11 +133,15 @@ class MlflowSettings(_Section):
 
 class PromotionSettings(_Section):
     """When a candidate replaces production: it must beat it on `metric` (test split of the
-    candidate's dataset) by at least `min_improvement` (relative), and optionally beat persistence."""
+    candidate's dataset) by more than `min_improvement` (relative for error metrics, absolute
+    for rank_ic), optionally beat persistence, and optionally win a one-sided paired test at
+    `significance` (Diebold-Mariano on absolute errors; for rank_ic, the t-test of per-session
+    rank IC differences)."""
 
-    metric: Literal["mase", "mae", "rmse", "mape", "direction_accuracy"] = "mase"
+    metric: Literal["mase", "mae", "rmse", "mape", "direction_accuracy", "rank_ic"] = "mase"
     min_improvement: float = Field(0.0, ge=0, lt=1)
     must_beat_persistence: bool = False
+    significance: float | None = Field(None, gt=0, lt=0.5)  # None: any win promotes
 
 
 class ArtifactSettings(_Section):
@@ -328,6 +332,9 @@ class DecisionSettings(_Section):
     max_mape: float = Field(2.5, gt=0)  # rolling MAPE, percent
     min_direction_accuracy: float = Field(0.45, ge=0, le=1)
     max_mase: float = Field(1.25, gt=0)  # rolling MAE / persistence MAE
+    # Retrain when the rolling rank IC (across tickers per session, mean over the window) falls
+    # below this; None: reported, never a reason on its own.
+    min_rank_ic: float | None = Field(None, ge=-1, le=1)
     # Largest feature drift (PSI) that still keeps the model; None: drift is measured and
     # reported but never a reason on its own. Off by default: level features (volatility,
     # volume) drift against the training rows for months at a time, a retrained model's training

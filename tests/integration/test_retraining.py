@@ -99,11 +99,16 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     assert params["dataset_id"] == version.id and params["dataset_sha256"] == version.content_sha256
 
     # A candidate that cannot win by the rule leaves the alias alone, with the reason audited.
-    strict = small.with_overrides({"promotion": {"min_improvement": 0.5}})
+    strict = small.with_overrides(
+        {"promotion": {"min_improvement": 0.5}, "training": {"seed": 1}}  # another model
+    )
     second = train_candidate(strict, version.id)
     evaluation = evaluate_candidate(strict, second.model_version)
     assert evaluation.production_version == 1 and evaluation.production is not None
     assert evaluation.persistence.mase == 1.0
+    paired = evaluation.paired_test  # same rows, both models: Diebold-Mariano on |errors|
+    assert paired is not None and paired.method == "diebold_mariano"
+    assert paired.sessions == version.splits["test"].samples and 0 <= paired.p_value <= 1
     refused = promote_candidate(strict, evaluation)
     assert not refused.promoted
     assert "required > 50.00%" in refused.reason

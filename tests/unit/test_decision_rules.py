@@ -23,6 +23,7 @@ def result(
     mase: float = 1.0,
     psi: float = 0.1,
     sessions: int = 20,
+    rank_ic: float | None = None,
 ) -> MonitorResult:
     rolling = ForecastMetrics(
         samples=400,
@@ -34,6 +35,7 @@ def result(
         mase=mase,
         persistence_mae=1,
         return_rmse=0.01,
+        rank_ic=rank_ic,
     )
     return MonitorResult(
         as_of=AS_OF,
@@ -49,8 +51,8 @@ def result(
 
 def test_every_rule_that_fires_is_a_reason() -> None:
     decision, bootstrap, reasons = judge(
-        DecisionSettings(max_psi=0.5),
-        result(mape=3.1, direction=0.40, mase=1.4, psi=0.9),
+        DecisionSettings(max_psi=0.5, min_rank_ic=0.0),
+        result(mape=3.1, direction=0.40, mase=1.4, psi=0.9, rank_ic=-0.02),
         date(2017, 1, 3),
         None,
         CAL,
@@ -59,8 +61,15 @@ def test_every_rule_that_fires_is_a_reason() -> None:
     assert reasons[0] == "rolling MAPE 3.10% > 2.50%"
     assert reasons[1].startswith("direction accuracy 0.400 < 0.450")
     assert reasons[2] == "MASE 1.400 > 1.250"
-    assert reasons[3] == "drift: PSI of rsi_14 0.900 > 0.500"
-    assert reasons[4].startswith("model age 124 sessions > 60")
+    assert reasons[3] == "rank IC -0.020 < 0.000"
+    assert reasons[4] == "drift: PSI of rsi_14 0.900 > 0.500"
+    assert reasons[5].startswith("model age 124 sessions > 60")
+
+
+def test_the_rank_ic_rule_is_off_by_default_and_needs_a_judged_ic() -> None:
+    for rules, ic in ((DecisionSettings(), -0.3), (DecisionSettings(min_rank_ic=0.0), None)):
+        decision, _, reasons = judge(rules, result(rank_ic=ic), AS_OF, None, CAL)
+        assert decision == "keep" and not any("rank IC" in r for r in reasons)
 
 
 def test_keep_when_calm_too_early_or_cooling_down() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from tickcast.config import PromotionSettings
 from tickcast.models.metrics import ForecastMetrics
+from tickcast.models.paired_tests import PairedTest
 from tickcast.registry.promotion import Evaluation, decide
 
 
-def metrics(mase: float, direction: float = 0.5) -> ForecastMetrics:
+def metrics(mase: float, direction: float = 0.5, rank_ic: float | None = None) -> ForecastMetrics:
     return ForecastMetrics(
         samples=100,
         mae=mase,
@@ -18,11 +19,15 @@ def metrics(mase: float, direction: float = 0.5) -> ForecastMetrics:
         mase=mase,
         persistence_mae=1.0,
         return_rmse=0.01,
+        rank_ic=rank_ic,
     )
 
 
 def evaluation(
-    candidate: ForecastMetrics, production: ForecastMetrics | None, error: str | None = None
+    candidate: ForecastMetrics,
+    production: ForecastMetrics | None,
+    error: str | None = None,
+    p_value: float | None = None,
 ) -> Evaluation:
     return Evaluation(
         candidate_version=2,
@@ -35,6 +40,11 @@ def evaluation(
         candidate=candidate,
         production=production,
         persistence=metrics(1.0),
+        paired_test=PairedTest(
+            method="diebold_mariano", statistic=1.0, p_value=p_value, sessions=40
+        )
+        if p_value is not None
+        else None,
     )
 
 
@@ -80,3 +90,29 @@ def test_an_unevaluable_production_is_replaced() -> None:
     )
     assert (promote, bootstrap) == (True, False)
     assert "cannot be evaluated" in reason
+
+
+def test_rank_ic_compares_differences_and_an_unjudged_ordering_counts_as_zero() -> None:
+    rule = PromotionSettings(metric="rank_ic", min_improvement=0.01)
+    promote, _, reason = decide(
+        rule, evaluation(metrics(1.0, rank_ic=0.03), metrics(1.0, rank_ic=0.01))
+    )
+    assert (
+        promote
+        and "candidate rank_ic 0.03 vs production 0.01 (+0.0200; required > 0.0100)" in reason
+    )
+    assert not decide(rule, evaluation(metrics(1.0, rank_ic=0.015), metrics(1.0, rank_ic=0.01)))[0]
+    assert decide(rule, evaluation(metrics(1.0, rank_ic=0.02), metrics(1.0, rank_ic=None)))[0]
+    beat = PromotionSettings(metric="rank_ic", must_beat_persistence=True)
+    assert not decide(beat, evaluation(metrics(1.0, rank_ic=-0.01), None))[0]  # persistence: 0
+
+
+def test_significance_needs_a_passed_paired_test() -> None:
+    rule = PromotionSettings(significance=0.05)
+    better, incumbent = metrics(0.97), metrics(1.0)
+    promote, _, reason = decide(rule, evaluation(better, incumbent, p_value=0.2))
+    assert not promote and "diebold mariano p = 0.2 over 40 sessions (> 0.05)" in reason
+    assert decide(rule, evaluation(better, incumbent, p_value=0.01))[0]
+    promote, _, reason = decide(rule, evaluation(better, incumbent))
+    assert not promote and "no paired test possible" in reason
+    assert decide(PromotionSettings(), evaluation(better, incumbent, p_value=0.4))[0]

@@ -292,6 +292,12 @@ def _print_evaluation(evaluation: Evaluation) -> None:
         "bp a day, net of evaluation.cost_bps"
     )
     console.print(fitted_table(console, columns, rows, title=title, caption=caption))
+    if (test := evaluation.paired_test) is not None:
+        console.print(
+            f"candidate vs production, {test.method.replace('_', ' ')} over {test.sessions} "
+            f"sessions: statistic {test.statistic:+.2f} (positive: candidate better), "
+            f"one-sided p = {test.p_value:.3g}"
+        )
     if evaluation.production_error:
         console.print(evaluation.production_error, style="yellow")
 

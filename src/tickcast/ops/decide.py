@@ -100,6 +100,9 @@ def judge(
             )
         if rolling.mase > rules.max_mase:
             fired.append(f"MASE {rolling.mase:.3f} > {rules.max_mase:.3f}")
+        floor, rank_ic = rules.min_rank_ic, rolling.rank_ic
+        if floor is not None and rank_ic is not None and rank_ic < floor:
+            fired.append(f"rank IC {rank_ic:.3f} < {floor:.3f}")
     psi_limit, psi = rules.max_psi, monitored.max_psi
     if psi_limit is not None and psi is not None and psi > psi_limit:
         worst = max(monitored.drift, key=lambda d: d.psi)

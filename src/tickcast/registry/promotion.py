@@ -18,6 +18,7 @@ from tickcast.features.prediction_input import spec_matrix
 from tickcast.features.scaling import scale
 from tickcast.features.windows import windows
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
+from tickcast.models.paired_tests import PairedTest, diebold_mariano, rank_ic_difference
 from tickcast.registry.aliases import model_uri, production_version, registered_version
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.errors import PromotionError
@@ -25,6 +26,7 @@ from tickcast.registry.pyfunc import load_forecaster
 from tickcast.registry.tracking import configure_mlflow
 
 LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
+ABSOLUTE_GAIN = {"rank_ic"}  # a correlation near 0: compare differences, not ratios
 
 
 class Evaluation(BaseModel):
@@ -40,6 +42,8 @@ class Evaluation(BaseModel):
     candidate: ForecastMetrics
     production: ForecastMetrics | None
     persistence: ForecastMetrics
+    # Candidate vs production on the same rows, by the test promotion.metric calls for.
+    paired_test: PairedTest | None = None
 
 
 class Decision(BaseModel):
@@ -75,6 +79,16 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
     actual = arrays.targets(anchors)[:, columns]
     close = arrays.matrix.close[anchors][:, columns]
     cost = settings.evaluation.cost_bps
+    paired = None
+    if production_predicted is not None:
+        paired = _paired_test(
+            settings.promotion.metric,
+            predicted[:, columns],
+            production_predicted,
+            actual,
+            close,
+            version.horizon,
+        )
     return Evaluation(
         candidate_version=candidate_version,
         dataset_id=version.id,
@@ -88,14 +102,15 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
         if production_predicted is not None
         else None,
         persistence=forecast_metrics(np.zeros_like(actual), actual, close, cost_bps=cost),
+        paired_test=paired,
     )
 
 
 def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool, str]:
     """(promote, bootstrap, reason) by the rule."""
     metric = rule.metric
-    candidate = getattr(evaluation.candidate, metric)
-    baseline = getattr(evaluation.persistence, metric)
+    candidate = _value(evaluation.candidate, metric)
+    baseline = _value(evaluation.persistence, metric)
     if rule.must_beat_persistence and not _better(metric, candidate, baseline):
         return (
             False,
@@ -110,17 +125,35 @@ def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool,
             True,
             f"bootstrap: no production model; candidate {metric} {candidate:.6g} (persistence {baseline:.6g})",
         )
-    incumbent = getattr(evaluation.production, metric)
-    gain = (
-        (incumbent - candidate) / abs(incumbent)
-        if metric in LOWER_IS_BETTER
-        else (candidate - incumbent) / abs(incumbent)
-    )
+    incumbent = _value(evaluation.production, metric)
+    if metric in ABSOLUTE_GAIN:
+        gain = candidate - incumbent
+        margin = f"{gain:+.4f}; required > {rule.min_improvement:.4f}"
+    else:
+        gain = (
+            incumbent - candidate if metric in LOWER_IS_BETTER else candidate - incumbent
+        ) / abs(incumbent)
+        margin = f"{gain:+.2%}; required > {rule.min_improvement:.2%}"
     verdict = (
-        f"candidate {metric} {candidate:.6g} vs production {incumbent:.6g} "
-        f"({gain:+.2%}; required > {rule.min_improvement:.2%}); persistence {baseline:.6g}"
+        f"candidate {metric} {candidate:.6g} vs production {incumbent:.6g} ({margin}); "
+        f"persistence {baseline:.6g}"
     )
-    return gain > rule.min_improvement, False, verdict
+    won = gain > rule.min_improvement
+    if won and rule.significance is not None:
+        test = evaluation.paired_test
+        if test is None:
+            return (
+                False,
+                False,
+                f"{verdict}; no paired test possible (under 3 sessions, or no difference at all)",
+            )
+        significant = test.p_value <= rule.significance
+        verdict += (
+            f"; {test.method.replace('_', ' ')} p = {test.p_value:.3g} over {test.sessions} "
+            f"sessions ({'<=' if significant else '>'} {rule.significance})"
+        )
+        won = significant
+    return won, False, verdict
 
 
 def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
@@ -232,6 +265,30 @@ def _production_predictions(
         raise PanelError("it shares no ticker with the candidate")
     positions = [spec.tickers.index(t) for t in shared]
     return predicted[:, positions], [tickers.index(t) for t in shared]
+
+
+def _value(metrics: ForecastMetrics, metric: str) -> float:
+    """The metric's value; a rank IC that could not be judged (no ordering) counts as 0."""
+    value = getattr(metrics, metric)
+    return 0.0 if value is None else float(value)
+
+
+def _paired_test(
+    metric: str,
+    candidate: np.ndarray,
+    production: np.ndarray,
+    actual: np.ndarray,
+    close: np.ndarray,
+    horizon: int,
+) -> PairedTest | None:
+    """The test behind promotion.significance: rank IC differences for rank_ic, else
+    Diebold-Mariano on absolute price errors."""
+    if metric == "rank_ic":
+        return rank_ic_difference(candidate, production, actual)
+    realised = close * np.exp(actual)
+    return diebold_mariano(
+        close * np.exp(candidate) - realised, close * np.exp(production) - realised, horizon
+    )
 
 
 def _better(metric: str, value: float, other: float) -> bool:
