@@ -199,6 +199,10 @@ class FeatureSettings(_Section):
     """Which indicators become model features, and an optional correlation filter."""
 
     indicators: list[str] = Field(default_factory=lambda: list(DEFAULT_INDICATORS), min_length=1)
+    # Per session, across the tickers trading: each indicator's centred rank or z-score.
+    cross_section: Literal["rank", "zscore", "none"] = "rank"
+    # The equal-weighted market log return and each ticker's return relative to it.
+    market_context: bool = True
     correlation_threshold: float | None = Field(None, gt=0, le=1)
 
     @field_validator("indicators")
@@ -230,29 +234,42 @@ class SplitSettings(_Section):
 
 
 class DatasetSettings(_Section):
-    """How stored prices become a dataset version: panel policy, target, windows and splits."""
+    """How stored prices become a dataset version: history policy, target, windows and splits."""
 
     sequence_length: int = Field(20, ge=1, le=500)
     horizon: int = Field(1, ge=1, le=20)
+    # raw: the forward log return; demeaned: less that session's mean over the tickers (the
+    # forecast of the raw return is then the demeaned forecast plus a market term of zero).
+    target: Literal["raw", "demeaned"] = "raw"
     split: SplitSettings = SplitSettings()
-    start: date | None = None  # None: where start_coverage of the tickers have started
-    start_coverage: float = Field(0.9, gt=0, le=1)
-    min_history_sessions: int = Field(250, ge=1)
+    start: date | None = None  # None: from the first stored price
+    # Fewer stored sessions leave a ticker out; None: warm-up + one window + the horizon.
+    min_history_sessions: int | None = Field(None, ge=1)
     max_gap_sessions: int = Field(5, ge=0, le=60)
 
 
-TrainableArchitecture = Literal["lstm", "lstm_attention", "lstm_cross_stock"]
+TrainableArchitecture = Literal["lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm"]
 
 
 class ModelParams(_Section):
-    """The hyperparameters a search explores (defaults: a sensible single training run)."""
+    """The hyperparameters a search explores (defaults: a sensible single training run). Each
+    family reads its own: the LSTMs hidden_size .. batch_size; ridge and LightGBM read the last
+    tabular_sessions of the window, flattened, and ridge_alpha or the tree parameters."""
 
     architecture: TrainableArchitecture = "lstm"
     hidden_size: int = Field(64, ge=1, le=4096)
     num_layers: int = Field(1, ge=1, le=8)
     dropout: float = Field(0.1, ge=0, lt=1)
     learning_rate: float = Field(1e-3, gt=0, le=1)
-    batch_size: int = Field(64, ge=1, le=65536)
+    batch_size: int = Field(
+        256, ge=1, le=65536
+    )  # samples (sessions for lstm_cross_stock: / tickers)
+    tabular_sessions: int = Field(5, ge=1, le=500)
+    ridge_alpha: float = Field(10.0, gt=0)
+    num_leaves: int = Field(15, ge=2, le=4096)
+    tree_learning_rate: float = Field(0.05, gt=0, le=1)
+    n_estimators: int = Field(400, ge=1, le=100000)  # early-stopped on validation
+    min_child_samples: int = Field(200, ge=1)
 
 
 class TrainingSettings(_Section):
@@ -278,18 +295,24 @@ class SearchSpace(_Section):
     num_layers: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
     dropout: tuple[float, float] = (0.0, 0.3)
     learning_rate: tuple[float, float] = (1e-4, 1e-2)  # searched on a log scale
-    batch_size: list[int] = Field(default_factory=lambda: [32, 64, 128], min_length=1)
+    batch_size: list[int] = Field(default_factory=lambda: [128, 256, 512], min_length=1)
+    tabular_sessions: list[int] = Field(default_factory=lambda: [1, 5, 10], min_length=1)
+    ridge_alpha: tuple[float, float] = (0.1, 1000.0)  # searched on a log scale
+    num_leaves: list[int] = Field(default_factory=lambda: [7, 15, 31], min_length=1)
+    tree_learning_rate: tuple[float, float] = (0.01, 0.1)  # searched on a log scale
+    min_child_samples: list[int] = Field(default_factory=lambda: [50, 200, 1000], min_length=1)
 
     @model_validator(mode="after")
     def _ranges(self) -> SearchSpace:
-        for name in ("dropout", "learning_rate"):
+        for name in ("dropout", "learning_rate", "ridge_alpha", "tree_learning_rate"):
             low, high = getattr(self, name)
             if not 0 <= low <= high:
                 raise ValueError(f"{name} range must be 0 <= low <= high, got [{low}, {high}]")
         if self.dropout[1] >= 1:
             raise ValueError("dropout must stay below 1")
-        if self.learning_rate[0] <= 0:
-            raise ValueError("learning_rate must be positive")
+        for name in ("learning_rate", "ridge_alpha", "tree_learning_rate"):
+            if getattr(self, name)[0] <= 0:
+                raise ValueError(f"{name} must be positive (searched on a log scale)")
         return self
 
 

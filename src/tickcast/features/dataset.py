@@ -1,9 +1,11 @@
 """Dataset versions: stored prices -> immutable, content-addressed arrays + a catalog row.
 
-A version holds the aligned feature panel (sessions x stocks x features, unscaled), the targets,
-the raw closes, the chronological split and the scalers fitted on its training rows. Its id is
-derived from the sha256 of that content, so building twice from the same stored data and config
-gives the same version, and one more ingested day gives a new one.
+A version holds the (session x ticker x feature) matrix of every ticker's whole history
+(unscaled, NaN where undefined), the targets, the raw closes, which cells are defined, the
+chronological split of the anchor sessions and the scalers fitted on its training sessions.
+Samples - one per (ticker, session) with a fully defined window - are indexed into the matrix,
+never materialised. Its id is derived from the sha256 of that content, so building twice from the
+same stored data and config gives the same version, and one more ingested day gives a new one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.artifacts import artifact_uri, open_artifact
-from tickcast.config import DatasetSettings, Settings
+from tickcast.config import DatasetSettings, FeatureSettings, Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
@@ -33,12 +35,21 @@ from tickcast.features.indicators import warmup_sessions
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PricePanel, build_panel
 from tickcast.features.report import dataset_report
+from tickcast.features.samples import Samples, gather_windows, samples_where, usable_windows
 from tickcast.features.scaling import Scalers, fit_scalers, scale
 from tickcast.features.spec import FeatureSpec
 from tickcast.features.split import Split, chronological_split
-from tickcast.features.windows import windows
 
-_ARRAYS = ("dates", "values", "targets", "close", "filled", "scaler_mean", "scaler_std")
+_ARRAYS = (
+    "dates",
+    "values",
+    "targets",
+    "close",
+    "filled",
+    "defined",
+    "scaler_mean",
+    "scaler_std",
+)
 
 
 class DatasetNotFoundError(LookupError):
@@ -50,11 +61,13 @@ class DatasetIntegrityError(RuntimeError):
 
 
 class SplitPart(BaseModel):
-    """One part of the split: its anchor rows, their dates and their target dates."""
+    """One part of the split: its anchor rows, their dates and their target dates; samples are
+    (ticker, session) pairs with a full window and a known target."""
 
     first_row: int
     last_row: int
     samples: int
+    sessions: int = 0
     first_anchor: date
     last_anchor: date
     first_target: date
@@ -83,17 +96,16 @@ class DatasetVersion(BaseModel):
     config: dict[str, Any]
     report: str
 
-    def anchors(self, part: str) -> list[int]:
+    def rows(self, part: str) -> range:
         """Anchor rows of `part` (train, validation or test)."""
         split = self.splits[part]
-        return list(range(split.first_row, split.last_row + 1))
+        return range(split.first_row, split.last_row + 1)
 
     def feature_spec(self) -> FeatureSpec:
         return FeatureSpec(
             dataset_id=self.id,
-            tickers=self.tickers,
             features=self.features,
-            panel_start=self.panel_start,
+            feature_settings=FeatureSettings.model_validate(self.config["features"]),
             warmup_sessions=self.warmup_sessions,
             horizon=self.horizon,
             sequence_length=self.sequence_length,
@@ -111,16 +123,41 @@ class DatasetArrays:
 
     @cached_property
     def scaled_values(self) -> np.ndarray:
-        """Every row scaled once (scaling is elementwise: windows of it equal scaled windows)."""
+        """Every cell scaled once (scaling is elementwise: windows of it equal scaled windows)."""
         return scale(self.matrix.values, self.scalers)
 
-    def inputs(self, anchors: range | list[int]) -> np.ndarray:
-        """Scaled windows (samples, sequence, stocks, features) ending at the anchor rows."""
-        return windows(self.scaled_values, self.sequence_length, list(anchors))
+    @cached_property
+    def usable(self) -> np.ndarray:
+        """(T, tickers) True where a window ending there is defined throughout."""
+        usable: np.ndarray = usable_windows(self.matrix.defined, self.sequence_length)
+        return usable
 
-    def targets(self, anchors: range | list[int]) -> np.ndarray:
-        """Forward log returns (samples, stocks) of the anchor rows."""
-        return self.matrix.targets[list(anchors)]
+    @cached_property
+    def session_mean_targets(self) -> np.ndarray:
+        """(T,) each session's mean target over the tickers with a usable window and a known
+        target (what a demeaned target subtracts)."""
+        known = self.usable & np.isfinite(self.matrix.targets)
+        with np.errstate(invalid="ignore"):
+            means: np.ndarray = np.nanmean(np.where(known, self.matrix.targets, np.nan), axis=1)
+        return means
+
+    def samples(self, rows: range) -> Samples:
+        """Samples with a usable window and a known target, anchored in `rows`."""
+        return samples_where(self.usable & np.isfinite(self.matrix.targets), rows)
+
+    def inputs(self, samples: Samples) -> np.ndarray:
+        """Scaled windows (samples, sequence, features)."""
+        return gather_windows(self.scaled_values, samples, self.sequence_length)
+
+    def targets(self, samples: Samples) -> np.ndarray:
+        """Forward log returns (samples,)."""
+        found: np.ndarray = self.matrix.targets[samples.rows, samples.columns]
+        return found
+
+    def close(self, samples: Samples) -> np.ndarray:
+        """Raw close on each sample's anchor session (samples,)."""
+        found: np.ndarray = self.matrix.close[samples.rows, samples.columns]
+        return found
 
 
 @dataclass(frozen=True)
@@ -177,22 +214,35 @@ def build_dataset(
 def _assemble(
     settings: Settings, prices: pd.DataFrame, calendar: TradingCalendar, as_of: date | None
 ) -> _Assembled:
-    """Panel -> indicators -> split -> (optional) correlation filter -> train-only scalers."""
-    spec, names = settings.dataset, settings.features.indicators
-    panel = build_panel(prices, calendar, spec, end=as_of)
-    warmup = warmup_sessions(names)
-    matrix = feature_matrix(panel, names, warmup, spec.horizon)
-    split = chronological_split(len(matrix.dates), spec.sequence_length, spec.horizon, spec.split)
+    """Ragged panel -> features -> split -> (optional) correlation filter -> train-only scalers."""
+    spec = settings.dataset
+    warmup = warmup_sessions(settings.features.indicators)
+    panel = build_panel(
+        prices,
+        calendar,
+        min_sessions=minimum_history(spec, warmup),
+        max_gap_sessions=spec.max_gap_sessions,
+        end=as_of,
+        start=spec.start,
+    )
+    matrix = feature_matrix(panel, settings.features, warmup, spec.horizon)
+    known = usable_windows(matrix.defined, spec.sequence_length) & np.isfinite(matrix.targets)
+    split = chronological_split(known.sum(axis=1), spec.horizon, spec.split)
     training_rows = range(0, split.train.stop)  # every row a training window reads
     dropped: list[DroppedFeature] = []
     threshold = settings.features.correlation_threshold
     if threshold is not None:
-        kept, dropped = correlation_filter(matrix.values, names, training_rows, threshold)
+        kept, dropped = correlation_filter(matrix.values, matrix.features, training_rows, threshold)
         matrix = matrix.select(kept)
     scalers = fit_scalers(matrix.values, training_rows)
     return _Assembled(
         panel, DatasetArrays(matrix, scalers, spec.sequence_length), split, warmup, dropped
     )
+
+
+def minimum_history(policy: DatasetSettings, warmup: int) -> int:
+    """Stored sessions a ticker needs: the policy's, else warm-up + one window + the horizon."""
+    return policy.min_history_sessions or warmup + policy.sequence_length + policy.horizon
 
 
 def load_dataset(settings: Settings, dataset_id: str) -> tuple[DatasetVersion, DatasetArrays]:
@@ -249,11 +299,13 @@ def _describe(
             day = calendar.next_session(day)
         return day
 
+    arrays = assembled.arrays
     splits = {
         name: SplitPart(
             first_row=part.start,
             last_row=part.stop - 1,
-            samples=len(part),
+            samples=len(samples := arrays.samples(part)),
+            sessions=samples.sessions(),
             first_anchor=dates[part.start],
             last_anchor=dates[part.stop - 1],
             first_target=target_date(part.start),
@@ -305,6 +357,7 @@ def _array_fields(arrays: DatasetArrays) -> dict[str, np.ndarray]:
         "targets": matrix.targets,
         "close": matrix.close,
         "filled": matrix.filled.astype(bool),
+        "defined": matrix.defined.astype(bool),
         "scaler_mean": arrays.scalers.mean,
         "scaler_std": arrays.scalers.std,
     }
@@ -329,6 +382,7 @@ def _read_arrays(version: DatasetVersion) -> DatasetArrays:
         targets=fields["targets"],
         close=fields["close"],
         filled=fields["filled"],
+        defined=fields["defined"],
     )
     scalers = Scalers(mean=fields["scaler_mean"], std=fields["scaler_std"])
     return DatasetArrays(matrix, scalers, version.sequence_length)

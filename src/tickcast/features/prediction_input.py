@@ -1,4 +1,5 @@
-"""The newest model input for a dataset version, built by the very code that built its windows."""
+"""The newest model inputs for every ticker that can be forecast, built by the very code that
+built the dataset's windows; the others are listed with the reason and skipped."""
 
 from __future__ import annotations
 
@@ -6,30 +7,36 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
+from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import load_prices
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
-from tickcast.features.panel import PanelError, build_panel
+from tickcast.features.panel import PanelError, TickerDecision, build_panel
+from tickcast.features.samples import Samples, gather_windows, usable_windows
 from tickcast.features.scaling import Scalers, scale
 from tickcast.features.spec import FeatureSpec
-from tickcast.features.windows import windows
 
 
 class StaleDataError(PanelError):
-    """Stored prices end before the session the input must end on."""
+    """No ticker has a price on the session the inputs must end on."""
+
+
+class SkippedTicker(BaseModel):
+    ticker: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class PredictionInput:
-    window: np.ndarray  # (1, sequence, stocks, features), scaled like the training windows
-    tickers: list[str]
-    anchor_date: date  # the last session in the window
-    target_date: date  # the session the forecast is for
-    last_close: np.ndarray  # (stocks,) raw close on anchor_date
+    windows: np.ndarray  # (tickers, sequence, features), scaled like the training windows
+    tickers: list[str]  # the forecastable tickers, in the order of `windows`
+    anchor_date: date  # the last session in every window
+    target_date: date  # the session the forecasts are for
+    last_close: np.ndarray  # (tickers,) raw close on anchor_date
+    skipped: list[SkippedTicker]
 
 
 def build_prediction_input(
@@ -38,48 +45,75 @@ def build_prediction_input(
     scalers: Scalers,
     as_of: date | None = None,
     allow_stale: bool = False,
+    tickers: list[str] | None = None,
 ) -> PredictionInput:
-    """The window ending on `as_of` (default: the latest completed session) for `spec`.
-
-    Prices are read from the spec's panel start with its tickers, features, warm-up and
-    ragged-history policy, so the window equals the one a dataset built on the same data would
-    hold. Missing tickers and, unless `allow_stale`, data ending before `as_of` are refused.
-    """
+    """Windows ending on `as_of` (default: the latest completed session) for every ticker of
+    `tickers` (default: the configured ones, else every stored one) that has a price that day
+    and a fully defined window; with `allow_stale`, ending on the last stored session instead
+    when nothing is stored for `as_of` yet."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    matrix = spec_matrix(settings, spec, as_of, allow_stale)
-    last = len(matrix.dates) - 1
-    window = scale(windows(matrix.values, spec.sequence_length, [last]), scalers)
-    anchor = matrix.dates[last].date()
+    matrix, decisions = spec_matrix(settings, spec, as_of, tickers)
+    last_stored = matrix.dates[-1].date()
+    if last_stored < as_of and not allow_stale:
+        raise StaleDataError(
+            f"stale data: the inputs must end on {as_of} but the newest stored session is "
+            f"{last_stored}; run `tickcast ingest` (or allow stale data explicitly)"
+        )
+    anchor = min(as_of, last_stored)
+    row = len(matrix.dates) - 1
+    usable = usable_windows(matrix.defined, spec.sequence_length)[row]
+    skipped = [SkippedTicker(ticker=d.ticker, reason=d.reason) for d in decisions if not d.kept]
+    columns = []
+    for column, ticker in enumerate(matrix.tickers):
+        if usable[column]:
+            columns.append(column)
+        else:
+            skipped.append(SkippedTicker(ticker=ticker, reason=_why_not(matrix, column, spec)))
+    samples = Samples(np.full(len(columns), row, np.int64), np.asarray(columns, np.int64))
     target = anchor
     for _ in range(spec.horizon):
         target = calendar.next_session(target)
-    return PredictionInput(window, list(matrix.tickers), anchor, target, matrix.close[last])
+    return PredictionInput(
+        windows=gather_windows(scale(matrix.values, scalers), samples, spec.sequence_length),
+        tickers=[matrix.tickers[c] for c in columns],
+        anchor_date=anchor,
+        target_date=target,
+        last_close=matrix.close[row, columns],
+        skipped=sorted(skipped, key=lambda s: s.ticker),
+    )
 
 
 def spec_matrix(
-    settings: Settings, spec: FeatureSpec, end: date, allow_stale: bool = False
-) -> FeatureMatrix:
-    """The spec's feature matrix from its panel start to `end`, from the stored prices."""
+    settings: Settings, spec: FeatureSpec, end: date, tickers: list[str] | None = None
+) -> tuple[FeatureMatrix, list[TickerDecision]]:
+    """The spec's feature matrix over every stored session up to `end` of `tickers` (default:
+    the configured ones, else every stored one), with the panel's decisions per ticker."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    universe = tickers or settings.tickers or None
     with open_connection(settings) as conn:
-        prices = load_prices(conn, spec.tickers, end=end)
-    _check_fresh(prices, spec.tickers, end, allow_stale)
+        prices = load_prices(conn, universe, end=end)
     panel = build_panel(
-        prices, calendar, spec.policy, end=end, start=spec.panel_start, tickers=spec.tickers
+        prices,
+        calendar,
+        min_sessions=spec.policy.min_history_sessions
+        or spec.warmup_sessions + spec.sequence_length,
+        max_gap_sessions=spec.policy.max_gap_sessions,
+        end=end,
+        tickers=universe,
     )
-    return feature_matrix(panel, spec.features, spec.warmup_sessions, spec.horizon)
+    matrix = feature_matrix(panel, spec.feature_settings, spec.warmup_sessions, spec.horizon)
+    return matrix.select(spec.features), panel.decisions
 
 
-def _check_fresh(prices: pd.DataFrame, tickers: list[str], as_of: date, allow_stale: bool) -> None:
-    last = prices.groupby("ticker")["trade_date"].max() if not prices.empty else pd.Series()
-    missing = [t for t in tickers if t not in last.index]
-    if missing:
-        raise PanelError(f"required tickers have no stored prices up to {as_of}: {missing}")
-    stale = {t: d for t, d in last.items() if d < as_of}
-    if stale and not allow_stale:
-        listed = ", ".join(f"{t} ({d})" for t, d in sorted(stale.items()))
-        raise StaleDataError(
-            f"stale data: the input must end on {as_of} but the last stored session of "
-            f"{listed} is earlier; run `tickcast ingest` (or allow stale data explicitly)"
-        )
+def _why_not(matrix: FeatureMatrix, column: int, spec: FeatureSpec) -> str:
+    """Why ticker `column` has no usable window on the last session."""
+    present = np.flatnonzero(np.isfinite(matrix.close[:, column]))
+    last = matrix.dates[present[-1]].date() if len(present) else None
+    if last is not None and last < matrix.dates[-1].date():
+        return f"stale: last price {last}, not {matrix.dates[-1].date()}"
+    defined = np.flatnonzero(matrix.defined[:, column])
+    needed = spec.warmup_sessions + spec.sequence_length
+    if len(defined) < spec.sequence_length:
+        return f"too little history: {len(present)} sessions, needs {needed}"
+    return f"a gap of more than {spec.policy.max_gap_sessions} sessions in its last window"

@@ -18,31 +18,37 @@ def dataset_report(
     matrix = arrays.matrix
     kept = [d for d in decisions if d.kept]
     dropped = [d for d in decisions if not d.kept]
-    undefined = int(np.isnan(matrix.values).sum())
+    undefined = int(np.isnan(matrix.values[matrix.defined]).sum())
+    target = version.config.get("dataset", {}).get("target", "raw")
     lines = [
         f"# Dataset {dataset_id}",
         "",
-        f"- Sessions: {version.source_start} to {version.source_end} ({version.panel_rows} rows; "
-        f"indicators from {version.panel_start}, first {version.warmup_sessions} sessions as warm-up)",
-        f"- Target: {version.horizon}-session forward log return of the adjusted close; "
+        f"- Sessions: {version.source_start} to {version.source_end} ({version.panel_rows} rows); "
+        f"each ticker from its own first session, the first {version.warmup_sessions} as warm-up",
+        f"- Target: {version.horizon}-session forward log return of the adjusted close"
+        f"{', less each session’s mean over the tickers' if target == 'demeaned' else ''}; "
         f"windows of {version.sequence_length} sessions",
-        f"- Tickers: {len(kept)} kept, {len(dropped)} dropped; "
-        f"{int(matrix.filled.sum())} ticker-sessions forward-filled",
+        f"- Tickers: {len(kept)} kept, {len(dropped)} left out; "
+        f"{int(matrix.defined.sum())} defined ticker-sessions, "
+        f"{int(matrix.filled.sum())} forward-filled",
         f"- Features ({len(version.features)}): {', '.join(version.features)}",
-        f"- Undefined indicator values (scaled to the training mean): {undefined}",
+        f"- Undefined feature values in defined ticker-sessions (scaled to the training mean): "
+        f"{undefined}",
         "",
         "## Splits",
         "",
-        "| part | samples | anchors | targets |",
-        "| --- | ---: | --- | --- |",
+        "Samples are (ticker, session) pairs with a fully defined window and a known target.",
+        "",
+        "| part | samples (ticker-sessions) | sessions | anchors | targets |",
+        "| --- | ---: | ---: | --- | --- |",
     ]
     for name, part in version.splits.items():
         lines.append(
-            f"| {name} | {part.samples} | {part.first_anchor} .. {part.last_anchor} "
-            f"| {part.first_target} .. {part.last_target} |"
+            f"| {name} | {part.samples} | {part.sessions} | {part.first_anchor} .. "
+            f"{part.last_anchor} | {part.first_target} .. {part.last_target} |"
         )
     if dropped:
-        lines += ["", "## Dropped tickers", "", "| ticker | reason |", "| --- | --- |"]
+        lines += ["", "## Tickers left out", "", "| ticker | reason |", "| --- | --- |"]
         lines += [f"| {d.ticker} | {d.reason} |" for d in dropped]
     if version.dropped_features:
         lines += ["", "## Dropped features (correlation on the training split)", ""]

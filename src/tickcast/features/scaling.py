@@ -1,4 +1,5 @@
-"""Per-ticker, per-feature standardisation fitted on training rows only."""
+"""Per-feature standardisation, pooled over every ticker, fitted on training sessions only: one
+scaler serves every ticker, including one the model never saw."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ _MIN_STD = 1e-12
 
 @dataclass(frozen=True)
 class Scalers:
-    mean: np.ndarray  # (stocks, features)
-    std: np.ndarray  # (stocks, features)
+    mean: np.ndarray  # (features,)
+    std: np.ndarray  # (features,)
 
 
 def fit_scalers(values: np.ndarray, rows: range) -> Scalers:
-    """Mean and standard deviation over `rows` of (sessions, stocks, features), ignoring NaN."""
-    training = values[rows.start : rows.stop]
+    """Mean and standard deviation over `rows` of (sessions, tickers, features), every ticker
+    pooled, ignoring NaN (undefined cells)."""
+    training = values[rows.start : rows.stop].reshape(-1, values.shape[-1]).astype(np.float64)
     mean = np.nanmean(training, axis=0)
     std = np.nanstd(training, axis=0)
     std = np.where(np.isfinite(std) & (std > _MIN_STD), std, 1.0)

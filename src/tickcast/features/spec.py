@@ -1,21 +1,22 @@
-"""What a model needs to rebuild its own inputs: tickers, features, panel start, policy, windows."""
+"""What a model needs to rebuild its own inputs for any ticker: features, warm-up, policy, windows.
+
+No ticker list: models are trained on pooled (ticker, session) samples of scale-free features,
+so they forecast any ticker with enough fresh history, including one they never saw.
+"""
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel
 
-from tickcast.config import DatasetSettings
+from tickcast.config import DatasetSettings, FeatureSettings
 
 
 class FeatureSpec(BaseModel):
-    """Carried by every trained model, so a predictor never guesses a feature order or start."""
+    """Carried by every trained model, so a predictor never guesses a feature order."""
 
     dataset_id: str
-    tickers: list[str]
-    features: list[str]
-    panel_start: date
+    features: list[str]  # the model's inputs, in order (after any correlation filter)
+    feature_settings: FeatureSettings  # what computes them (indicators, cross-section, market)
     warmup_sessions: int
     horizon: int
     sequence_length: int

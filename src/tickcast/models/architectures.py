@@ -1,4 +1,9 @@
-"""Architectures mapping windows (batch, sequence, stocks, features) to next log returns (batch, stocks)."""
+"""Networks mapping pooled windows (samples, sequence, features) to next log returns (samples,).
+
+Every sample is one ticker's window on one session; `sessions` (samples,) says which samples
+share a session, which only the cross-stock model uses (attention across the tickers present on
+that session; the others are masked out).
+"""
 
 from __future__ import annotations
 
@@ -11,58 +16,13 @@ from tickcast.config import TrainableArchitecture
 
 Architecture = TrainableArchitecture | Literal["persistence"]
 TRAINABLE: tuple[TrainableArchitecture, ...] = get_args(TrainableArchitecture)
+NETWORKS: tuple[TrainableArchitecture, ...] = ("lstm", "lstm_attention", "lstm_cross_stock")
 
 
 class StockLSTM(nn.Module):
-    """All stocks' features flattened per time step into one LSTM; a linear head per stock."""
+    """One LSTM shared by every ticker over its own window; a linear head on the last state."""
 
-    def __init__(
-        self, stocks: int, features: int, hidden_size: int, num_layers: int, dropout: float
-    ) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(
-            stocks * features,
-            hidden_size,
-            num_layers,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, stocks)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        batch, sequence = x.shape[:2]
-        output: torch.Tensor = self.lstm(x.reshape(batch, sequence, -1))[0]
-        return output  # (batch, sequence, hidden)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        returns: torch.Tensor = self.head(self.dropout(self.encode(x)[:, -1]))
-        return returns
-
-
-class StockLSTMWithAttention(StockLSTM):
-    """StockLSTM whose head reads an attention-weighted sum over all time steps."""
-
-    def __init__(
-        self, stocks: int, features: int, hidden_size: int, num_layers: int, dropout: float
-    ) -> None:
-        super().__init__(stocks, features, hidden_size, num_layers, dropout)
-        self.score = nn.Linear(hidden_size, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        states = self.encode(x)
-        weights = torch.softmax(self.score(states), dim=1)  # (batch, sequence, 1)
-        context = (weights * states).sum(dim=1)
-        returns: torch.Tensor = self.head(self.dropout(context))
-        return returns
-
-
-class StockLSTMWithCrossStockAttention(nn.Module):
-    """One shared LSTM encodes each stock's own history; self-attention then mixes the stocks."""
-
-    def __init__(
-        self, stocks: int, features: int, hidden_size: int, num_layers: int, dropout: float
-    ) -> None:
+    def __init__(self, features: int, hidden_size: int, num_layers: int, dropout: float) -> None:
         super().__init__()
         self.lstm = nn.LSTM(
             features,
@@ -71,7 +31,46 @@ class StockLSTMWithCrossStockAttention(nn.Module):
             batch_first=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
-        self.stock_embedding = nn.Embedding(stocks, hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        output: torch.Tensor = self.lstm(x)[0]
+        return output  # (samples, sequence, hidden)
+
+    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        returns: torch.Tensor = self.head(self.dropout(self.encode(x)[:, -1])).squeeze(-1)
+        return returns
+
+
+class StockLSTMWithAttention(StockLSTM):
+    """StockLSTM whose head reads an attention-weighted sum over all time steps."""
+
+    def __init__(self, features: int, hidden_size: int, num_layers: int, dropout: float) -> None:
+        super().__init__(features, hidden_size, num_layers, dropout)
+        self.score = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        states = self.encode(x)
+        weights = torch.softmax(self.score(states), dim=1)  # (samples, sequence, 1)
+        context = (weights * states).sum(dim=1)
+        returns: torch.Tensor = self.head(self.dropout(context)).squeeze(-1)
+        return returns
+
+
+class StockLSTMWithCrossStockAttention(nn.Module):
+    """Each ticker's window encoded by a shared LSTM, then self-attention across the tickers
+    present on the same session (padding masked), a residual and a linear head."""
+
+    def __init__(self, features: int, hidden_size: int, num_layers: int, dropout: float) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(
+            features,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
         heads = next(h for h in (4, 2, 1) if hidden_size % h == 0)
         self.attention = nn.MultiheadAttention(
             hidden_size, heads, dropout=dropout, batch_first=True
@@ -79,45 +78,51 @@ class StockLSTMWithCrossStockAttention(nn.Module):
         self.norm = nn.LayerNorm(hidden_size)
         self.head = nn.Linear(hidden_size, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, sequence, stocks, features = x.shape
-        per_stock = x.permute(0, 2, 1, 3).reshape(batch * stocks, sequence, features)
-        _, (hidden, _) = self.lstm(per_stock)
-        encoded = hidden[-1].reshape(batch, stocks, -1) + self.stock_embedding.weight
-        mixed, _ = self.attention(encoded, encoded, encoded, need_weights=False)
-        returns: torch.Tensor = self.head(self.norm(encoded + mixed)).squeeze(-1)
+    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        _, (hidden, _) = self.lstm(x)
+        encoded = hidden[-1]  # (samples, hidden)
+        if sessions is None:
+            sessions = torch.zeros(len(x), dtype=torch.long, device=x.device)
+        padded, mask, order, slots = _by_session(encoded, sessions)
+        mixed, _ = self.attention(padded, padded, padded, key_padding_mask=mask, need_weights=False)
+        per_session = self.head(self.norm(padded + mixed)).squeeze(-1)  # (sessions, most)
+        returns = torch.empty(len(x), dtype=per_session.dtype, device=x.device)
+        returns[order] = per_session[slots[0], slots[1]]
         return returns
 
 
-class Persistence(nn.Module):
-    """Tomorrow's close = today's close: a zero log return for every stock."""
+def _by_session(
+    encoded: torch.Tensor, sessions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """(groups, most, hidden) padded encodings, the padding mask (True: empty), the sample order
+    and each ordered sample's (group, slot)."""
+    _, group = torch.unique(sessions, return_inverse=True)
+    order = torch.argsort(group, stable=True)
+    ordered = group[order]
+    counts = torch.bincount(ordered)
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(len(ordered), device=encoded.device) - starts[ordered]
+    most = int(counts.max()) if len(counts) else 0
+    padded = encoded.new_zeros(len(counts), most, encoded.shape[-1])
+    padded[ordered, slot] = encoded[order]
+    mask = torch.ones(len(counts), most, dtype=torch.bool, device=encoded.device)
+    mask[ordered, slot] = False
+    return padded, mask, order, (ordered, slot)
 
-    def __init__(self, stocks: int) -> None:
-        super().__init__()
-        self.stocks = stocks
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.new_zeros(x.shape[0], self.stocks)
-
-
-def build_model(
-    architecture: Architecture,
-    stocks: int,
+def build_network(
+    architecture: TrainableArchitecture,
     features: int,
     hidden_size: int = 64,
     num_layers: int = 1,
     dropout: float = 0.0,
 ) -> nn.Module:
     """The network for `architecture`, freshly initialised (seed torch first for determinism)."""
-    if architecture == "persistence":
-        return Persistence(stocks)
     classes: dict[str, type[nn.Module]] = {
         "lstm": StockLSTM,
         "lstm_attention": StockLSTMWithAttention,
         "lstm_cross_stock": StockLSTMWithCrossStockAttention,
     }
     if architecture not in classes:
-        raise ValueError(
-            f"unknown architecture {architecture!r}: expected one of {[*classes, 'persistence']}"
-        )
-    return classes[architecture](stocks, features, hidden_size, num_layers, dropout)
+        raise ValueError(f"{architecture!r} is not a network: expected one of {list(classes)}")
+    return classes[architecture](features, hidden_size, num_layers, dropout)

@@ -1,8 +1,6 @@
-"""A trained forecaster on disk: weights, architecture, target scale, calibration, feature spec
-and scalers.
-
-Everything a predictor needs travels together, so loading one needs no database and no guess.
-"""
+"""A trained forecaster on disk: the family's fitted state, parameters, calibration, feature
+spec and scalers. Everything a predictor needs travels together, so loading one needs no
+database and no guess."""
 
 from __future__ import annotations
 
@@ -11,50 +9,67 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
 from tickcast.config import ModelParams
 from tickcast.features.scaling import Scalers
 from tickcast.features.spec import FeatureSpec
-from tickcast.models.architectures import build_model
-from tickcast.training.fit import predict_returns
+from tickcast.models.forecasters import (
+    Forecaster,
+    LinearModel,
+    NetworkForecaster,
+    TabularForecaster,
+)
 
-_WEIGHTS, _META, _SCALERS = "network.pt", "model.json", "scalers.npz"
+_META, _SCALERS = "model.json", "scalers.npz"
+_NETWORK, _LINEAR, _TREES = "network.pt", "linear.npz", "lightgbm.txt"
 
 
 @dataclass
 class ForecasterBundle:
-    network: nn.Module
+    forecaster: Forecaster
     params: ModelParams
-    target_scale: float
     spec: FeatureSpec
     scalers: Scalers
     calibration: float = 1.0  # forecasts x this (tickcast.models.calibration), fitted on validation
 
-    def predict(self, windows: np.ndarray) -> np.ndarray:
-        """Log returns (samples, stocks) for scaled windows (samples, sequence, stocks, features)."""
-        expected = (self.spec.sequence_length, len(self.spec.tickers), len(self.spec.features))
-        if windows.ndim != 4 or tuple(windows.shape[1:]) != expected:
+    def predict(self, windows: np.ndarray, sessions: np.ndarray | None = None) -> np.ndarray:
+        """Log returns (samples,) for scaled windows (samples, sequence, features); `sessions`
+        groups samples of one session (default: all one session)."""
+        expected = (self.spec.sequence_length, len(self.spec.features))
+        if windows.ndim != 3 or tuple(windows.shape[1:]) != expected:
             raise ValueError(
                 f"windows must be shaped (samples, {', '.join(map(str, expected))}) "
-                f"= (samples, sequence, stocks, features); got {tuple(windows.shape)}"
+                f"= (samples, sequence, features); got {tuple(windows.shape)}"
             )
-        raw = predict_returns(
-            self.network, windows.astype(np.float32, copy=False), self.target_scale
-        )
+        groups = np.zeros(len(windows), np.int64) if sessions is None else np.asarray(sessions)
+        raw = self.forecaster.predict(windows.astype(np.float32, copy=False), groups)
         return raw * self.calibration
 
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    torch.save(bundle.network.state_dict(), directory / _WEIGHTS)
-    meta = {
+    forecaster = bundle.forecaster
+    meta: dict[str, object] = {
         "params": bundle.params.model_dump(mode="json"),
-        "target_scale": bundle.target_scale,
         "calibration": bundle.calibration,
         "spec": bundle.spec.model_dump(mode="json"),
     }
+    if isinstance(forecaster, NetworkForecaster):
+        import torch
+
+        torch.save(forecaster.network.state_dict(), directory / _NETWORK)
+        meta["target_scale"] = forecaster.target_scale
+    elif isinstance(forecaster, TabularForecaster):
+        meta |= {"target_scale": forecaster.target_scale, "sessions_used": forecaster.sessions_used}
+        model = forecaster.model
+        if isinstance(model, LinearModel):
+            np.savez(
+                directory / _LINEAR, coefficients=model.coefficients, intercept=model.intercept
+            )
+        else:
+            (directory / _TREES).write_text(model.model_to_string())
+    else:
+        raise TypeError(f"cannot save a {type(forecaster).__name__}")
     (directory / _META).write_text(json.dumps(meta, indent=2))
     np.savez(directory / _SCALERS, mean=bundle.scalers.mean, std=bundle.scalers.std)
     return directory
@@ -64,23 +79,36 @@ def load_bundle(directory: Path) -> ForecasterBundle:
     meta = json.loads((directory / _META).read_text())
     params = ModelParams.model_validate(meta["params"])
     spec = FeatureSpec.model_validate(meta["spec"])
-    network = build_model(
-        params.architecture,
-        len(spec.tickers),
-        len(spec.features),
-        params.hidden_size,
-        params.num_layers,
-        params.dropout,
-    )
-    network.load_state_dict(torch.load(directory / _WEIGHTS, map_location="cpu", weights_only=True))
-    network.eval()
+    forecaster: Forecaster
+    if (directory / _NETWORK).exists():
+        import torch
+
+        from tickcast.models.architectures import build_network
+
+        network = build_network(
+            params.architecture,
+            len(spec.features),
+            params.hidden_size,
+            params.num_layers,
+            params.dropout,
+        )
+        state = torch.load(directory / _NETWORK, map_location="cpu", weights_only=True)
+        network.load_state_dict(state)
+        network.eval()
+        forecaster = NetworkForecaster(network, float(meta["target_scale"]))
+    elif (directory / _LINEAR).exists():
+        with np.load(directory / _LINEAR) as stored:
+            model: object = LinearModel(stored["coefficients"], float(stored["intercept"]))
+        forecaster = TabularForecaster(
+            model, int(meta["sessions_used"]), float(meta["target_scale"])
+        )
+    else:
+        import lightgbm
+
+        model = lightgbm.Booster(model_str=(directory / _TREES).read_text())
+        forecaster = TabularForecaster(
+            model, int(meta["sessions_used"]), float(meta["target_scale"])
+        )
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
-    return ForecasterBundle(
-        network,
-        params,
-        float(meta["target_scale"]),
-        spec,
-        scalers,
-        float(meta.get("calibration", 1.0)),  # bundles from before calibration: as trained
-    )
+    return ForecasterBundle(forecaster, params, spec, scalers, float(meta.get("calibration", 1.0)))

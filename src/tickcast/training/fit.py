@@ -1,4 +1,5 @@
-"""The training loop: seeded, early-stopped on validation loss, clipped, on the best device."""
+"""Training any family on a dataset version's pooled samples; the network loop: seeded,
+early-stopped on validation loss, clipped, on the best device."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from torch import nn
 
 from tickcast.config import ModelParams, TrainingSettings
 from tickcast.features.dataset import DatasetArrays, DatasetVersion
-from tickcast.models.architectures import build_model
+from tickcast.features.samples import Samples
+from tickcast.models.architectures import NETWORKS, build_network
+from tickcast.models.forecasters import Forecaster, NetworkForecaster, session_groups
 from tickcast.training.device import select_device
 
 
@@ -29,11 +32,10 @@ class EpochRecord:
 
 @dataclass
 class TrainedModel:
-    """A fitted network with what turns its outputs back into log returns."""
+    """A fitted forecaster with its training history (losses on scaled targets)."""
 
-    network: nn.Module
+    forecaster: Forecaster
     params: ModelParams
-    target_scale: float  # outputs x target_scale = log returns
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0
 
@@ -44,6 +46,36 @@ class TrainedModel:
 
 # Called after every epoch; raising (e.g. optuna.TrialPruned) stops the training.
 EpochCallback = Callable[[EpochRecord], None]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The training and validation samples with the targets a model learns (raw or demeaned)."""
+
+    train: Samples
+    validation: Samples
+    train_targets: np.ndarray
+    validation_targets: np.ndarray
+    target_scale: float  # the training targets' standard deviation: models learn target / it
+
+
+def training_data(version: DatasetVersion, arrays: DatasetArrays) -> TrainingData:
+    demeaned = version.config.get("dataset", {}).get("target", "raw") == "demeaned"
+
+    def targets(samples: Samples) -> np.ndarray:
+        values = arrays.targets(samples)
+        return values - arrays.session_mean_targets[samples.rows] if demeaned else values
+
+    train = arrays.samples(version.rows("train"))
+    validation = arrays.samples(version.rows("validation"))
+    train_targets = targets(train)
+    return TrainingData(
+        train,
+        validation,
+        train_targets,
+        targets(validation),
+        float(np.nanstd(train_targets)) or 1.0,
+    )
 
 
 def seed_everything(seed: int) -> None:
@@ -60,16 +92,33 @@ def train_model(
     on_epoch: EpochCallback | None = None,
     show_progress: bool = False,
 ) -> TrainedModel:
-    """Fit `params.architecture` on the version's training windows, keeping the weights of the
-    epoch with the lowest validation loss (early stopping after `loop.patience` epochs)."""
+    """Fit `params.architecture` on the version's training samples, selected on validation."""
+    data = training_data(version, arrays)
+    if params.architecture in NETWORKS:
+        return _train_network(arrays, data, params, loop, on_epoch, show_progress)
+    from tickcast.training.tabular import train_tabular
+
+    return train_tabular(arrays, data, params, loop, on_epoch)
+
+
+def _train_network(
+    arrays: DatasetArrays,
+    data: TrainingData,
+    params: ModelParams,
+    loop: TrainingSettings,
+    on_epoch: EpochCallback | None,
+    show_progress: bool,
+) -> TrainedModel:
+    """The epochs of one of the LSTM variants, keeping the weights of the epoch with the lowest
+    validation loss (early stopping after `loop.patience` epochs)."""
     seed_everything(loop.seed)
     device = select_device(loop.device)
-    train = version.anchors("train")
-    validation = version.anchors("validation")
-    target_scale = float(np.nanstd(arrays.targets(train))) or 1.0
-    stocks, features = len(version.tickers), len(version.features)
-    network = build_model(
-        params.architecture, stocks, features, params.hidden_size, params.num_layers, params.dropout
+    network = build_network(
+        params.architecture,
+        len(arrays.matrix.features),
+        params.hidden_size,
+        params.num_layers,
+        params.dropout,
     ).to(device)
     optimiser = torch.optim.AdamW(
         network.parameters(), lr=params.learning_rate, weight_decay=loop.weight_decay
@@ -77,8 +126,9 @@ def train_model(
     amp = loop.mixed_precision and device.type == "cuda"
     scaler = torch.amp.GradScaler(enabled=amp)
     shuffle = np.random.default_rng(loop.seed)
-    trained = TrainedModel(network, params, target_scale)
+    trained = TrainedModel(NetworkForecaster(network, data.target_scale), params)
     best_state, best_loss, stale = copy.deepcopy(network.state_dict()), float("inf"), 0
+    by_session = params.architecture == "lstm_cross_stock"
 
     with Progress(
         TextColumn("epoch {task.fields[epoch]}"),
@@ -91,15 +141,15 @@ def train_model(
     ) as progress:
         for epoch in range(1, loop.max_epochs + 1):
             started = time.perf_counter()
-            batches = _batches(shuffle.permutation(train), params.batch_size)
+            batches = _batches(data.train, params.batch_size, by_session, shuffle)
             task = progress.add_task("train", total=len(batches), epoch=epoch, val="…")
             network.train()
             losses = []
             for batch in batches:
-                x, y = _tensors(arrays, batch, target_scale, device)
+                x, s, y = _tensors(arrays, data.train.take(batch), data, batch, device)
                 optimiser.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, enabled=amp):
-                    loss = _masked_mse(network(x), y)
+                    loss = _mse(network(x, s), y)
                 scaled_loss: torch.Tensor = scaler.scale(loss)
                 scaled_loss.backward()  # type: ignore[no-untyped-call]
                 scaler.unscale_(optimiser)
@@ -108,11 +158,9 @@ def train_model(
                 scaler.update()
                 losses.append(loss.item() * len(batch))
                 progress.advance(task)
-            validation_loss = evaluate_loss(
-                network, arrays, validation, target_scale, params.batch_size, device
-            )
+            validation_loss = validation_mse(trained.forecaster, arrays, data)
             record = EpochRecord(
-                epoch, sum(losses) / len(train), validation_loss, time.perf_counter() - started
+                epoch, sum(losses) / len(data.train), validation_loss, time.perf_counter() - started
             )
             trained.history.append(record)
             progress.update(task, val=f"{validation_loss:.4f}")
@@ -135,56 +183,46 @@ def train_model(
     return trained
 
 
-@torch.no_grad()
-def evaluate_loss(
-    network: nn.Module,
-    arrays: DatasetArrays,
-    anchors: list[int],
-    target_scale: float,
-    batch_size: int,
-    device: torch.device,
-) -> float:
-    """Mean squared error on scaled targets over `anchors`."""
-    network.eval()
-    total = 0.0
-    for batch in _batches(np.asarray(anchors), batch_size):
-        x, y = _tensors(arrays, batch, target_scale, device)
-        total += _masked_mse(network(x), y).item() * len(batch)
-    return total / max(len(anchors), 1)
+def validation_mse(forecaster: Forecaster, arrays: DatasetArrays, data: TrainingData) -> float:
+    """Mean squared error on scaled targets over the validation samples."""
+    predicted = forecaster.predict(arrays.inputs(data.validation), data.validation.rows)
+    error = (predicted - data.validation_targets) / data.target_scale
+    return float(np.nanmean(error**2)) if len(error) else float("nan")
 
 
-@torch.no_grad()
-def predict_returns(
-    network: nn.Module, inputs: np.ndarray, target_scale: float, batch_size: int = 1
-) -> np.ndarray:
-    """Log returns (samples, stocks) for scaled windows (samples, sequence, stocks, features).
-
-    One window per forward pass by default: a window's prediction then never depends on what it
-    was batched with (BLAS kernels differ in the last bits by batch size), so a loaded model
-    reproduces the logged predictions exactly.
-    """
-    network.eval()
-    device = next(network.parameters(), torch.empty(0)).device
-    outputs = []
-    for start in range(0, len(inputs), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size])).to(device)
-        outputs.append(network(x).float().cpu().numpy())
-    return np.concatenate(outputs).astype(np.float64) * target_scale
-
-
-def _batches(anchors: np.ndarray | list[int], size: int) -> list[list[int]]:
-    ordered = [int(a) for a in anchors]
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+def _batches(
+    samples: Samples, size: int, by_session: bool, shuffle: np.random.Generator
+) -> list[np.ndarray]:
+    """Shuffled batches of sample positions: `size` samples each, or (by_session) whole
+    sessions adding up to about `size` samples."""
+    if not by_session:
+        order = shuffle.permutation(len(samples))
+        return [order[i : i + size] for i in range(0, len(order), size)]
+    groups = session_groups(samples.rows)
+    batches, current, count = [], [], 0
+    for index in shuffle.permutation(len(groups)):
+        current.append(groups[index])
+        count += len(groups[index])
+        if count >= size:
+            batches.append(np.concatenate(current))
+            current, count = [], 0
+    if current:
+        batches.append(np.concatenate(current))
+    return batches
 
 
 def _tensors(
-    arrays: DatasetArrays, anchors: list[int], target_scale: float, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.from_numpy(arrays.inputs(anchors)).to(device)
-    y = torch.from_numpy((arrays.targets(anchors) / target_scale).astype(np.float32)).to(device)
-    return x, y
+    arrays: DatasetArrays,
+    samples: Samples,
+    data: TrainingData,
+    positions: np.ndarray,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x = torch.from_numpy(arrays.inputs(samples)).to(device)
+    s = torch.from_numpy(samples.rows).to(device)
+    scaled = (data.train_targets[positions] / data.target_scale).astype(np.float32)
+    return x, s, torch.from_numpy(scaled).to(device)
 
 
-def _masked_mse(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    known = torch.isfinite(target)
-    return ((predicted.float() - torch.nan_to_num(target)) ** 2)[known].mean()
+def _mse(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return ((predicted.float() - target) ** 2).mean()
