@@ -105,13 +105,14 @@ def test_dataset_commands(database_url: str, stocknet_dir: Path, tmp_path: Path)
         database_url,
         TICKCAST_ARTIFACTS__ROOT=str(tmp_path / "artifacts"),
         TICKCAST_TICKERS="AAPL,MSFT,XOM,BABA",
-        TICKCAST_DATASET__START_COVERAGE="0.75",
     )
     assert run("ingest", "--source", "csv", "--path", str(stocknet_dir), env=env).returncode == 0
     built = run("dataset", "build", env=env)
     assert built.returncode == 0, built.stderr
     dataset_id = next(word for word in built.stdout.split() if word.startswith("ds-"))
-    assert "BABA" in built.stdout and "late starter" in built.stdout
+    # BABA starts in September 2014, years after the others: kept, from its own first session.
+    assert "4 kept, 0 left out" in built.stdout and "samples (ticker-sessions)" in built.stdout
+    assert re.search(r"BABA +2014-09-19 +2017-09-01 +\d+ +\d+", built.stdout), built.stdout
     listed = run("dataset", "list", env=env)
     assert dataset_id in listed.stdout
     shown = run("dataset", "show", dataset_id, env=env)

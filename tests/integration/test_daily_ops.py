@@ -15,6 +15,7 @@ from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.features.dataset import build_dataset
+from tickcast.features.matrix import feature_names
 from tickcast.ops.monitor import monitor, population_stability
 from tickcast.ops.predict import predict_next_session
 from tickcast.registry.candidate import train_candidate
@@ -78,7 +79,7 @@ def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, 
     assert scored.rolling is not None and scored.rolling.samples == len(TICKERS) - 1
     assert scored.window_sessions == 1
     assert scored.rolling_persistence is not None and scored.rolling_persistence.mase == 1.0
-    assert {d.feature for d in scored.drift} == set(settings.features.indicators)
+    assert {d.feature for d in scored.drift} == set(feature_names(settings.features))
     assert monitor(settings, as_of=date(2016, 7, 5)).scored == 0  # never scored twice
 
     ingest_prices(settings, source="csv", csv_path=csv, full_refresh=True, end=date(2016, 7, 8))

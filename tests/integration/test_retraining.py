@@ -88,11 +88,14 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     # The production model reproduces the logged test predictions exactly.
     production = load_forecaster(f"models:/{small.mlflow.model_name}@production")
     _, arrays = load_dataset(small, version.id)
-    last = version.splits["test"].last_row
+    test = arrays.samples(version.rows("test"))
+    last = np.flatnonzero(test.rows == test.rows[-1])
     logged = np.load(
         mlflow.artifacts.download_artifacts(run_id=first.run_id, artifact_path=TEST_PREDICTIONS)
     )
-    assert np.array_equal(production.predict(arrays.inputs([last]))[0], logged["predicted"][-1])
+    assert np.array_equal(
+        production.predict(arrays.inputs(test.take(last))), logged["predicted"][last]
+    )
     artifacts = {a.path for a in client.list_artifacts(first.run_id, "plots")}
     assert artifacts == {"plots/learning_curve.png", "plots/predictions_vs_actuals.png"}
     params = client.get_run(first.run_id).data.params
@@ -108,7 +111,7 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     assert evaluation.persistence.mase == 1.0
     paired = evaluation.paired_test  # same rows, both models: Diebold-Mariano on |errors|
     assert paired is not None and paired.method == "diebold_mariano"
-    assert paired.sessions == version.splits["test"].samples and 0 <= paired.p_value <= 1
+    assert paired.sessions == version.splits["test"].sessions and 0 <= paired.p_value <= 1
     refused = promote_candidate(strict, evaluation)
     assert not refused.promoted
     assert "required > 50.00%" in refused.reason
@@ -154,19 +157,20 @@ def test_every_architecture_round_trips_through_mlflow(small: Settings, architec
     assert loaded.params.architecture == architecture
     assert loaded.spec == version.feature_spec()
     _, arrays = load_dataset(settings, version.id)
-    test = version.splits["test"]
+    test = arrays.samples(version.rows("test"))
     logged = np.load(
         mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path=TEST_PREDICTIONS)
     )
-    predicted = loaded.predict(arrays.inputs(range(test.first_row, test.last_row + 1)))
+    predicted = loaded.predict(arrays.inputs(test), test.rows)
     assert np.array_equal(predicted, logged["predicted"])
     # Calibrated on validation: the logged factor is the bundle's, and it never amplifies.
     assert 0.0 <= loaded.calibration <= 1.0 and loaded.calibration == result.calibration
     run = mlflow.get_run(result.run_id)
     assert run.data.metrics["calibration_slope"] == pytest.approx(loaded.calibration)
     pyfunc = mlflow.pyfunc.load_model(model_uri(settings, result.model_version))
-    window = arrays.inputs([test.last_row])
-    assert np.array_equal(pyfunc.predict(window), predicted[-1:])
+    last = np.flatnonzero(test.rows == test.rows[-1])  # the last session's tickers, one pass
+    window = arrays.inputs(test.take(last))
+    assert np.array_equal(pyfunc.predict(window), predicted[last])
     with pytest.raises(Exception, match="shape"):
         pyfunc.predict(window[:, 1:])
 

@@ -61,7 +61,7 @@ def test_each_component_publishes_what_it_computed(environment: Path) -> None:
         f"SELECT panel_rows, source_end::text FROM datasets WHERE id = '{dataset_id}'"
     )
     assert report(dataset).startswith(f"# Dataset {dataset_id}") and source_end == DAY
-    assert f"({panel_rows} rows;" in report(dataset)
+    assert f"({panel_rows} rows)" in report(dataset)
 
     search = tune(dataset_id=dataset_id, trials=2)
     [(best_loss, best_params)] = query(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import STOCKNET_DIR
-from tickcast.config import DEFAULT_INDICATORS, DatasetSettings
+from tickcast.config import DEFAULT_INDICATORS
 from tickcast.data.calendar import trading_calendar
 from tickcast.features.indicators import compute_indicators, parse_indicator, warmup_sessions
 from tickcast.features.panel import PricePanel, build_panel
@@ -37,7 +37,9 @@ def stocknet_prices(tickers: list[str]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def panel(stocknet_dir: object) -> PricePanel:
-    return build_panel(stocknet_prices(TICKERS), trading_calendar(), DatasetSettings())
+    return build_panel(
+        stocknet_prices(TICKERS), trading_calendar(), min_sessions=100, max_gap_sessions=5
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -4,31 +4,45 @@ import numpy as np
 import pytest
 import torch
 
-from tickcast.models.architectures import TRAINABLE, Architecture, build_model
+from tickcast.config import TrainableArchitecture
+from tickcast.models.architectures import NETWORKS, build_network
+from tickcast.models.forecasters import PersistenceForecaster
 from tickcast.models.metrics import forecast_metrics
 
 
-@pytest.mark.parametrize("architecture", [*TRAINABLE, "persistence"])
-def test_every_architecture_maps_windows_to_one_return_per_stock(
-    architecture: Architecture,
+@pytest.mark.parametrize("architecture", NETWORKS)
+def test_every_network_maps_pooled_windows_to_one_return_each(
+    architecture: TrainableArchitecture,
 ) -> None:
     torch.manual_seed(0)
-    model = build_model(
-        architecture, stocks=5, features=3, hidden_size=8, num_layers=2, dropout=0.1
-    )
-    out = model(torch.randn(4, 10, 5, 3))
-    assert out.shape == (4, 5)
-    if architecture == "persistence":
-        assert torch.equal(out, torch.zeros(4, 5))
-        assert not list(model.parameters())
-    else:
-        out.sum().backward()
-        assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+    model = build_network(architecture, features=3, hidden_size=8, num_layers=2, dropout=0.1)
+    sessions = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2])  # ragged: 3, 2 and 4 tickers
+    out = model(torch.randn(9, 10, 3), sessions)
+    assert out.shape == (9,)
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_cross_stock_attention_mixes_only_tickers_of_the_same_session() -> None:
+    torch.manual_seed(1)
+    model = build_network("lstm_cross_stock", features=3, hidden_size=8).eval()
+    x = torch.randn(5, 6, 3)
+    together = model(x, torch.tensor([0, 0, 0, 1, 1]))
+    changed = x.clone()
+    changed[4] += 1.0  # another session's ticker moves
+    again = model(changed, torch.tensor([0, 0, 0, 1, 1]))
+    assert torch.allclose(together[:3], again[:3]) and not torch.allclose(together[3], again[3])
+    alone = model(x[:3], torch.tensor([7, 7, 7]))
+    assert torch.allclose(together[:3], alone, atol=1e-6)
+
+
+def test_persistence_forecasts_zero() -> None:
+    assert PersistenceForecaster().predict(np.ones((4, 5, 2)), np.zeros(4)).tolist() == [0.0] * 4
 
 
 def test_unknown_architecture() -> None:
-    with pytest.raises(ValueError, match="unknown architecture 'gru'"):
-        build_model("gru", 1, 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'gru' is not a network"):
+        build_network("gru", 1)  # type: ignore[arg-type]
 
 
 def test_metrics_by_hand() -> None:

@@ -9,42 +9,48 @@ import pandas as pd
 import pytest
 import torch
 
-from tickcast.config import DatasetSettings, ModelParams, TrainingSettings
+from tickcast.config import DatasetSettings, FeatureSettings, ModelParams, TrainingSettings
 from tickcast.features.dataset import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.scaling import fit_scalers
-from tickcast.training.fit import predict_returns, train_model
+from tickcast.models.forecasters import NetworkForecaster
+from tickcast.training.fit import train_model
 
-ROWS, STOCKS, FEATURES, SEQUENCE = 300, 3, 2, 5
+ROWS, STOCKS, FEATURES, SEQUENCE = 300, 6, 2, 5
+PARTS = {"train": (4, 199), "validation": (201, 248), "test": (250, 298)}
 
 
 def synthetic() -> tuple[DatasetVersion, DatasetArrays]:
+    """Six tickers (one starting late) whose next return is 0.01 x their feature 0 plus noise."""
     rng = np.random.default_rng(0)
-    values = rng.normal(size=(ROWS, STOCKS, FEATURES))
+    values = rng.normal(size=(ROWS, STOCKS, FEATURES)).astype(np.float32)
     targets = np.full((ROWS, STOCKS), np.nan)
     targets[:-1] = 0.01 * values[:-1, :, 0] + rng.normal(scale=0.002, size=(ROWS - 1, STOCKS))
+    defined = np.ones((ROWS, STOCKS), bool)
+    defined[:120, 5] = False  # a late starter: its samples begin at row 124
+    values[~defined] = np.nan
     dates = pd.bdate_range("2020-01-01", periods=ROWS)
     matrix = FeatureMatrix(
         dates,
-        ["A", "B", "C"],
+        [f"T{i}" for i in range(STOCKS)],
         ["f0", "f1"],
         values,
         targets,
         np.full((ROWS, STOCKS), 50.0),
         np.zeros((ROWS, STOCKS), bool),
+        defined,
     )
-    parts = {"train": (4, 199), "validation": (201, 248), "test": (250, 298)}
     splits = {
         name: SplitPart(
             first_row=a,
             last_row=b,
-            samples=b - a + 1,
+            samples=0,
             first_anchor=date(2020, 1, 1),
             last_anchor=date(2020, 1, 1),
             first_target=date(2020, 1, 1),
             last_target=date(2020, 1, 1),
         )
-        for name, (a, b) in parts.items()
+        for name, (a, b) in PARTS.items()
     }
     version = DatasetVersion(
         id="ds-synthetic",
@@ -62,23 +68,43 @@ def synthetic() -> tuple[DatasetVersion, DatasetArrays]:
         warmup_sessions=0,
         splits=splits,
         panel_rows=ROWS,
-        config={"dataset": DatasetSettings().model_dump(mode="json")},
+        config={
+            "dataset": DatasetSettings().model_dump(mode="json"),
+            "features": FeatureSettings().model_dump(mode="json"),
+        },
         report="",
     )
     return version, DatasetArrays(matrix, fit_scalers(values, range(0, 200)), SEQUENCE)
 
 
 LOOP = TrainingSettings(max_epochs=8, patience=3, seed=5, device="cpu")
-PARAMS = ModelParams(hidden_size=16, batch_size=32, learning_rate=5e-3, dropout=0.0)
+PARAMS = ModelParams(hidden_size=16, batch_size=64, learning_rate=5e-3, dropout=0.0)
+FAMILIES = ["lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm"]
 
 
-def test_training_learns_the_signal_and_keeps_the_best_epoch() -> None:
+@pytest.mark.parametrize("architecture", FAMILIES)
+def test_every_family_learns_the_signal(architecture: str) -> None:
+    version, arrays = synthetic()
+    params = PARAMS.model_copy(
+        update={"architecture": architecture, "tabular_sessions": 1, "min_child_samples": 20}
+    )
+    trained = train_model(version, arrays, params, LOOP)
+    assert trained.best_validation_loss == min(r.validation_loss for r in trained.history)
+    test = arrays.samples(version.rows("test"))
+    predicted = trained.forecaster.predict(arrays.inputs(test), test.rows)
+    assert np.corrcoef(predicted, arrays.targets(test))[0, 1] > 0.8, architecture
+    assert 5 in set(test.columns.tolist())  # the late starter is forecast too
+
+
+def test_networks_keep_the_best_epoch() -> None:
     version, arrays = synthetic()
     trained = train_model(version, arrays, PARAMS, LOOP)
     losses = [r.validation_loss for r in trained.history]
     assert losses[-1] < losses[0] * 0.8
     assert trained.best_validation_loss == losses[trained.best_epoch - 1]
-    assert trained.target_scale == pytest.approx(np.nanstd(arrays.targets(range(4, 200))))
+    assert isinstance(trained.forecaster, NetworkForecaster)
+    train = arrays.samples(version.rows("train"))
+    assert trained.forecaster.target_scale == pytest.approx(np.nanstd(arrays.targets(train)))
 
 
 def test_same_seed_same_model() -> None:
@@ -88,8 +114,12 @@ def test_same_seed_same_model() -> None:
         train_model(version, arrays, PARAMS, LOOP),
     )
     assert [r.validation_loss for r in first.history] == [r.validation_loss for r in second.history]
+    assert isinstance(first.forecaster, NetworkForecaster)
+    assert isinstance(second.forecaster, NetworkForecaster)
     for a, b in zip(
-        first.network.state_dict().values(), second.network.state_dict().values(), strict=True
+        first.forecaster.network.state_dict().values(),
+        second.forecaster.network.state_dict().values(),
+        strict=True,
     ):
         assert torch.equal(a, b)
 
@@ -114,14 +144,14 @@ def test_cuda_with_mixed_precision() -> None:
         trained = train_model(
             version, arrays, PARAMS.model_copy(update={"architecture": architecture}), loop
         )
-        assert next(trained.network.parameters()).is_cuda
+        forecaster = trained.forecaster
+        assert isinstance(forecaster, NetworkForecaster)
+        assert next(forecaster.network.parameters()).is_cuda
         losses = [r.validation_loss for r in trained.history]
         assert all(np.isfinite(losses)) and losses[-1] < losses[0]
-        on_gpu = predict_returns(
-            trained.network, arrays.inputs(range(250, 299)), trained.target_scale
-        )
-        on_cpu = predict_returns(
-            trained.network.cpu(), arrays.inputs(range(250, 299)), trained.target_scale
-        )
+        test = arrays.samples(version.rows("test"))
+        on_gpu = forecaster.predict(arrays.inputs(test), test.rows)
+        forecaster.network.cpu()
+        on_cpu = forecaster.predict(arrays.inputs(test), test.rows)
         # cuDNN may use TF32: agreement to a small fraction of the returns' spread, not bit for bit
-        np.testing.assert_allclose(on_gpu, on_cpu, rtol=0, atol=2e-3 * trained.target_scale)
+        np.testing.assert_allclose(on_gpu, on_cpu, rtol=0, atol=2e-3 * forecaster.target_scale)

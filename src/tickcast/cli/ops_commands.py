@@ -26,7 +26,7 @@ def predict(
         help="Last session to use (default: the latest completed one).",
     ),
     allow_stale: bool = typer.Option(
-        False, help="Predict even if some ticker's data ends before --as-of."
+        False, help="Predict from the newest stored session when nothing is stored for --as-of."
     ),
 ) -> None:
     """Forecast the next trading session per ticker with the production model and store it."""
@@ -60,6 +60,10 @@ def _print_forecasts(result: PredictResult) -> None:
     ]
     title = f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
     console.print(fitted_table(console, columns, rows, title=title))
+    if result.skipped:
+        console.print(f"skipped {len(result.skipped)} tickers:", style="yellow")
+        for skipped in result.skipped:
+            console.print(f"  {skipped.ticker}: {skipped.reason}")
     console.print(f"exported {result.export_uri}")
 
 

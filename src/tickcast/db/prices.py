@@ -30,11 +30,13 @@ def newest_trade_date(conn: Connection) -> date | None:
     return row[0] if row else None
 
 
-def last_stored_dates(conn: Connection, tickers: list[str]) -> dict[str, date]:
-    """The newest stored trading date per ticker (tickers with no rows are absent)."""
+def last_stored_dates(conn: Connection, tickers: list[str] | None) -> dict[str, date]:
+    """The newest stored trading date per ticker of `tickers` (None: every stored ticker;
+    tickers with no rows are absent)."""
     rows = conn.execute(
-        "SELECT ticker, max(trade_date) FROM raw_prices WHERE ticker = ANY(%s) GROUP BY ticker",
-        (tickers,),
+        "SELECT ticker, max(trade_date) FROM raw_prices "
+        "WHERE %(tickers)s::text[] IS NULL OR ticker = ANY(%(tickers)s) GROUP BY ticker",
+        {"tickers": tickers},
     ).fetchall()
     return {ticker: last for ticker, last in rows}
 

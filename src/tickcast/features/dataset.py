@@ -32,7 +32,7 @@ from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import load_prices
 from tickcast.features.correlation import DroppedFeature, correlation_filter
 from tickcast.features.indicators import warmup_sessions
-from tickcast.features.matrix import FeatureMatrix, feature_matrix
+from tickcast.features.matrix import FeatureMatrix, feature_matrix, row_means
 from tickcast.features.panel import PricePanel, build_panel
 from tickcast.features.report import dataset_report
 from tickcast.features.samples import Samples, gather_windows, samples_where, usable_windows
@@ -136,10 +136,7 @@ class DatasetArrays:
     def session_mean_targets(self) -> np.ndarray:
         """(T,) each session's mean target over the tickers with a usable window and a known
         target (what a demeaned target subtracts)."""
-        known = self.usable & np.isfinite(self.matrix.targets)
-        with np.errstate(invalid="ignore"):
-            means: np.ndarray = np.nanmean(np.where(known, self.matrix.targets, np.nan), axis=1)
-        return means
+        return row_means(self.matrix.targets, self.usable)
 
     def samples(self, rows: range) -> Samples:
         """Samples with a usable window and a known target, anchored in `rows`."""

@@ -84,8 +84,7 @@ def feature_matrix(
         ]
     if settings.market_context:
         log_return = panel.adj_close.transform(np.log).diff().to_numpy()
-        with np.errstate(invalid="ignore"):
-            market = np.nanmean(np.where(defined, log_return, np.nan), axis=1, keepdims=True)
+        market = row_means(log_return, defined)[:, None]
         columns += [np.broadcast_to(market, log_return.shape), log_return - market]
     values = np.stack(columns, axis=-1)
     values[~defined] = np.nan
@@ -101,6 +100,15 @@ def feature_matrix(
         filled=np.ascontiguousarray(panel.filled.to_numpy()),
         defined=defined,
     )
+
+
+def row_means(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(T,) mean of each row's finite values where `mask`; NaN for a row without any."""
+    valid = mask & np.isfinite(values)
+    counts = valid.sum(axis=1)
+    totals = np.where(valid, values, 0.0).sum(axis=1)
+    means: np.ndarray = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+    return means
 
 
 def _cross_section(values: np.ndarray, defined: np.ndarray, kind: str) -> np.ndarray:

@@ -26,7 +26,7 @@ def dataset_report(
         f"- Sessions: {version.source_start} to {version.source_end} ({version.panel_rows} rows); "
         f"each ticker from its own first session, the first {version.warmup_sessions} as warm-up",
         f"- Target: {version.horizon}-session forward log return of the adjusted close"
-        f"{', less each session’s mean over the tickers' if target == 'demeaned' else ''}; "
+        f"{', less the session mean over the tickers' if target == 'demeaned' else ''}; "
         f"windows of {version.sequence_length} sessions",
         f"- Tickers: {len(kept)} kept, {len(dropped)} left out; "
         f"{int(matrix.defined.sum())} defined ticker-sessions, "
@@ -47,6 +47,21 @@ def dataset_report(
             f"| {name} | {part.samples} | {part.sessions} | {part.first_anchor} .. "
             f"{part.last_anchor} | {part.first_target} .. {part.last_target} |"
         )
+    samples = (arrays.usable & np.isfinite(matrix.targets)).sum(axis=0)
+    column = {ticker: i for i, ticker in enumerate(matrix.tickers)}
+    lines += [
+        "",
+        "## Tickers",
+        "",
+        "Each from its own first session; a ticker that stopped early keeps its history.",
+        "",
+        "| ticker | first | last | stored sessions | samples |",
+        "| --- | --- | --- | ---: | ---: |",
+        *(
+            f"| {d.ticker} | {d.first} | {d.last} | {d.sessions} | {samples[column[d.ticker]]} |"
+            for d in kept
+        ),
+    ]
     if dropped:
         lines += ["", "## Tickers left out", "", "| ticker | reason |", "| --- | --- |"]
         lines += [f"| {d.ticker} | {d.reason} |" for d in dropped]

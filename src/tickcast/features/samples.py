@@ -29,6 +29,13 @@ class Samples:
     def sessions(self) -> int:
         return len(np.unique(self.rows))
 
+    def wide(self, values: np.ndarray, tickers: int) -> np.ndarray:
+        """`values` (samples,) laid out as (sessions present, tickers), NaN where absent."""
+        rows = np.unique(self.rows)
+        laid_out = np.full((len(rows), tickers), np.nan)
+        laid_out[np.searchsorted(rows, self.rows), self.columns] = values
+        return laid_out
+
 
 def usable_windows(defined: np.ndarray, sequence_length: int) -> np.ndarray:
     """(T, tickers) True where the window ending on that row is defined throughout."""

@@ -97,7 +97,7 @@ def feature_drift(
     bundle = load_production_bundle(settings, production.version)
     version, arrays = load_dataset(settings, bundle.spec.dataset_id)
     reference = arrays.matrix.values[: version.splits["train"].last_row + 1]
-    recent = spec_matrix(settings, bundle.spec, as_of, allow_stale=True).values[
+    recent = spec_matrix(settings, bundle.spec, as_of)[0].values[
         -settings.monitoring.drift_sessions :
     ]
     return [

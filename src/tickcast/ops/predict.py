@@ -14,7 +14,7 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
-from tickcast.features.prediction_input import build_prediction_input
+from tickcast.features.prediction_input import SkippedTicker, build_prediction_input
 from tickcast.ops.production import load_production_bundle, resolve_production
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
@@ -36,6 +36,7 @@ class PredictResult(BaseModel):
     target_date: date
     model: ProductionModel | None
     forecasts: list[Forecast]
+    skipped: list[SkippedTicker] = []  # tickers without a fresh, complete window, and why
     export_uri: str | None
 
 
@@ -52,7 +53,7 @@ def predict_next_session(
             as_of=as_of, target_date=target, model=None, forecasts=[], export_uri=None
         )
     bundle = load_production_bundle(settings, production.version)
-    target_date, forecasts = forecast_with(settings, bundle, as_of, allow_stale)
+    target_date, forecasts, skipped = forecast_with(settings, bundle, as_of, allow_stale)
     rows = [
         {
             **f.model_dump(),
@@ -72,17 +73,25 @@ def predict_next_session(
         target_date=target_date,
         model=production,
         forecasts=forecasts,
+        skipped=skipped,
         export_uri=export,
     )
 
 
 def forecast_with(
-    settings: Settings, bundle: ForecasterBundle, as_of: date, allow_stale: bool = False
-) -> tuple[date, list[Forecast]]:
-    """The target session and one forecast per ticker of `bundle`, from the window ending on
-    `as_of` built with the model's own features and scalers (nothing is stored)."""
-    window = build_prediction_input(settings, bundle.spec, bundle.scalers, as_of, allow_stale)
-    returns = bundle.predict(window.window)[0]
+    settings: Settings,
+    bundle: ForecasterBundle,
+    as_of: date,
+    allow_stale: bool = False,
+    tickers: list[str] | None = None,
+) -> tuple[date, list[Forecast], list[SkippedTicker]]:
+    """The target session, one forecast per ticker with a fresh, complete window ending on
+    `as_of` (built with the model's own features and scalers) and the skipped tickers with
+    their reasons; nothing is stored."""
+    window = build_prediction_input(
+        settings, bundle.spec, bundle.scalers, as_of, allow_stale, tickers
+    )
+    returns = bundle.predict(window.windows)
     forecasts = [
         Forecast(
             ticker=ticker,
@@ -94,7 +103,7 @@ def forecast_with(
         )
         for i, ticker in enumerate(window.tickers)
     ]
-    return window.target_date, forecasts
+    return window.target_date, forecasts, window.skipped
 
 
 def _export(

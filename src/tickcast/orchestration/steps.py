@@ -97,6 +97,8 @@ def predict(as_of: str, report: FileOutput) -> str:
                 "| ticker | last close | predicted close | log return |",
                 "| --- | ---: | ---: | ---: |",
                 *rows,
+                *(["", "Skipped (no fresh, complete window):", ""] if result.skipped else []),
+                *(f"- {s.ticker}: {s.reason}" for s in result.skipped),
             ]
         )
         + "\n",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import tempfile
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import mlflow
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
 from tickcast.features.dataset import DatasetArrays, load_dataset
+from tickcast.features.samples import Samples
 from tickcast.models.calibration import calibration_slope
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.registry import model_code
@@ -24,7 +25,7 @@ from tickcast.registry.pyfunc import signature
 from tickcast.registry.search import tuned_params
 from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import persistence_metrics, score
-from tickcast.training.fit import EpochRecord, predict_returns, train_model
+from tickcast.training.fit import EpochRecord, train_model
 
 TEST_PREDICTIONS = "predictions/test.npz"
 
@@ -89,47 +90,27 @@ def train_candidate(
         )
         results: dict[str, ForecastMetrics] = {}
         cost = settings.evaluation.cost_bps
+        samples = {part: arrays.samples(version.rows(part)) for part in ("validation", "test")}
         raw = {
-            part: predict_returns(
-                trained.network, arrays.inputs(version.anchors(part)), trained.target_scale
-            )
-            for part in ("validation", "test")
+            part: trained.forecaster.predict(arrays.inputs(found), found.rows)
+            for part, found in samples.items()
         }
-        calibration = calibration_slope(
-            raw["validation"], arrays.targets(version.anchors("validation"))
-        )
+        calibration = calibration_slope(raw["validation"], arrays.targets(samples["validation"]))
         mlflow.log_metric("calibration_slope", calibration)
         predictions: dict[str, np.ndarray] = {}
         for part in ("validation", "test"):
             predictions[part] = raw[part] * calibration
-            results[part] = score(arrays, version.anchors(part), predictions[part], cost)
+            results[part] = score(arrays, samples[part], predictions[part], cost)
             mlflow.log_metrics(results[part].as_dict(f"{part}_"))
-        test_anchors = version.anchors("test")
-        baseline = persistence_metrics(arrays, test_anchors, cost)
+        test = samples["test"]
+        baseline = persistence_metrics(arrays, test, cost)
         mlflow.log_metrics(baseline.as_dict("test_persistence_"))
         mlflow.log_metric("best_epoch", trained.best_epoch)
-        _log_predictions(
-            arrays.matrix.dates[test_anchors],
-            version.tickers,
-            predictions["test"],
-            arrays.targets(test_anchors),
-        )
-        _log_figures(
-            trained.history,
-            trained.best_epoch,
-            arrays,
-            test_anchors,
-            version.tickers,
-            predictions["test"],
-        )
+        _log_predictions(arrays, test, predictions["test"])
+        _log_figures(trained.history, trained.best_epoch, arrays, test, predictions["test"])
 
         bundle = ForecasterBundle(
-            trained.network,
-            params,
-            trained.target_scale,
-            version.feature_spec(),
-            arrays.scalers,
-            calibration,
+            trained.forecaster, params, version.feature_spec(), arrays.scalers, calibration
         )
         with tempfile.TemporaryDirectory() as scratch:
             info = mlflow.pyfunc.log_model(
@@ -138,7 +119,7 @@ def train_candidate(
                 artifacts={"bundle": str(save_bundle(Path(scratch) / "bundle", bundle))},
                 pip_requirements=_requirements(),
                 signature=signature(bundle.spec),
-                input_example=arrays.inputs(test_anchors[-1:]),
+                input_example=arrays.inputs(test.take(slice(-1, None))),
                 registered_model_name=settings.mlflow.model_name,
             )
         model_version = int(info.registered_model_version)
@@ -156,16 +137,15 @@ def train_candidate(
     )
 
 
-def _log_predictions(
-    dates: Any, tickers: list[str], predicted: np.ndarray, actual: np.ndarray
-) -> None:
+def _log_predictions(arrays: DatasetArrays, samples: Samples, predicted: np.ndarray) -> None:
+    """One row per test sample: anchor date, ticker, predicted and actual log return."""
     buffer = io.BytesIO()
     np.savez(
         buffer,
-        anchor_dates=np.asarray(dates, dtype="datetime64[D]"),
-        tickers=np.asarray(tickers),
+        anchor_dates=np.asarray(arrays.matrix.dates[samples.rows], dtype="datetime64[D]"),
+        tickers=np.asarray(arrays.matrix.tickers)[samples.columns],
         predicted=predicted,
-        actual=actual,
+        actual=arrays.targets(samples),
     )
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / Path(TEST_PREDICTIONS).name
@@ -177,19 +157,31 @@ def _log_figures(
     history: list[EpochRecord],
     best_epoch: int,
     arrays: DatasetArrays,
-    anchors: list[int],
-    tickers: list[str],
+    samples: Samples,
     predicted: np.ndarray,
 ) -> None:
+    rows = np.unique(samples.rows)
+    at = np.searchsorted(rows, samples.rows)
+    wide = {
+        name: np.full((len(rows), len(arrays.matrix.tickers)), np.nan)
+        for name in ("close", "predicted", "actual")
+    }
+    for name, values in (
+        ("close", arrays.close(samples)),
+        ("predicted", predicted),
+        ("actual", arrays.targets(samples)),
+    ):
+        wide[name][at, samples.columns] = values
+    busiest = np.argsort(-np.isfinite(wide["actual"]).sum(axis=0), kind="stable")
     for figure, name in (
         (learning_curve(history, best_epoch), "plots/learning_curve.png"),
         (
             predictions_vs_actuals(
-                arrays.matrix.dates[anchors],
-                tickers,
-                arrays.matrix.close[anchors],
-                predicted,
-                arrays.targets(anchors),
+                arrays.matrix.dates[rows],
+                [arrays.matrix.tickers[c] for c in busiest],
+                wide["close"][:, busiest],
+                wide["predicted"][:, busiest],
+                wide["actual"][:, busiest],
             ),
             "plots/predictions_vs_actuals.png",
         ),
@@ -202,6 +194,7 @@ def _requirements() -> list[str]:
     return [
         f"torch=={torch.__version__.split('+')[0]}",
         f"mlflow=={mlflow.__version__}",
+        f"lightgbm=={package_version('lightgbm')}",
         "numpy",
         "pandas",
     ]

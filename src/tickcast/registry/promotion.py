@@ -3,6 +3,7 @@ move the production alias only when the candidate wins by the configured rule. A
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 import numpy as np
@@ -12,11 +13,11 @@ from tickcast.config import PromotionSettings, Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.promotions import last_alias_move_to, record_promotion
-from tickcast.features.dataset import load_dataset
+from tickcast.features.dataset import DatasetArrays, load_dataset
 from tickcast.features.panel import PanelError
 from tickcast.features.prediction_input import spec_matrix
+from tickcast.features.samples import Samples, gather_windows, usable_windows
 from tickcast.features.scaling import scale
-from tickcast.features.windows import windows
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 from tickcast.models.paired_tests import PairedTest, diebold_mariano, rank_ic_difference
 from tickcast.registry.aliases import model_uri, production_version, registered_version
@@ -56,52 +57,67 @@ class Decision(BaseModel):
 
 
 def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation:
-    """The "evaluate" step."""
+    """The "evaluate" step: the candidate's test samples, scored for all three on the samples
+    production can forecast too (every one, unless production's features exclude some)."""
     client = configure_mlflow(settings)
     registered_version(client, settings, candidate_version)
     candidate = load_forecaster(model_uri(settings, candidate_version))
     version, arrays = load_dataset(settings, candidate.spec.dataset_id)
-    anchors = version.anchors("test")
-    dates = arrays.matrix.dates[anchors]
-    predicted = candidate.predict(arrays.inputs(anchors))
-    columns = list(range(len(version.tickers)))
+    samples = arrays.samples(version.rows("test"))
+    predicted = candidate.predict(arrays.inputs(samples), samples.rows)
     production_number = production_version(client, settings)
     production_predicted: np.ndarray | None = None
     problem: str | None = None
     if production_number is not None and production_number != candidate_version:
         production = load_forecaster(model_uri(settings, production_number))
         try:
-            production_predicted, columns = _production_predictions(
-                settings, production, version.tickers, dates, version.source_end
+            production_predicted = _production_predictions(
+                settings, production, arrays, samples, version.source_end
             )
         except PanelError as error:
             problem = f"production v{production_number} cannot be evaluated on this window: {error}"
-    actual = arrays.targets(anchors)[:, columns]
-    close = arrays.matrix.close[anchors][:, columns]
-    cost = settings.evaluation.cost_bps
-    paired = None
+    shared = np.ones(len(samples), bool)
     if production_predicted is not None:
-        paired = _paired_test(
-            settings.promotion.metric,
-            predicted[:, columns],
-            production_predicted,
+        shared = np.isfinite(production_predicted)
+        production_predicted = production_predicted[shared]
+    compared = samples.take(shared)
+    predicted = predicted[shared]
+    actual, close = arrays.targets(compared), arrays.close(compared)
+    cost = settings.evaluation.cost_bps
+
+    def metrics(forecast: np.ndarray) -> ForecastMetrics:
+        return forecast_metrics(
+            forecast,
             actual,
             close,
+            sessions=compared.rows,
+            tickers=compared.columns,
+            cost_bps=cost,
+        )
+
+    paired = None
+    if production_predicted is not None:
+        width = len(arrays.matrix.tickers)
+        paired = _paired_test(
+            settings.promotion.metric,
+            compared.wide(predicted, width),
+            compared.wide(production_predicted, width),
+            compared.wide(actual, width),
+            compared.wide(close, width),
             version.horizon,
         )
+    dates = arrays.matrix.dates[compared.rows]
     return Evaluation(
         candidate_version=candidate_version,
         dataset_id=version.id,
         production_version=production_number if production_number != candidate_version else None,
         production_error=problem,
-        tickers=[version.tickers[c] for c in columns],
-        first_anchor=str(dates[0].date()),
-        last_anchor=str(dates[-1].date()),
-        candidate=forecast_metrics(predicted[:, columns], actual, close, cost_bps=cost),
-        production=forecast_metrics(production_predicted, actual, close, cost_bps=cost)
-        if production_predicted is not None
-        else None,
-        persistence=forecast_metrics(np.zeros_like(actual), actual, close, cost_bps=cost),
+        tickers=sorted({arrays.matrix.tickers[c] for c in compared.columns}),
+        first_anchor=str(dates.min().date()),
+        last_anchor=str(dates.max().date()),
+        candidate=metrics(predicted),
+        production=metrics(production_predicted) if production_predicted is not None else None,
+        persistence=metrics(np.zeros_like(actual)),
         paired_test=paired,
     )
 
@@ -249,22 +265,29 @@ def rollback(settings: Settings) -> Decision:
 
 
 def _production_predictions(
-    settings: Settings, production: ForecasterBundle, tickers: list[str], dates: Any, end: Any
-) -> tuple[np.ndarray, list[int]]:
-    """Production's forecasts for the anchor dates, from its own features and scalers."""
+    settings: Settings,
+    production: ForecasterBundle,
+    arrays: DatasetArrays,
+    samples: Samples,
+    end: date,
+) -> np.ndarray:
+    """Production's forecasts for the candidate's samples from its own features and scalers
+    (samples, NaN where production has no usable window)."""
     spec = production.spec
-    matrix = spec_matrix(settings, spec, end, allow_stale=True)
-    rows = matrix.dates.get_indexer(dates)
-    if (rows < spec.sequence_length - 1).any():
-        raise PanelError("its feature panel does not cover every test anchor with a full window")
-    predicted = production.predict(
-        scale(windows(matrix.values, spec.sequence_length, rows.tolist()), production.scalers)
-    )
-    shared = [t for t in tickers if t in spec.tickers]
-    if not shared:
-        raise PanelError("it shares no ticker with the candidate")
-    positions = [spec.tickers.index(t) for t in shared]
-    return predicted[:, positions], [tickers.index(t) for t in shared]
+    matrix, _ = spec_matrix(settings, spec, end, tickers=arrays.matrix.tickers)
+    rows = matrix.dates.get_indexer(arrays.matrix.dates[samples.rows])
+    position = {ticker: i for i, ticker in enumerate(matrix.tickers)}
+    columns = np.array([position.get(arrays.matrix.tickers[c], -1) for c in samples.columns])
+    usable = usable_windows(matrix.defined, spec.sequence_length)
+    known = (rows >= 0) & (columns >= 0)
+    known[known] = usable[rows[known], columns[known]]
+    if not known.any():
+        raise PanelError("it can forecast none of the candidate's test samples")
+    found = Samples(rows[known].astype(np.int64), columns[known].astype(np.int64))
+    windows = gather_windows(scale(matrix.values, production.scalers), found, spec.sequence_length)
+    predicted = np.full(len(samples), np.nan)
+    predicted[known] = production.predict(windows, found.rows)
+    return predicted
 
 
 def _value(metrics: ForecastMetrics, metric: str) -> float:

@@ -16,7 +16,8 @@ from tickcast.registry.bundle import ForecasterBundle, load_bundle
 
 
 class TickcastForecaster(PythonModel):
-    """predict(windows) -> log returns; `bundle` exposes the spec and scalers to build windows."""
+    """predict(windows) -> log returns, the windows taken as one session's tickers; `bundle`
+    exposes the spec and scalers to build windows (and predicts several sessions at once)."""
 
     bundle: ForecasterBundle
 
@@ -32,11 +33,11 @@ class TickcastForecaster(PythonModel):
 
 
 def signature(spec: FeatureSpec) -> ModelSignature:
-    """Windows in, log returns out, with the shapes the model was trained on."""
-    window = (-1, spec.sequence_length, len(spec.tickers), len(spec.features))
+    """Windows in (one per ticker), log returns out, with the shapes the model was trained on."""
+    window = (-1, spec.sequence_length, len(spec.features))
     return ModelSignature(
         inputs=Schema([TensorSpec(np.dtype(np.float32), window)]),
-        outputs=Schema([TensorSpec(np.dtype(np.float64), (-1, len(spec.tickers)))]),
+        outputs=Schema([TensorSpec(np.dtype(np.float64), (-1,))]),
     )
 
 

@@ -101,9 +101,9 @@ class ModelHolder:
     def _load(self, production: ProductionModel) -> LoadedModel:
         bundle = load_production_bundle(self._settings, production.version)
         spec = bundle.spec
-        dummy = np.zeros((1, spec.sequence_length, len(spec.tickers), len(spec.features)))
+        dummy = np.zeros((2, spec.sequence_length, len(spec.features)), np.float32)
         returns = bundle.predict(dummy)
-        if returns.shape != (1, len(spec.tickers)) or not np.isfinite(returns).all():
+        if returns.shape != (2,) or not np.isfinite(returns).all():
             raise ValueError(f"version {production.version} gives unusable output on a test window")
         run = configure_mlflow(self._settings).get_run(production.run_id)
         metrics = {k: float(v) for k, v in run.data.metrics.items() if k.startswith("test_")}

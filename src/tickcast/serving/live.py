@@ -17,7 +17,7 @@ from tickcast.serving.holder import LoadedModel
 
 
 class UnknownTickerError(LookupError):
-    """A ticker the served model does not forecast."""
+    """A ticker with no stored prices (or outside the configured tickers)."""
 
 
 class NoProductionModelError(RuntimeError):
@@ -30,6 +30,10 @@ class ForecastSet:
     as_of: date
     target_date: date
     forecasts: dict[str, Forecast]
+    skipped: dict[str, str]  # ticker -> why it has no forecast (stale, short history, a gap)
+
+    def known(self) -> list[str]:
+        return sorted({*self.forecasts, *self.skipped})
 
 
 class LiveForecasts:
@@ -42,15 +46,14 @@ class LiveForecasts:
         self._computing = threading.Lock()
 
     def forecast(self, model: LoadedModel | None, tickers: list[str] | None) -> ForecastSet:
-        """Forecasts of `tickers` (default: every ticker of the model), in the order asked."""
-        served, wanted = _checked(model, tickers)
-        return _subset(self._all(served), wanted)
+        """Forecasts of `tickers` (default: every stored one that can be forecast), in the order
+        asked; the asked ones that cannot be forecast are listed in `skipped` with the reason."""
+        return _subset(self._all(_checked(model)), tickers)
 
     def cached(self, model: LoadedModel | None, tickers: list[str] | None) -> ForecastSet | None:
         """The same, when it needs no model pass (else None): cheap enough for an event loop."""
-        served, wanted = _checked(model, tickers)
-        found = self._cached_set(served)
-        return _subset(found, wanted) if found is not None else None
+        found = self._cached_set(_checked(model))
+        return _subset(found, tickers) if found is not None else None
 
     def _cached_set(self, model: LoadedModel) -> ForecastSet | None:
         cached = self._cached
@@ -67,12 +70,18 @@ class LiveForecasts:
             if found is not None:
                 return found
             key = (model.production.version, self._data_stamp())
-            tickers = model.bundle.spec.tickers
-            stored = self._database.run(lambda conn: last_stored_dates(conn, tickers))
+            configured = self._settings.tickers or None
+            stored = self._database.run(lambda conn: last_stored_dates(conn, configured))
             as_of = max(stored.values()) if stored else date.min
-            target, forecasts = forecast_with(self._settings, model.bundle, as_of)
+            target, forecasts, skipped = forecast_with(
+                self._settings, model.bundle, as_of, tickers=sorted(stored)
+            )
             computed = ForecastSet(
-                model.production.version, as_of, target, {f.ticker: f for f in forecasts}
+                model.production.version,
+                as_of,
+                target,
+                {f.ticker: f for f in forecasts},
+                {s.ticker: s.reason for s in skipped},
             )
             self._cached = (key, computed)
             return computed
@@ -86,24 +95,29 @@ class LiveForecasts:
         return self._stamp
 
 
-def _checked(model: LoadedModel | None, tickers: list[str] | None) -> tuple[LoadedModel, list[str]]:
-    """The model, and the tickers asked for (default: all it knows) checked against it."""
+def _checked(model: LoadedModel | None) -> LoadedModel:
     if model is None:
         raise NoProductionModelError(
             "no production model to serve yet: run the daily or retraining pipeline"
         )
-    known = model.bundle.spec.tickers
-    wanted = list(dict.fromkeys(t.strip().upper() for t in tickers)) if tickers else known
-    unknown = [t for t in wanted if t not in known]
+    return model
+
+
+def _subset(every: ForecastSet, tickers: list[str] | None) -> ForecastSet:
+    """The forecasts and skips of the tickers asked for (default: every forecast), in order."""
+    if not tickers:
+        return every
+    wanted = list(dict.fromkeys(t.strip().upper() for t in tickers))
+    unknown = [t for t in wanted if t not in every.forecasts and t not in every.skipped]
     if unknown:
         raise UnknownTickerError(
             f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
-            f"model v{model.production.version} forecasts {len(known)} tickers (GET /tickers)"
+            f"no stored prices ({len(every.known())} tickers are known: GET /tickers)"
         )
-    return model, wanted
-
-
-def _subset(every: ForecastSet, wanted: list[str]) -> ForecastSet:
     return ForecastSet(
-        every.version, every.as_of, every.target_date, {t: every.forecasts[t] for t in wanted}
+        every.version,
+        every.as_of,
+        every.target_date,
+        {t: every.forecasts[t] for t in wanted if t in every.forecasts},
+        {t: every.skipped[t] for t in wanted if t in every.skipped},
     )

@@ -22,11 +22,19 @@ class ForecastOut(BaseModel):
     last_close_date: date
 
 
+class SkippedOut(BaseModel):
+    ticker: str
+    reason: str = Field(description="Why it has no forecast: stale, too little history, a gap.")
+
+
 class PredictResponse(BaseModel):
     model_version: int
     as_of: date = Field(description="The newest stored session the forecasts are built from.")
     target_date: date
     forecasts: list[ForecastOut]
+    skipped: list[SkippedOut] = Field(
+        default_factory=list, description="Tickers asked for (or stored) without a forecast."
+    )
 
 
 class StoredForecast(BaseModel):

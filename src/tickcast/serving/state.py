@@ -30,6 +30,7 @@ from tickcast.serving.schemas import (
     PredictResponse,
     Promotion,
     Readiness,
+    SkippedOut,
     StoredForecast,
     TickerHistory,
     TickersOut,
@@ -69,11 +70,13 @@ class ServingState:
             as_of=found.as_of,
             target_date=found.target_date,
             forecasts=[ForecastOut(**f.model_dump()) for f in found.forecasts.values()],
+            skipped=[SkippedOut(ticker=t, reason=r) for t, r in found.skipped.items()],
         )
 
     def tickers(self) -> TickersOut:
         model = self._model()
-        return TickersOut(model_version=model.production.version, tickers=model.bundle.spec.tickers)
+        every = self.live.forecast(model, None)
+        return TickersOut(model_version=model.production.version, tickers=sorted(every.forecasts))
 
     def model(self) -> ModelOut:
         model = self._model()
@@ -85,7 +88,7 @@ class ServingState:
             version=production.version,
             run_id=production.run_id,
             dataset_id=production.dataset_id,
-            tickers=len(model.bundle.spec.tickers),
+            tickers=len(self.live.forecast(model, None).forecasts),
             registered_at=datetime.fromtimestamp(production.created_at / 1000, UTC),
             loaded_at=model.loaded_at,
             test_metrics=model.test_metrics,
@@ -106,10 +109,9 @@ class ServingState:
         sessions = days or self.settings.serving.history_sessions
         name = self.settings.mlflow.model_name
         rows = self.database.run(lambda conn: ticker_predictions(conn, name, ticker, sessions))
-        model = self.holder.current
-        if not rows and (model is None or ticker not in model.bundle.spec.tickers):
-            raise UnknownTickerError(f"unknown ticker {ticker}: no forecasts stored for it")
         closes = self.database.run(lambda conn: recent_closes(conn, ticker, sessions))
+        if not rows and not closes:
+            raise UnknownTickerError(f"unknown ticker {ticker}: no prices or forecasts stored")
         return TickerHistory(
             ticker=ticker,
             predictions=[StoredForecast.model_validate(row) for row in rows],

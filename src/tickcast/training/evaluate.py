@@ -23,6 +23,8 @@ def score(
     )
 
 
-def persistence_metrics(arrays: DatasetArrays, samples: Samples, cost_bps: float) -> ForecastMetrics:
+def persistence_metrics(
+    arrays: DatasetArrays, samples: Samples, cost_bps: float
+) -> ForecastMetrics:
     """The baseline: a zero log return everywhere (its MASE is 1 by construction)."""
     return score(arrays, samples, np.zeros(len(samples)), cost_bps)

@@ -105,6 +105,13 @@ def _suggest(space: SearchSpace, trial: Any) -> ModelParams:
         dropout=trial.suggest_float("dropout", *space.dropout),
         learning_rate=trial.suggest_float("learning_rate", *space.learning_rate, log=True),
         batch_size=trial.suggest_categorical("batch_size", space.batch_size),
+        tabular_sessions=trial.suggest_categorical("tabular_sessions", space.tabular_sessions),
+        ridge_alpha=trial.suggest_float("ridge_alpha", *space.ridge_alpha, log=True),
+        num_leaves=trial.suggest_categorical("num_leaves", space.num_leaves),
+        tree_learning_rate=trial.suggest_float(
+            "tree_learning_rate", *space.tree_learning_rate, log=True
+        ),
+        min_child_samples=trial.suggest_categorical("min_child_samples", space.min_child_samples),
     )
 
 
@@ -162,6 +169,11 @@ def _ray_search(
             "dropout": tune.uniform(*space.dropout),
             "learning_rate": tune.loguniform(*space.learning_rate),
             "batch_size": tune.choice(space.batch_size),
+            "tabular_sessions": tune.choice(space.tabular_sessions),
+            "ridge_alpha": tune.loguniform(*space.ridge_alpha),
+            "num_leaves": tune.choice(space.num_leaves),
+            "tree_learning_rate": tune.loguniform(*space.tree_learning_rate),
+            "min_child_samples": tune.choice(space.min_child_samples),
         }
         trainable = tune.with_resources(
             tune.with_parameters(_ray_trainable, version=version, arrays=arrays, loop=loop),
