@@ -15,13 +15,14 @@ import resource
 import time
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from tickcast.config import (
     DEFAULT_INDICATORS,
-    DatasetSettings,
+    FeatureSettings,
     SplitSettings,
     SyntheticSourceSettings,
 )
@@ -30,10 +31,10 @@ from tickcast.data.sources.synthetic import SyntheticSource
 from tickcast.features.indicators import compute_indicators, warmup_sessions
 from tickcast.features.matrix import feature_matrix
 from tickcast.features.panel import build_panel
+from tickcast.features.samples import gather_windows, samples_where, usable_windows
 from tickcast.features.scaling import fit_scalers, scale
 from tickcast.features.split import chronological_split
 from tickcast.features.ta_reference import ta_indicator
-from tickcast.features.windows import windows
 
 console = Console()
 
@@ -78,9 +79,9 @@ def main() -> None:
         return result, seconds
 
     calendar = trading_calendar()
-    policy = DatasetSettings()
     panel, panel_seconds = timed(
-        "panel (align on the calendar)", lambda: build_panel(prices, calendar, policy)
+        "panel (align on the calendar)",
+        lambda: build_panel(prices, calendar, min_sessions=100, max_gap_sessions=5),
     )
     names = list(DEFAULT_INDICATORS)
     _, vector_seconds = timed("indicators, vectorised", lambda: compute_indicators(panel, names))
@@ -108,26 +109,34 @@ def main() -> None:
     table.add_row("ta loop / vectorised (per ticker)", f"{per_ticker_ratio:.1f}x", "")
 
     matrix, _ = timed(
-        "feature matrix (stack, targets)",
-        lambda: feature_matrix(panel, names, warmup_sessions(names), 1),
+        "feature matrix (indicators, cross-section, targets)",
+        lambda: feature_matrix(panel, FeatureSettings(indicators=names), warmup_sessions(names), 1),
     )
-    split = chronological_split(len(matrix.dates), 20, 1, SplitSettings())
+    usable = usable_windows(matrix.defined, 20)
+    split = chronological_split(
+        (usable & np.isfinite(matrix.targets)).sum(axis=1), 1, SplitSettings()
+    )
     scalers, _ = timed(
         "scalers (training rows)", lambda: fit_scalers(matrix.values, range(0, split.train.stop))
     )
 
     scaled, _ = timed("scale every row once", lambda: scale(matrix.values, scalers))
 
-    def epoch() -> int:
-        samples = 0
-        for start in range(split.train.start, split.train.stop, args.batch):
-            anchors = range(start, min(start + args.batch, split.train.stop))
-            samples += len(windows(scaled, 20, list(anchors)))
-        return samples
+    train = samples_where(usable & np.isfinite(matrix.targets), split.train)
 
-    samples, _ = timed(f"training windows, one epoch in batches of {args.batch}", epoch)
+    def epoch() -> int:
+        gathered = 0
+        for start in range(0, len(train), args.batch):
+            batch = train.take(slice(start, start + args.batch))
+            gathered += len(gather_windows(scaled, batch, 20))
+        return gathered
+
+    count, _ = timed(f"training windows, one epoch in batches of {args.batch}", epoch)
     console.print(table)
-    console.print(f"{samples:,} training windows of shape (20, {len(panel.tickers)}, {len(names)})")
+    console.print(
+        f"{count:,} pooled training windows of shape (20, {len(matrix.features)}), gathered "
+        "from the stored matrix, never materialised"
+    )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from tickcast.data.ingest import ingest_prices
 from tickcast.db import embedded
 from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.training.evaluate import persistence_metrics, score
-from tickcast.training.fit import predict_returns, train_model
+from tickcast.training.fit import train_model
 from tickcast.training.tune import TrialRecord, best_trial, search
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
@@ -133,14 +133,14 @@ def main() -> None:
         )
         console.print(f"training the best parameters: {best.params}")
         trained = train_model(version, arrays, best.params, settings.training)
-        anchors = version.anchors("test")
+        samples = arrays.samples(version.rows("test"))
         model = score(
             arrays,
-            anchors,
-            predict_returns(trained.network, arrays.inputs(anchors), trained.target_scale),
+            samples,
+            trained.forecaster.predict(arrays.inputs(samples), samples.rows),
             settings.evaluation.cost_bps,
         )
-        baseline = persistence_metrics(arrays, anchors, settings.evaluation.cost_bps)
+        baseline = persistence_metrics(arrays, samples, settings.evaluation.cost_bps)
         result = Table(
             title=f"best model on the test split ({test.first_anchor} .. {test.last_anchor})"
         )

@@ -25,6 +25,7 @@ from tickcast.features.dataset import (
 )
 from tickcast.features.panel import PanelError
 from tickcast.features.prediction_input import StaleDataError, build_prediction_input
+from tickcast.features.samples import Samples
 
 CAL = trading_calendar()
 LAST = date(2017, 9, 1)
@@ -52,29 +53,27 @@ def test_whole_stocknet_with_the_ragged_history_policy(
 ) -> None:
     ingest_prices(settings, source="csv", csv_path=stocknet_dir)
     version = build_dataset(settings)
-    dropped = {d["ticker"]: d["reason"] for d in version.dropped_tickers}
-    assert set(dropped) == {"ABBV", "AGFS", "BABA", "GMRE"}
-    assert all(reason.startswith("late starter") for reason in dropped.values())
-    assert len(version.tickers) == 84 and "PTR" in version.tickers  # its null day is filled
+    assert version.dropped_tickers == []  # late starters (ABBV, AGFS, BABA, GMRE) included
+    assert len(version.tickers) == 88 and {"BABA", "PTR"} <= set(version.tickers)
     assert version.source_end == LAST
-    for ticker in dropped:
-        assert f"| {ticker} | late starter" in version.report
-    assert "3 ticker-sessions forward-filled" in version.report
+    assert "| BABA | 2014-09-19 | 2017-09-01 |" in version.report
+    assert "3 forward-filled" in version.report  # PTR's null day, among others
 
     loaded, arrays = load_dataset(settings, version.id)
     assert loaded == version
-    assert arrays.matrix.values.shape == (version.panel_rows, 84, len(version.features))
+    assert arrays.matrix.values.shape == (version.panel_rows, 88, len(version.features))
     parts = version.splits
-    anchors_with_targets = version.panel_rows - (version.sequence_length - 1) - version.horizon
-    assert sum(p.samples for p in parts.values()) == anchors_with_targets - 2 * version.horizon
-    train = parts["train"]
-    x, y = (
-        arrays.inputs(range(train.first_row, train.last_row + 1)),
-        arrays.targets(range(train.first_row, train.last_row + 1)),
-    )
-    assert x.shape == (train.samples, version.sequence_length, 84, len(version.features))
-    assert y.shape == (train.samples, 84) and not np.isnan(y).any()
+    known = arrays.usable & np.isfinite(arrays.matrix.targets)
+    in_parts = sum(int(known[p.first_row : p.last_row + 1].sum()) for p in parts.values())
+    assert sum(p.samples for p in parts.values()) == in_parts
+    assert in_parts > int(known.sum()) - 2 * 88 * version.horizon - 88  # only the gaps skipped
+    train = arrays.samples(version.rows("train"))
+    x, y = arrays.inputs(train), arrays.targets(train)
+    assert x.shape == (parts["train"].samples, version.sequence_length, len(version.features))
+    assert y.shape == (parts["train"].samples,) and not np.isnan(y).any()
     assert x.dtype == np.float32 and np.isfinite(x).all()
+    baba = version.tickers.index("BABA")
+    assert (train.columns == baba).any()  # a late starter trains the shared model
 
 
 def test_same_data_same_version_one_more_day_a_new_one(
@@ -108,38 +107,38 @@ def test_prediction_input_equals_the_last_dataset_window(
         settings, version.feature_spec(), arrays.scalers, as_of=LAST
     )
     last_row = version.panel_rows - 1
-    expected = arrays.inputs([last_row])
-    assert prediction.window.dtype == expected.dtype
-    assert prediction.window.tobytes() == expected.tobytes()  # bit-identical
+    assert prediction.tickers == version.tickers and prediction.skipped == []
+    every = Samples(np.full(len(SUBSET), last_row), np.arange(len(SUBSET)))
+    expected = arrays.inputs(every)
+    assert prediction.windows.dtype == expected.dtype
+    assert prediction.windows.tobytes() == expected.tobytes()  # bit-identical
     assert prediction.anchor_date == LAST
     assert prediction.target_date == date(2017, 9, 5)  # Friday -> Tuesday after Labor Day
     np.testing.assert_array_equal(prediction.last_close, arrays.matrix.close[last_row])
 
-    earlier = CAL.previous_session(CAL.previous_session(LAST))
-    past = build_prediction_input(settings, version.feature_spec(), arrays.scalers, as_of=earlier)
-    assert past.window.tobytes() == arrays.inputs([last_row - 2]).tobytes()
 
-
-def test_prediction_input_refuses_stale_or_missing_data(
+def test_stale_tickers_are_skipped_and_stale_data_refused(
     settings: Settings, subset_dir: Path
 ) -> None:
     settings = small(settings)
     version, arrays = ingest_and_build(settings, subset_dir)
-    with pytest.raises(StaleDataError, match=r"must end on 2017-09-05 .* AAPL \(2017-09-01\)"):
-        build_prediction_input(
-            settings, version.feature_spec(), arrays.scalers, as_of=date(2017, 9, 5)
-        )
-    allowed = build_prediction_input(
-        settings, version.feature_spec(), arrays.scalers, as_of=date(2017, 9, 5), allow_stale=True
-    )
-    assert allowed.anchor_date == LAST
-
-    with connect(settings.database.url or "") as conn:
-        conn.execute("DELETE FROM raw_prices WHERE ticker = 'XOM'")
+    spec = version.feature_spec()
     with pytest.raises(
-        PanelError, match=r"required tickers have no stored prices up to 2017-09-01: \['XOM'\]"
+        StaleDataError, match=r"must end on 2017-09-05 .* newest stored .* 2017-09-01"
     ):
-        build_prediction_input(settings, version.feature_spec(), arrays.scalers, as_of=LAST)
+        build_prediction_input(settings, spec, arrays.scalers, as_of=date(2017, 9, 5))
+    allowed = build_prediction_input(
+        settings, spec, arrays.scalers, as_of=date(2017, 9, 5), allow_stale=True
+    )
+    assert allowed.anchor_date == LAST and len(allowed.tickers) == len(SUBSET)
+
+    with connect(settings.database.url or "") as conn:  # XOM halted: its last two days missing
+        conn.execute("DELETE FROM raw_prices WHERE ticker = 'XOM' AND trade_date > '2017-08-30'")
+    halted = build_prediction_input(settings, spec, arrays.scalers, as_of=LAST)
+    assert "XOM" not in halted.tickers and len(halted.tickers) == len(SUBSET) - 1
+    assert [(s.ticker, s.reason) for s in halted.skipped] == [
+        ("XOM", "stale: last price 2017-08-30, not 2017-09-01")
+    ]
 
 
 def test_no_leakage_from_later_prices(settings: Settings, subset_dir: Path) -> None:
@@ -147,8 +146,9 @@ def test_no_leakage_from_later_prices(settings: Settings, subset_dir: Path) -> N
     before, arrays = ingest_and_build(settings, subset_dir)
     train, test = before.splits["train"], before.splits["test"]
 
-    # Scalers are the statistics of the training rows alone.
-    training = arrays.matrix.values[: train.last_row + 1]
+    # Scalers are the statistics of the training rows alone, every ticker pooled.
+    training = arrays.matrix.values[: train.last_row + 1].reshape(-1, len(before.features))
+    training = training.astype(np.float64)
     np.testing.assert_allclose(arrays.scalers.mean, np.nanmean(training, axis=0), rtol=0, atol=0)
     np.testing.assert_allclose(arrays.scalers.std, np.nanstd(training, axis=0), rtol=0, atol=0)
     # Every test (and validation) target date is after every training target date.
@@ -190,7 +190,7 @@ def test_unknown_and_tampered_versions_are_refused(settings: Settings, subset_di
     path = Path(version.artifact_uri.removeprefix("file://"))
     with np.load(path) as stored:
         arrays = {name: stored[name] for name in stored.files}
-    arrays["values"][0, 0, 0] += 1.0
+    arrays["values"][-1, 0, 0] += 1.0  # a defined cell (the first rows are warm-up, NaN)
     np.savez_compressed(path, **arrays)
     with pytest.raises(DatasetIntegrityError, match="hash to"):
         load_dataset(settings, version.id)

@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickcast.config import DatasetSettings, SplitSettings
+from tickcast.config import SplitSettings
 from tickcast.data.calendar import trading_calendar
 from tickcast.features.correlation import correlation_filter
 from tickcast.features.panel import PanelError, build_panel
 from tickcast.features.scaling import fit_scalers, scale
 from tickcast.features.split import SplitError, chronological_split
-from tickcast.features.windows import windows
 
 CAL = trading_calendar()
 SESSIONS = CAL.sessions_between(date(2016, 1, 4), date(2017, 12, 29))  # 503 sessions
@@ -36,12 +35,9 @@ def prices(ticker: str, days: list[date], start_price: float = 100.0) -> pd.Data
     )
 
 
-POLICY = DatasetSettings(min_history_sessions=100, max_gap_sessions=3, start_coverage=0.75)
-
-
-def test_ragged_history_policy_keeps_drops_and_fills() -> None:
+def test_ragged_history_keeps_late_starters_and_early_stoppers() -> None:
     gappy = [d for i, d in enumerate(SESSIONS) if i not in (200, 201)]  # 2 missing: filled
-    holey = [d for i, d in enumerate(SESSIONS) if not 300 <= i < 305]  # 5 missing: dropped
+    holey = [d for i, d in enumerate(SESSIONS) if not 300 <= i < 305]  # 5 missing: left open
     frame = pd.concat(
         [
             prices("FULL", SESSIONS),
@@ -50,56 +46,52 @@ def test_ragged_history_policy_keeps_drops_and_fills() -> None:
             prices("SHORT", SESSIONS[-50:]),
             prices("STALE", SESSIONS[:-10]),
             prices("LATE", SESSIONS[150:]),
-            prices("EARLY", SESSIONS[5:]),
         ]
     )
-    panel = build_panel(frame, CAL, POLICY)
+    panel = build_panel(frame, CAL, min_sessions=100, max_gap_sessions=3)
     reasons = {d.ticker: d.reason for d in panel.decisions}
-    assert panel.tickers == ["EARLY", "FULL", "GAPPY"]
-    assert reasons["HOLEY"].startswith("gap of 5 sessions")
-    assert reasons["SHORT"].startswith("short history: 50 sessions")
-    assert reasons["STALE"].startswith("stale: last price")
-    assert reasons["LATE"].startswith("late starter")
-    assert panel.dates[0].date() == SESSIONS[5]  # 3 of 4 candidates had started by then
-    assert panel.dates.tolist() == pd.DatetimeIndex(SESSIONS[5:]).tolist()
+    assert panel.tickers == ["FULL", "GAPPY", "HOLEY", "LATE", "STALE"]  # sorted
+    assert reasons["SHORT"].startswith("short history: 50 sessions < 100")
+    assert panel.dates.tolist() == pd.DatetimeIndex(SESSIONS).tolist()
+    assert (
+        panel.close["LATE"].iloc[:150].isna().all() and panel.close["LATE"].iloc[150:].notna().all()
+    )
+    assert panel.close["STALE"].iloc[-10:].isna().all()  # nothing carried past its last price
     assert panel.filled["GAPPY"].sum() == 2
     filled_day = pd.Timestamp(SESSIONS[200])
     assert panel.volume.loc[filled_day, "GAPPY"] == 0
     gappy_close = panel.close["GAPPY"]
     assert gappy_close[filled_day] == gappy_close.shift(1)[filled_day]  # carried forward
-    assert not panel.adj_close.isna().any().any()
+    assert panel.close["HOLEY"].iloc[300:305].isna().all() and not panel.filled["HOLEY"].any()
 
 
-def test_fixed_tickers_refuse_instead_of_dropping() -> None:
-    frame = pd.concat([prices("FULL", SESSIONS), prices("STALE", SESSIONS[:-10])])
-    with pytest.raises(PanelError, match=r"required tickers cannot be aligned: STALE: stale"):
-        build_panel(frame, CAL, POLICY, tickers=["FULL", "STALE"])
-    with pytest.raises(PanelError, match=r"no stored prices for tickers \['NOPE'\]"):
-        build_panel(frame, CAL, POLICY, tickers=["FULL", "NOPE"])
+def test_asked_for_tickers_without_prices_are_listed_not_fatal() -> None:
+    frame = prices("FULL", SESSIONS)
+    panel = build_panel(frame, CAL, min_sessions=10, max_gap_sessions=3, tickers=["FULL", "NOPE"])
+    assert panel.tickers == ["FULL"]
+    assert [(d.ticker, d.reason) for d in panel.decisions if not d.kept] == [
+        ("NOPE", "no stored prices")
+    ]
+    with pytest.raises(PanelError, match="no ticker has enough history"):
+        build_panel(frame, CAL, min_sessions=10_000, max_gap_sessions=3)
 
 
-def test_split_is_chronological_with_a_horizon_gap() -> None:
+def test_split_is_chronological_by_samples_with_a_horizon_gap() -> None:
+    per_row = np.zeros(100, dtype=np.int64)
+    per_row[9:98] = 1
+    per_row[60:98] = 5  # more tickers later: the later sessions weigh more
     split = chronological_split(
-        100, sequence_length=10, horizon=2, fractions=SplitSettings(train=0.6, validation=0.2)
+        per_row, horizon=2, fractions=SplitSettings(train=0.6, validation=0.2)
     )
-    assert split.train.start == 9  # first row with a full window behind it
+    assert split.train.start == 9 and split.test.stop == 98
     assert split.validation.start == split.train.stop + 2
     assert split.test.start == split.validation.stop + 2
-    assert split.test.stop == 98  # last row with a target 2 sessions ahead
+    train_share = per_row[split.train.start : split.train.stop].sum() / per_row.sum()
+    assert 0.58 <= train_share <= 0.62
     train_targets = [row + 2 for row in split.train]
     assert max(train_targets) < min(split.validation) and max(train_targets) < min(split.test)
     with pytest.raises(SplitError, match="too few"):
-        chronological_split(15, sequence_length=10, horizon=1, fractions=SplitSettings())
-
-
-def test_windows_hold_the_rows_before_each_anchor() -> None:
-    values = np.arange(10 * 2 * 3, dtype=float).reshape(10, 2, 3)
-    batch = windows(values, 4, [3, 9])
-    assert batch.shape == (2, 4, 2, 3)
-    np.testing.assert_array_equal(batch[0], values[0:4])
-    np.testing.assert_array_equal(batch[1], values[6:10])
-    with pytest.raises(IndexError):
-        windows(values, 4, [2])
+        chronological_split(np.ones(4, dtype=np.int64), horizon=1, fractions=SplitSettings())
 
 
 def test_scalers_use_training_rows_only() -> None:
@@ -108,8 +100,9 @@ def test_scalers_use_training_rows_only() -> None:
     values[30:] += 100  # validation/test rows far away
     values[5, 1, 0] = np.nan
     scalers = fit_scalers(values, range(0, 30))
-    np.testing.assert_allclose(scalers.mean, np.nanmean(values[:30], axis=0))
-    np.testing.assert_allclose(scalers.std, np.nanstd(values[:30], axis=0))
+    pooled = values[:30].reshape(-1, 2)  # every ticker pooled: one scaler per feature
+    np.testing.assert_allclose(scalers.mean, np.nanmean(pooled, axis=0))
+    np.testing.assert_allclose(scalers.std, np.nanstd(pooled, axis=0))
     scaled = scale(values, scalers)
     assert scaled.dtype == np.float32
     assert scaled[5, 1, 0] == 0.0

@@ -13,6 +13,7 @@ from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import load_prices
+from tickcast.features.dataset import minimum_history
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PanelError, TickerDecision, build_panel
 from tickcast.features.samples import Samples, gather_windows, usable_windows
@@ -96,8 +97,7 @@ def spec_matrix(
     panel = build_panel(
         prices,
         calendar,
-        min_sessions=spec.policy.min_history_sessions
-        or spec.warmup_sessions + spec.sequence_length,
+        min_sessions=minimum_history(spec.policy, spec.warmup_sessions),
         max_gap_sessions=spec.policy.max_gap_sessions,
         end=end,
         tickers=universe,
