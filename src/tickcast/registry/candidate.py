@@ -16,7 +16,6 @@ from pydantic import BaseModel
 from tickcast.config import ModelParams, Settings
 from tickcast.features.dataset import DatasetArrays, load_dataset
 from tickcast.features.samples import Samples
-from tickcast.models.calibration import calibration_slope
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
@@ -24,7 +23,7 @@ from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
 from tickcast.registry.search import tuned_params
 from tickcast.registry.tracking import code_version, configure_mlflow
-from tickcast.training.evaluate import persistence_metrics, score
+from tickcast.training.evaluate import calibrated_results
 from tickcast.training.fit import EpochRecord, train_model
 
 TEST_PREDICTIONS = "predictions/test.npz"
@@ -88,26 +87,18 @@ def train_candidate(
             on_epoch=log_epoch,
             show_progress=show_progress,
         )
-        results: dict[str, ForecastMetrics] = {}
-        cost = settings.evaluation.cost_bps
-        samples = {part: arrays.samples(version.rows(part)) for part in ("validation", "test")}
-        raw = {
-            part: trained.forecaster.predict(arrays.inputs(found), found.rows)
-            for part, found in samples.items()
-        }
-        calibration = calibration_slope(raw["validation"], arrays.targets(samples["validation"]))
+        judged = calibrated_results(
+            trained.forecaster, version, arrays, settings.evaluation.cost_bps
+        )
+        calibration, results = judged.calibration, judged.metrics
         mlflow.log_metric("calibration_slope", calibration)
-        predictions: dict[str, np.ndarray] = {}
-        for part in ("validation", "test"):
-            predictions[part] = raw[part] * calibration
-            results[part] = score(arrays, samples[part], predictions[part], cost)
-            mlflow.log_metrics(results[part].as_dict(f"{part}_"))
-        test = samples["test"]
-        baseline = persistence_metrics(arrays, test, cost)
+        for part, metrics in results.items():
+            mlflow.log_metrics(metrics.as_dict(f"{part}_"))
+        test, baseline = judged.samples["test"], judged.test_persistence
         mlflow.log_metrics(baseline.as_dict("test_persistence_"))
         mlflow.log_metric("best_epoch", trained.best_epoch)
-        _log_predictions(arrays, test, predictions["test"])
-        _log_figures(trained.history, trained.best_epoch, arrays, test, predictions["test"])
+        _log_predictions(arrays, test, judged.predictions["test"])
+        _log_figures(trained.history, trained.best_epoch, arrays, test, judged.predictions["test"])
 
         bundle = ForecasterBundle(
             trained.forecaster, params, version.feature_spec(), arrays.scalers, calibration

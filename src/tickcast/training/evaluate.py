@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from tickcast.features.dataset import DatasetArrays
+from tickcast.features.dataset import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
+from tickcast.models.calibration import calibration_slope
+from tickcast.models.forecasters import Forecaster
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
+
+
+@dataclass(frozen=True)
+class CalibratedResults:
+    """A trained forecaster judged on validation and test, its forecasts calibrated first."""
+
+    calibration: float  # fitted on the validation samples (tickcast.models.calibration)
+    samples: dict[str, Samples]  # validation, test
+    predictions: dict[str, np.ndarray]  # calibrated
+    metrics: dict[str, ForecastMetrics]
+    test_persistence: ForecastMetrics
+
+
+def calibrated_results(
+    forecaster: Forecaster, version: DatasetVersion, arrays: DatasetArrays, cost_bps: float
+) -> CalibratedResults:
+    """Calibrate on validation, then score validation and test (and persistence on test)."""
+    samples = {part: arrays.samples(version.rows(part)) for part in ("validation", "test")}
+    raw = {
+        part: forecaster.predict(arrays.inputs(found), found.rows)
+        for part, found in samples.items()
+    }
+    calibration = calibration_slope(raw["validation"], arrays.targets(samples["validation"]))
+    predictions = {part: values * calibration for part, values in raw.items()}
+    return CalibratedResults(
+        calibration=calibration,
+        samples=samples,
+        predictions=predictions,
+        metrics={
+            part: score(arrays, samples[part], predictions[part], cost_bps) for part in samples
+        },
+        test_persistence=persistence_metrics(arrays, samples["test"], cost_bps),
+    )
 
 
 def score(
