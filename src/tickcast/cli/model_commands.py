@@ -247,7 +247,8 @@ def _newest_dataset(settings: Settings) -> str:
 def _print_candidate(result: CandidateResult) -> None:
     console.print(
         f"registered {result.model_name} v{result.model_version} (run {result.run_id}, best epoch "
-        f"{result.best_epoch}, forecasts x {result.calibration:.3f} as calibrated on validation)\n"
+        f"{result.best_epoch}; calibrated on validation: x {result.calibration.cross_section:.3f} "
+        f"across tickers, x {result.calibration.market:.3f} for the session mean)\n"
         f"test: MASE {result.test.mase:.4f}, MAPE {result.test.mape:.3f}%, direction "
         f"{result.test.direction_accuracy:.3f} vs up-day rate {result.test.up_rate:.3f}, "
         f"rank IC {result.test.rank_ic_text()}; persistence MAPE {result.test_persistence.mape:.3f}%"

@@ -13,6 +13,7 @@ import numpy as np
 from tickcast.config import ModelParams
 from tickcast.features.scaling import Scalers
 from tickcast.features.spec import FeatureSpec
+from tickcast.models.calibration import Calibration
 from tickcast.models.forecasters import (
     Forecaster,
     LinearModel,
@@ -30,7 +31,7 @@ class ForecasterBundle:
     params: ModelParams
     spec: FeatureSpec
     scalers: Scalers
-    calibration: float = 1.0  # forecasts x this (tickcast.models.calibration), fitted on validation
+    calibration: Calibration  # fitted on validation (tickcast.models.calibration)
 
     def predict(self, windows: np.ndarray, sessions: np.ndarray | None = None) -> np.ndarray:
         """Log returns (samples,) for scaled windows (samples, sequence, features); `sessions`
@@ -43,7 +44,7 @@ class ForecasterBundle:
             )
         groups = np.zeros(len(windows), np.int64) if sessions is None else np.asarray(sessions)
         raw = self.forecaster.predict(windows.astype(np.float32, copy=False), groups)
-        return raw * self.calibration
+        return self.calibration.apply(raw, groups)
 
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
@@ -51,7 +52,7 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     forecaster = bundle.forecaster
     meta: dict[str, object] = {
         "params": bundle.params.model_dump(mode="json"),
-        "calibration": bundle.calibration,
+        "calibration": bundle.calibration.model_dump(),
         "spec": bundle.spec.model_dump(mode="json"),
     }
     if isinstance(forecaster, NetworkForecaster):
@@ -111,4 +112,5 @@ def load_bundle(directory: Path) -> ForecasterBundle:
         )
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
-    return ForecasterBundle(forecaster, params, spec, scalers, float(meta.get("calibration", 1.0)))
+    calibration = Calibration.model_validate(meta["calibration"])
+    return ForecasterBundle(forecaster, params, spec, scalers, calibration)

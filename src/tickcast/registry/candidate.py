@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from tickcast.config import ModelParams, Settings
 from tickcast.features.dataset import DatasetArrays, load_dataset
 from tickcast.features.samples import Samples
+from tickcast.models.calibration import Calibration
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
@@ -38,7 +39,7 @@ class CandidateResult(BaseModel):
     dataset_id: str
     params: ModelParams
     best_epoch: int
-    calibration: float  # the factor every forecast is multiplied by (fitted on validation)
+    calibration: Calibration  # what the forecasts are multiplied by (fitted on validation)
     validation: ForecastMetrics
     test: ForecastMetrics
     test_persistence: ForecastMetrics
@@ -91,7 +92,7 @@ def train_candidate(
             trained.forecaster, version, arrays, settings.evaluation.cost_bps
         )
         calibration, results = judged.calibration, judged.metrics
-        mlflow.log_metric("calibration_slope", calibration)
+        mlflow.log_metrics({f"calibration_{k}": v for k, v in calibration.model_dump().items()})
         for part, metrics in results.items():
             mlflow.log_metrics(metrics.as_dict(f"{part}_"))
         test, baseline = judged.samples["test"], judged.test_persistence

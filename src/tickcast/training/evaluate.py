@@ -8,7 +8,7 @@ import numpy as np
 
 from tickcast.features.dataset import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
-from tickcast.models.calibration import calibration_slope
+from tickcast.models.calibration import Calibration, fit_calibration
 from tickcast.models.forecasters import Forecaster
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 
@@ -17,7 +17,7 @@ from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 class CalibratedResults:
     """A trained forecaster judged on validation and test, its forecasts calibrated first."""
 
-    calibration: float  # fitted on the validation samples (tickcast.models.calibration)
+    calibration: Calibration  # fitted on the validation samples
     samples: dict[str, Samples]  # validation, test
     predictions: dict[str, np.ndarray]  # calibrated
     metrics: dict[str, ForecastMetrics]
@@ -33,8 +33,11 @@ def calibrated_results(
         part: forecaster.predict(arrays.inputs(found), found.rows)
         for part, found in samples.items()
     }
-    calibration = calibration_slope(raw["validation"], arrays.targets(samples["validation"]))
-    predictions = {part: values * calibration for part, values in raw.items()}
+    validation = samples["validation"]
+    calibration = fit_calibration(raw["validation"], arrays.targets(validation), validation.rows)
+    predictions = {
+        part: calibration.apply(values, samples[part].rows) for part, values in raw.items()
+    }
     return CalibratedResults(
         calibration=calibration,
         samples=samples,
