@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tickcast.features.samples import Samples, gather_windows, samples_where, usable_windows
+from tickcast.features.samples import (
+    Samples,
+    gather_windows,
+    samples_where,
+    session_chunks,
+    usable_windows,
+)
 
 
 def test_a_window_is_usable_only_when_every_cell_is_defined() -> None:
@@ -40,3 +46,10 @@ def test_gathered_windows_equal_the_slices_they_index() -> None:
     assert gather_windows(
         values, Samples(np.array([], np.int64), np.array([], np.int64)), 5
     ).shape == (0, 5, 2)
+
+
+def test_session_chunks_never_split_a_session() -> None:
+    rows = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 3])
+    chunks = session_chunks(rows, 4)
+    assert [(c.start, c.stop) for c in chunks] == [(0, 5), (5, 9), (9, 10)]
+    assert session_chunks(np.array([], np.int64), 4) == []

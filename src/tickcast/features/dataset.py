@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,21 @@ from tickcast.features.indicators import warmup_sessions
 from tickcast.features.matrix import FeatureMatrix, feature_matrix, row_means
 from tickcast.features.panel import PricePanel, build_panel
 from tickcast.features.report import dataset_report
-from tickcast.features.samples import Samples, gather_windows, samples_where, usable_windows
+from tickcast.features.samples import (
+    Samples,
+    gather_windows,
+    samples_where,
+    session_chunks,
+    usable_windows,
+)
 from tickcast.features.scaling import Scalers, fit_scalers, scale
 from tickcast.features.spec import FeatureSpec
 from tickcast.features.split import Split, chronological_split
 
+if TYPE_CHECKING:
+    from tickcast.models.forecasters import Forecaster
+
+PREDICTION_CHUNK = 65_536  # samples per gathered batch when predicting many sessions
 _ARRAYS = (
     "dates",
     "values",
@@ -142,9 +152,20 @@ class DatasetArrays:
         """Samples with a usable window and a known target, anchored in `rows`."""
         return samples_where(self.usable & np.isfinite(self.matrix.targets), rows)
 
-    def inputs(self, samples: Samples) -> np.ndarray:
-        """Scaled windows (samples, sequence, features)."""
-        return gather_windows(self.scaled_values, samples, self.sequence_length)
+    def inputs(self, samples: Samples, sessions: int | None = None) -> np.ndarray:
+        """Scaled windows (samples, sequence, features); with `sessions`, only each window's
+        last `sessions` sessions (what the tabular families read)."""
+        length = min(sessions or self.sequence_length, self.sequence_length)
+        return gather_windows(self.scaled_values, samples, length)
+
+    def predict(self, forecaster: Forecaster, samples: Samples) -> np.ndarray:
+        """`forecaster`'s raw forecasts for `samples`, gathered a bounded number of whole
+        sessions at a time (a session is never split: the cross-stock model sees all of it)."""
+        predicted = np.empty(len(samples))
+        for chunk in session_chunks(samples.rows, PREDICTION_CHUNK):
+            part = samples.take(chunk)
+            predicted[chunk] = forecaster.predict(self.inputs(part), part.rows)
+        return predicted
 
     def targets(self, samples: Samples) -> np.ndarray:
         """Forward log returns (samples,)."""

@@ -37,6 +37,20 @@ class Samples:
         return laid_out
 
 
+def session_chunks(rows: np.ndarray, size: int) -> list[slice]:
+    """Slices of sorted `rows` holding whole sessions, about `size` samples each (more when
+    one session alone is larger)."""
+    if len(rows) == 0:
+        return []
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(rows)) + 1, [len(rows)]])
+    chunks, begin = [], 0
+    for position in starts[1:]:
+        if position - begin >= size or position == len(rows):
+            chunks.append(slice(int(begin), int(position)))
+            begin = position
+    return chunks
+
+
 def usable_windows(defined: np.ndarray, sequence_length: int) -> np.ndarray:
     """(T, tickers) True where the window ending on that row is defined throughout."""
     counts = np.cumsum(defined, axis=0, dtype=np.int64)

@@ -47,7 +47,11 @@ class TabularForecaster:
     def predict(self, windows: np.ndarray, sessions: np.ndarray) -> np.ndarray:
         if len(windows) == 0:
             return np.zeros(0)
-        predicted = np.asarray(self.model.predict(tabular(windows, self.sessions_used)))
+        return self.predict_tabular(tabular(windows, self.sessions_used))
+
+    def predict_tabular(self, x: np.ndarray) -> np.ndarray:
+        """Log returns for rows already laid out by `tabular`."""
+        predicted = np.asarray(self.model.predict(x))
         return predicted.astype(np.float64) * self.target_scale
 
 

@@ -29,10 +29,7 @@ def calibrated_results(
 ) -> CalibratedResults:
     """Calibrate on validation, then score validation and test (and persistence on test)."""
     samples = {part: arrays.samples(version.rows(part)) for part in ("validation", "test")}
-    raw = {
-        part: forecaster.predict(arrays.inputs(found), found.rows)
-        for part, found in samples.items()
-    }
+    raw = {part: arrays.predict(forecaster, found) for part, found in samples.items()}
     validation = samples["validation"]
     calibration = fit_calibration(raw["validation"], arrays.targets(validation), validation.rows)
     predictions = {

@@ -185,7 +185,7 @@ def _train_network(
 
 def validation_mse(forecaster: Forecaster, arrays: DatasetArrays, data: TrainingData) -> float:
     """Mean squared error on scaled targets over the validation samples."""
-    predicted = forecaster.predict(arrays.inputs(data.validation), data.validation.rows)
+    predicted = arrays.predict(forecaster, data.validation)
     error = (predicted - data.validation_targets) / data.target_scale
     return float(np.nanmean(error**2)) if len(error) else float("nan")
 

@@ -34,7 +34,7 @@ def train_tabular(
     """Fit ridge or LightGBM; one history record (LightGBM stops early on validation)."""
     seed_everything(loop.seed)
     started = time.perf_counter()
-    x = tabular(arrays.inputs(data.train), params.tabular_sessions)
+    x = tabular(arrays.inputs(data.train, params.tabular_sessions), params.tabular_sessions)
     y = (data.train_targets / data.target_scale).astype(np.float32)
     if params.architecture == "ridge":
         from sklearn.linear_model import Ridge
@@ -49,12 +49,7 @@ def train_tabular(
         raise ValueError(f"{params.architecture!r} is not a tabular family: ridge or lightgbm")
     forecaster = TabularForecaster(model, params.tabular_sessions, data.target_scale)
     trained = TrainedModel(forecaster, params)
-    fitted = float(
-        np.mean(
-            (forecaster.predict(arrays.inputs(data.train), data.train.rows) / data.target_scale - y)
-            ** 2
-        )
-    )
+    fitted = float(np.mean((forecaster.predict_tabular(x) / data.target_scale - y) ** 2))
     record = EpochRecord(
         1, fitted, validation_mse(forecaster, arrays, data), time.perf_counter() - started
     )
@@ -76,7 +71,7 @@ def _lightgbm(
     import lightgbm
 
     validation = lightgbm.Dataset(
-        tabular(arrays.inputs(data.validation), params.tabular_sessions),
+        tabular(arrays.inputs(data.validation, params.tabular_sessions), params.tabular_sessions),
         (data.validation_targets / data.target_scale).astype(np.float32),
     )
     booster = lightgbm.train(
