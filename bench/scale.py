@@ -1,0 +1,227 @@
+"""Scale: a synthetic S&P 500-sized market, end to end, with seconds and peak RSS per stage.
+
+Usage: python bench/scale.py [--tickers 500] [--years 20] [--lstm-samples 200000]
+
+The market: --tickers synthetic tickers over --years years, a third of them starting later (an
+IPO or an index addition, at a random session) and 2% delisted early; written as one CSV per
+ticker, then through the real steps on a throwaway PostgreSQL:
+  ingest (read, validate, write)      target >= 200,000 rows/s
+  dataset build                       target <= 30 s and <= 3 GB
+  train ridge, train LightGBM         target <= 60 s each (LightGBM: 200 rounds at most)
+  one LSTM epoch per variant          printed (on --lstm-samples training samples, and the time
+                                      a whole epoch would take at that rate)
+  daily predict, every ticker         target <= 5 s in process
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from bench.ingest import fresh_database, throwaway_server
+from tickcast.config import SyntheticSourceSettings, load_settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.data.ingest import ingest_prices
+from tickcast.data.sources.synthetic import SyntheticSource
+from tickcast.features.dataset import build_dataset, load_dataset
+from tickcast.features.prediction_input import build_prediction_input
+from tickcast.features.samples import Samples
+from tickcast.models.calibration import Calibration
+from tickcast.registry.bundle import ForecasterBundle
+from tickcast.training.fit import train_model
+
+console = Console()
+
+
+class PeakMemory:
+    """The largest resident set size seen while a stage runs (sampled every 50 ms)."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.peak = 0
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        self.peak = self.process.memory_info().rss
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                self.peak = max(self.peak, self.process.memory_info().rss)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def write_market(directory: Path, tickers: int, years: int, seed: int = 11) -> int:
+    """One CSV per ticker; a third start late, 2% stop early. Returns the rows written."""
+    start = date(2024 - years, 1, 2)
+    market = SyntheticSource(
+        SyntheticSourceSettings(n_tickers=tickers, start=start, end=date(2023, 12, 29)),
+        trading_calendar(),
+    )
+    rng = np.random.default_rng(seed)
+    rows = 0
+    for name in market.available_tickers():
+        frame = market.fetch(name, None, None).drop(columns="row")
+        sessions = len(frame)
+        if rng.random() < 1 / 3:
+            frame = frame.iloc[int(rng.integers(1, sessions - 300)) :]
+        if rng.random() < 0.02:
+            frame = frame.iloc[: int(rng.integers(300, len(frame)))]
+        frame = frame.rename(
+            columns={"trade_date": "Date", "adj_close": "Adj Close", "volume": "Volume"}
+        )
+        frame.columns = [c if c[0].isupper() else c.capitalize() for c in frame.columns]
+        frame.to_csv(directory / f"{name}.csv", index=False)
+        rows += len(frame)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tickers", type=int, default=500)
+    parser.add_argument("--years", type=int, default=20)
+    parser.add_argument("--lstm-samples", type=int, default=200_000)
+    args = parser.parse_args()
+
+    memory = PeakMemory()
+    table = Table(
+        title=f"scale: {args.tickers} tickers x {args.years} years on {os.cpu_count()} cores"
+    )
+    for column in ("stage", "seconds", "peak RSS MiB", "figure", "target"):
+        table.add_column(column, justify="left" if column in ("stage", "target") else "right")
+
+    def stage(
+        name: str, work: Callable[[], Any], figure: Callable[[Any, float], str], target: str
+    ) -> Any:
+        console.print(f"[dim]{name} ...[/]")
+        with memory.watching():
+            started = time.perf_counter()
+            result = work()
+            seconds = time.perf_counter() - started
+        table.add_row(
+            name, f"{seconds:.1f}", f"{memory.peak / 2**20:,.0f}", figure(result, seconds), target
+        )
+        return result
+
+    with (
+        tempfile.TemporaryDirectory(prefix="tickcast-scale-") as scratch,
+        throwaway_server() as server,
+    ):
+        csv = Path(scratch) / "csv"
+        csv.mkdir()
+        rows = stage(
+            "write the market as CSVs (setup)",
+            lambda: write_market(csv, args.tickers, args.years),
+            lambda r, s: f"{r:,} rows",
+            "",
+        )
+        settings = load_settings().with_overrides(
+            {
+                "database": {"url": fresh_database(server)},
+                "artifacts": {"root": str(Path(scratch) / "artifacts")},
+                "data": {"source": "csv", "csv": {"path": str(csv)}},
+                "training": {
+                    "max_epochs": 1,
+                    "device": "cpu",
+                    "params": {"hidden_size": 16, "batch_size": 4096, "n_estimators": 200},
+                },
+            }
+        )
+        stage(
+            "ingest (read, validate, write)",
+            lambda: ingest_prices(settings),
+            lambda r, s: f"{rows / s:,.0f} rows/s",
+            ">= 200,000 rows/s",
+        )
+        version = stage(
+            "dataset build",
+            lambda: build_dataset(settings),
+            lambda v, s: f"{sum(p.samples for p in v.splits.values()):,} samples",
+            "<= 30 s, <= 3,072 MiB",
+        )
+        _, arrays = load_dataset(settings, version.id)
+        for family in ("ridge", "lightgbm"):
+            params = settings.training.params.model_copy(update={"architecture": family})
+            stage(
+                f"train {family}",
+                lambda params=params: train_model(version, arrays, params, settings.training),
+                lambda t, s: f"val loss {t.best_validation_loss:.4f}",
+                "<= 60 s",
+            )
+        train = arrays.samples(version.rows("train"))
+        recent = train.take(slice(max(0, len(train) - args.lstm_samples), None))
+        capped = cap_training(version, recent)
+
+        def full_epoch(_: object, seconds: float) -> str:
+            return f"full epoch ~{seconds * len(train) / len(recent):,.0f} s"
+
+        for family in ("lstm", "lstm_attention", "lstm_cross_stock"):
+            params = settings.training.params.model_copy(update={"architecture": family})
+            stage(
+                f"one {family} epoch on {len(recent):,} samples",
+                lambda params=params: train_model(capped, arrays, params, settings.training),
+                full_epoch,
+                "printed",
+            )
+        trained = train_model(
+            version,
+            arrays,
+            settings.training.params.model_copy(update={"architecture": "ridge"}),
+            settings.training,
+        )
+        bundle = ForecasterBundle(
+            trained.forecaster,
+            trained.params,
+            version.feature_spec(),
+            arrays.scalers,
+            Calibration(),
+        )
+
+        def predict_every_ticker() -> tuple[int, int]:
+            found = build_prediction_input(
+                settings, bundle.spec, bundle.scalers, as_of=version.source_end
+            )
+            bundle.predict(found.windows)
+            return len(found.tickers), len(found.skipped)
+
+        stage(
+            "daily predict, every ticker (in process)",
+            predict_every_ticker,
+            lambda r, s: f"{r[0]} forecast, {r[1]} skipped",
+            "<= 5 s",
+        )
+    console.print(table)
+
+
+def cap_training(version: Any, recent: Samples) -> Any:
+    """The version with its training part narrowed to the sessions of `recent`."""
+    splits = dict(version.splits)
+    splits["train"] = splits["train"].model_copy(update={"first_row": int(recent.rows[0])})
+    return version.model_copy(update={"splits": splits})
+
+
+if __name__ == "__main__":
+    main()
