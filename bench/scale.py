@@ -163,11 +163,15 @@ def main() -> None:
             "<= 30 s, <= 3,072 MiB",
         )
         _, arrays = load_dataset(settings, version.id)
-        for family in ("ridge", "lightgbm"):
+
+        def fit(family: str) -> Callable[[], Any]:
             params = settings.training.params.model_copy(update={"architecture": family})
+            return lambda: train_model(version, arrays, params, settings.training)
+
+        for family in ("ridge", "lightgbm"):
             stage(
                 f"train {family}",
-                lambda params=params: train_model(version, arrays, params, settings.training),
+                fit(family),
                 lambda t, s: f"val loss {t.best_validation_loss:.4f}",
                 "<= 60 s",
             )
@@ -178,11 +182,14 @@ def main() -> None:
         def full_epoch(_: object, seconds: float) -> str:
             return f"full epoch ~{seconds * len(train) / len(recent):,.0f} s"
 
-        for family in ("lstm", "lstm_attention", "lstm_cross_stock"):
+        def one_epoch(family: str) -> Callable[[], Any]:
             params = settings.training.params.model_copy(update={"architecture": family})
+            return lambda: train_model(capped, arrays, params, settings.training)
+
+        for family in ("lstm", "lstm_attention", "lstm_cross_stock"):
             stage(
                 f"one {family} epoch on {len(recent):,} samples",
-                lambda params=params: train_model(capped, arrays, params, settings.training),
+                one_epoch(family),
                 full_epoch,
                 "printed",
             )
