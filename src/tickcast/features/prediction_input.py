@@ -21,6 +21,13 @@ from tickcast.features.scaling import Scalers, scale
 from tickcast.features.spec import FeatureSpec
 
 
+# Sessions of prices read for a forecast. The exponential indicators (MACD's 26-session EMA, the
+# 14-session Wilder averages of RSI and ATR) forget their start as (1 - alpha)^n: after 750
+# sessions that is below 1e-22, far under float64's resolution, so the window equals the one
+# computed over the whole history, at a fraction of the cost for a long history.
+PREDICTION_LOOKBACK_SESSIONS = 750
+
+
 class StaleDataError(PanelError):
     """No ticker has a price on the session the inputs must end on."""
 
@@ -54,7 +61,13 @@ def build_prediction_input(
     when nothing is stored for `as_of` yet."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    matrix, decisions = spec_matrix(settings, spec, as_of, tickers)
+    lookback = max(
+        PREDICTION_LOOKBACK_SESSIONS, 2 * minimum_history(spec.policy, spec.warmup_sessions)
+    )
+    start = as_of
+    for _ in range(lookback):
+        start = calendar.previous_session(start)
+    matrix, decisions = spec_matrix(settings, spec, as_of, tickers, start)
     last_stored = matrix.dates[-1].date()
     if last_stored < as_of and not allow_stale:
         raise StaleDataError(
@@ -86,14 +99,19 @@ def build_prediction_input(
 
 
 def spec_matrix(
-    settings: Settings, spec: FeatureSpec, end: date, tickers: list[str] | None = None
+    settings: Settings,
+    spec: FeatureSpec,
+    end: date,
+    tickers: list[str] | None = None,
+    start: date | None = None,
 ) -> tuple[FeatureMatrix, list[TickerDecision]]:
-    """The spec's feature matrix over every stored session up to `end` of `tickers` (default:
-    the configured ones, else every stored one), with the panel's decisions per ticker."""
+    """The spec's feature matrix over the stored sessions from `start` (default: the first) to
+    `end` of `tickers` (default: the configured ones, else every stored one), with the panel's
+    decisions per ticker."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     universe = tickers or settings.tickers or None
     with open_connection(settings) as conn:
-        prices = load_prices(conn, universe, end=end)
+        prices = load_prices(conn, universe, end=end, start=start)
     panel = build_panel(
         prices,
         calendar,
