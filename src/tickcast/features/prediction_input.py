@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
-from tickcast.db.prices import load_prices
+from tickcast.db.prices import last_stored_dates, load_prices
 from tickcast.features.dataset import minimum_history
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PanelError, TickerDecision, build_panel
@@ -67,7 +67,10 @@ def build_prediction_input(
     start = as_of
     for _ in range(lookback):
         start = calendar.previous_session(start)
-    matrix, decisions = spec_matrix(settings, spec, as_of, tickers, start)
+    with open_connection(settings) as conn:
+        last_prices = last_stored_dates(conn, tickers or settings.tickers or None)
+    universe = tickers or sorted(last_prices)
+    matrix, decisions = spec_matrix(settings, spec, as_of, universe, start)
     last_stored = matrix.dates[-1].date()
     if last_stored < as_of and not allow_stale:
         raise StaleDataError(
@@ -77,7 +80,11 @@ def build_prediction_input(
     anchor = min(as_of, last_stored)
     row = len(matrix.dates) - 1
     usable = usable_windows(matrix.defined, spec.sequence_length)[row]
-    skipped = [SkippedTicker(ticker=d.ticker, reason=d.reason) for d in decisions if not d.kept]
+    skipped = [
+        SkippedTicker(ticker=d.ticker, reason=_left_out(d, last_prices, matrix.dates[-1].date()))
+        for d in decisions
+        if not d.kept
+    ]
     columns = []
     for column, ticker in enumerate(matrix.tickers):
         if usable[column]:
@@ -122,6 +129,15 @@ def spec_matrix(
     )
     matrix = feature_matrix(panel, spec.feature_settings, spec.warmup_sessions, spec.horizon)
     return matrix.select(spec.features), panel.decisions
+
+
+def _left_out(decision: TickerDecision, last_prices: dict[str, date], day: date) -> str:
+    """Staleness for a ticker whose prices stop before `day` (the panel, reading only the
+    lookback, may see too few of them, or none), else the panel's reason."""
+    last = last_prices.get(decision.ticker)
+    if last is not None and last < day:
+        return f"stale: last price {last}, not {day}"
+    return decision.reason
 
 
 def _why_not(matrix: FeatureMatrix, column: int, spec: FeatureSpec) -> str:
