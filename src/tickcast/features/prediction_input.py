@@ -20,7 +20,6 @@ from tickcast.features.samples import Samples, gather_windows, usable_windows
 from tickcast.features.scaling import Scalers, scale
 from tickcast.features.spec import FeatureSpec
 
-
 # Sessions of prices read for a forecast. The exponential indicators (MACD's 26-session EMA, the
 # 14-session Wilder averages of RSI and ATR) forget their start as (1 - alpha)^n: after 750
 # sessions that is below 1e-22, far under float64's resolution, so the window equals the one
