@@ -4,7 +4,6 @@ chart's own arguments."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -18,12 +17,7 @@ import boto3
 import psycopg
 
 from tests.deploy.pod import Account
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.processes import free_port, stopped_at_exit
 
 
 def wait_until(ready: Callable[[], bool], what: str, log: Path, seconds: float = 120) -> None:
@@ -42,19 +36,6 @@ def answers(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-@contextmanager
-def stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager

@@ -29,13 +29,13 @@ from mlflow import MlflowClient
 from tests.deploy.chart import render
 from tests.deploy.pod import INTERPRETER, Account, Image, build_image, pod_environment
 from tests.deploy.services import (
-    free_port,
     mlflow_server,
     postgres_server,
     s3_client,
     s3_keys,
     s3_server,
 )
+from tests.processes import free_port
 
 pytestmark = [
     pytest.mark.slow(seconds=75),

@@ -4,7 +4,6 @@ candidate gets a verdict, and the service and the MLflow UI it leaves running an
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,14 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import free_port
+
 pytestmark = pytest.mark.slow(seconds=190)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(url: str, timeout: float = 120) -> httpx.Response:

@@ -4,7 +4,6 @@ stored forecasts and scores: shared by the serving tests (it takes ~20 s to set 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tests.processes import free_port, stopped_at_exit
 from tickcast.config import ModelParams, Settings, load_settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import build_dataset
@@ -39,12 +39,6 @@ class Served:
     env: dict[str, str]
     log: Path
     second_version: int
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +83,7 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         second = train_candidate(settings, dataset, ModelParams(hidden_size=16))
         simulate(settings, DAYS)  # stored forecasts for 5, 6 and 7 July; the first two scored
 
-    port = _free_port()
+    port = free_port()
     log = scratch / "bentoml.log"
     with log.open("w") as output:
         process = subprocess.Popen(  # as a user starts it: tickcast serve (execs bentoml serve)
@@ -100,15 +94,9 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    try:
+    with stopped_at_exit(process):
         _wait_ready(url, process, log)
         yield Served(url, settings, env, log, second.model_version)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _wait_ready(
