@@ -14,7 +14,7 @@ from tickcast.features.dataset import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.scaling import fit_scalers
 from tickcast.models.forecasters import NetworkForecaster
-from tickcast.training.fit import train_model
+from tickcast.training.fit import train_model, training_data
 
 ROWS, STOCKS, FEATURES, SEQUENCE = 300, 6, 2, 5
 PARTS = {"train": (4, 199), "validation": (201, 248), "test": (250, 298)}
@@ -155,3 +155,21 @@ def test_cuda_with_mixed_precision() -> None:
         on_cpu = forecaster.predict(arrays.inputs(test), test.rows)
         # cuDNN may use TF32: agreement to a small fraction of the returns' spread, not bit for bit
         np.testing.assert_allclose(on_gpu, on_cpu, rtol=0, atol=2e-3 * forecaster.target_scale)
+
+
+def test_a_demeaned_target_takes_out_each_sessions_mean() -> None:
+    version, arrays = synthetic()
+    demeaned = version.model_copy(
+        update={
+            "config": {
+                **version.config,
+                "dataset": {**version.config["dataset"], "target": "demeaned"},
+            }
+        }
+    )
+    raw, centred = training_data(version, arrays), training_data(demeaned, arrays)
+    rows = raw.train.rows
+    means = pd.Series(centred.train_targets).groupby(rows).mean()
+    assert np.abs(means.to_numpy()).max() < 1e-12
+    expected = raw.train_targets - pd.Series(raw.train_targets).groupby(rows).transform("mean")
+    np.testing.assert_allclose(centred.train_targets, expected.to_numpy(), atol=1e-12)

@@ -7,14 +7,13 @@ that session; the others are masked out).
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import torch
 from torch import nn
 
 from tickcast.config import TrainableArchitecture
 
-Architecture = TrainableArchitecture | Literal["persistence"]
 TRAINABLE: tuple[TrainableArchitecture, ...] = get_args(TrainableArchitecture)
 NETWORKS: tuple[TrainableArchitecture, ...] = ("lstm", "lstm_attention", "lstm_cross_stock")
 
