@@ -130,12 +130,16 @@ def spec_matrix(
     return matrix.select(spec.features), panel.decisions
 
 
+def _stale(last: date, day: date) -> str:
+    return f"stale: last price {last}, not {day}"
+
+
 def _left_out(decision: TickerDecision, last_prices: dict[str, date], day: date) -> str:
     """Staleness for a ticker whose prices stop before `day` (the panel, reading only the
     lookback, may see too few of them, or none), else the panel's reason."""
     last = last_prices.get(decision.ticker)
     if last is not None and last < day:
-        return f"stale: last price {last}, not {day}"
+        return _stale(last, day)
     return decision.reason
 
 
@@ -144,7 +148,7 @@ def _why_not(matrix: FeatureMatrix, column: int, spec: FeatureSpec) -> str:
     present = np.flatnonzero(np.isfinite(matrix.close[:, column]))
     last = matrix.dates[present[-1]].date() if len(present) else None
     if last is not None and last < matrix.dates[-1].date():
-        return f"stale: last price {last}, not {matrix.dates[-1].date()}"
+        return _stale(last, matrix.dates[-1].date())
     defined = np.flatnonzero(matrix.defined[:, column])
     needed = spec.warmup_sessions + spec.sequence_length
     if len(defined) < spec.sequence_length:
