@@ -8,7 +8,7 @@ from tests.bad_inputs import Case, cases, write_catalogue
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.sources import SourceError
 from tickcast.data.sources.csv_dir import CsvDirectorySource
-from tickcast.data.validation import STORED_COLUMNS, validate_prices
+from tickcast.data.validation import STORED_COLUMNS, validate_batch, validate_prices
 
 CAL = trading_calendar()
 TODAY = date(2026, 11, 23)
@@ -82,3 +82,30 @@ def test_tolerance_absorbs_rounding_but_not_real_violations() -> None:
 
 def test_catalogue_has_at_least_twelve_cases() -> None:
     assert len(cases()) >= 12
+
+
+def test_a_batch_judges_each_ticker_as_alone(tmp_path: Path) -> None:
+    """Validating the whole catalogue in one batch gives every ticker the result it gets alone:
+    a bad neighbour rejects nothing else, and the same session under two tickers is no
+    duplicate."""
+    write_catalogue(tmp_path)
+    source = CsvDirectorySource(tmp_path, CAL.timezone)
+    raws = {}
+    for ticker in source.available_tickers():
+        try:
+            raws[ticker] = source.fetch(ticker, None, None)
+        except SourceError:
+            continue
+    batch = validate_batch(raws, CAL, TODAY)
+    accepted = []
+    for ticker, raw in raws.items():
+        alone = validate_prices(ticker, raw, CAL, TODAY)
+        together = batch.results[ticker]
+        assert [str(i) for i in together.issues] == [str(i) for i in alone.issues], ticker
+        pd.testing.assert_frame_equal(together.frame, alone.frame, check_dtype=False)
+        if not alone.frame.empty:
+            accepted.append(alone.frame)
+    assert any(r.rejected for r in batch.results.values())
+    assert len(accepted) >= 2
+    expected = pd.concat(accepted).sort_values(["ticker", "trade_date"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(batch.frame, expected)

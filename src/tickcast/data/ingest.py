@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -19,10 +19,10 @@ import pandas as pd
 import psycopg
 from pydantic import BaseModel
 
-from tickcast.config import Settings, ValidationSettings
-from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
 from tickcast.data.sources import PriceSource, SourceError, build_source
-from tickcast.data.validation import MAX_ISSUES_LISTED, ValidationResult, validate_prices
+from tickcast.data.validation import MAX_ISSUES_LISTED, ValidationResult, validate_batch
 from tickcast.db import ingest_runs
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
@@ -71,9 +71,11 @@ class IngestResult(BaseModel):
 
 
 @dataclass
-class _Batch:
-    outcomes: list[TickerOutcome]
-    frames: list[pd.DataFrame]
+class _Pending:
+    """Fetched tickers waiting to be validated and written together."""
+
+    outcomes: dict[str, TickerOutcome] = field(default_factory=dict)
+    raws: dict[str, pd.DataFrame] = field(default_factory=dict)
     rows: int = 0
 
 
@@ -197,46 +199,44 @@ def _ingest_all(
     today = calendar.today()
     stored = last_stored_dates(conn, universe)
     outcomes: list[TickerOutcome] = []
-    batch = _Batch([], [])
+    pending = _Pending()
+
+    def validate_and_write() -> None:
+        nonlocal pending
+        checked = validate_batch(
+            pending.raws,
+            calendar,
+            today,
+            settings.validation.price_tolerance,
+            settings.validation.max_price,
+        )
+        for ticker, result in checked.results.items():
+            _apply_validation(pending.outcomes[ticker], result, has_history=ticker in stored)
+        writing = [o for o in pending.outcomes.values() if o.status != "rejected" and o.last_date]
+        _flush(conn, run_id, writing, checked.frame, price_source.name)
+        pending = _Pending()
+
     for ticker in universe:
         outcome = TickerOutcome(ticker=ticker)
         outcomes.append(outcome)
-        checked = _fetch_and_validate(
-            price_source,
-            outcome,
-            None if full_refresh else stored.get(ticker),
-            end,
-            calendar,
-            today,
-            settings.validation,
-        )
-        if checked is not None:
-            _apply_validation(outcome, checked, has_history=ticker in stored)
-            if outcome.status != "rejected" and not checked.frame.empty:
-                batch.outcomes.append(outcome)
-                batch.frames.append(checked.frame)
-                batch.rows += len(checked.frame)
-        if batch.rows >= settings.ingest.batch_rows:
-            _flush(conn, run_id, batch, price_source.name)
-            batch = _Batch([], [])
+        raw = _fetch(price_source, outcome, None if full_refresh else stored.get(ticker), end)
+        if raw is not None:
+            pending.outcomes[ticker], pending.raws[ticker] = outcome, raw
+            pending.rows += len(raw)
+        if pending.rows >= settings.ingest.batch_rows:
+            validate_and_write()
         if on_ticker is not None:
             on_ticker(ticker)
-    _flush(conn, run_id, batch, price_source.name)
+    validate_and_write()
     return outcomes
 
 
-def _fetch_and_validate(
-    price_source: PriceSource,
-    outcome: TickerOutcome,
-    after: date | None,
-    end: date | None,
-    calendar: TradingCalendar,
-    today: date,
-    rules: ValidationSettings,
-) -> ValidationResult | None:
-    """Fetch and validate one ticker; None (with the reason recorded) when the source fails."""
+def _fetch(
+    price_source: PriceSource, outcome: TickerOutcome, after: date | None, end: date | None
+) -> pd.DataFrame | None:
+    """One ticker's raw rows; None (with the reason recorded) when the source fails."""
     try:
-        raw = price_source.fetch(outcome.ticker, after, end)
+        return price_source.fetch(outcome.ticker, after, end)
     except Exception as error:  # one ticker's failure must not sink the others
         outcome.status = "failed"
         detail = (
@@ -244,9 +244,6 @@ def _fetch_and_validate(
         )
         outcome.messages.append(f"{outcome.ticker}: [source] {detail}")
         return None
-    return validate_prices(
-        outcome.ticker, raw, calendar, today, rules.price_tolerance, rules.max_price
-    )
 
 
 def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_history: bool) -> None:
@@ -267,29 +264,31 @@ def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_his
             outcome.last_date = checked.frame["trade_date"].iloc[-1].date()
 
 
-def _flush(conn: Connection, run_id: int, batch: _Batch, source: str) -> None:
-    """Write a batch in one transaction with its counts in the run's record; if it fails, retry
-    ticker by ticker to isolate the culprit."""
-    if not batch.frames:
+def _flush(
+    conn: Connection, run_id: int, outcomes: list[TickerOutcome], frame: pd.DataFrame, source: str
+) -> None:
+    """Write the rows of `outcomes`' tickers in one transaction with their counts in the run's
+    record; if it fails, retry ticker by ticker to isolate the culprit."""
+    if frame.empty:
         return
     try:
         with conn.transaction():
-            counts = upsert_prices(conn, pd.concat(batch.frames, ignore_index=True), source)
+            counts = upsert_prices(conn, frame, source)
             new, updated = sum(counts.new.values()), sum(counts.updated.values())
             ingest_runs.add_committed(conn, run_id, new, updated)
     except psycopg.Error as error:
-        if len(batch.frames) == 1:
-            outcome = batch.outcomes[0]
-            outcome.status = "failed"
-            outcome.messages.append(f"{outcome.ticker}: [database] {str(error).strip()}")
+        if len(outcomes) == 1:
+            outcomes[0].status = "failed"
+            outcomes[0].messages.append(f"{outcomes[0].ticker}: [database] {str(error).strip()}")
             return
         log.warning(
-            "batch of %d tickers failed (%s); writing them one by one", len(batch.frames), error
+            "batch of %d tickers failed (%s); writing them one by one", len(outcomes), error
         )
-        for outcome, frame in zip(batch.outcomes, batch.frames, strict=True):
-            _flush(conn, run_id, _Batch([outcome], [frame], len(frame)), source)
+        by_ticker = {outcome.ticker: outcome for outcome in outcomes}
+        for ticker, rows in frame.groupby("ticker", sort=False):
+            _flush(conn, run_id, [by_ticker[str(ticker)]], rows, source)
         return
-    for outcome in batch.outcomes:
+    for outcome in outcomes:
         outcome.rows_new = counts.new.get(outcome.ticker, 0)
         outcome.rows_updated = counts.updated.get(outcome.ticker, 0)
         outcome.status = "stored" if outcome.rows_new or outcome.rows_updated else "unchanged"

@@ -1,6 +1,7 @@
-"""Validation of one ticker's raw prices: parse, then check the rules with a pandera schema.
+"""Validation of raw prices: parse, then check the rules with a pandera schema.
 
-A ticker with any error is rejected whole (nothing of it is stored) and every error names the
+Many tickers are validated in one pass (the rules are column-vectorised, so a batch costs about
+what one ticker does); a ticker with any error is rejected whole (nothing of it is stored) and every error names the
 ticker, the source row and the rule. Yahoo's placeholder rows (a date with every value null) are
 dropped with a warning instead. Values must be finite and plausible: prices positive and below a
 ceiling, volumes whole, non-negative and within PostgreSQL's bigint; a date's time of day (or
@@ -9,7 +10,9 @@ zone) does not make another session.
 
 from __future__ import annotations
 
+import itertools
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -65,6 +68,15 @@ class ValidationResult:
         return bool(self.errors)
 
 
+@dataclass
+class BatchValidation:
+    """Several tickers validated together: the stored-ready rows of the accepted ones (ordered
+    by ticker, then date) and each ticker's result."""
+
+    frame: pd.DataFrame
+    results: dict[str, ValidationResult]
+
+
 def validate_prices(
     ticker: str,
     raw: pd.DataFrame,
@@ -74,74 +86,124 @@ def validate_prices(
     max_price: float = 1e7,
 ) -> ValidationResult:
     """Parse and check one ticker's rows; the result holds either clean rows or the reasons."""
-    result = ValidationResult(ticker, _empty_frame(), rows_in=len(raw))
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
-    if missing:
-        result.issues.append(Issue(ticker, None, "required columns", f"missing {missing}"))
-        return result
-    rows = raw[ROW_COLUMN] if ROW_COLUMN in raw.columns else pd.Series(raw.index + 1, raw.index)
+    return validate_batch({ticker: raw}, calendar, today, tolerance, max_price).results[ticker]
+
+
+def validate_batch(
+    raws: Mapping[str, pd.DataFrame],
+    calendar: TradingCalendar,
+    today: date,
+    tolerance: float = 1e-6,
+    max_price: float = 1e7,
+) -> BatchValidation:
+    """Parse and check many tickers' rows in one pass (one schema validation for the batch); a
+    ticker with any error is rejected whole, the others are unaffected by it."""
+    results = {t: ValidationResult(t, _empty_frame(), rows_in=len(raw)) for t, raw in raws.items()}
+    raw, tickers, rows = _combined(raws, results)
+    if raw.empty:
+        return BatchValidation(_empty_frame(), results)
 
     placeholder = raw[VALUE_FIELDS].isna().all(axis=1) & raw["trade_date"].notna()
-    for row in rows[placeholder]:
-        result.issues.append(
+    for ticker, row in zip(tickers[placeholder], rows[placeholder], strict=True):
+        results[ticker].issues.append(
             Issue(
                 ticker, int(row), "placeholder row", "every value is null; row dropped", "warning"
             )
         )
-    raw, rows = raw[~placeholder], rows[~placeholder]
-    if raw.empty:
-        return result
+    raw, tickers, rows = raw[~placeholder], tickers[~placeholder], rows[~placeholder]
 
-    parsed, parse_issues = _parse(ticker, raw, rows, calendar.timezone)
-    result.issues.extend(parse_issues)
-    if parse_issues:
-        return result
-
+    parsed = _parse(raw, tickers, rows, calendar.timezone, results)
+    parsed = parsed[~tickers.isin(_rejected(results))]
     schema = _schema(calendar, today, tolerance, max_price)
     try:
         schema.validate(parsed, lazy=True)
     except pa.errors.SchemaErrors as failure:
-        result.issues.extend(_schema_issues(ticker, failure.failure_cases, parsed, rows))
-        return result
+        for issue in _schema_issues(failure.failure_cases, parsed, rows):
+            results[issue.ticker].issues.append(issue)
 
-    parsed["volume"] = parsed["volume"].astype(np.int64)
-    parsed.insert(0, "ticker", ticker)
-    result.frame = parsed.sort_values("trade_date").reset_index(drop=True)[STORED_COLUMNS]
-    return result
+    clean = parsed[~parsed["ticker"].isin(_rejected(results))]
+    clean = clean.astype({"volume": np.int64}).sort_values(["ticker", "trade_date"], kind="stable")
+    clean = clean.reset_index(drop=True)[STORED_COLUMNS]
+    names = clean["ticker"].to_numpy()
+    bounds: list[int] = (
+        np.flatnonzero(np.r_[True, names[1:] != names[:-1], True]).tolist() if len(names) else []
+    )
+    for start, end in itertools.pairwise(bounds):
+        results[str(names[start])].frame = clean.iloc[start:end].reset_index(drop=True)
+    return BatchValidation(clean, results)
 
 
 def _empty_frame() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in STORED_COLUMNS})
 
 
+def _rejected(results: dict[str, ValidationResult]) -> list[str]:
+    return [ticker for ticker, result in results.items() if result.rejected]
+
+
+def _combined(
+    raws: Mapping[str, pd.DataFrame], results: dict[str, ValidationResult]
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """The raw rows of every ticker with the required columns, one frame, with each row's ticker
+    and source row; a ticker missing a column gets its issue instead."""
+    frames, names, rows = [], [], []
+    for ticker, raw in raws.items():
+        missing = [c for c in RAW_COLUMNS if c not in raw.columns]
+        if missing:
+            results[ticker].issues.append(
+                Issue(ticker, None, "required columns", f"missing {missing}")
+            )
+            continue
+        frames.append(raw[RAW_COLUMNS])
+        names.append(np.full(len(raw), ticker, dtype=object))
+        source_rows = raw[ROW_COLUMN] if ROW_COLUMN in raw.columns else raw.index + 1
+        rows.append(np.asarray(source_rows, dtype=np.int64))
+    if not frames:
+        empty = pd.Series(dtype=object)
+        return pd.DataFrame(columns=RAW_COLUMNS), empty, empty
+    combined = pd.concat(frames, ignore_index=True)
+    return (
+        combined,
+        pd.Series(np.concatenate(names), index=combined.index),
+        pd.Series(np.concatenate(rows), index=combined.index),
+    )
+
+
 def _parse(
-    ticker: str, raw: pd.DataFrame, rows: pd.Series, timezone: str
-) -> tuple[pd.DataFrame, list[Issue]]:
-    issues: list[Issue] = []
-    parsed = pd.DataFrame(index=raw.index)
+    raw: pd.DataFrame,
+    tickers: pd.Series,
+    rows: pd.Series,
+    timezone: str,
+    results: dict[str, ValidationResult],
+) -> pd.DataFrame:
+    """Typed columns (ticker, trade_date, values); each value that is no date or no finite
+    number becomes an issue of its ticker."""
+    parsed = pd.DataFrame({"ticker": tickers}, index=raw.index)
     dates = raw["trade_date"]
     parsed["trade_date"] = parse_dates(dates, timezone)
     for index in parsed.index[parsed["trade_date"].isna()]:
         value = dates[index]
         detail = "missing date" if pd.isna(value) else f"cannot parse date {value!r}"
-        issues.append(Issue(ticker, int(rows[index]), "date format", detail))
+        _report(results, Issue(tickers[index], int(rows[index]), "date format", detail))
     for column in VALUE_FIELDS:
         values = raw[column]
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        numbers = (
+            values.astype("float64")
+            if pd.api.types.is_float_dtype(values)
+            else pd.to_numeric(values, errors="coerce").astype("float64")
+        )
         for index in numbers.index[numbers.isna() & values.notna()]:
-            issues.append(
-                Issue(
-                    ticker,
-                    int(rows[index]),
-                    "numeric",
-                    f"{column} {values[index]!r} is not a number",
-                )
-            )
+            detail = f"{column} {values[index]!r} is not a number"
+            _report(results, Issue(tickers[index], int(rows[index]), "numeric", detail))
         for index in numbers.index[np.isinf(numbers.to_numpy())]:
             detail = f"{column} {values[index]!r} is not a finite number"
-            issues.append(Issue(ticker, int(rows[index]), "finite", detail))
+            _report(results, Issue(tickers[index], int(rows[index]), "finite", detail))
         parsed[column] = numbers
-    return parsed, issues
+    return parsed
+
+
+def _report(results: dict[str, ValidationResult], issue: Issue) -> None:
+    results[issue.ticker].issues.append(issue)
 
 
 def _schema(
@@ -164,7 +226,6 @@ def _schema(
                     ),
                 ],
                 nullable=False,
-                unique=True,
             ),
             **{name: Column(float, [positive, plausible], nullable=False) for name in PRICE_FIELDS},
             "volume": Column(
@@ -188,34 +249,40 @@ def _schema(
             ),
             Check(lambda f: f["high"] >= f["low"], name="high >= low"),
         ],
+        unique=["ticker", "trade_date"],
     )
 
 
-def _schema_issues(
-    ticker: str, cases: pd.DataFrame, parsed: pd.DataFrame, rows: pd.Series
-) -> list[Issue]:
-    """One issue per (row, rule), worded from pandera's failure cases."""
-    issues: dict[tuple[object, str, str], Issue] = {}
+def _schema_issues(cases: pd.DataFrame, parsed: pd.DataFrame, rows: pd.Series) -> list[Issue]:
+    """One issue per (ticker, row, rule), worded from pandera's failure cases."""
+    issues: dict[tuple[object, object, str, str], Issue] = {}
     for case in cases.to_dict("records"):
         index, check, column = case["index"], str(case["check"]), str(case["column"])
-        row = None if index is None or pd.isna(index) else int(rows[index])
-        if case["schema_context"] == "DataFrameSchema":
-            values = parsed.loc[index, ["open", "high", "low", "close"]] if row is not None else {}
-            detail = ", ".join(f"{k}={v:g}" for k, v in dict(values).items())
-            column = ""
-        elif check == "field_uniqueness":
+        if index is None or pd.isna(index):  # a rule on a whole column: every ticker in it
+            tickers, row = parsed["ticker"].unique().tolist(), None
+        else:
+            tickers, row = [parsed.at[index, "ticker"]], int(rows[index])
+        if check == "multiple_fields_uniqueness":
+            if column != "trade_date":
+                continue
             day = pd.Timestamp(case["failure_case"])
-            lines = ", ".join(str(rows[i]) for i in parsed.index[parsed["trade_date"] == day])
+            same = (parsed["ticker"] == tickers[0]) & (parsed["trade_date"] == day)
+            lines = ", ".join(str(rows[i]) for i in parsed.index[same])
             check, column = "unique date", ""
             detail = (
                 f"session {_day(day)} appears on rows {lines} (a time of day is no new session)"
             )
+        elif case["schema_context"] == "DataFrameSchema":
+            values = parsed.loc[index, ["open", "high", "low", "close"]] if row is not None else {}
+            detail = ", ".join(f"{k}={v:g}" for k, v in dict(values).items())
+            column = ""
         elif check == "not_nullable":
             check, detail = "not null", f"{column} is missing"
         else:
             value = case["failure_case"]
             detail = _day(value) if column == "trade_date" else f"{column}={value}"
-        issues.setdefault((row, check, column), Issue(ticker, row, check, detail))
+        for ticker in tickers:
+            issues.setdefault((ticker, row, check, column), Issue(ticker, row, check, detail))
     return sorted(issues.values(), key=lambda issue: (issue.row is None, issue.row or 0))
 
 

@@ -60,19 +60,25 @@ def parse_dates(values: pd.Series, timezone: str) -> pd.Series:
         if dates.dt.tz is not None:
             dates = dates.dt.tz_convert(timezone).dt.tz_localize(None)
         return dates.dt.normalize()
-    text = values.astype("string").str.strip()
+    plain = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")  # the common case, fast
+    others = plain.isna() & values.notna()
+    if not others.any():
+        return plain
+    text = values[others].astype("string").str.strip()
     zoned = text.str.contains(_ZONED_TIME, na=False)
     local = pd.to_datetime(text.where(~zoned), errors="coerce", format="ISO8601")
     if zoned.any():
         converted = pd.to_datetime(text.where(zoned), errors="coerce", format="ISO8601", utc=True)
         local = local.where(~zoned, converted.dt.tz_convert(timezone).dt.tz_localize(None))
-    return local.dt.normalize()
+    return plain.where(~others, local.dt.normalize())
 
 
 def within_window(
     frame: pd.DataFrame, after: date | None, end: date | None, timezone: str
 ) -> pd.DataFrame:
     """Keep rows in (after, end]; rows with an unparseable date stay for validation to report."""
+    if after is None and end is None:
+        return frame
     dates = parse_dates(frame["trade_date"], timezone)
     keep = pd.Series(True, index=frame.index)
     if after is not None:

@@ -6,6 +6,7 @@ import warnings
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tickcast.data.sources.base import (
@@ -30,6 +31,12 @@ _LAYOUTS: dict[str, dict[str, str]] = {
         "adjusted_close": "adj_close",
         "volume": "volume",
     },
+}
+# Column types of every layout: dates as text, values as numbers when the whole file allows it.
+_TYPED_COLUMNS = {
+    name: "str" if column == "trade_date" else "float64"
+    for layout in _LAYOUTS.values()
+    for name, column in layout.items()
 }
 # Data rows start on line 2 of the file, after the header.
 _FIRST_DATA_LINE = 2
@@ -89,28 +96,7 @@ class CsvDirectorySource(PriceSource):
             names = " and ".join(path.name for path in paths)
             raise SourceError(f"{names} both name ticker {ticker.upper()}: keep one of them")
         path = paths[0]
-        try:
-            with warnings.catch_warnings():
-                # A first row longer than the header would silently become the index (or with
-                # index_col=False lose its extra fields): refuse it like any other long row.
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                # Blank lines stay (as empty rows, dropped below): row numbers are file lines.
-                raw = pd.read_csv(
-                    path,
-                    dtype=str,
-                    index_col=False,
-                    skipinitialspace=True,
-                    skip_blank_lines=False,
-                    encoding="utf-8-sig",
-                )
-        except pd.errors.EmptyDataError:
-            raise SourceError(f"{path.name} is empty (no header, no rows)") from None
-        except pd.errors.ParserWarning:
-            raise SourceError(
-                f"{path.name} is not a readable CSV file: its first row has more fields than the header"
-            ) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
-            raise SourceError(f"{path.name} is not a readable CSV file: {error}") from None
+        raw = _read(path)
         layout = next((_LAYOUTS[key] for key in _LAYOUTS if key in raw.columns), None)
         if layout is None:
             raise SourceError(
@@ -123,3 +109,41 @@ class CsvDirectorySource(PriceSource):
         frame.insert(len(frame.columns), ROW_COLUMN, frame.index + _FIRST_DATA_LINE)
         frame = frame[frame[[c for c in RAW_COLUMNS if c in frame.columns]].notna().any(axis=1)]
         return within_window(frame, after, end, self.timezone)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """The file's cells: value columns as numbers when every one of them is a finite number (the
+    fast common case), otherwise every cell as text, for validation to name the bad ones."""
+    try:
+        numbers = _read_cells(path, _TYPED_COLUMNS)
+        values = numbers.select_dtypes("number").to_numpy(dtype=float)
+        if np.isfinite(values[~np.isnan(values)]).all():
+            return numbers
+    except Exception:  # any trouble: read it again as text, which says what it is
+        pass
+    try:
+        return _read_cells(path, str)
+    except pd.errors.EmptyDataError:
+        raise SourceError(f"{path.name} is empty (no header, no rows)") from None
+    except pd.errors.ParserWarning:
+        raise SourceError(
+            f"{path.name} is not a readable CSV file: its first row has more fields than the header"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise SourceError(f"{path.name} is not a readable CSV file: {error}") from None
+
+
+def _read_cells(path: Path, dtype: type[str] | dict[str, str]) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        # A first row longer than the header would silently become the index (or with
+        # index_col=False lose its extra fields): refuse it like any other long row.
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        # Blank lines stay (as empty rows, dropped below): row numbers are file lines.
+        return pd.read_csv(
+            path,
+            dtype=dtype,
+            index_col=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
