@@ -2,6 +2,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from tickcast.db.connection import connect
 from tickcast.db.migrate import MigrationError, apply_migrations, available_migrations
@@ -67,3 +68,32 @@ def test_schema_rejects_impossible_prices(database_url: str) -> None:
                 "INSERT INTO raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume, source)"
                 " VALUES ('X', '2017-01-03', 1, 1, 2, 1, 1, 1, 'test')"
             )
+
+
+def test_sentence_reasons_become_structured_reasons(database_url: str) -> None:
+    """Decisions stored before reasons had a rule id keep their sentences and get the rule their
+    wording names (migration 0009, run again here over rows written the old way)."""
+    [structured] = [m for m in available_migrations() if m.name == "structured_decision_reasons"]
+    old = [
+        "cool-down: retraining decided on 2017-06-27 (3 sessions ago)",
+        "rolling MAPE 3.10% > 2.50%",
+        "model age 124 sessions > 60 (its data ends 2017-01-03)",
+        "something else",
+    ]
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        conn.execute(
+            "INSERT INTO retrain_decisions (as_of, model_name, decision, bootstrap, reasons,"
+            " metrics) VALUES ('2017-06-30', 'm', 'keep', false, %s, '{}')",
+            (Jsonb(old),),
+        )
+        conn.execute(structured.sql)
+        [(reasons,)] = conn.execute("SELECT reasons FROM retrain_decisions").fetchall()
+    assert [r["message"] for r in reasons] == old
+    assert [r["rule"] for r in reasons] == [
+        "cooldown_sessions",
+        "max_mape",
+        "max_model_age_sessions",
+        "unknown",
+    ]
+    assert all(r["threshold"] is None and r["observed"] is None for r in reasons)

@@ -63,19 +63,21 @@ def test_regime_shift_turns_keep_into_retrain(market: Settings) -> None:
     assert all(d.decision.decision == "keep" for d in before), [
         (str(d.as_of), d.decision.reasons) for d in before if d.decision.decision != "keep"
     ]
-    assert any("too few scored sessions" in d.decision.reasons[0] for d in before[:2])
-    assert before[-1].decision.reasons == ["rolling metrics and model age within thresholds"]
+    assert any(d.decision.reasons[0].rule == "min_scored_sessions" for d in before[:2])
+    assert [r.message for r in before[-1].decision.reasons] == [
+        "rolling metrics and model age within thresholds"
+    ]
 
     retrains = [d for d in after if d.decision.decision == "retrain"]
     assert retrains, [(d.as_of, d.decision.reasons) for d in after]
     first = retrains[0]
-    assert any(reason.startswith("rolling MAPE") for reason in first.decision.reasons)
+    assert any(reason.rule == "max_mape" for reason in first.decision.reasons)
     calm = before[-1].monitoring.rolling
     stormy = first.monitoring.rolling
     assert calm is not None and stormy is not None and stormy.mape > 2 * calm.mape
     later = [d for d in after if d.as_of > first.as_of][:3]
     assert all(
-        d.decision.decision == "keep" and d.decision.reasons[0].startswith("cool-down")
+        d.decision.decision == "keep" and d.decision.reasons[0].rule == "cooldown_sessions"
         for d in later
     )
 

@@ -115,5 +115,6 @@ def test_each_component_publishes_what_it_computed(environment: Path) -> None:
     [(label, reasons)] = query("SELECT decision, reasons FROM retrain_decisions")
     assert decision.outputs["Output"] == label == "keep"
     assert report(decision) == f"# Decision as of {NEXT_DAY}: keep\n\n" + "".join(
-        f"- {r}\n" for r in reasons
+        f"- {r['message']}\n" for r in reasons
     )
+    assert {r["rule"] for r in reasons} <= {"min_scored_sessions", "within_thresholds"}

@@ -30,3 +30,11 @@ def test_default_and_named_continuous_policies() -> None:
     )
     # The baselines keep the configured training, whatever the continuous variants change.
     assert named["fixed_schedule"][1].training == base.training
+
+
+def test_without_baselines_only_the_continuous_policies_replay() -> None:
+    base = Settings()
+    ridge = base.with_overrides({"training": {"params": {"architecture": "ridge"}}})
+    only = backtest_policies(base, {"continuous-ridge": ridge}, baselines=False)
+    assert list(only) == ["continuous-ridge"]
+    assert only["continuous-ridge"][1].training.params.architecture == "ridge"

@@ -58,45 +58,62 @@ def test_every_rule_that_fires_is_a_reason() -> None:
         CAL,
     )
     assert (decision, bootstrap) == ("retrain", False)
-    assert reasons[0] == "rolling MAPE 3.10% > 2.50%"
-    assert reasons[1].startswith("direction accuracy 0.400 < 0.450")
-    assert reasons[2] == "MASE 1.400 > 1.250"
-    assert reasons[3] == "rank IC -0.020 < 0.000"
-    assert reasons[4] == "drift: PSI of rsi_14 0.900 > 0.500"
-    assert reasons[5].startswith("model age 124 sessions > 60")
+    messages = [reason.message for reason in reasons]
+    assert messages[0] == "rolling MAPE 3.10% > 2.50%"
+    assert messages[1].startswith("direction accuracy 0.400 < 0.450")
+    assert messages[2] == "MASE 1.400 > 1.250"
+    assert messages[3] == "rank IC -0.020 < 0.000"
+    assert messages[4] == "drift: PSI of rsi_14 0.900 > 0.500"
+    assert messages[5].startswith("model age 124 sessions > 60")
+    assert [(r.rule, r.threshold, r.observed) for r in reasons] == [
+        ("max_mape", 2.5, 3.1),
+        ("min_direction_accuracy", 0.45, 0.40),
+        ("max_mase", 1.25, 1.4),
+        ("min_rank_ic", 0.0, -0.02),
+        ("max_psi", 0.5, 0.9),
+        ("max_model_age_sessions", 60, 124),
+    ]
 
 
 def test_the_rank_ic_rule_is_off_by_default_and_needs_a_judged_ic() -> None:
     for rules, ic in ((DecisionSettings(), -0.3), (DecisionSettings(min_rank_ic=0.0), None)):
         decision, _, reasons = judge(rules, result(rank_ic=ic), AS_OF, None, CAL)
-        assert decision == "keep" and not any("rank IC" in r for r in reasons)
+        assert decision == "keep" and not any(r.rule == "min_rank_ic" for r in reasons)
 
 
 def test_keep_when_calm_too_early_or_cooling_down() -> None:
-    assert judge(DecisionSettings(), result(), date(2017, 6, 1), None, CAL)[2] == [
-        "rolling metrics and model age within thresholds"
-    ]
+    [calm] = judge(DecisionSettings(), result(), date(2017, 6, 1), None, CAL)[2]
+    assert (calm.rule, calm.message) == (
+        "within_thresholds",
+        "rolling metrics and model age within thresholds",
+    )
     # Drift is measured but, unless a threshold is configured, never a reason on its own.
     assert judge(DecisionSettings(), result(psi=9.0), date(2017, 6, 1), None, CAL)[0] == "keep"
     drifted = judge(DecisionSettings(max_psi=1.0), result(psi=9.0), date(2017, 6, 1), None, CAL)
-    assert drifted[:2] == ("retrain", False) and drifted[2][0].startswith("drift: PSI of rsi_14")
+    assert drifted[:2] == ("retrain", False) and drifted[2][0].message.startswith(
+        "drift: PSI of rsi_14"
+    )
     early = judge(DecisionSettings(), result(mape=9, sessions=2), date(2017, 6, 1), None, CAL)
-    assert early[0] == "keep" and early[2][0].startswith("too few scored sessions to judge (2 < 5)")
+    assert early[0] == "keep"
+    assert early[2][0].message == "too few scored sessions to judge (2 < 5)"
+    assert (early[2][0].rule, early[2][0].threshold, early[2][0].observed) == (
+        "min_scored_sessions",
+        5,
+        2,
+    )
     cooling = judge(DecisionSettings(), result(mape=9), date(2017, 6, 1), date(2017, 6, 27), CAL)
     assert cooling[0] == "keep"
-    assert cooling[2][0] == "cool-down: retraining decided on 2017-06-27 (3 sessions ago)"
-    assert cooling[2][1].startswith("rolling MAPE")
+    assert cooling[2][0].message == "cool-down: retraining decided on 2017-06-27 (3 sessions ago)"
+    assert [r.rule for r in cooling[2]] == ["cooldown_sessions", "max_mape"]
     after = judge(DecisionSettings(), result(mape=9), date(2017, 6, 1), date(2017, 6, 16), CAL)
     assert after[0] == "retrain"
 
 
 def test_no_production_is_a_bootstrap() -> None:
     empty = result().model_copy(update={"production": None})
-    assert judge(DecisionSettings(), empty, None, None, CAL) == (
-        "retrain",
-        True,
-        ["bootstrap: no production model"],
-    )
+    decision, bootstrap, [reason] = judge(DecisionSettings(), empty, None, None, CAL)
+    assert (decision, bootstrap, reason.rule) == ("retrain", True, "bootstrap")
+    assert reason.message == "bootstrap: no production model"
 
 
 def test_model_age_counts_from_the_last_challenge() -> None:
@@ -104,16 +121,15 @@ def test_model_age_counts_from_the_last_challenge() -> None:
     place) is not old: no retrain treadmill every cool-down."""
     data_end = date(2017, 1, 3)  # 124 sessions before AS_OF
     old = judge(DecisionSettings(), result(), data_end, None, CAL)
-    assert old[0] == "retrain" and old[2] == [
-        "model age 124 sessions > 60 (its data ends 2017-01-03)"
-    ]
+    assert old[0] == "retrain"
+    assert [r.message for r in old[2]] == ["model age 124 sessions > 60 (its data ends 2017-01-03)"]
     challenged = judge(DecisionSettings(), result(), data_end, date(2017, 6, 1), CAL)
     assert challenged[0] == "keep"
     later = judge(DecisionSettings(), result(), data_end, date(2017, 3, 1), CAL)
-    assert later[0] == "retrain" and later[2][0].endswith("(last challenged on 2017-03-01)")
+    assert later[0] == "retrain" and later[2][0].message.endswith("(last challenged on 2017-03-01)")
 
 
-def test_rule_counts_name_the_rules_judge_fires() -> None:
+def test_rule_counts_count_the_stored_rule_ids() -> None:
     everything = judge(
         DecisionSettings(max_psi=0.5),
         result(mape=3.1, direction=0.40, mase=1.4, psi=0.9),
@@ -122,10 +138,11 @@ def test_rule_counts_name_the_rules_judge_fires() -> None:
         CAL,
     )[2]
     age_only = judge(DecisionSettings(), result(), date(2017, 1, 3), None, CAL)[2]
-    assert rule_counts([everything, age_only]) == {
-        "rolling MAPE": 1,
-        "direction accuracy": 1,
-        "MASE": 1,
-        "drift": 1,
-        "model age": 2,
+    stored = [[reason.model_dump() for reason in reasons] for reasons in (everything, age_only)]
+    assert rule_counts(stored) == {
+        "max_mape": 1,
+        "min_direction_accuracy": 1,
+        "max_mase": 1,
+        "max_psi": 1,
+        "max_model_age_sessions": 2,
     }

@@ -30,6 +30,9 @@ def backtest(
         help="A YAML file of decision/promotion/monitoring/training/tuning settings: one "
         "continuous policy named after the file, instead of the configured rules (repeatable).",
     ),
+    baselines: bool = typer.Option(
+        True, help="Also replay the train-once and fixed-schedule policies (persistence always)."
+    ),
 ) -> None:
     """Walk forward through history: continuous training, train once, fixed schedule, persistence."""
     from tickcast.config import ConfigError, apply_policy
@@ -58,6 +61,7 @@ def backtest(
                 schedule_sessions,
                 search or trials is not None,
                 on_day=lambda _day: progress.advance(task),
+                baselines=baselines,
                 continuous=continuous or None,
             )
     columns = [

@@ -124,15 +124,16 @@ def policy_settings(settings: Settings, name: str, policy: Policy) -> Settings:
 
 
 def backtest_policies(
-    settings: Settings, continuous: dict[str, Settings] | None = None
+    settings: Settings, continuous: dict[str, Settings] | None = None, baselines: bool = True
 ) -> dict[str, tuple[Policy, Settings]]:
-    """Policies by name: the continuous ones (default: the configured rules), then the others."""
+    """Policies by name: the continuous ones (default: the configured rules), then (with
+    `baselines`) train-once and fixed-schedule."""
     variants = continuous or {"continuous": settings}
     policies: dict[str, tuple[Policy, Settings]] = {
         name: ("continuous", policy_settings(configured, name, "continuous"))
         for name, configured in variants.items()
     }
-    for policy in ("train_once", "fixed_schedule"):
+    for policy in ("train_once", "fixed_schedule") if baselines else ():
         policies[policy] = (policy, policy_settings(settings, policy, policy))
     return policies
 
@@ -145,6 +146,7 @@ def backtest(
     search: bool = False,
     on_day: Callable[[date], None] | None = None,
     continuous: dict[str, Settings] | None = None,
+    baselines: bool = True,
 ) -> BacktestResult:
     """Bootstrap every policy on `start`, then replay each session after it up to `end`.
 
@@ -155,7 +157,7 @@ def backtest(
     sessions = calendar.sessions_between(start, end)
     if len(sessions) < 3:
         raise BacktestError(f"{start} to {end} holds {len(sessions)} sessions; a backtest needs 3")
-    policies = backtest_policies(settings, continuous)
+    policies = backtest_policies(settings, continuous, baselines)
     _require_clean_stores(settings, policies, sessions[0])
     seconds = dict.fromkeys(policies, 0.0)
     ingest_prices(settings, end=sessions[0])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any, Literal
@@ -18,11 +17,24 @@ from tickcast.db.migrate import apply_migrations
 from tickcast.ops.results import MonitorResult
 
 
+class Reason(BaseModel):
+    """One reason of a decision: the rule (its `decision.*` setting, or `bootstrap` /
+    `within_thresholds`), the threshold and the observed value it compared, and the sentence."""
+
+    rule: str
+    threshold: float | None = None
+    observed: float | None = None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class RetrainDecision(BaseModel):
     as_of: date
     decision: Literal["retrain", "keep"]
     bootstrap: bool
-    reasons: list[str]  # every rule that fired (or why none could)
+    reasons: list[Reason]  # every rule that fired (or why none could)
     model_version: int | None
     metrics: dict[str, Any]
 
@@ -71,7 +83,7 @@ def decide(
                 "model_version": result.model_version,
                 "decision": decision,
                 "bootstrap": bootstrap,
-                "reasons": reasons,
+                "reasons": [reason.model_dump() for reason in reasons],
                 "metrics": result.metrics,
             },
         )
@@ -84,29 +96,60 @@ def judge(
     data_end: date | None,
     previous_retrain: date | None,
     calendar: TradingCalendar,
-) -> tuple[Literal["retrain", "keep"], bool, list[str]]:
+) -> tuple[Literal["retrain", "keep"], bool, list[Reason]]:
     """(decision, bootstrap, reasons) from the rules; pure, so it is tested on its own."""
     if monitored.production is None:
-        return "retrain", True, ["bootstrap: no production model"]
-    fired: list[str] = []
+        return "retrain", True, [Reason(rule="bootstrap", message="bootstrap: no production model")]
+    fired: list[Reason] = []
     rolling = monitored.rolling
     if rolling is not None and monitored.window_sessions >= rules.min_scored_sessions:
         if rolling.mape > rules.max_mape:
-            fired.append(f"rolling MAPE {rolling.mape:.2f}% > {rules.max_mape:.2f}%")
-        if rolling.direction_accuracy < rules.min_direction_accuracy:
+            message = f"rolling MAPE {rolling.mape:.2f}% > {rules.max_mape:.2f}%"
             fired.append(
-                f"direction accuracy {rolling.direction_accuracy:.3f} < {rules.min_direction_accuracy:.3f}"
+                Reason(
+                    rule="max_mape",
+                    threshold=rules.max_mape,
+                    observed=rolling.mape,
+                    message=message,
+                )
+            )
+        floor = rules.min_direction_accuracy
+        if rolling.direction_accuracy < floor:
+            message = (
+                f"direction accuracy {rolling.direction_accuracy:.3f} < {floor:.3f}"
                 f" (up-day rate {rolling.up_rate:.3f})"
             )
+            fired.append(
+                Reason(
+                    rule="min_direction_accuracy",
+                    threshold=floor,
+                    observed=rolling.direction_accuracy,
+                    message=message,
+                )
+            )
         if rolling.mase > rules.max_mase:
-            fired.append(f"MASE {rolling.mase:.3f} > {rules.max_mase:.3f}")
-        floor, rank_ic = rules.min_rank_ic, rolling.rank_ic
-        if floor is not None and rank_ic is not None and rank_ic < floor:
-            fired.append(f"rank IC {rank_ic:.3f} < {floor:.3f}")
+            message = f"MASE {rolling.mase:.3f} > {rules.max_mase:.3f}"
+            fired.append(
+                Reason(
+                    rule="max_mase",
+                    threshold=rules.max_mase,
+                    observed=rolling.mase,
+                    message=message,
+                )
+            )
+        ic_floor, rank_ic = rules.min_rank_ic, rolling.rank_ic
+        if ic_floor is not None and rank_ic is not None and rank_ic < ic_floor:
+            message = f"rank IC {rank_ic:.3f} < {ic_floor:.3f}"
+            fired.append(
+                Reason(rule="min_rank_ic", threshold=ic_floor, observed=rank_ic, message=message)
+            )
     psi_limit, psi = rules.max_psi, monitored.max_psi
     if psi_limit is not None and psi is not None and psi > psi_limit:
         worst = max(monitored.drift, key=lambda d: d.psi)
-        fired.append(f"drift: PSI of {worst.feature} {worst.psi:.3f} > {psi_limit:.3f}")
+        message = f"drift: PSI of {worst.feature} {worst.psi:.3f} > {psi_limit:.3f}"
+        fired.append(
+            Reason(rule="max_psi", threshold=psi_limit, observed=worst.psi, message=message)
+        )
     if data_end is not None:
         fresh_since = max(data_end, previous_retrain or data_end)
         age = len(calendar.sessions_between(calendar.next_session(fresh_since), monitored.as_of))
@@ -116,14 +159,26 @@ def judge(
                 if fresh_since == data_end
                 else f"last challenged on {fresh_since}"
             )
-            fired.append(f"model age {age} sessions > {rules.max_model_age_sessions} ({origin})")
+            message = f"model age {age} sessions > {rules.max_model_age_sessions} ({origin})"
+            fired.append(
+                Reason(
+                    rule="max_model_age_sessions",
+                    threshold=rules.max_model_age_sessions,
+                    observed=age,
+                    message=message,
+                )
+            )
     too_early = rolling is None or monitored.window_sessions < rules.min_scored_sessions
     if too_early and not fired:
+        scored, needed = monitored.window_sessions, rules.min_scored_sessions
+        message = f"too few scored sessions to judge ({scored} < {needed})"
         return (
             "keep",
             False,
             [
-                f"too few scored sessions to judge ({monitored.window_sessions} < {rules.min_scored_sessions})"
+                Reason(
+                    rule="min_scored_sessions", threshold=needed, observed=scored, message=message
+                )
             ],
         )
     if not fired:
@@ -132,28 +187,31 @@ def judge(
             if psi_limit is not None
             else "rolling metrics and model age"
         )
-        return "keep", False, [f"{checked} within thresholds"]
+        return (
+            "keep",
+            False,
+            [Reason(rule="within_thresholds", message=f"{checked} within thresholds")],
+        )
     if previous_retrain is not None:
         since = len(
             calendar.sessions_between(calendar.next_session(previous_retrain), monitored.as_of)
         )
         if since <= rules.cooldown_sessions:
-            return (
-                "keep",
-                False,
-                [
-                    f"cool-down: retraining decided on {previous_retrain} ({since} sessions ago)",
-                    *fired,
-                ],
+            message = f"cool-down: retraining decided on {previous_retrain} ({since} sessions ago)"
+            cooldown = Reason(
+                rule="cooldown_sessions",
+                threshold=rules.cooldown_sessions,
+                observed=since,
+                message=message,
             )
+            return "keep", False, [cooldown, *fired]
     return "retrain", False, fired
 
 
-def rule_counts(decisions_reasons: Iterable[list[str]]) -> dict[str, int]:
-    """How many decisions each rule fired in, named as `judge` words its reasons ("drift: PSI of
-    x 0.9 > 0.5" -> "drift", "model age 61 sessions > 60 (...)" -> "model age")."""
+def rule_counts(decisions_reasons: Iterable[list[dict[str, Any]]]) -> dict[str, int]:
+    """How many decisions each rule (its `rule` id) fired in."""
     counts: dict[str, int] = {}
     for reasons in decisions_reasons:
-        for rule in {re.split(r"[:\d]", reason, maxsplit=1)[0].strip() for reason in reasons}:
+        for rule in {str(reason["rule"]) for reason in reasons}:
             counts[rule] = counts.get(rule, 0) + 1
     return counts

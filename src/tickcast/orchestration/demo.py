@@ -140,7 +140,7 @@ def _day(settings: Settings, day: date, run: LocalRun, seconds: float) -> DemoDa
         seconds=seconds,
         decision=decision["decision"],
         bootstrap=decision["bootstrap"],
-        reasons=list(decision["reasons"]),
+        reasons=[reason["message"] for reason in decision["reasons"]],
         retrained=promoted is not None,
         verdict=verdict,
         production=audit[0]["production_after"] if audit else None,
