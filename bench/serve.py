@@ -33,8 +33,8 @@ from bench.scratch import scratch_store
 from tickcast.config import ModelParams, load_settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import build_dataset
-from tickcast.registry.candidate import train_candidate
-from tickcast.registry.promotion import promote_manually
+from tickcast.ops.promote import promote_manually
+from tickcast.ops.train_candidate import train_candidate
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "data/sample/stocknet"

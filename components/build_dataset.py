@@ -8,7 +8,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def build_dataset(as_of: str, report: Output[Markdown]) -> str:
-    """Build (or find) the dataset version of all stored prices."""
+    """Build (or find) the dataset version of all stored prices.
+
+    Calls `tickcast.orchestration.steps.build_dataset`, which runs
+    `tickcast.features.dataset.build_dataset`.
+    """
     from tickcast.orchestration import steps
 
     return steps.build_dataset(as_of, report)

@@ -8,7 +8,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def evaluate(model_version: int, metrics: Output[Metrics]) -> str:
-    """Candidate vs production vs persistence on the same test rows."""
+    """Candidate vs production vs persistence on the same test rows.
+
+    Calls `tickcast.orchestration.steps.evaluate`, which runs
+    `tickcast.ops.evaluate.evaluate_candidate`.
+    """
     from tickcast.orchestration import steps
 
     return steps.evaluate(model_version, metrics)

@@ -7,7 +7,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def init_database() -> int:
-    """Apply pending database migrations."""
+    """Apply pending database migrations.
+
+    Calls `tickcast.orchestration.steps.init_database`, which runs
+    `tickcast.db.migrate.init_database`.
+    """
     from tickcast.orchestration import steps
 
     return steps.init_database()

@@ -8,7 +8,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def monitor(as_of: str, metrics: Output[Metrics]) -> str:
-    """Score forecasts whose actuals exist; rolling metrics and drift."""
+    """Score forecasts whose actuals exist; rolling metrics and drift.
+
+    Calls `tickcast.orchestration.steps.monitor`, which runs
+    `tickcast.ops.monitor.monitor`.
+    """
     from tickcast.orchestration import steps
 
     return steps.monitor(as_of, metrics)

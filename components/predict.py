@@ -8,7 +8,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def predict(as_of: str, report: Output[Markdown]) -> str:
-    """Forecast the next session with the production model."""
+    """Forecast the next session with the production model.
+
+    Calls `tickcast.orchestration.steps.predict`, which runs
+    `tickcast.ops.predict.predict_next_session`.
+    """
     from tickcast.orchestration import steps
 
     return steps.predict(as_of, report)

@@ -8,7 +8,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def promote(evaluation: str, report: Output[Markdown]) -> str:
-    """Move the production alias if the candidate wins; audited."""
+    """Move the production alias if the candidate wins; audited.
+
+    Calls `tickcast.orchestration.steps.promote`, which runs
+    `tickcast.ops.promote.promote_candidate`.
+    """
     from tickcast.orchestration import steps
 
     return steps.promote(evaluation, report)

@@ -8,7 +8,11 @@ from tickcast.orchestration.images import TRAINER_IMAGE
 
 @dsl.component(base_image=TRAINER_IMAGE, install_kfp_package=False)
 def train_candidate(dataset_id: str, params: str, metrics: Output[Metrics]) -> int:
-    """Train, log and register a candidate."""
+    """Train, log and register a candidate.
+
+    Calls `tickcast.orchestration.steps.train_candidate`, which runs
+    `tickcast.ops.train_candidate.train_candidate`.
+    """
     from tickcast.orchestration import steps
 
     return steps.train_candidate(dataset_id, params, metrics)

@@ -8,7 +8,11 @@ from tickcast.orchestration.images import TRAINER_IMAGE
 
 @dsl.component(base_image=TRAINER_IMAGE, install_kfp_package=False)
 def tune(dataset_id: str, trials: int, metrics: Output[Metrics]) -> str:
-    """Search hyperparameters on the dataset version."""
+    """Search hyperparameters on the dataset version.
+
+    Calls `tickcast.orchestration.steps.tune`, which runs
+    `tickcast.ops.tune.tune_hyperparameters`.
+    """
     from tickcast.orchestration import steps
 
     return steps.tune(dataset_id, trials, metrics)

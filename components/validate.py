@@ -8,7 +8,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def validate(as_of: str, metrics: Output[Metrics], report: Output[Markdown]) -> int:
-    """Check the stored prices: missing, stale and gappy tickers, outlier returns."""
+    """Check the stored prices: missing, stale and gappy tickers, outlier returns.
+
+    Calls `tickcast.orchestration.steps.validate`, which runs
+    `tickcast.data.quality.check_stored_prices`.
+    """
     from tickcast.orchestration import steps
 
     return steps.validate(as_of, metrics, report)

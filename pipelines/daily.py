@@ -25,6 +25,24 @@ def daily(
     gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
     search_gpus: str = "0",  # the tune pod's own: 0 when the search runs on a RayCluster
 ) -> None:
+    """One trading day, each step a pod (no step cached):
+
+    1. init database: apply pending migrations.
+    2. ingest incremental: new prices up to `as_of` (retried twice).
+    3. validate data: stale, gappy and missing tickers; too few healthy ones fail the run.
+    4. resolve production: the version behind the `production` alias, or "bootstrap" (retried).
+    5. predict: next-session forecasts of the production model for every fresh ticker.
+    6. monitor: score forecasts whose close is known; rolling metrics and drift.
+    7. decide: "retrain" or "keep", with every reason.
+    8. retraining (only when the decision is "retrain"): the retraining pipeline, nested.
+
+    Args:
+        as_of: The session to run for, YYYY-MM-DD; empty: the latest completed XNYS session.
+        trials: Hyperparameter search budget of a retrain (trials).
+        gpus: GPUs for the candidate's training pod ("0": none), as a string.
+        gpu_node_selector: Node labels the GPU pods are scheduled on (e.g. an accelerator type).
+        search_gpus: GPUs for the tune pod itself; "0" when the search runs on a RayCluster.
+    """
     schema = on_cluster(init_database(), "init database", LIGHT)
     prices = on_cluster(ingest(as_of=as_of), "ingest incremental", STANDARD).after(schema)
     prices.set_retry(num_retries=2, backoff_duration="30s")

@@ -22,6 +22,25 @@ def retraining(
     gpu_node_selector: dict[str, str] = {},  # noqa: B006 (KFP reads the default from the signature)
     search_gpus: str = "0",  # the tune pod's own: 0 when the search runs on a RayCluster
 ) -> str:
+    """Retrain and maybe promote (only the search may come from KFP's cache):
+
+    1. init database: apply pending migrations.
+    2. build dataset: the dataset version of every stored price up to `as_of` (found, if built).
+    3. tune: hyperparameter search on it (Ray Tune + Optuna), `trials` trials.
+    4. train candidate: train, log and register the winning parameters as a new version.
+    5. evaluate: candidate, production and persistence on the same test rows.
+    6. promote: move the `production` alias if the candidate wins by the configured rule.
+
+    Args:
+        as_of: The session to run for, YYYY-MM-DD; empty: the latest completed XNYS session.
+        trials: Hyperparameter search budget of a retrain (trials).
+        gpus: GPUs for the candidate's training pod ("0": none), as a string.
+        gpu_node_selector: Node labels the GPU pods are scheduled on (e.g. an accelerator type).
+        search_gpus: GPUs for the tune pod itself; "0" when the search runs on a RayCluster.
+
+    Returns:
+        The promotion verdict (JSON).
+    """
     schema = on_cluster(init_database(), "init database", LIGHT)
     dataset = on_cluster(build_dataset(as_of=as_of), "build dataset", STANDARD).after(schema)
     search = on_cluster(tune(dataset_id=dataset.outputs["Output"], trials=trials), "tune", HEAVY)

@@ -16,13 +16,12 @@ from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.db.prices import load_prices, upsert_prices
 from tickcast.features.dataset import (
-    DatasetArrays,
     DatasetIntegrityError,
     DatasetNotFoundError,
-    DatasetVersion,
     build_dataset,
     load_dataset,
 )
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.panel import PanelError
 from tickcast.features.prediction_input import StaleDataError, build_prediction_input
 from tickcast.features.samples import Samples

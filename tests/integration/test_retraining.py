@@ -13,19 +13,16 @@ from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.db.promotions import promotion_history
-from tickcast.features.dataset import DatasetVersion, build_dataset, load_dataset
+from tickcast.features.dataset import build_dataset, load_dataset
+from tickcast.features.dataset_version import DatasetVersion
 from tickcast.models.architectures import TRAINABLE
+from tickcast.ops.evaluate import evaluate_candidate
+from tickcast.ops.promote import promote_candidate, promote_manually, rollback
+from tickcast.ops.train_candidate import TEST_PREDICTIONS, train_candidate
+from tickcast.ops.tune import tune_hyperparameters, tuned_params
 from tickcast.registry.aliases import model_uri, production_version
-from tickcast.registry.candidate import TEST_PREDICTIONS, train_candidate
 from tickcast.registry.errors import PromotionError
-from tickcast.registry.promotion import (
-    evaluate_candidate,
-    promote_candidate,
-    promote_manually,
-    rollback,
-)
 from tickcast.registry.pyfunc import load_forecaster
-from tickcast.registry.search import tune_hyperparameters, tuned_params
 from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import pytest
 
 from tests.serving.conftest import POLL_SECONDS, Served
 from tickcast.db.connection import connect
-from tickcast.registry.promotion import promote_manually
+from tickcast.ops.promote import promote_manually
 from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow

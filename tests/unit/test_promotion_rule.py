@@ -5,7 +5,8 @@ from __future__ import annotations
 from tickcast.config import PromotionSettings
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.models.paired_tests import PairedTest
-from tickcast.registry.promotion import Evaluation, decide
+from tickcast.ops.evaluate import Evaluation
+from tickcast.ops.promote import decide
 
 
 def metrics(mase: float, direction: float = 0.5, rank_ic: float | None = None) -> ForecastMetrics:

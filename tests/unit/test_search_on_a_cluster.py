@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tickcast.config import Settings
-from tickcast.registry.search import local_search_storage
+from tickcast.ops.tune import local_search_storage
 
 
 def test_with_an_object_store_the_search_state_stays_out_of_the_working_directory(

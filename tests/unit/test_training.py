@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tickcast.config import DatasetSettings, FeatureSettings, ModelParams, TrainingSettings
-from tickcast.features.dataset import DatasetArrays, DatasetVersion, SplitPart
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.scaling import fit_scalers
 from tickcast.models.forecasters import NetworkForecaster

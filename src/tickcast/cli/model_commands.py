@@ -20,9 +20,10 @@ from tickcast.db.datasets import list_datasets
 from tickcast.features.dataset import DatasetNotFoundError
 
 if TYPE_CHECKING:
-    from tickcast.registry.candidate import CandidateResult
-    from tickcast.registry.promotion import Decision, Evaluation
-    from tickcast.registry.search import TuneResult as SearchResult
+    from tickcast.ops.evaluate import Evaluation
+    from tickcast.ops.promote import Decision
+    from tickcast.ops.train_candidate import CandidateResult
+    from tickcast.ops.tune import TuneResult as SearchResult
 
 model_app = typer.Typer(help="Operate the model registry by hand.", no_args_is_help=True)
 
@@ -33,7 +34,7 @@ def train(
     epochs: int | None = typer.Option(None, help="Maximum epochs (default: training.max_epochs)."),
 ) -> None:
     """Train a candidate on a dataset version, log it to MLflow and register a new version."""
-    from tickcast.registry.candidate import train_candidate
+    from tickcast.ops.train_candidate import train_candidate
 
     with handled_errors():
         settings = _with_training(state.settings(), architecture, epochs)
@@ -47,7 +48,7 @@ def tune(
     trials: int | None = typer.Option(None, help="Number of trials (default: tuning.trials)."),
 ) -> None:
     """Search hyperparameters on a dataset version; the best become the next candidate's."""
-    from tickcast.registry.search import tune_hyperparameters
+    from tickcast.ops.tune import tune_hyperparameters
 
     with handled_errors():
         settings = _with_tuning(state.settings(), backend, trials)
@@ -60,7 +61,7 @@ def tune(
 
 def evaluate(version: int = typer.Argument(..., help="Registered model version.")) -> None:
     """Compare a version with production and persistence on its dataset's test window."""
-    from tickcast.registry.promotion import evaluate_candidate
+    from tickcast.ops.evaluate import evaluate_candidate
 
     with handled_errors():
         evaluation = evaluate_candidate(state.settings(), version)
@@ -69,7 +70,8 @@ def evaluate(version: int = typer.Argument(..., help="Registered model version."
 
 def promote(version: int = typer.Argument(..., help="Candidate version.")) -> None:
     """Evaluate a candidate and move the production alias if it wins by the promotion rule."""
-    from tickcast.registry.promotion import evaluate_candidate, promote_candidate
+    from tickcast.ops.evaluate import evaluate_candidate
+    from tickcast.ops.promote import promote_candidate
 
     with handled_errors():
         settings = state.settings()
@@ -166,7 +168,7 @@ def model_promote(
     reason: str = typer.Option("manual promotion", help="Recorded in the audit table."),
 ) -> None:
     """Point the production alias at VERSION without evaluating (audited)."""
-    from tickcast.registry.promotion import promote_manually
+    from tickcast.ops.promote import promote_manually
 
     with handled_errors():
         decision = promote_manually(state.settings(), version, reason)
@@ -176,7 +178,7 @@ def model_promote(
 @model_app.command("rollback")
 def model_rollback() -> None:
     """Move the production alias back to the version it replaced (audited)."""
-    from tickcast.registry.promotion import rollback
+    from tickcast.ops.promote import rollback
 
     with handled_errors():
         decision = rollback(state.settings())

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.panel import TickerDecision
-
-if TYPE_CHECKING:
-    from tickcast.features.dataset import DatasetArrays, DatasetVersion
 
 
 def dataset_report(

@@ -17,7 +17,7 @@ from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import spec_matrix
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-from tickcast.ops.production import load_production_bundle, resolve_production
+from tickcast.ops.resolve_production import load_production_bundle, resolve_production
 from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 
 

@@ -15,7 +15,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.prediction_input import SkippedTicker, build_prediction_input
-from tickcast.ops.production import load_production_bundle, resolve_production
+from tickcast.ops.resolve_production import load_production_bundle, resolve_production
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
 

@@ -9,10 +9,12 @@ from datetime import date
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.features.dataset import DatasetVersion, build_dataset
-from tickcast.registry.candidate import CandidateResult, train_candidate
-from tickcast.registry.promotion import Decision, evaluate_candidate, promote_candidate
-from tickcast.registry.search import TuneResult, tune_hyperparameters
+from tickcast.features.dataset import build_dataset
+from tickcast.features.dataset_version import DatasetVersion
+from tickcast.ops.evaluate import evaluate_candidate
+from tickcast.ops.promote import Decision, promote_candidate
+from tickcast.ops.train_candidate import CandidateResult, train_candidate
+from tickcast.ops.tune import TuneResult, tune_hyperparameters
 
 
 class RetrainResult(BaseModel):

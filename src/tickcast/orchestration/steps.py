@@ -71,7 +71,7 @@ def validate(as_of: str, metrics: MetricsOutput, report: FileOutput) -> int:
 
 def resolve_production() -> str:
     """The production version, or "bootstrap" when there is none."""
-    from tickcast.ops.production import resolve_production as run
+    from tickcast.ops.resolve_production import resolve_production as run
 
     production = run(load_settings())
     return str(production.version) if production else "bootstrap"
@@ -146,7 +146,7 @@ def tune(dataset_id: str, trials: int, metrics: MetricsOutput) -> str:
     """The best parameters as JSON ("" when trials is 0: the candidate uses the defaults)."""
     if trials <= 0:
         return ""
-    from tickcast.registry.search import tune_hyperparameters
+    from tickcast.ops.tune import tune_hyperparameters
 
     settings = load_settings()
     settings = settings.with_overrides({"tuning": {"trials": trials}})
@@ -164,7 +164,7 @@ def tune(dataset_id: str, trials: int, metrics: MetricsOutput) -> str:
 
 def train_candidate(dataset_id: str, params: str, metrics: MetricsOutput) -> int:
     from tickcast.config import ModelParams
-    from tickcast.registry.candidate import train_candidate as run
+    from tickcast.ops.train_candidate import train_candidate as run
 
     result = run(
         load_settings(), dataset_id, ModelParams.model_validate_json(params) if params else None
@@ -179,7 +179,7 @@ def train_candidate(dataset_id: str, params: str, metrics: MetricsOutput) -> int
 
 
 def evaluate(model_version: int, metrics: MetricsOutput) -> str:
-    from tickcast.registry.promotion import evaluate_candidate
+    from tickcast.ops.evaluate import evaluate_candidate
 
     evaluation = evaluate_candidate(load_settings(), model_version)
     _log(metrics, evaluation.candidate.model_dump(), "candidate_")
@@ -191,7 +191,8 @@ def evaluate(model_version: int, metrics: MetricsOutput) -> str:
 
 def promote(evaluation: str, report: FileOutput) -> str:
     """ "promoted" or "kept"; the verdict with the three-way comparison goes to the report."""
-    from tickcast.registry.promotion import Evaluation, promote_candidate
+    from tickcast.ops.evaluate import Evaluation
+    from tickcast.ops.promote import promote_candidate
 
     parsed = Evaluation.model_validate_json(evaluation)
     decision = promote_candidate(load_settings(), parsed)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tickcast.features.dataset import DatasetArrays, DatasetVersion
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
 from tickcast.models.calibration import Calibration, fit_calibration
 from tickcast.models.forecasters import Forecaster

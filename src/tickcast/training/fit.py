@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 
 from tickcast.config import ModelParams, TrainingSettings
-from tickcast.features.dataset import DatasetArrays, DatasetVersion
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
 from tickcast.models.architectures import NETWORKS, build_network
 from tickcast.models.forecasters import Forecaster, NetworkForecaster, session_groups

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from tickcast.config import ModelParams, TrainingSettings
-from tickcast.features.dataset import DatasetArrays
+from tickcast.features.dataset_version import DatasetArrays
 from tickcast.models.forecasters import LinearModel, TabularForecaster, tabular
 from tickcast.training.fit import (
     EpochCallback,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tickcast.config import ModelParams, SearchSpace, TrainingSettings, TuningSettings
-from tickcast.features.dataset import DatasetArrays, DatasetVersion
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.training.fit import train_model
 
 log = logging.getLogger(__name__)

@@ -1,50 +1,27 @@
-"""Champion / challenger: evaluate a candidate, production and persistence on the same rows, and
-move the production alias only when the candidate wins by the configured rule. Audited always."""
+"""The "promote" step (champion / challenger): move the production alias only when the candidate
+beat production and persistence by the configured rule; manual promotions and rollbacks. Every
+decision is audited."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel
 
 from tickcast.config import PromotionSettings, Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.promotions import last_alias_move_to, record_promotion
-from tickcast.features.dataset import DatasetArrays, load_dataset
-from tickcast.features.panel import PanelError
-from tickcast.features.prediction_input import spec_matrix
-from tickcast.features.samples import Samples, gather_windows, usable_windows
-from tickcast.features.scaling import scale
-from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-from tickcast.models.paired_tests import PairedTest, diebold_mariano, rank_ic_difference
-from tickcast.registry.aliases import model_uri, production_version, registered_version
-from tickcast.registry.bundle import ForecasterBundle
+from tickcast.models.metrics import ForecastMetrics
+from tickcast.ops.evaluate import Evaluation
+from tickcast.registry.aliases import production_version, registered_version
 from tickcast.registry.errors import PromotionError
-from tickcast.registry.pyfunc import load_forecaster
 from tickcast.registry.tracking import configure_mlflow
 
 LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
+
+
 ABSOLUTE_GAIN = {"rank_ic"}  # a correlation near 0: compare differences, not ratios
-
-
-class Evaluation(BaseModel):
-    """Candidate, production and persistence on the same test rows of the candidate's dataset."""
-
-    candidate_version: int
-    dataset_id: str
-    production_version: int | None
-    production_error: str | None = None
-    tickers: list[str]  # compared: the candidate's tickers production also covers
-    first_anchor: str
-    last_anchor: str
-    candidate: ForecastMetrics
-    production: ForecastMetrics | None
-    persistence: ForecastMetrics
-    # Candidate vs production on the same rows, by the test promotion.metric calls for.
-    paired_test: PairedTest | None = None
 
 
 class Decision(BaseModel):
@@ -54,72 +31,6 @@ class Decision(BaseModel):
     production_before: int | None
     production_after: int | None
     evaluation: Evaluation | None = None
-
-
-def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation:
-    """The "evaluate" step: the candidate's test samples, scored for all three on the samples
-    production can forecast too (every one, unless production's features exclude some)."""
-    client = configure_mlflow(settings)
-    registered_version(client, settings, candidate_version)
-    candidate = load_forecaster(model_uri(settings, candidate_version))
-    version, arrays = load_dataset(settings, candidate.spec.dataset_id)
-    samples = arrays.samples(version.rows("test"))
-    predicted = candidate.predict(arrays.inputs(samples), samples.rows)
-    production_number = production_version(client, settings)
-    production_predicted: np.ndarray | None = None
-    problem: str | None = None
-    if production_number is not None and production_number != candidate_version:
-        production = load_forecaster(model_uri(settings, production_number))
-        try:
-            production_predicted = _production_predictions(
-                settings, production, arrays, samples, version.source_end
-            )
-        except PanelError as error:
-            problem = f"production v{production_number} cannot be evaluated on this window: {error}"
-    shared = np.ones(len(samples), bool)
-    if production_predicted is not None:
-        shared = np.isfinite(production_predicted)
-        production_predicted = production_predicted[shared]
-    compared = samples.take(shared)
-    predicted = predicted[shared]
-    actual, close = arrays.targets(compared), arrays.close(compared)
-    cost = settings.evaluation.cost_bps
-
-    def metrics(forecast: np.ndarray) -> ForecastMetrics:
-        return forecast_metrics(
-            forecast,
-            actual,
-            close,
-            sessions=compared.rows,
-            tickers=compared.columns,
-            cost_bps=cost,
-        )
-
-    paired = None
-    if production_predicted is not None:
-        width = len(arrays.matrix.tickers)
-        paired = _paired_test(
-            settings.promotion.metric,
-            compared.wide(predicted, width),
-            compared.wide(production_predicted, width),
-            compared.wide(actual, width),
-            compared.wide(close, width),
-            version.horizon,
-        )
-    dates = arrays.matrix.dates[compared.rows]
-    return Evaluation(
-        candidate_version=candidate_version,
-        dataset_id=version.id,
-        production_version=production_number if production_number != candidate_version else None,
-        production_error=problem,
-        tickers=sorted({arrays.matrix.tickers[c] for c in compared.columns}),
-        first_anchor=str(dates.min().date()),
-        last_anchor=str(dates.max().date()),
-        candidate=metrics(predicted),
-        production=metrics(production_predicted) if production_predicted is not None else None,
-        persistence=metrics(np.zeros_like(actual)),
-        paired_test=paired,
-    )
 
 
 def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool, str]:
@@ -264,54 +175,10 @@ def rollback(settings: Settings) -> Decision:
     )
 
 
-def _production_predictions(
-    settings: Settings,
-    production: ForecasterBundle,
-    arrays: DatasetArrays,
-    samples: Samples,
-    end: date,
-) -> np.ndarray:
-    """Production's forecasts for the candidate's samples from its own features and scalers
-    (samples, NaN where production has no usable window)."""
-    spec = production.spec
-    matrix, _ = spec_matrix(settings, spec, end, tickers=arrays.matrix.tickers)
-    rows = matrix.dates.get_indexer(arrays.matrix.dates[samples.rows])
-    position = {ticker: i for i, ticker in enumerate(matrix.tickers)}
-    columns = np.array([position.get(arrays.matrix.tickers[c], -1) for c in samples.columns])
-    usable = usable_windows(matrix.defined, spec.sequence_length)
-    known = (rows >= 0) & (columns >= 0)
-    known[known] = usable[rows[known], columns[known]]
-    if not known.any():
-        raise PanelError("it can forecast none of the candidate's test samples")
-    found = Samples(rows[known].astype(np.int64), columns[known].astype(np.int64))
-    windows = gather_windows(scale(matrix.values, production.scalers), found, spec.sequence_length)
-    predicted = np.full(len(samples), np.nan)
-    predicted[known] = production.predict(windows, found.rows)
-    return predicted
-
-
 def _value(metrics: ForecastMetrics, metric: str) -> float:
     """The metric's value; a rank IC that could not be judged (no ordering) counts as 0."""
     value = getattr(metrics, metric)
     return 0.0 if value is None else float(value)
-
-
-def _paired_test(
-    metric: str,
-    candidate: np.ndarray,
-    production: np.ndarray,
-    actual: np.ndarray,
-    close: np.ndarray,
-    horizon: int,
-) -> PairedTest | None:
-    """The test behind promotion.significance: rank IC differences for rank_ic, else
-    Diebold-Mariano on absolute price errors."""
-    if metric == "rank_ic":
-        return rank_ic_difference(candidate, production, actual)
-    realised = close * np.exp(actual)
-    return diebold_mariano(
-        close * np.exp(candidate) - realised, close * np.exp(production) - realised, horizon
-    )
 
 
 def _better(metric: str, value: float, other: float) -> bool:

@@ -14,15 +14,16 @@ import torch
 from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
-from tickcast.features.dataset import DatasetArrays, load_dataset
+from tickcast.features.dataset import load_dataset
+from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.samples import Samples
 from tickcast.models.calibration import Calibration
 from tickcast.models.metrics import ForecastMetrics
+from tickcast.ops.tune import tuned_params
 from tickcast.registry import model_code
 from tickcast.registry.bundle import ForecasterBundle, save_bundle
 from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
-from tickcast.registry.search import tuned_params
 from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import calibrated_results
 from tickcast.training.fit import EpochRecord, train_model

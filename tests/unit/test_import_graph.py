@@ -1,0 +1,114 @@
+"""The import graph: light pipeline steps stay light, and no two modules import each other.
+
+A step's weight is what a fresh interpreter holds after importing every module the step's
+function in `tickcast.orchestration.steps` imports (its pod pays that at start-up, whatever the
+work). Steps that need neither a model nor the registry must not pull in torch or MLflow; steps
+that read the registry only must not pull in torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tickcast
+import tickcast.orchestration.steps as steps
+
+PACKAGE = Path(tickcast.__file__).parent
+HEAVY = ("torch", "mlflow", "lightgbm", "sklearn", "ray", "optuna")
+# step -> heavy packages it may import
+ALLOWED = {
+    "init_database": set(),
+    "ingest": set(),
+    "validate": set(),
+    "decide": set(),
+    "build_dataset": set(),
+    "resolve_production": {"mlflow"},
+    "monitor": {"mlflow"},
+}
+
+
+def step_imports(name: str) -> list[str]:
+    """The tickcast modules a step function imports (its body's imports)."""
+    tree = ast.parse(Path(steps.__file__).read_text())
+    [function] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    return sorted(
+        {
+            node.module
+            for node in ast.walk(function)
+            if isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("tickcast")
+        }
+    )
+
+
+def heavy_after_importing(modules: list[str]) -> list[str]:
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("step", sorted(ALLOWED))
+def test_a_light_step_imports_no_heavy_package(step: str) -> None:
+    modules = step_imports(step)
+    assert modules, f"steps.{step} imports nothing from tickcast: the check would be empty"
+    heavy = set(heavy_after_importing(modules)) - ALLOWED[step]
+    assert not heavy, f"steps.{step} ({', '.join(modules)}) pulls in {sorted(heavy)}"
+
+
+def test_a_heavy_import_in_a_light_module_is_caught() -> None:
+    """The probe sees a transitive import: the predict step's modules load torch."""
+    assert "torch" in heavy_after_importing(step_imports("predict"))
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """tickcast modules imported at module level (TYPE_CHECKING blocks included): not inside a
+    function, where a deferred import is a deliberate way to keep a module light."""
+    imported: set[str] = set()
+    tree = ast.parse(path.read_text())
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tickcast"):
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names if a.name.startswith("tickcast")}
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            pending += [
+                child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)
+            ]
+    return imported
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_modules_import_each_other() -> None:
+    graph = {module_name(p): module_level_imports(p) for p in PACKAGE.rglob("*.py")}
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str], done: set[str]) -> None:
+        for target in sorted(graph.get(module, ())):
+            if target in path:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in done:
+                done.add(target)
+                visit(target, [*path, target], done)
+
+    for module in sorted(graph):
+        visit(module, [module], {module})
+    named = sorted({" -> ".join(c) for c in cycles})
+    assert not named, "import cycles: " + "; ".join(named)
