@@ -60,7 +60,14 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
     assert by_policy["fixed_schedule"].retrains == 2  # sessions 8 and 16
     continuous = by_policy["continuous"]
     assert continuous.retrains >= 1 and sum(continuous.triggers.values()) >= continuous.retrains
-    rules = {"rolling MAPE", "direction accuracy", "MASE", "drift", "model age"}
+    rules = {
+        "max_mape",
+        "min_direction_accuracy",
+        "max_mase",
+        "min_rank_ic",
+        "max_psi",
+        "max_model_age_sessions",
+    }
     assert set(continuous.triggers) <= rules, continuous.triggers
     assert not by_policy["fixed_schedule"].triggers  # retrained by the calendar, not by a rule
     with connect(configured.database.url or "") as conn:

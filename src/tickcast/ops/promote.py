@@ -19,8 +19,6 @@ from tickcast.registry.errors import PromotionError
 from tickcast.registry.tracking import configure_mlflow
 
 LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
-
-
 ABSOLUTE_GAIN = {"rank_ic"}  # a correlation near 0: compare differences, not ratios
 
 
