@@ -7,8 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # make demo: sessions to run, when the synthetic market shifts, ports; DATA=dir for CSVs instead.
-DEMO_DAYS ?= 35
-DEMO_SHIFT_AFTER ?= 15
+DEMO_DAYS ?= 12
+DEMO_SHIFT_AFTER ?= 5
 DEMO_PORT ?= 3000
 DEMO_MLFLOW_PORT ?= 5000
 # Images: <REGISTRY>/<name>:<TAG> (make images, compile, kind-load, kind-install agree on these).

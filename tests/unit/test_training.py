@@ -13,7 +13,7 @@ from tickcast.config import DatasetSettings, FeatureSettings, ModelParams, Train
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.scaling import fit_scalers
-from tickcast.models.forecasters import NetworkForecaster
+from tickcast.models.network_forecaster import NetworkForecaster
 from tickcast.training.fit import train_model, training_data
 
 ROWS, STOCKS, FEATURES, SEQUENCE = 300, 6, 2, 5

@@ -84,10 +84,14 @@ def build_panel(
         prices = prices[prices["trade_date"] >= pd.Timestamp(start)]
     if prices.empty:
         raise PanelError(f"no stored prices between {start or 'the start'} and {end or 'the end'}")
-    by_ticker = {
-        str(t): g.set_index("trade_date")[PRICE_FIELDS] for t, g in prices.groupby("ticker")
+    stats = prices.groupby("ticker")["trade_date"].agg(["count", "min", "max"])
+    stored = {
+        str(ticker): _Stored(int(count), pd.Timestamp(first).date(), pd.Timestamp(last).date())
+        for ticker, count, first, last in zip(
+            stats.index, stats["count"], stats["min"], stats["max"], strict=True
+        )
     }
-    universe = tickers if tickers is not None else sorted(by_ticker)
+    universe = tickers if tickers is not None else sorted(stored)
     sessions = pd.DatetimeIndex(
         calendar.sessions_between(
             prices["trade_date"].min().date(), prices["trade_date"].max().date()
@@ -96,15 +100,14 @@ def build_panel(
     decisions: dict[str, TickerDecision] = {}
     kept: list[str] = []
     for ticker in universe:
-        frame = by_ticker.get(ticker)
-        if frame is None:
+        if ticker not in stored:
             decisions[ticker] = TickerDecision(ticker, False, "no stored prices")
-        elif len(frame) < min_sessions:
+        elif (count := stored[ticker].sessions) < min_sessions:
             decisions[ticker] = _decision(
                 ticker,
-                frame,
+                stored[ticker],
                 False,
-                f"short history: {len(frame)} sessions < {min_sessions} (warm-up, one window "
+                f"short history: {count} sessions < {min_sessions} (warm-up, one window "
                 "and the horizon)",
             )
         else:
@@ -114,11 +117,9 @@ def build_panel(
             "no ticker has enough history: "
             + "; ".join(f"{d.ticker}: {d.reason}" for d in decisions.values())
         )
-    frames, filled = _align(by_ticker, kept, sessions, max_gap_sessions)
-    for ticker in kept:
-        decisions[ticker] = _decision(
-            ticker, by_ticker[ticker], True, "kept", int(filled[ticker].sum())
-        )
+    frames, filled = _align(prices, kept, sessions, max_gap_sessions)
+    for ticker, count in zip(kept, filled.to_numpy().sum(axis=0), strict=True):
+        decisions[ticker] = _decision(ticker, stored[ticker], True, "kept", int(count))
     return PricePanel(
         dates=sessions,
         tickers=kept,
@@ -129,25 +130,41 @@ def build_panel(
 
 
 def _align(
-    by_ticker: dict[str, pd.DataFrame], tickers: list[str], sessions: pd.DatetimeIndex, limit: int
+    prices: pd.DataFrame, tickers: list[str], sessions: pd.DatetimeIndex, limit: int
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Each ticker on every session: filled across short gaps inside its life, NaN elsewhere."""
-    columns: dict[str, dict[str, pd.Series]] = {name: {} for name in PRICE_FIELDS}
-    filled: dict[str, pd.Series] = {}
-    for ticker in tickers:
-        stored = by_ticker[ticker]
-        frame = stored.reindex(sessions)
-        alive = (sessions >= stored.index.min()) & (sessions <= stored.index.max())
-        gaps = frame["close"].isna().to_numpy() & alive
-        short = gaps & (_run_lengths(gaps) <= limit)
-        carried = frame.ffill(limit=limit) if limit else frame
-        frame = carried.where(pd.Series(short, index=sessions), frame, axis=0)
-        frame["volume"] = frame["volume"].where(~short, 0.0)
-        filled[ticker] = pd.Series(short, index=sessions)
+    column = pd.Index(tickers).get_indexer(pd.Index(prices["ticker"].astype(str)))
+    row = sessions.get_indexer(pd.DatetimeIndex(prices["trade_date"]))
+    placed = (column >= 0) & (row >= 0)
+    column, row = column[placed], row[placed]
+    shape = (len(sessions), len(tickers))
+    values = {}
+    for name in PRICE_FIELDS:
+        grid = np.full(shape, np.nan)
+        grid[row, column] = prices[name].to_numpy(dtype=np.float64)[placed]
+        values[name] = grid
+    present = np.isfinite(values["close"])  # a session with a stored close
+    positions = np.arange(shape[0])[:, None]
+    first = np.where(present, positions, shape[0]).min(axis=0)
+    last = np.where(present, positions, -1).max(axis=0)
+    alive = (positions >= first) & (positions <= last)
+    gaps = ~present & alive
+    short = np.zeros(shape, dtype=bool)
+    if limit:
+        for j in np.flatnonzero(gaps.any(axis=0)):
+            short[:, j] = gaps[:, j] & (_run_lengths(gaps[:, j]) <= limit)
+    if short.any():
+        # the last stored session before each cell (a short gap's is at most `limit` back)
+        previous = np.maximum.accumulate(np.where(present, positions, 0), axis=0)
+        source_row, source_column = previous[short], np.nonzero(short)[1]
         for name in PRICE_FIELDS:
-            columns[name][ticker] = frame[name].astype("float64")
-    frames = {name: pd.DataFrame(series, index=sessions) for name, series in columns.items()}
-    return frames, pd.DataFrame(filled, index=sessions)
+            values[name][short] = (
+                0.0 if name == "volume" else values[name][source_row, source_column]
+            )
+    frames = {
+        name: pd.DataFrame(grid, index=sessions, columns=tickers) for name, grid in values.items()
+    }
+    return frames, pd.DataFrame(short, index=sessions, columns=tickers)
 
 
 def _run_lengths(flags: np.ndarray) -> np.ndarray:
@@ -160,15 +177,24 @@ def _run_lengths(flags: np.ndarray) -> np.ndarray:
     return lengths
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What is stored of one ticker in the panel's range."""
+
+    sessions: int
+    first: date
+    last: date
+
+
 def _decision(
-    ticker: str, frame: pd.DataFrame, kept: bool, reason: str, filled: int = 0
+    ticker: str, stored: _Stored, kept: bool, reason: str, filled: int = 0
 ) -> TickerDecision:
     return TickerDecision(
         ticker=ticker,
         kept=kept,
         reason=reason,
-        first=frame.index.min().date(),
-        last=frame.index.max().date(),
-        sessions=len(frame),
+        first=stored.first,
+        last=stored.last,
+        sessions=stored.sessions,
         filled=filled,
     )

@@ -3,6 +3,7 @@ built the dataset's windows; the others are listed with the reason and skipped."
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,9 +11,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.db.connection import open_connection
-from tickcast.db.prices import last_stored_dates, load_prices
+from tickcast.db.prices import last_stored_dates, load_prices, prices_watermark
 from tickcast.features.dataset import minimum_history
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PanelError, TickerDecision, build_panel
@@ -25,6 +26,13 @@ from tickcast.features.spec import FeatureSpec
 # sessions that is below 1e-22, far under float64's resolution, so the window equals the one
 # computed over the whole history, at a fraction of the cost for a long history.
 PREDICTION_LOOKBACK_SESSIONS = 750
+
+
+# Feature matrices computed in this process, newest last (see spec_matrix).
+_COMPUTED: OrderedDict[tuple[object, ...], tuple[FeatureMatrix, list[TickerDecision]]] = (
+    OrderedDict()
+)
+_COMPUTED_KEPT = 4
 
 
 class StaleDataError(PanelError):
@@ -60,14 +68,8 @@ def build_prediction_input(
     when nothing is stored for `as_of` yet."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    lookback = max(
-        PREDICTION_LOOKBACK_SESSIONS, 2 * minimum_history(spec.policy, spec.warmup_sessions)
-    )
-    start = as_of
-    for _ in range(lookback):
-        start = calendar.previous_session(start)
-    with open_connection(settings) as conn:
-        last_prices = last_stored_dates(conn, tickers or settings.tickers or None)
+    start = lookback_start(calendar, spec, as_of)
+    last_prices = stored_tickers(settings, tickers)
     universe = tickers or sorted(last_prices)
     matrix, decisions = spec_matrix(settings, spec, as_of, universe, start)
     last_stored = matrix.dates[-1].date()
@@ -104,6 +106,26 @@ def build_prediction_input(
     )
 
 
+def stored_tickers(settings: Settings, tickers: list[str] | None = None) -> dict[str, date]:
+    """The last stored session of each of `tickers` (default: the configured ones, else every
+    stored one) that has prices; sorted, this is the universe forecasts are made for."""
+    with open_connection(settings) as conn:
+        return last_stored_dates(conn, tickers or settings.tickers or None)
+
+
+def lookback_start(
+    calendar: TradingCalendar, spec: FeatureSpec, end: date, sessions: int = 0
+) -> date:
+    """The first session of prices to read for features on the last `sessions` sessions up to
+    `end` that equal the ones computed over the whole history (the same session for any
+    `sessions` the standard lookback covers, so those matrices are computed once)."""
+    lookback = max(
+        PREDICTION_LOOKBACK_SESSIONS,
+        2 * minimum_history(spec.policy, spec.warmup_sessions) + sessions,
+    )
+    return calendar.sessions_ending(calendar.session_on_or_before(end), lookback + 1)[0]
+
+
 def spec_matrix(
     settings: Settings,
     spec: FeatureSpec,
@@ -113,10 +135,25 @@ def spec_matrix(
 ) -> tuple[FeatureMatrix, list[TickerDecision]]:
     """The spec's feature matrix over the stored sessions from `start` (default: the first) to
     `end` of `tickers` (default: the configured ones, else every stored one), with the panel's
-    decisions per ticker."""
+    decisions per ticker.
+
+    Kept (read-only) for the next call with the same database, features, range and tickers
+    while the prices it was computed from are unchanged: predict and monitor of one day, and
+    the policies of a backtest, compute it once."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     universe = tickers or settings.tickers or None
     with open_connection(settings) as conn:
+        key = (
+            settings.database.model_dump_json(),
+            spec.model_dump_json(exclude={"dataset_id"}),
+            end,
+            start,
+            tuple(universe) if universe is not None else None,
+            prices_watermark(conn, universe, end=end, start=start),
+        )
+        if key in _COMPUTED:
+            _COMPUTED.move_to_end(key)
+            return _COMPUTED[key]
         prices = load_prices(conn, universe, end=end, start=start)
     panel = build_panel(
         prices,
@@ -127,7 +164,14 @@ def spec_matrix(
         tickers=universe,
     )
     matrix = feature_matrix(panel, spec.feature_settings, spec.warmup_sessions, spec.horizon)
-    return matrix.select(spec.features), panel.decisions
+    selected = matrix.select(spec.features)
+    for array in (selected.values, selected.targets, selected.close, selected.filled):
+        array.setflags(write=False)
+    selected.defined.setflags(write=False)
+    _COMPUTED[key] = (selected, panel.decisions)
+    while len(_COMPUTED) > _COMPUTED_KEPT:
+        _COMPUTED.popitem(last=False)
+    return _COMPUTED[key]
 
 
 def _stale(last: date, day: date) -> str:

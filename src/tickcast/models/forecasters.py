@@ -4,7 +4,8 @@
 the samples that share a session. Networks (the LSTM variants) run one forward pass per session,
 so a sample's forecast never depends on which other sessions it was computed with; the tabular
 families (ridge, LightGBM) read the window's last `sessions_used` sessions, flattened.
-Forecasts are the models' raw ones; the bundle applies the calibration.
+Forecasts are the models' raw ones; the bundle applies the calibration. The networks' forecaster
+lives in `tickcast.models.network_forecaster` (it needs torch; these do not).
 """
 
 from __future__ import annotations
@@ -13,29 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-import torch
-from torch import nn
 
 
 class Forecaster(Protocol):
     def predict(self, windows: np.ndarray, sessions: np.ndarray) -> np.ndarray: ...
-
-
-@dataclass
-class NetworkForecaster:
-    network: nn.Module
-    target_scale: float  # outputs x target_scale = log returns
-
-    @torch.no_grad()
-    def predict(self, windows: np.ndarray, sessions: np.ndarray) -> np.ndarray:
-        self.network.eval()
-        device = next(self.network.parameters(), torch.empty(0)).device
-        returns = np.empty(len(windows), dtype=np.float64)
-        for group in session_groups(sessions):
-            x = torch.from_numpy(np.ascontiguousarray(windows[group], dtype=np.float32)).to(device)
-            s = torch.from_numpy(np.asarray(sessions)[group].astype(np.int64)).to(device)
-            returns[group] = self.network(x, s).float().cpu().numpy()
-        return returns * self.target_scale
 
 
 @dataclass

@@ -57,6 +57,8 @@ class PolicyResult(BaseModel):
     retrains: int  # retraining runs after the bootstrap
     promotions: int  # of which promoted
     seconds: float  # compute time of the policy's daily flow and retrains
+    retrain_seconds: float = 0.0  # of which retraining (the bootstrap included)
+    replay_seconds_per_session: float = 0.0  # the daily flow alone, per replayed session
     triggers: dict[str, int] = {}  # decision rule -> retrain decisions it fired in (continuous)
 
     def describe_triggers(self) -> str:
@@ -159,28 +161,28 @@ def backtest(
         raise BacktestError(f"{start} to {end} holds {len(sessions)} sessions; a backtest needs 3")
     policies = backtest_policies(settings, continuous, baselines)
     _require_clean_stores(settings, policies, sessions[0])
-    seconds = dict.fromkeys(policies, 0.0)
+    seconds = {name: {"replay": 0.0, "retrain": 0.0} for name in policies}
+
+    def timed_retrain(name: str, configured: Settings, day: date) -> None:
+        started = time.perf_counter()
+        retrain(configured, day, search=search)
+        seconds[name]["retrain"] += time.perf_counter() - started
+
     ingest_prices(settings, end=sessions[0])
     for name, (_, configured) in policies.items():
-        started = time.perf_counter()
-        retrain(configured, sessions[0], search=search)
-        seconds[name] += time.perf_counter() - started
+        timed_retrain(name, configured, sessions[0])
     for index, day in enumerate(sessions[1:], start=1):
         ingest_prices(settings, end=day)
         if on_day is not None:
             on_day(day)
         for name, (policy, configured) in policies.items():
             started = time.perf_counter()
-            run_daily(
-                configured,
-                day,
-                ingest=False,
-                retrain_when_decided=policy == "continuous",
-                search=search,
-            )
-            if policy == "fixed_schedule" and index % schedule_sessions == 0:
-                retrain(configured, day, search=search)
-            seconds[name] += time.perf_counter() - started
+            decided = run_daily(configured, day, ingest=False).decision.decision
+            seconds[name]["replay"] += time.perf_counter() - started
+            if (policy == "continuous" and decided == "retrain") or (
+                policy == "fixed_schedule" and index % schedule_sessions == 0
+            ):
+                timed_retrain(name, configured, day)
     results, history = _score(policies, seconds, sessions)
     return _report(settings, sessions, schedule_sessions, results, history)
 
@@ -214,7 +216,9 @@ def _require_clean_stores(
 
 
 def _score(
-    policies: dict[str, tuple[Policy, Settings]], seconds: dict[str, float], sessions: list[date]
+    policies: dict[str, tuple[Policy, Settings]],
+    seconds: dict[str, dict[str, float]],
+    sessions: list[date],
 ) -> tuple[list[PolicyResult], dict[str, pd.DataFrame]]:
     results: list[PolicyResult] = []
     history: dict[str, pd.DataFrame] = {}
@@ -241,7 +245,9 @@ def _score(
                 metrics=model_metrics,
                 retrains=len(later),
                 promotions=sum(a["promoted"] for a in later),
-                seconds=seconds[policy],
+                seconds=seconds[policy]["replay"] + seconds[policy]["retrain"],
+                retrain_seconds=seconds[policy]["retrain"],
+                replay_seconds_per_session=seconds[policy]["replay"] / (len(sessions) - 1),
                 triggers=rule_counts(d["reasons"] for d in retrains),
             )
         )

@@ -15,7 +15,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_rows
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
-from tickcast.features.prediction_input import spec_matrix
+from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 from tickcast.ops.resolve_production import load_production_bundle, resolve_production
 from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
@@ -94,31 +94,59 @@ def feature_drift(
 ) -> list[FeatureDrift]:
     """PSI per feature: the last `drift_sessions` sessions against the model's training rows,
     pooled across tickers, on quantile bins of the training distribution."""
-    bundle = load_production_bundle(settings, production.version)
-    version, arrays = load_dataset(settings, bundle.spec.dataset_id)
-    reference = arrays.matrix.values[: version.splits["train"].last_row + 1]
-    recent = spec_matrix(settings, bundle.spec, as_of)[0].values[
-        -settings.monitoring.drift_sessions :
-    ]
+    bundle = load_production_bundle(settings, production)
+    bins = settings.monitoring.drift_bins
+    reference = _training_bins(settings, bundle.spec.dataset_id, bins)
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    drift = settings.monitoring.drift_sessions
+    start = lookback_start(calendar, bundle.spec, as_of, drift)
+    universe = sorted(stored_tickers(settings))  # the forecasts' universe: predict's matrix
+    recent = spec_matrix(settings, bundle.spec, as_of, universe, start)[0].values[-drift:]
     return [
-        FeatureDrift(
-            feature=name,
-            psi=population_stability(
-                reference[:, :, i].ravel(), recent[:, :, i].ravel(), settings.monitoring.drift_bins
-            ),
-        )
+        FeatureDrift(feature=name, psi=stability(*reference[i], recent[:, :, i].ravel()))
         for i, name in enumerate(bundle.spec.features)
     ]
 
 
-def population_stability(reference: np.ndarray, recent: np.ndarray, bins: int) -> float:
-    """PSI = sum (recent% - reference%) * ln(recent% / reference%) over reference-quantile bins."""
-    reference, recent = reference[np.isfinite(reference)], recent[np.isfinite(recent)]
-    if len(reference) == 0 or len(recent) == 0:
-        return float("nan")
+_BINS: dict[tuple[str, int], list[tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _training_bins(
+    settings: Settings, dataset_id: str, bins: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per feature, the quantile bin edges of the dataset's training rows and their shares;
+    kept per (content-addressed) dataset id, which names the same rows in any store."""
+    if (dataset_id, bins) not in _BINS:
+        version, arrays = load_dataset(settings, dataset_id)
+        training = arrays.matrix.values[: version.splits["train"].last_row + 1]
+        _BINS[(dataset_id, bins)] = [
+            reference_bins(training[:, :, i].ravel(), bins) for i in range(training.shape[2])
+        ]
+    return _BINS[(dataset_id, bins)]
+
+
+def reference_bins(reference: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile bin edges of the finite reference values (outer edges open) and each bin's share
+    (empty edges when there is no finite value)."""
+    reference = reference[np.isfinite(reference)]
+    if len(reference) == 0:
+        return np.empty(0), np.empty(0)
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
     edges[0], edges[-1] = -np.inf, np.inf
-    expected = np.histogram(reference, edges)[0] / len(reference)
+    expected: np.ndarray = np.histogram(reference, edges)[0] / len(reference)
+    return edges, expected
+
+
+def stability(edges: np.ndarray, expected: np.ndarray, recent: np.ndarray) -> float:
+    """PSI = sum (recent% - reference%) * ln(recent% / reference%) over the reference bins."""
+    recent = recent[np.isfinite(recent)]
+    if len(edges) == 0 or len(recent) == 0:
+        return float("nan")
     actual = np.histogram(recent, edges)[0] / len(recent)
     expected, actual = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
     return float(((actual - expected) * np.log(actual / expected)).sum())
+
+
+def population_stability(reference: np.ndarray, recent: np.ndarray, bins: int) -> float:
+    """PSI of `recent` against `reference` on `bins` quantile bins of the reference."""
+    return stability(*reference_bins(reference, bins), recent)

@@ -52,7 +52,7 @@ def predict_next_session(
         return PredictResult(
             as_of=as_of, target_date=target, model=None, forecasts=[], export_uri=None
         )
-    bundle = load_production_bundle(settings, production.version)
+    bundle = load_production_bundle(settings, production)
     target_date, forecasts, skipped = forecast_with(settings, bundle, as_of, allow_stale)
     rows = [
         {

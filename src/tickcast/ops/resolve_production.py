@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from tickcast.config import Settings
@@ -36,7 +37,16 @@ def resolve_production(settings: Settings) -> ProductionModel | None:
     )
 
 
-def load_production_bundle(settings: Settings, version: int) -> ForecasterBundle:
+def load_production_bundle(settings: Settings, production: ProductionModel) -> ForecasterBundle:
+    """The production version's bundle, loaded once per process: a registered version's files
+    never change (the key holds its run, so a new store reusing the number loads afresh)."""
+    return _load_bundle(
+        model_uri(settings, production.version), settings.mlflow.tracking_uri, production.run_id
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _load_bundle(uri: str, tracking_uri: str | None, run_id: str) -> ForecasterBundle:
     from tickcast.registry.pyfunc import load_forecaster
 
-    return load_forecaster(model_uri(settings, version))
+    return load_forecaster(uri)

@@ -1,6 +1,6 @@
 """A trained forecaster on disk: the family's fitted state, parameters, calibration, feature
 spec and scalers. Everything a predictor needs travels together, so loading one needs no
-database and no guess."""
+database and no guess; and only a network's bundle imports torch."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ from tickcast.config import ModelParams
 from tickcast.features.scaling import Scalers
 from tickcast.features.spec import FeatureSpec
 from tickcast.models.calibration import Calibration
-from tickcast.models.forecasters import (
-    Forecaster,
-    LinearModel,
-    NetworkForecaster,
-    TabularForecaster,
-)
+from tickcast.models.forecasters import Forecaster, LinearModel, TabularForecaster
 
 _META, _SCALERS = "model.json", "scalers.npz"
 _NETWORK, _LINEAR, _TREES = "network.pt", "linear.npz", "lightgbm.txt"
@@ -55,12 +50,7 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
         "calibration": bundle.calibration.model_dump(),
         "spec": bundle.spec.model_dump(mode="json"),
     }
-    if isinstance(forecaster, NetworkForecaster):
-        import torch
-
-        torch.save(forecaster.network.state_dict(), directory / _NETWORK)
-        meta["target_scale"] = forecaster.target_scale
-    elif isinstance(forecaster, TabularForecaster):
+    if isinstance(forecaster, TabularForecaster):
         meta |= {"target_scale": forecaster.target_scale, "sessions_used": forecaster.sessions_used}
         model = forecaster.model
         if isinstance(model, LinearModel):
@@ -70,7 +60,14 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
         else:
             (directory / _TREES).write_text(model.model_to_string())
     else:
-        raise TypeError(f"cannot save a {type(forecaster).__name__}")
+        import torch  # a network: torch is loaded already, by its training
+
+        from tickcast.models.network_forecaster import NetworkForecaster
+
+        if not isinstance(forecaster, NetworkForecaster):
+            raise TypeError(f"cannot save a {type(forecaster).__name__}")
+        torch.save(forecaster.network.state_dict(), directory / _NETWORK)
+        meta["target_scale"] = forecaster.target_scale
     (directory / _META).write_text(json.dumps(meta, indent=2))
     np.savez(directory / _SCALERS, mean=bundle.scalers.mean, std=bundle.scalers.std)
     return directory
@@ -82,9 +79,10 @@ def load_bundle(directory: Path) -> ForecasterBundle:
     spec = FeatureSpec.model_validate(meta["spec"])
     forecaster: Forecaster
     if (directory / _NETWORK).exists():
-        import torch
+        import torch  # only a network's bundle needs it
 
         from tickcast.models.architectures import build_network
+        from tickcast.models.network_forecaster import NetworkForecaster
 
         network = build_network(
             params.architecture,

@@ -99,7 +99,7 @@ class ModelHolder:
             self.refresh()
 
     def _load(self, production: ProductionModel) -> LoadedModel:
-        bundle = load_production_bundle(self._settings, production.version)
+        bundle = load_production_bundle(self._settings, production)
         spec = bundle.spec
         dummy = np.zeros((2, spec.sequence_length, len(spec.features)), np.float32)
         returns = bundle.predict(dummy)

@@ -18,7 +18,8 @@ from tickcast.config import ModelParams, TrainingSettings
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
 from tickcast.models.architectures import NETWORKS, build_network
-from tickcast.models.forecasters import Forecaster, NetworkForecaster, session_groups
+from tickcast.models.forecasters import Forecaster, session_groups
+from tickcast.models.network_forecaster import NetworkForecaster
 from tickcast.training.device import select_device
 
 

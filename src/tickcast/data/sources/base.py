@@ -79,10 +79,14 @@ def within_window(
     """Keep rows in (after, end]; rows with an unparseable date stay for validation to report."""
     if after is None and end is None:
         return frame
-    dates = parse_dates(frame["trade_date"], timezone)
-    keep = pd.Series(True, index=frame.index)
+    return frame[window_mask(parse_dates(frame["trade_date"], timezone), after, end)]
+
+
+def window_mask(dates: pd.Series, after: date | None, end: date | None) -> pd.Series:
+    """True for parsed session dates in (after, end] and for dates that could not be parsed."""
+    keep = pd.Series(True, index=dates.index)
     if after is not None:
         keep &= dates.isna() | (dates > pd.Timestamp(after))
     if end is not None:
         keep &= dates.isna() | (dates <= pd.Timestamp(end))
-    return frame[keep]
+    return keep

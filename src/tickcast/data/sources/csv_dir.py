@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,8 @@ from tickcast.data.sources.base import (
     YAHOO_COLUMNS,
     PriceSource,
     SourceError,
-    within_window,
+    parse_dates,
+    window_mask,
 )
 from tickcast.tickers import ticker_symbol
 
@@ -96,19 +98,33 @@ class CsvDirectorySource(PriceSource):
             names = " and ".join(path.name for path in paths)
             raise SourceError(f"{names} both name ticker {ticker.upper()}: keep one of them")
         path = paths[0]
-        raw = _read(path)
-        layout = next((_LAYOUTS[key] for key in _LAYOUTS if key in raw.columns), None)
-        if layout is None:
-            raise SourceError(
-                f"{path.name}: header {list(raw.columns)} has neither a 'Date' nor a 'timestamp' "
-                "column (expected Date,Open,High,Low,Close,Adj Close,Volume or "
-                "timestamp,open,high,low,close,adjusted_close,volume)"
-            )
-        frame = raw.rename(columns=layout)
-        frame = frame[[c for c in RAW_COLUMNS if c in frame.columns]]
-        frame.insert(len(frame.columns), ROW_COLUMN, frame.index + _FIRST_DATA_LINE)
-        frame = frame[frame[[c for c in RAW_COLUMNS if c in frame.columns]].notna().any(axis=1)]
-        return within_window(frame, after, end, self.timezone)
+        stat = path.stat()
+        frame, dates = _rows(path, stat.st_ino, stat.st_mtime_ns, stat.st_size, self.timezone)
+        if after is None and end is None:
+            return frame
+        return frame[window_mask(dates, after, end)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _rows(
+    path: Path, inode: int, modified_ns: int, size: int, timezone: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The file's rows in the canonical columns (+ their file line) and their parsed session
+    dates. Kept per file version (inode, modification time, size): a process that ingests day
+    after day (a backtest) reads and parses each file once. Callers never modify them."""
+    raw = _read(path)
+    layout = next((_LAYOUTS[key] for key in _LAYOUTS if key in raw.columns), None)
+    if layout is None:
+        raise SourceError(
+            f"{path.name}: header {list(raw.columns)} has neither a 'Date' nor a 'timestamp' "
+            "column (expected Date,Open,High,Low,Close,Adj Close,Volume or "
+            "timestamp,open,high,low,close,adjusted_close,volume)"
+        )
+    frame = raw.rename(columns=layout)
+    frame = frame[[c for c in RAW_COLUMNS if c in frame.columns]]
+    frame.insert(len(frame.columns), ROW_COLUMN, frame.index + _FIRST_DATA_LINE)
+    frame = frame[frame[[c for c in RAW_COLUMNS if c in frame.columns]].notna().any(axis=1)]
+    return frame, parse_dates(frame["trade_date"], timezone)
 
 
 def _read(path: Path) -> pd.DataFrame:

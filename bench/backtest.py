@@ -1,0 +1,130 @@
+"""Walk-forward backtest cost: the replay per session and policy, retrains timed apart, and how
+both grow with the number of tickers and the length of the stored history.
+
+Usage: python -m bench.backtest [--sessions 10] [--tickers 10 40 100] [--years 2 5 10]
+                                [--family ridge] [--lstm]
+
+Each row is a fresh throwaway store with a synthetic market (`--years` of history before the
+backtest starts, `--tickers` tickers), then `tickcast.ops.backtest.backtest` over `--sessions`
+sessions with the four policies (continuous, train once, fixed schedule every 5 sessions,
+persistence), no search, `--family` models. Printed per row: the replay cost per session and
+policy without retrains (target <= 0.1 s for 40 tickers), the retrains and their seconds, and
+the projection of a 10-year replay (2,520 sessions) with the four policies. `--lstm` adds one
+LSTM retrain at 40 tickers, timed, beside the tabular ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.scratch import scratch_store
+
+START = date(2017, 3, 1)  # the backtest's bootstrap session; history runs up to it
+TEN_YEARS = 2520  # sessions
+
+console = Console(width=160)
+
+
+def replay(tickers: int, years: int, sessions: int, family: str) -> dict[str, float]:
+    """One backtest on a fresh store; its costs."""
+    variables = {
+        "TICKCAST_DATA__SOURCE": "synthetic",
+        "TICKCAST_DATA__SYNTHETIC__N_TICKERS": str(tickers),
+        "TICKCAST_DATA__SYNTHETIC__START": str(START - timedelta(days=round(365.25 * years))),
+        "TICKCAST_DATA__SYNTHETIC__END": "2017-12-29",
+        "TICKCAST_TICKERS": "[]",
+        "TICKCAST_TRAINING__PARAMS__ARCHITECTURE": family,
+        "TICKCAST_TRAINING__MAX_EPOCHS": "2",
+    }
+    with scratch_store(Path(), **variables):
+        from tickcast.config import load_settings
+        from tickcast.data.calendar import trading_calendar
+        from tickcast.ops.backtest import backtest
+
+        settings = load_settings()
+        end = trading_calendar().sessions_between(START, date(2017, 12, 29))[sessions]
+        started = time.perf_counter()
+        result = backtest(settings, START, end, schedule_sessions=5, baselines=True)
+        wall = time.perf_counter() - started
+    trained = [p for p in result.policies if p.policy != "persistence"]
+    retrains = sum(p.retrains for p in trained) + len(trained)  # + the bootstraps
+    retrain_seconds = sum(p.retrain_seconds for p in trained)
+    per_session = sum(p.replay_seconds_per_session for p in trained) / len(trained)
+    return {
+        "per_session": per_session,
+        "retrains": retrains,
+        "retrain_seconds": retrain_seconds,
+        "per_retrain": retrain_seconds / retrains,
+        "wall": wall,
+    }
+
+
+def lstm_retrain_seconds(tickers: int) -> float:
+    """One LSTM bootstrap retrain (no search, 2 epochs) at `tickers` tickers."""
+    return replay(tickers, 5, 2, "lstm")["per_retrain"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--tickers", type=int, nargs="+", default=[10, 40, 100])
+    parser.add_argument("--years", type=int, nargs="+", default=[2, 5, 10])
+    parser.add_argument("--family", default="ridge", choices=["ridge", "lightgbm"])
+    parser.add_argument("--lstm", action="store_true", help="also time one LSTM retrain")
+    args = parser.parse_args()
+    rows = [(n, 5) for n in args.tickers] + [(40, y) for y in args.years if y != 5]
+    table = Table(
+        title=(
+            f"backtest cost: {args.sessions} replayed sessions, 3 trained policies + persistence, "
+            f"{args.family}, no search, {os.cpu_count()} cores"
+        )
+    )
+    for column in (
+        "tickers",
+        "history years",
+        "replay s / session / policy",
+        "target",
+        "retrains",
+        "s / retrain",
+        "10-year replay, 4 policies (projected)",
+        "wall s",
+    ):
+        table.add_column(column, justify="right")
+    for tickers, years in rows:
+        console.print(f"[dim]{tickers} tickers, {years} years ...[/]")
+        cost = replay(tickers, years, args.sessions, args.family)
+        replayed = cost["per_session"] * TEN_YEARS * 3
+        retrain_every = args.sessions / max(cost["retrains"] - 3, 1)
+        retrained = cost["per_retrain"] * TEN_YEARS * 3 / max(retrain_every, 5)
+        table.add_row(
+            str(tickers),
+            str(years),
+            f"{cost['per_session']:.2f}",
+            "<= 0.1" if tickers == 40 else "",
+            str(int(cost["retrains"])),
+            f"{cost['per_retrain']:.1f}",
+            f"{(replayed + retrained) / 60:,.0f} min",
+            f"{cost['wall']:.0f}",
+        )
+    console.print(table)
+    console.print(
+        "Projection: the measured replay cost x 2,520 sessions x 3 trained policies, plus a "
+        "retrain every 5 sessions per policy at the measured seconds per retrain (the upper "
+        "bound: continuous retrains at most once per cool-down). Target for ridge / LightGBM: "
+        "<= 30 min for 40 tickers."
+    )
+    if args.lstm:
+        console.print(f"one LSTM retrain at 40 tickers: {lstm_retrain_seconds(40):.1f} s")
+
+
+if __name__ == "__main__":
+    main()
