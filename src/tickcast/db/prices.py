@@ -33,12 +33,29 @@ def newest_trade_date(conn: Connection) -> date | None:
 def last_stored_dates(conn: Connection, tickers: list[str] | None) -> dict[str, date]:
     """The newest stored trading date per ticker of `tickers` (None: every stored ticker;
     tickers with no rows are absent)."""
+    # One primary-key probe per ticker (and, for every stored ticker, a skip scan over the
+    # index to list them): the cost follows the tickers, not the rows stored.
     rows = conn.execute(
-        "SELECT ticker, max(trade_date) FROM raw_prices "
-        "WHERE %(tickers)s::text[] IS NULL OR ticker = ANY(%(tickers)s) GROUP BY ticker",
+        """
+        WITH RECURSIVE stored(ticker) AS (
+            (SELECT ticker FROM raw_prices ORDER BY ticker LIMIT 1)
+            UNION ALL
+            SELECT (SELECT p.ticker FROM raw_prices AS p WHERE p.ticker > s.ticker
+                    ORDER BY p.ticker LIMIT 1)
+            FROM stored AS s WHERE s.ticker IS NOT NULL AND %(tickers)s::text[] IS NULL
+        ),
+        wanted(ticker) AS (
+            SELECT ticker FROM stored WHERE %(tickers)s::text[] IS NULL AND ticker IS NOT NULL
+            UNION ALL
+            SELECT DISTINCT unnest(%(tickers)s::text[])
+        )
+        SELECT w.ticker,
+               (SELECT max(p.trade_date) FROM raw_prices AS p WHERE p.ticker = w.ticker)
+        FROM wanted AS w
+        """,
         {"tickers": tickers},
     ).fetchall()
-    return {ticker: last for ticker, last in rows}
+    return {ticker: last for ticker, last in rows if last is not None}
 
 
 def upsert_prices(conn: Connection, frame: pd.DataFrame, source: str) -> UpsertCounts:

@@ -15,7 +15,7 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import IngestResult, ingest_prices
 from tickcast.data.quality import QualityReport, check_stored_prices, require_healthy
 from tickcast.ops.decide import RetrainDecision, decide
-from tickcast.ops.monitor import monitor
+from tickcast.ops.monitor import monitor_model
 from tickcast.ops.predict import PredictResult, predict_next_session
 from tickcast.ops.results import MonitorResult
 from tickcast.ops.retrain import RetrainResult, retrain
@@ -44,7 +44,7 @@ def run_daily(
     quality = check_stored_prices(settings, as_of)
     require_healthy(quality)
     prediction = predict_next_session(settings, as_of)
-    monitored = monitor(settings, as_of)
+    monitored = monitor_model(settings, as_of, prediction.model)
     decision = decide(settings, as_of, monitored)
     result = DailyResult(
         as_of=as_of,

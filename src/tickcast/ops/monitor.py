@@ -22,6 +22,15 @@ from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 
 
 def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
+    """The "monitor" step: score, rolling metrics and drift of the model the alias names now."""
+    return monitor_model(settings, as_of, resolve_production(settings))
+
+
+def monitor_model(
+    settings: Settings, as_of: date | None, production: ProductionModel | None
+) -> MonitorResult:
+    """Score every forecast whose outcome is known; rolling metrics next to persistence; the
+    drift of `production` (resolved by the caller: the in-process daily run has it already)."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
     window, cost = settings.monitoring.window_sessions, settings.evaluation.cost_bps
@@ -30,7 +39,6 @@ def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
         scored = score_predictions(conn, settings.mlflow.model_name, as_of)
         rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
     rolling, baseline = scored_metrics(rows, cost) if not rows.empty else (None, None)
-    production = resolve_production(settings)
     drift = feature_drift(settings, production, as_of) if production else []
     return MonitorResult(
         as_of=as_of,
