@@ -3,6 +3,7 @@ built the dataset's windows; the others are listed with the reason and skipped."
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,7 @@ _COMPUTED: OrderedDict[tuple[object, ...], tuple[FeatureMatrix, list[TickerDecis
     OrderedDict()
 )
 _COMPUTED_KEPT = 4
+_COMPUTED_LOCK = threading.Lock()  # the service computes forecasts from several threads
 
 
 class StaleDataError(PanelError):
@@ -151,9 +153,10 @@ def spec_matrix(
             tuple(universe) if universe is not None else None,
             prices_watermark(conn, universe, end=end, start=start),
         )
-        if key in _COMPUTED:
-            _COMPUTED.move_to_end(key)
-            return _COMPUTED[key]
+        with _COMPUTED_LOCK:
+            if (kept := _COMPUTED.get(key)) is not None:
+                _COMPUTED.move_to_end(key)
+                return kept
         prices = load_prices(conn, universe, end=end, start=start)
     panel = build_panel(
         prices,
@@ -168,10 +171,11 @@ def spec_matrix(
     for array in (selected.values, selected.targets, selected.close, selected.filled):
         array.setflags(write=False)
     selected.defined.setflags(write=False)
-    _COMPUTED[key] = (selected, panel.decisions)
-    while len(_COMPUTED) > _COMPUTED_KEPT:
-        _COMPUTED.popitem(last=False)
-    return _COMPUTED[key]
+    with _COMPUTED_LOCK:
+        _COMPUTED[key] = (selected, panel.decisions)
+        while len(_COMPUTED) > _COMPUTED_KEPT:
+            _COMPUTED.popitem(last=False)
+    return selected, panel.decisions
 
 
 def _stale(last: date, day: date) -> str:
