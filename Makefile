@@ -123,6 +123,9 @@ bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/tune.py
 	$(BIN)/python -m bench.pipelines
 	$(BIN)/python -m bench.serve
+	$(BIN)/python -m bench.backtest
+	$(BIN)/python -m bench.families
+	$(BIN)/python -m bench.scale
 
 clean: ## Remove the venv and local state
 	rm -rf $(VENV) .tickcast .mypy_cache .ruff_cache .pytest_cache
