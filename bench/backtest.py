@@ -1,7 +1,7 @@
 """Walk-forward backtest cost: the replay per session and policy, retrains timed apart, and how
 both grow with the number of tickers and the length of the stored history.
 
-Usage: python -m bench.backtest [--sessions 10] [--tickers 10 40 100] [--years 2 5 10]
+Usage: python -m bench.backtest [--sessions 10] [--tickers 10 40 100 500] [--years 2 5 10]
                                 [--family ridge] [--lstm]
 
 Each row is a fresh throwaway store with a synthetic market (`--years` of history before the
@@ -105,7 +105,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--tickers", type=int, nargs="+", default=[10, 40, 100])
+    parser.add_argument("--tickers", type=int, nargs="+", default=[10, 40, 100, 500])
     parser.add_argument("--years", type=int, nargs="+", default=[2, 5, 10])
     parser.add_argument("--family", default="ridge", choices=["ridge", "lightgbm"])
     parser.add_argument("--lstm", action="store_true", help="also time one LSTM retrain")
