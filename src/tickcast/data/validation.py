@@ -1,11 +1,11 @@
 """Validation of raw prices: parse, then check the rules with a pandera schema.
 
 Many tickers are validated in one pass (the rules are column-vectorised, so a batch costs about
-what one ticker does); a ticker with any error is rejected whole (nothing of it is stored),
-the others are unaffected, and every error names the ticker, the source row and the rule. Yahoo's placeholder rows (a date with every value null) are
-dropped with a warning instead. Values must be finite and plausible: prices positive and below a
-ceiling, volumes whole, non-negative and within PostgreSQL's bigint; a date's time of day (or
-zone) does not make another session.
+what one ticker does); a ticker with any error is rejected whole (nothing of it is stored), the
+others are unaffected, and every error names the ticker, the source row and the rule. Yahoo's
+placeholder rows (a date with every value null) are dropped with a warning instead. Values must
+be finite and plausible: prices positive and below a ceiling, volumes whole, non-negative and
+within PostgreSQL's bigint; a date's time of day (or zone) does not make another session.
 """
 
 from __future__ import annotations
