@@ -27,7 +27,6 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from kfp import dsl, local
 from rich.console import Console
@@ -37,9 +36,11 @@ from bench.scratch import scratch_store
 from tickcast.config import load_settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.orchestration import steps
+from tickcast.orchestration.dag import DAILY
 from tickcast.orchestration.images import RUNTIME_IMAGE
 from tickcast.orchestration.local import LocalRun, run_local
 from tickcast.orchestration.packages import PipelineArguments
+from tickcast.orchestration.runner import run_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "data/sample/stocknet"
@@ -53,40 +54,11 @@ def empty_step(value: int) -> int:
     return value
 
 
-class _Metrics:
-    def __init__(self) -> None:
-        self.logged: dict[str, float] = {}
-
-    def log_metric(self, metric: str, value: float) -> None:
-        self.logged[metric] = value
-
-
-class _Report:
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-
-
-def in_process_daily(as_of: str, scratch: Path) -> dict[str, float]:
-    """The daily steps as plain calls in this process, the way `tickcast daily` runs them."""
-    report = _Report(scratch / "report.md")
-    seconds: dict[str, float] = {}
-    monitoring = ""
+def in_process_daily(as_of: str) -> dict[str, float]:
+    """The daily steps run in this process, the way `tickcast daily` runs them (by KFP task name)."""
     warm_imports()
-
-    def timed(name: str, call: Any) -> Any:
-        started = time.perf_counter()
-        result = call()
-        seconds[name] = time.perf_counter() - started
-        return result
-
-    timed("init-database", steps.init_database)
-    timed("ingest", lambda: steps.ingest(as_of, _Metrics()))
-    timed("validate", lambda: steps.validate(as_of, _Metrics(), report))
-    timed("resolve-production", steps.resolve_production)
-    timed("predict", lambda: steps.predict(as_of, report))
-    monitoring = timed("monitor", lambda: steps.monitor(as_of, _Metrics()))
-    timed("decide", lambda: steps.decide(as_of, monitoring, report))
-    return seconds
+    runs = run_steps(DAILY, {"as_of": as_of, "trials": 0}, load_settings())
+    return {name.replace("_", "-"): run.seconds for name, run in runs.items()}
 
 
 def warm_imports() -> None:
@@ -159,7 +131,7 @@ def main() -> None:
         )
         print_run(retraining, f"retraining ({args.trials} trials, {args.epochs} epochs)")
 
-        direct = in_process_daily(IN_PROCESS_DAY, scratch)
+        direct = in_process_daily(IN_PROCESS_DAY)
         daily = run_local(settings, "daily", PipelineArguments(as_of=date.fromisoformat(KFP_DAY)))
         empty = empty_step_seconds(5, scratch / "kfp")
         cold = {

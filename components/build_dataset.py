@@ -15,4 +15,4 @@ def build_dataset(as_of: str, report: Output[Markdown]) -> str:
     """
     from tickcast.orchestration import steps
 
-    return steps.build_dataset(as_of, report)
+    return steps.build_dataset(as_of, report).output

@@ -15,4 +15,4 @@ def decide(as_of: str, monitoring: str, report: Output[Markdown]) -> str:
     """
     from tickcast.orchestration import steps
 
-    return steps.decide(as_of, monitoring, report)
+    return steps.decide(as_of, monitoring, report).output

@@ -15,4 +15,4 @@ def evaluate(model_version: int, metrics: Output[Metrics]) -> str:
     """
     from tickcast.orchestration import steps
 
-    return steps.evaluate(model_version, metrics)
+    return steps.evaluate(model_version, metrics).output

@@ -15,4 +15,4 @@ def ingest(as_of: str, metrics: Output[Metrics]) -> str:
     """
     from tickcast.orchestration import steps
 
-    return steps.ingest(as_of, metrics)
+    return steps.ingest(as_of, metrics).output

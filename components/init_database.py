@@ -14,4 +14,4 @@ def init_database() -> int:
     """
     from tickcast.orchestration import steps
 
-    return steps.init_database()
+    return steps.init_database().output

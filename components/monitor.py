@@ -1,4 +1,4 @@
-"""KFP component: Score forecasts whose actuals exist; rolling metrics and drift."""
+"""KFP component: Score forecasts whose actuals exist; rolling metrics and the production model's drift."""
 
 from kfp import dsl
 from kfp.dsl import Metrics, Output
@@ -7,12 +7,12 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
-def monitor(as_of: str, metrics: Output[Metrics]) -> str:
-    """Score forecasts whose actuals exist; rolling metrics and drift.
+def monitor(as_of: str, production: str, metrics: Output[Metrics]) -> str:
+    """Score forecasts whose actuals exist; rolling metrics and the production model's drift.
 
     Calls `tickcast.orchestration.steps.monitor`, which runs
-    `tickcast.ops.monitor.monitor`.
+    `tickcast.ops.monitor.monitor_model`.
     """
     from tickcast.orchestration import steps
 
-    return steps.monitor(as_of, metrics)
+    return steps.monitor(as_of, production, metrics).output

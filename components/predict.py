@@ -1,4 +1,5 @@
-"""KFP component: Forecast the next session with the production model."""
+"""KFP component: Forecast the next session with the production model that resolve-production
+named."""
 
 from kfp import dsl
 from kfp.dsl import Markdown, Output
@@ -7,12 +8,12 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
-def predict(as_of: str, report: Output[Markdown]) -> str:
-    """Forecast the next session with the production model.
+def predict(as_of: str, production: str, report: Output[Markdown]) -> str:
+    """Forecast the next session with the production model that resolve-production named.
 
     Calls `tickcast.orchestration.steps.predict`, which runs
-    `tickcast.ops.predict.predict_next_session`.
+    `tickcast.ops.predict.predict_with`.
     """
     from tickcast.orchestration import steps
 
-    return steps.predict(as_of, report)
+    return steps.predict(as_of, production, report).output

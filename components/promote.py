@@ -15,4 +15,4 @@ def promote(evaluation: str, report: Output[Markdown]) -> str:
     """
     from tickcast.orchestration import steps
 
-    return steps.promote(evaluation, report)
+    return steps.promote(evaluation, report).output

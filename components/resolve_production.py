@@ -1,4 +1,4 @@
-"""KFP component: The production model version, or "bootstrap"."""
+"""KFP component: The production version's lineage (JSON), or "" (bootstrap)."""
 
 from kfp import dsl
 
@@ -7,11 +7,11 @@ from tickcast.orchestration.images import RUNTIME_IMAGE
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
 def resolve_production() -> str:
-    """The production model version, or "bootstrap".
+    """The production version's lineage (JSON), or "" (bootstrap).
 
     Calls `tickcast.orchestration.steps.resolve_production`, which runs
     `tickcast.ops.resolve_production.resolve_production`.
     """
     from tickcast.orchestration import steps
 
-    return steps.resolve_production()
+    return steps.resolve_production().output

@@ -15,4 +15,4 @@ def train_candidate(dataset_id: str, params: str, metrics: Output[Metrics]) -> i
     """
     from tickcast.orchestration import steps
 
-    return steps.train_candidate(dataset_id, params, metrics)
+    return steps.train_candidate(dataset_id, params, metrics).output

@@ -15,4 +15,4 @@ def tune(dataset_id: str, trials: int, metrics: Output[Metrics]) -> str:
     """
     from tickcast.orchestration import steps
 
-    return steps.tune(dataset_id, trials, metrics)
+    return steps.tune(dataset_id, trials, metrics).output

@@ -15,4 +15,4 @@ def validate(as_of: str, metrics: Output[Metrics], report: Output[Markdown]) -> 
     """
     from tickcast.orchestration import steps
 
-    return steps.validate(as_of, metrics, report)
+    return steps.validate(as_of, metrics, report).output

@@ -1,14 +1,10 @@
-"""Retraining pipeline (stock_model_retraining_prod): dataset -> tune -> candidate -> evaluate -> promote."""
+"""Retraining pipeline (stock_model_retraining_prod): dataset -> tune -> candidate -> evaluate ->
+promote. The steps and their wiring: `tickcast.orchestration.dag.RETRAINING`."""
 
-from components.build_dataset import build_dataset
-from components.evaluate import evaluate
-from components.init_database import init_database
-from components.promote import promote
-from components.train_candidate import train_candidate
-from components.tune import tune
 from kfp import dsl
 
-from pipelines.cluster import HEAVY, LIGHT, STANDARD, on_cluster, on_gpu
+from pipelines.steps import add_steps
+from tickcast.orchestration.dag import RETRAINING
 
 
 @dsl.pipeline(
@@ -41,20 +37,14 @@ def retraining(
     Returns:
         The promotion verdict (JSON).
     """
-    schema = on_cluster(init_database(), "init database", LIGHT)
-    dataset = on_cluster(build_dataset(as_of=as_of), "build dataset", STANDARD).after(schema)
-    search = on_cluster(tune(dataset_id=dataset.outputs["Output"], trials=trials), "tune", HEAVY)
-    candidate = on_cluster(
-        train_candidate(dataset_id=dataset.outputs["Output"], params=search.outputs["Output"]),
-        "train candidate",
-        HEAVY,
-    )
-    on_gpu(search, search_gpus, gpu_node_selector)
-    on_gpu(candidate, gpus, gpu_node_selector)
-    verdict = on_cluster(evaluate(model_version=candidate.outputs["Output"]), "evaluate", STANDARD)
-    promoted = on_cluster(promote(evaluation=verdict.outputs["Output"]), "promote", LIGHT)
-    # Only the search is worth reusing: same dataset version and budget, same result. The rest
-    # reads the store and the registry as they are now.
-    for step in (schema, dataset, candidate, verdict, promoted):
-        step.set_caching_options(False)
-    return promoted.outputs["Output"]
+    parameters = {
+        "as_of": as_of,
+        "trials": trials,
+        "gpus": gpus,
+        "gpu_node_selector": gpu_node_selector,
+        "search_gpus": search_gpus,
+    }
+    # Only the search is cached (same dataset version and budget, same result); the rest reads
+    # the store and the registry as they are now.
+    tasks = add_steps(RETRAINING, parameters)
+    return tasks[RETRAINING[-1].function].outputs["Output"]

@@ -59,9 +59,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.fixture
-def database_url(server_url: str) -> Iterator[str]:
-    """A fresh, empty database per test, dropped afterwards."""
+def _throwaway_database(server_url: str) -> Iterator[str]:
     name = f"tickcast_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -70,6 +68,18 @@ def database_url(server_url: str) -> Iterator[str]:
     yield make_conninfo(**params)  # type: ignore[arg-type]
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, empty database per test, dropped afterwards."""
+    yield from _throwaway_database(server_url)
+
+
+@pytest.fixture
+def second_database_url(server_url: str) -> Iterator[str]:
+    """Another fresh, empty database, for tests that compare two stores."""
+    yield from _throwaway_database(server_url)
 
 
 @pytest.fixture

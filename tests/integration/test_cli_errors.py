@@ -25,6 +25,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "model show": ["1"],
     "model promote": ["1"],
     "backtest": ["--start", "2017-01-03", "--end", "2017-01-31"],
+    "daily": ["--as-of", "2016-06-30"],  # the synthetic market's last session
     "schedule daily": ["--cron", "30 16 * * 1-5"],
     "run daily": ["--local"],
     "run retraining": ["--local"],

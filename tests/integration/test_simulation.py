@@ -11,9 +11,8 @@ from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
-from tickcast.ops.daily import simulate
 from tickcast.ops.decide import decide
-from tickcast.ops.retrain import retrain
+from tickcast.orchestration.runner import retrain, simulate
 
 pytestmark = pytest.mark.slow
 CAL = trading_calendar()

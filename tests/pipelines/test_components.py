@@ -89,9 +89,10 @@ def test_each_component_publishes_what_it_computed(environment: Path) -> None:
         in (report(promoted))
     )
     assert query("SELECT action, promoted FROM model_promotions") == [("promote", True)]
-    assert resolve_production().output == "1"
+    production = resolve_production().output
+    assert json.loads(production)["version"] == 1
 
-    forecast = predict(as_of=DAY)
+    forecast = predict(as_of=DAY, production=production)
     assert forecast.outputs["Output"] == NEXT_DAY
     stored = query(
         "SELECT ticker, last_close, predicted_close, predicted_log_return FROM predictions"
@@ -104,7 +105,7 @@ def test_each_component_publishes_what_it_computed(environment: Path) -> None:
         )
 
     ingest(as_of=NEXT_DAY)
-    scores = monitor(as_of=NEXT_DAY)
+    scores = monitor(as_of=NEXT_DAY, production=production)
     scored = metrics(scores)
     [(count, mean_abs_error)] = query("SELECT count(*), avg(abs_error) FROM model_performance_log")
     assert scored["scored"] == count == 4 and scored["rolling_samples"] == 4

@@ -17,6 +17,7 @@ from tickcast.config import load_settings
 from tickcast.db.connection import connect
 from tickcast.orchestration.local import run_local
 from tickcast.orchestration.packages import PipelineArguments
+from tickcast.orchestration.runner import run_daily
 from tickcast.registry.aliases import production_version
 from tickcast.registry.tracking import configure_mlflow
 
@@ -37,7 +38,33 @@ def metrics(root: Path, task: str) -> list[dict[str, float]]:
     return found
 
 
-def test_daily_bootstraps_then_keeps(environment: Path) -> None:
+SESSIONS = [date(2017, 6, 30), date(2017, 7, 3), date(2017, 7, 5)]
+# What the daily and retraining pipelines store, less what differs by run: ids, times, MLflow runs.
+STORED = {
+    "forecasts": "SELECT target_date, ticker, model_name, model_version, dataset_id,"
+    " predicted_log_return, predicted_close, last_close, last_close_date"
+    " FROM predictions ORDER BY target_date, ticker, model_version",
+    "scores": "SELECT target_date, ticker, model_name, model_version, actual_close,"
+    " predicted_close, last_close, predicted_log_return, actual_log_return, abs_error, pct_error,"
+    " direction_hit, persistence_abs_error FROM model_performance_log"
+    " ORDER BY target_date, ticker, model_version",
+    "decisions": "SELECT as_of, model_name, model_version, decision, bootstrap, reasons, metrics"
+    " FROM retrain_decisions ORDER BY id",
+    "promotions": "SELECT model_name, action, candidate_version, production_before,"
+    " production_after, promoted, bootstrap, dataset_id, rule, metrics, reason"
+    " FROM model_promotions ORDER BY id",
+    "datasets": "SELECT id, content_sha256, tickers, source_end FROM datasets ORDER BY id",
+}
+
+
+def stored(url: str) -> dict[str, list[tuple[object, ...]]]:
+    with connect(url) as conn:
+        return {table: conn.execute(sql).fetchall() for table, sql in STORED.items()}
+
+
+def test_daily_bootstraps_then_keeps(
+    environment: Path, second_database_url: str, tmp_path: Path
+) -> None:
     # The first day runs the committed, compiled pipeline as loaded back from its YAML.
     compiled = components.load_component_from_file(str(ROOT / "pipelines/daily.yaml"))
     assert compiled(as_of="2017-06-30", trials=0) is not None
@@ -81,6 +108,28 @@ def test_daily_bootstraps_then_keeps(environment: Path) -> None:
         scored = conn.execute("SELECT count(*) FROM model_performance_log").fetchone()
     assert rows == [("2017-06-30", "retrain"), ("2017-07-03", "keep"), ("2017-07-05", "keep")]
     assert scored == (4,)
+
+    # One DAG definition: the same sessions run in this process (as `tickcast daily --retrain`,
+    # the simulation and the backtest run them) on a second store store the same rows.
+    in_process = settings.with_overrides(
+        {
+            "database": {"url": second_database_url},
+            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/in-process-mlflow.db"},
+            "artifacts": {"root": str(tmp_path / "in-process-artifacts")},
+        }
+    )
+    for day in SESSIONS:
+        run_daily(in_process, day, retrain_when_decided=True, search=False)
+    through_kfp, in_this_process = stored(settings.database.url or ""), stored(second_database_url)
+    assert {table: len(rows) for table, rows in through_kfp.items()} == {
+        "forecasts": 8,  # 4 tickers for the 5th and the 6th
+        "scores": 4,
+        "decisions": 3,
+        "promotions": 1,
+        "datasets": 1,
+    }
+    for table, rows in through_kfp.items():
+        assert in_this_process[table] == rows, f"{table} differ"
 
 
 def test_retraining_alone_registers_and_records_a_verdict(environment: Path) -> None:

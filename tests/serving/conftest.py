@@ -22,10 +22,10 @@ from tests.processes import free_port, stopped_at_exit
 from tickcast.config import ModelParams, Settings, load_settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import build_dataset
-from tickcast.ops.daily import simulate
 from tickcast.ops.evaluate import evaluate_candidate
 from tickcast.ops.promote import promote_candidate
 from tickcast.ops.train_candidate import train_candidate
+from tickcast.orchestration.runner import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = date(2017, 6, 30)

@@ -90,7 +90,7 @@ def retrain(
     backend: str | None = typer.Option(None, help="ray | optuna (default: tuning.backend)."),
 ) -> None:
     """Build a dataset, search hyperparameters, train a candidate, evaluate and maybe promote it."""
-    from tickcast.ops.retrain import retrain as run_retrain
+    from tickcast.orchestration.runner import retrain as run_retrain
 
     with handled_errors():
         settings = _with_tuning(

@@ -103,7 +103,7 @@ def daily(
     search: bool = typer.Option(True, help="Search hyperparameters when retraining."),
 ) -> None:
     """ingest -> validate -> predict -> monitor -> decide (-> retrain), summarising each step."""
-    from tickcast.ops.daily import run_daily
+    from tickcast.orchestration.runner import run_daily
 
     with handled_errors():
         result = run_daily(

@@ -34,11 +34,10 @@ from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import newest_trade_date
 from tickcast.db.promotions import promotion_history
 from tickcast.models.metrics import ForecastMetrics
-from tickcast.ops.daily import run_daily
 from tickcast.ops.decide import rule_counts
 from tickcast.ops.errors import BacktestError
 from tickcast.ops.monitor import scored_metrics
-from tickcast.ops.retrain import retrain
+from tickcast.orchestration.runner import retrain, run_daily
 
 Policy = Literal["continuous", "train_once", "fixed_schedule"]
 # Decision rules that never fire: train-once and fixed-schedule only retrain when told to.

@@ -43,10 +43,21 @@ class PredictResult(BaseModel):
 def predict_next_session(
     settings: Settings, as_of: date | None = None, allow_stale: bool = False
 ) -> PredictResult:
-    """Forecast the session after `as_of` (default: the latest completed session) and store it."""
+    """Forecast the session after `as_of` (default: the latest completed session) with the model
+    the production alias names now, and store it."""
+    return predict_with(settings, as_of, resolve_production(settings), allow_stale)
+
+
+def predict_with(
+    settings: Settings,
+    as_of: date | None,
+    production: ProductionModel | None,
+    allow_stale: bool = False,
+) -> PredictResult:
+    """Forecast the session after `as_of` with `production` (resolved by the caller: the
+    pipeline's "resolve production" step) and store it; None: bootstrap, nothing to forecast."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    production = resolve_production(settings)
     if production is None:
         target = calendar.next_session(as_of)
         return PredictResult(

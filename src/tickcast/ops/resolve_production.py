@@ -10,7 +10,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.aliases import model_uri, production_version
-from tickcast.registry.tracking import configure_mlflow
+from tickcast.registry.tracking import configure_mlflow, use_tracking_uri
 
 if TYPE_CHECKING:  # the bundle needs torch; resolving the alias does not (a step of its own)
     from tickcast.registry.bundle import ForecasterBundle
@@ -46,7 +46,8 @@ def load_production_bundle(settings: Settings, production: ProductionModel) -> F
 
 
 @functools.lru_cache(maxsize=8)
-def _load_bundle(uri: str, tracking_uri: str | None, run_id: str) -> ForecasterBundle:
+def _load_bundle(uri: str, tracking_uri: str, run_id: str) -> ForecasterBundle:
     from tickcast.registry.pyfunc import load_forecaster
 
+    use_tracking_uri(tracking_uri)  # a models:/ URI is read from the registry at tracking_uri
     return load_forecaster(uri)

@@ -1,16 +1,42 @@
-"""One function per pipeline step, called unchanged by the KFP components.
+"""One function per pipeline step: the KFP components and the in-process runner both call these.
 
-Each reads the settings (config file + TICKCAST_* environment, a ConfigMap and a Secret on the
-cluster), calls the step function, publishes what a person looks at in the KFP UI (Metrics,
-Markdown) and returns small values the next step needs (ids, verdicts).
+Each takes the step's inputs as KFP passes them (strings and numbers), uses the settings it is
+given (in-process) or loads them (config file + TICKCAST_* environment: a ConfigMap and a Secret on
+the cluster), runs the step, publishes what a person looks at in the KFP UI (Metrics, Markdown)
+and returns an `Outcome`: the small value the next step reads (ids, verdicts, JSON) and the full
+result that in-process callers keep.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from tickcast.config import load_settings
+from tickcast.config import Settings, load_settings
+
+if TYPE_CHECKING:  # the step modules load lazily: a light step never imports a heavy one
+    from tickcast.data.ingest import IngestResult
+    from tickcast.data.quality import QualityReport
+    from tickcast.features.dataset_version import DatasetVersion
+    from tickcast.ops.decide import RetrainDecision
+    from tickcast.ops.evaluate import Evaluation
+    from tickcast.ops.predict import PredictResult
+    from tickcast.ops.promote import Decision
+    from tickcast.ops.results import MonitorResult, ProductionModel
+    from tickcast.ops.train_candidate import CandidateResult
+    from tickcast.ops.tune import TuneResult
+
+OutputT = TypeVar("OutputT", str, int)
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[OutputT, ResultT]):
+    """What a step hands on (`output`, the KFP component's return value) and what it found."""
+
+    output: OutputT
+    result: ResultT
 
 
 class MetricsOutput(Protocol):
@@ -25,6 +51,12 @@ def _as_of(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+def _production(text: str) -> ProductionModel | None:
+    from tickcast.ops.results import ProductionModel
+
+    return ProductionModel.model_validate_json(text) if text else None
+
+
 def _write(report: FileOutput, markdown: str) -> None:
     with open(report.path, "w") as file:  # noqa: PTH123 (KFP hands a path string)
         file.write(markdown)
@@ -36,16 +68,19 @@ def _log(metrics: MetricsOutput, values: dict[str, Any], prefix: str = "") -> No
             metrics.log_metric(f"{prefix}{key}", float(value))
 
 
-def init_database() -> int:
+def init_database(settings: Settings | None = None) -> Outcome[int, int]:
     from tickcast.db.migrate import init_database as run
 
-    return run(load_settings()).current_version
+    version = run(settings or load_settings()).current_version
+    return Outcome(version, version)
 
 
-def ingest(as_of: str, metrics: MetricsOutput) -> str:
+def ingest(
+    as_of: str, metrics: MetricsOutput, settings: Settings | None = None
+) -> Outcome[str, IngestResult]:
     from tickcast.data.ingest import ingest_prices
 
-    result = ingest_prices(load_settings(), end=_as_of(as_of))
+    result = ingest_prices(settings or load_settings(), end=_as_of(as_of))
     _log(
         metrics,
         {
@@ -55,32 +90,37 @@ def ingest(as_of: str, metrics: MetricsOutput) -> str:
             "tickers_with_problems": len(result.problem_tickers),
         },
     )
-    return result.status
+    return Outcome(result.status, result)
 
 
-def validate(as_of: str, metrics: MetricsOutput, report: FileOutput) -> int:
+def validate(
+    as_of: str, metrics: MetricsOutput, report: FileOutput, settings: Settings | None = None
+) -> Outcome[int, QualityReport]:
     """The number of healthy tickers; fails the run when too few are (the report says why)."""
     from tickcast.data.quality import check_stored_prices, require_healthy
 
-    result = check_stored_prices(load_settings(), _as_of(as_of))
+    result = check_stored_prices(settings or load_settings(), _as_of(as_of))
     _log(metrics, result.counts())
     _write(report, result.markdown())
     require_healthy(result)
-    return len(result.healthy)
+    return Outcome(len(result.healthy), result)
 
 
-def resolve_production() -> str:
-    """The production version, or "bootstrap" when there is none."""
+def resolve_production(settings: Settings | None = None) -> Outcome[str, ProductionModel | None]:
+    """The production version's lineage as JSON, or "" when there is none (bootstrap)."""
     from tickcast.ops.resolve_production import resolve_production as run
 
-    production = run(load_settings())
-    return str(production.version) if production else "bootstrap"
+    production = run(settings or load_settings())
+    return Outcome(production.model_dump_json() if production else "", production)
 
 
-def predict(as_of: str, report: FileOutput) -> str:
-    from tickcast.ops.predict import predict_next_session
+def predict(
+    as_of: str, production: str, report: FileOutput, settings: Settings | None = None
+) -> Outcome[str, PredictResult]:
+    """Forecasts of the model `resolve_production` named; the output is their target date."""
+    from tickcast.ops.predict import predict_with
 
-    result = predict_next_session(load_settings(), _as_of(as_of))
+    result = predict_with(settings or load_settings(), _as_of(as_of), _production(production))
     rows = [
         f"| {f.ticker} | {f.last_close:.2f} | {f.predicted_close:.2f} | {f.predicted_log_return:+.5f} |"
         for f in result.forecasts
@@ -103,54 +143,63 @@ def predict(as_of: str, report: FileOutput) -> str:
         )
         + "\n",
     )
-    return result.target_date.isoformat()
+    return Outcome(result.target_date.isoformat(), result)
 
 
-def monitor(as_of: str, metrics: MetricsOutput) -> str:
-    from tickcast.ops.monitor import monitor as run
+def monitor(
+    as_of: str, production: str, metrics: MetricsOutput, settings: Settings | None = None
+) -> Outcome[str, MonitorResult]:
+    """Scores, rolling metrics and the drift of the model `resolve_production` named."""
+    from tickcast.ops.monitor import monitor_model
 
-    result = run(load_settings(), _as_of(as_of))
+    result = monitor_model(settings or load_settings(), _as_of(as_of), _production(production))
     _log(metrics, {"scored": result.scored, "window_sessions": result.window_sessions})
     if result.rolling and result.rolling_persistence:
         _log(metrics, result.rolling.model_dump(), "rolling_")
         _log(metrics, {"mape": result.rolling_persistence.mape}, "persistence_")
     if result.max_psi is not None:
         metrics.log_metric("max_psi", result.max_psi)
-    return result.model_dump_json()
+    return Outcome(result.model_dump_json(), result)
 
 
-def decide(as_of: str, monitoring: str, report: FileOutput) -> str:
+def decide(
+    as_of: str, monitoring: str, report: FileOutput, settings: Settings | None = None
+) -> Outcome[str, RetrainDecision]:
     """ "retrain" or "keep" (the pipeline's dsl.If reads it)."""
     from tickcast.ops.decide import decide as run
     from tickcast.ops.results import MonitorResult
 
-    result = run(load_settings(), _as_of(as_of), MonitorResult.model_validate_json(monitoring))
+    monitored = MonitorResult.model_validate_json(monitoring)
+    result = run(settings or load_settings(), _as_of(as_of), monitored)
     label = "retrain (bootstrap)" if result.bootstrap else result.decision
     _write(
         report,
         f"# Decision as of {result.as_of}: {label}\n\n"
         + "".join(f"- {r}\n" for r in result.reasons),
     )
-    return result.decision
+    return Outcome(result.decision, result)
 
 
-def build_dataset(as_of: str, report: FileOutput) -> str:
+def build_dataset(
+    as_of: str, report: FileOutput, settings: Settings | None = None
+) -> Outcome[str, DatasetVersion]:
     from tickcast.features.dataset import build_dataset as run
 
-    version = run(load_settings(), _as_of(as_of))
+    version = run(settings or load_settings(), _as_of(as_of))
     _write(report, version.report)
-    return version.id
+    return Outcome(version.id, version)
 
 
-def tune(dataset_id: str, trials: int, metrics: MetricsOutput) -> str:
+def tune(
+    dataset_id: str, trials: int, metrics: MetricsOutput, settings: Settings | None = None
+) -> Outcome[str, TuneResult | None]:
     """The best parameters as JSON ("" when trials is 0: the candidate uses the defaults)."""
     if trials <= 0:
-        return ""
+        return Outcome("", None)
     from tickcast.ops.tune import tune_hyperparameters
 
-    settings = load_settings()
-    settings = settings.with_overrides({"tuning": {"trials": trials}})
-    result = tune_hyperparameters(settings, dataset_id)
+    configured = (settings or load_settings()).with_overrides({"tuning": {"trials": trials}})
+    result = tune_hyperparameters(configured, dataset_id)
     _log(
         metrics,
         {
@@ -159,43 +208,48 @@ def tune(dataset_id: str, trials: int, metrics: MetricsOutput) -> str:
             "seconds": result.seconds,
         },
     )
-    return result.best_params.model_dump_json()
+    return Outcome(result.best_params.model_dump_json(), result)
 
 
-def train_candidate(dataset_id: str, params: str, metrics: MetricsOutput) -> int:
+def train_candidate(
+    dataset_id: str, params: str, metrics: MetricsOutput, settings: Settings | None = None
+) -> Outcome[int, CandidateResult]:
     from tickcast.config import ModelParams
     from tickcast.ops.train_candidate import train_candidate as run
 
-    result = run(
-        load_settings(), dataset_id, ModelParams.model_validate_json(params) if params else None
-    )
+    tuned = ModelParams.model_validate_json(params) if params else None
+    result = run(settings or load_settings(), dataset_id, tuned)
     _log(metrics, result.test.model_dump(), "test_")
     _log(
         metrics,
         {"mase": result.test_persistence.mase, "mape": result.test_persistence.mape},
         "test_persistence_",
     )
-    return result.model_version
+    return Outcome(result.model_version, result)
 
 
-def evaluate(model_version: int, metrics: MetricsOutput) -> str:
+def evaluate(
+    model_version: int, metrics: MetricsOutput, settings: Settings | None = None
+) -> Outcome[str, Evaluation]:
     from tickcast.ops.evaluate import evaluate_candidate
 
-    evaluation = evaluate_candidate(load_settings(), model_version)
+    evaluation = evaluate_candidate(settings or load_settings(), model_version)
     _log(metrics, evaluation.candidate.model_dump(), "candidate_")
     if evaluation.production:
         _log(metrics, evaluation.production.model_dump(), "production_")
     _log(metrics, evaluation.persistence.model_dump(), "persistence_")
-    return evaluation.model_dump_json()
+    return Outcome(evaluation.model_dump_json(), evaluation)
 
 
-def promote(evaluation: str, report: FileOutput) -> str:
+def promote(
+    evaluation: str, report: FileOutput, settings: Settings | None = None
+) -> Outcome[str, Decision]:
     """ "promoted" or "kept"; the verdict with the three-way comparison goes to the report."""
     from tickcast.ops.evaluate import Evaluation
     from tickcast.ops.promote import promote_candidate
 
     parsed = Evaluation.model_validate_json(evaluation)
-    decision = promote_candidate(load_settings(), parsed)
+    decision = promote_candidate(settings or load_settings(), parsed)
     rows = [
         ("candidate", parsed.candidate),
         (f"production v{parsed.production_version}", parsed.production),
@@ -223,4 +277,4 @@ def promote(evaluation: str, report: FileOutput) -> str:
         )
         + "\n",
     )
-    return verdict
+    return Outcome(verdict, decision)

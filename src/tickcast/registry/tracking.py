@@ -20,10 +20,7 @@ def configure_mlflow(settings: Settings) -> MlflowClient:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # no INFO chatter about table upgrades
     uri = settings.mlflow.tracking_uri
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    use_tracking_uri(uri)
     client = MlflowClient(uri, uri)
     if client.get_experiment_by_name(settings.mlflow.experiment) is None:
         client.create_experiment(
@@ -31,6 +28,14 @@ def configure_mlflow(settings: Settings) -> MlflowClient:
         )
     mlflow.set_experiment(settings.mlflow.experiment)
     return client
+
+
+def use_tracking_uri(uri: str) -> None:
+    """Point MLflow's tracking and registry at `uri` (a SQLite file's folder is created)."""
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
 
 
 def code_version() -> str:
