@@ -38,7 +38,9 @@ console = Console(width=160)
 @contextmanager
 def forgetting_between_runs() -> Iterator[None]:
     """The way before the per-process caches: every daily run computes its feature matrices,
-    drift bins and bundles afresh and reads its CSV files again."""
+    drift bins, stored-data reports and bundles afresh, reads each production model's lineage
+    and its CSV files again."""
+    from tickcast.data import quality
     from tickcast.data.sources import csv_dir
     from tickcast.features import prediction_input
     from tickcast.ops import backtest, monitor, resolve_production
@@ -47,6 +49,8 @@ def forgetting_between_runs() -> Iterator[None]:
         prediction_input._COMPUTED.clear()
         monitor._BINS.clear()
         resolve_production._load_bundle.cache_clear()
+        resolve_production._LINEAGE.clear()
+        quality._CHECKED.clear()
         csv_dir._rows.cache_clear()
         return warm_run_daily(*args, **kwargs)
 

@@ -7,11 +7,12 @@ import time
 from datetime import date
 
 import pandas as pd
+import psycopg
 import pytest
 
 from tickcast.db.connection import connect
 from tickcast.db.migrate import apply_migrations
-from tickcast.db.prices import last_stored_dates, load_prices, upsert_prices
+from tickcast.db.prices import last_stored_dates, load_prices, prices_version, upsert_prices
 
 
 def prices(ticker: str, days: list[str], close: float = 10.0) -> pd.DataFrame:
@@ -92,3 +93,36 @@ def test_a_key_added_by_an_outside_writer_mid_merge_is_kept(
     else:  # the first-load COPY met the key: the merge that follows updates it to this batch
         assert stored["source"].tolist()[-3:] == ["test", "test", "test"]
         assert counts.updated == {"AAA": 1}
+
+
+def test_every_write_moves_the_prices_version(database_url: str) -> None:
+    """Caches of what was computed from stored prices are keyed on it (feature matrices, the
+    stored-data check): any statement that changes raw_prices must move it, a read must not."""
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        seen = [prices_version(conn)]
+
+        def moved() -> bool:
+            seen.append(prices_version(conn))
+            return seen[-1] != seen[-2]
+
+        with conn.transaction():
+            upsert_prices(conn, prices("AAA", ["2017-01-03", "2017-01-04"]), "test")
+        assert moved()
+        load_prices(conn, ["AAA"])
+        last_stored_dates(conn, None)
+        assert not moved()
+        conn.execute("UPDATE raw_prices SET volume = volume + 1 WHERE trade_date = '2017-01-04'")
+        assert moved()
+        conn.execute("DELETE FROM raw_prices WHERE trade_date = '2017-01-04'")
+        assert moved()
+        with conn.transaction():
+            upsert_prices(conn, prices("AAA", ["2017-01-04"], close=11.0), "test")
+        assert moved()
+        with conn.transaction():  # rolled back: neither the rows nor the version change
+            conn.execute("TRUNCATE raw_prices")
+            assert prices_version(conn) != seen[-1]
+            raise psycopg.Rollback()
+        assert not moved() and len(load_prices(conn, None)) == 2
+        conn.execute("TRUNCATE raw_prices")
+        assert moved()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import pearsonr, spearmanr  # type: ignore[import-untyped]
 
 from tickcast.models.cross_section import session_skill, summarise
@@ -78,3 +80,35 @@ def test_flat_rows_need_their_sessions_and_tickers() -> None:
     flat = forecast_metrics(p, a, close.ravel(), sessions=sessions, tickers=tickers, cost_bps=5.0)
     assert wide == flat and wide.rank_ic is not None and wide.rank_ic > 0.5
     assert forecast_metrics(p, a, close.ravel()).rank_ic is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    sessions=st.integers(1, 12),
+    tickers=st.integers(1, 9),
+    decimals=st.sampled_from([0, 1, 6]),  # 0 and 1: many ties
+)
+def test_rows_in_any_order_with_ties_give_scipys_figures(
+    seed: int, sessions: int, tickers: int, decimals: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    actual = np.round(rng.normal(0, 1, (sessions, tickers)), decimals)
+    predicted = np.round(rng.normal(0, 1, (sessions, tickers)), decimals)
+    rows = long_format(predicted, actual)
+    shuffled = rng.permutation(len(rows[0]))
+    skill = session_skill(*(column[shuffled] for column in rows))
+    in_order = session_skill(*rows)
+    assert list(skill.index) == list(in_order.index)
+    # (The quintile legs break ties between equal forecasts by row order: only the ICs compared.)
+    correlations = ["ic", "rank_ic"]
+    np.testing.assert_allclose(
+        skill[correlations].to_numpy(float), in_order[correlations].to_numpy(float), rtol=1e-12
+    )
+    for session in range(sessions):
+        p, a = predicted[session], actual[session]
+        judged = tickers >= 3 and p.max() > p.min() and a.max() > a.min()
+        assert (session in skill.index) == judged
+        if judged:
+            assert skill.loc[session, "ic"] == pytest.approx(pearsonr(p, a)[0], abs=1e-12)
+            assert skill.loc[session, "rank_ic"] == pytest.approx(spearmanr(p, a)[0], abs=1e-12)

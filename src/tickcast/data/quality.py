@@ -8,6 +8,8 @@ listed as warnings (they may be real). Too few healthy tickers fail the run.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from typing import Literal
 
@@ -18,10 +20,15 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
-from tickcast.db.prices import count_prices, load_prices
+from tickcast.db.prices import last_stored_dates, load_prices, prices_version
 
 # Outliers listed per ticker in the report before the rest are counted.
 MAX_OUTLIERS_LISTED = 5
+# Reports of this process, newest last, for the same prices and rules (the policies of a
+# backtest check the same stored data each session): the prices' version is in the key.
+_CHECKED: OrderedDict[tuple[object, ...], QualityReport] = OrderedDict()
+_CHECKED_KEPT = 4
+_CHECKED_LOCK = threading.Lock()
 
 
 class DataQualityError(RuntimeError):
@@ -91,23 +98,40 @@ class QualityReport(BaseModel):
 
 
 def check_stored_prices(settings: Settings, as_of: date | None = None) -> QualityReport:
-    """Check the configured tickers (every stored one when none are configured) up to `as_of`."""
+    """Check the configured tickers (every stored one when none are configured) up to `as_of`;
+    the same check of unchanged prices is answered from this process's last reports."""
     rules = settings.validation
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = calendar.session_on_or_before(as_of or calendar.latest_completed_session())
     window = calendar.sessions_ending(as_of, rules.lookback_sessions)
+    start = calendar.previous_session(window[0])  # so the window's first return is defined
     with open_connection(settings) as conn:
-        tickers = settings.tickers or sorted(count_prices(conn))
-        # One session before the window, so the first return inside it is defined.
-        prices = load_prices(conn, tickers, end=as_of, start=calendar.previous_session(window[0]))
+        tickers = settings.tickers or sorted(last_stored_dates(conn, None))
+        key = (
+            settings.database.model_dump_json(),
+            rules.model_dump_json(),
+            settings.calendar.model_dump_json(),
+            tuple(tickers),
+            as_of,
+            prices_version(conn),
+        )
+        with _CHECKED_LOCK:
+            if (kept := _CHECKED.get(key)) is not None:
+                return kept.model_copy(deep=True)
+        prices = load_prices(conn, tickers, end=as_of, start=start)
     by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
     checked = [_check_ticker(ticker, by_ticker.get(ticker), window, settings) for ticker in tickers]
-    return QualityReport(
+    report = QualityReport(
         as_of=as_of,
         window_start=window[0],
         tickers=checked,
         min_healthy_fraction=rules.min_healthy_fraction,
     )
+    with _CHECKED_LOCK:
+        _CHECKED[key] = report.model_copy(deep=True)
+        while len(_CHECKED) > _CHECKED_KEPT:
+            _CHECKED.popitem(last=False)
+    return report
 
 
 def require_healthy(report: QualityReport) -> None:

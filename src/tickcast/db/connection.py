@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
 
 from tickcast.config import Settings
 from tickcast.db import embedded
@@ -72,16 +76,62 @@ def connect(url: str, *, retries: int = 5, backoff_seconds: float = 0.5) -> Conn
     raise AssertionError("unreachable")
 
 
+# Idle connections kept for the next open_connection of the same process, thread and URL, newest
+# last: a daily run opens about a dozen, and a new one costs milliseconds.
+_IDLE: OrderedDict[tuple[int, int, str], Connection] = OrderedDict()
+_IDLE_KEPT = 4
+_IDLE_LOCK = threading.Lock()
+
+
 @contextmanager
 def open_connection(settings: Settings) -> Iterator[Connection]:
-    """A connection for the configured database, closed on exit."""
-    conn = connect(
-        database_url(settings),
-        retries=settings.database.connect_retries,
-        backoff_seconds=settings.database.connect_backoff_seconds,
-    )
-    with conn:
+    """A connection for the configured database: an idle one of this thread if it still answers,
+    else a new one. Kept for reuse after a clean exit outside any transaction; closed after an
+    exception (so a session-level lock or a half-done transaction never outlives it)."""
+    url = database_url(settings)
+    key = (os.getpid(), threading.get_ident(), url)
+    conn = _reusable(key)
+    if conn is None:
+        conn = connect(
+            url,
+            retries=settings.database.connect_retries,
+            backoff_seconds=settings.database.connect_backoff_seconds,
+        )
+    try:
         yield conn
+    except BaseException:
+        conn.close()
+        raise
+    if conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.close()
+        return
+    with _IDLE_LOCK:
+        if key in _IDLE:  # a nested open_connection kept one first
+            conn.close()
+            return
+        _IDLE[key] = conn
+        while len(_IDLE) > _IDLE_KEPT:
+            _IDLE.popitem(last=False)[1].close()
+
+
+def _reusable(key: tuple[int, int, str]) -> Connection | None:
+    with _IDLE_LOCK:
+        conn = _IDLE.pop(key, None)
+    if conn is None:
+        return None
+    try:
+        ping(conn)  # the server may have restarted, or the database been dropped
+    except psycopg.Error:
+        conn.close()
+        return None
+    return conn
+
+
+def close_idle_connections() -> None:
+    """Close every kept connection (e.g. before stopping the embedded server)."""
+    with _IDLE_LOCK:
+        while _IDLE:
+            _IDLE.popitem()[1].close()
 
 
 def server_version(conn: Connection) -> str:

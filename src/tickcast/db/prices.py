@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -241,22 +241,11 @@ def count_prices(conn: Connection) -> dict[str, int]:
     return {ticker: count for ticker, count in rows}
 
 
-def prices_watermark(
-    conn: Connection,
-    tickers: list[str] | None = None,
-    end: date | None = None,
-    start: date | None = None,
-) -> tuple[int, datetime | None]:
-    """(rows, newest ingested_at) of the prices `load_prices` would return with these arguments:
-    it changes whenever they do (an insert, an update of values or a deletion)."""
-    row = conn.execute(
-        "SELECT count(*), max(ingested_at) FROM raw_prices"
-        " WHERE (%(all)s OR ticker = ANY(%(tickers)s))"
-        " AND (%(end)s::date IS NULL OR trade_date <= %(end)s::date)"
-        " AND (%(start)s::date IS NULL OR trade_date >= %(start)s::date)",
-        {"all": tickers is None, "tickers": tickers or [], "end": end, "start": start},
-    ).fetchone()
-    return (int(row[0]), row[1]) if row else (0, None)
+def prices_version(conn: Connection) -> int:
+    """A number every write to raw_prices changes (a statement-level trigger moves it): what was
+    computed from stored prices under one version holds while it is unchanged."""
+    row = conn.execute("SELECT version FROM raw_prices_version").fetchone()
+    return int(row[0]) if row else 0
 
 
 def load_prices(

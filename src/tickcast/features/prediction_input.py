@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.db.connection import open_connection
-from tickcast.db.prices import last_stored_dates, load_prices, prices_watermark
+from tickcast.db.prices import last_stored_dates, load_prices, prices_version
 from tickcast.features.dataset import minimum_history
 from tickcast.features.matrix import FeatureMatrix, feature_matrix
 from tickcast.features.panel import PanelError, TickerDecision, build_panel
@@ -151,7 +151,7 @@ def spec_matrix(
             end,
             start,
             tuple(universe) if universe is not None else None,
-            prices_watermark(conn, universe, end=end, start=start),
+            prices_version(conn),
         )
         with _COMPUTED_LOCK:
             if (kept := _COMPUTED.get(key)) is not None:

@@ -37,37 +37,42 @@ class CrossSectionSummary:
 def session_skill(
     predicted: np.ndarray, actual: np.ndarray, sessions: np.ndarray, tickers: np.ndarray
 ) -> pd.DataFrame:
-    """One row per judged session (sorted): ic, rank_ic, spread (log return), traded (sum of
-    absolute weight changes of the long-short portfolio; 2 on the first session)."""
-    rows = pd.DataFrame(
-        {"session": sessions, "ticker": tickers, "predicted": predicted, "actual": actual}
-    )
-    rows = rows[np.isfinite(rows["predicted"]) & np.isfinite(rows["actual"])]
-    grouped = rows.groupby("session", sort=True)
-    spread_of = grouped["predicted"].transform("std")
-    names = grouped["predicted"].transform("size")
-    rows = rows[(names >= MIN_TICKERS) & (spread_of > 0)].copy()
-    if rows.empty:
+    """One row per judged session (sorted, indexed by session): ic, rank_ic, spread (log
+    return), traded (sum of absolute weight changes of the long-short portfolio; 2 on the first
+    session). Sessions with fewer than MIN_TICKERS finite rows or equal forecasts for all are
+    not judged; a session whose outcomes are all equal has no IC and is left out too. Computed
+    for all sessions at once (group sums with bincount), rows in any order."""
+    valid = np.isfinite(predicted) & np.isfinite(actual)
+    group, judged = pd.factorize(np.asarray(sessions)[valid], sort=True)
+    order = np.argsort(group, kind="stable")  # by session, rows of a session as given
+    group = group[order]
+    predicted, actual = np.asarray(predicted)[valid][order], np.asarray(actual)[valid][order]
+    ticker, names = pd.factorize(np.asarray(tickers)[valid][order])
+    groups = len(judged)
+    count = np.bincount(group, minlength=groups)
+    place, predicted_rank, spread_of = _group_ranks(predicted, group, count)
+    _, actual_rank, _ = _group_ranks(actual, group, count)
+    kept = (count >= MIN_TICKERS) & spread_of
+    if not kept.any():
         return pd.DataFrame(columns=["ic", "rank_ic", "spread", "traded"])
-    grouped = rows.groupby("session", sort=True)
-    rows["predicted_rank"] = grouped["predicted"].rank(method="average")
-    rows["actual_rank"] = grouped["actual"].rank(method="average")
-    ic = _correlation(rows, "predicted", "actual")
-    rank_ic = _correlation(rows, "predicted_rank", "actual_rank")
-
-    order = grouped["predicted"].rank(method="first")
-    count = grouped["predicted"].transform("size")
-    per_leg = np.maximum(1, count // QUANTILES)
-    long = order > count - per_leg
-    short = order <= per_leg
-    rows["weight"] = np.where(long, 1.0 / per_leg, 0.0) - np.where(short, 1.0 / per_leg, 0.0)
-    spread = (rows["weight"] * rows["actual"]).groupby(rows["session"], sort=True).sum()
-    weights = rows.pivot_table(
-        index="session", columns="ticker", values="weight", aggfunc="sum", fill_value=0.0
-    ).sort_index()
-    traded = weights.diff().abs().sum(axis=1)
-    traded.iloc[0] = weights.iloc[0].abs().sum()
-    result = pd.DataFrame({"ic": ic, "rank_ic": rank_ic, "spread": spread, "traded": traded})
+    per_leg = np.maximum(1, count // QUANTILES)[group]
+    weight = ((place > count[group] - per_leg) * 1.0 - (place <= per_leg) * 1.0) / per_leg
+    row_kept = kept[group]
+    position = np.cumsum(kept) - 1  # a kept session's row in the weight grid
+    held = np.bincount(
+        position[group[row_kept]] * len(names) + ticker[row_kept],
+        weight[row_kept],
+        minlength=int(kept.sum()) * len(names),
+    ).reshape(-1, len(names))
+    result = pd.DataFrame(
+        {
+            "ic": _group_pearson(predicted, actual, group, count)[kept],
+            "rank_ic": _group_pearson(predicted_rank, actual_rank, group, count)[kept],
+            "spread": np.bincount(group, weight * actual, minlength=groups)[kept],
+            "traded": np.abs(np.diff(held, axis=0, prepend=0.0)).sum(axis=1),
+        },
+        index=pd.Index(np.asarray(judged)[kept], name="session"),
+    )
     return result.dropna(subset=["ic", "rank_ic"])
 
 
@@ -91,16 +96,39 @@ def summarise(skill: pd.DataFrame, cost_bps: float) -> CrossSectionSummary:
     )
 
 
-def _correlation(rows: pd.DataFrame, left: str, right: str) -> pd.Series:
-    """Pearson correlation of two columns within each session (NaN where one is constant)."""
-    grouped = rows.groupby("session", sort=True)
-    x = rows[left] - grouped[left].transform("mean")
-    y = rows[right] - grouped[right].transform("mean")
-    sums = pd.DataFrame({"xy": x * y, "xx": x * x, "yy": y * y}).groupby(rows["session"], sort=True)
-    totals = sums.sum()
-    denominator: pd.Series = (totals["xx"] * totals["yy"]).pow(0.5)
-    correlation: pd.Series = totals["xy"] / denominator.where(denominator > 0)
-    return correlation.astype("float64")
+def _group_ranks(
+    values: np.ndarray, group: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Within each group (rows sorted by group): 1-based ranks with ties in their row order,
+    ranks with ties sharing their mean, and per group whether its values differ at all."""
+    order = np.lexsort((values, group))  # stable: equal values keep their row order
+    starts = np.cumsum(count) - count
+    position = np.arange(len(values)) - starts[group[order]] + 1.0
+    first = np.empty(len(values))
+    first[order] = position
+    ordered, ordered_group = values[order], group[order]
+    new_run = np.r_[True, (ordered[1:] != ordered[:-1]) | (ordered_group[1:] != ordered_group[:-1])]
+    run_start = np.flatnonzero(new_run)
+    run_end = np.r_[run_start[1:], len(values)]
+    average = np.empty(len(values))
+    average[order] = np.repeat(
+        (position[run_start] + position[run_end - 1]) / 2, run_end - run_start
+    )
+    runs = np.bincount(ordered_group[run_start], minlength=len(count))
+    return first, average, runs > 1
+
+
+def _group_pearson(
+    x: np.ndarray, y: np.ndarray, group: np.ndarray, count: np.ndarray
+) -> np.ndarray:
+    """Pearson correlation of x and y within each group; NaN where either side is constant."""
+    groups = len(count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = x - (np.bincount(group, x, groups) / count)[group]
+        dy = y - (np.bincount(group, y, groups) / count)[group]
+        xy = np.bincount(group, dx * dy, groups)
+        scale = np.sqrt(np.bincount(group, dx * dx, groups) * np.bincount(group, dy * dy, groups))
+        return np.where(scale > 0, xy / np.where(scale > 0, scale, 1.0), np.nan)
 
 
 def _ir(values: np.ndarray) -> float | None:

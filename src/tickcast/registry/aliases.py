@@ -12,15 +12,20 @@ from tickcast.registry.errors import PromotionError
 
 def production_version(client: MlflowClient, settings: Settings) -> int | None:
     """The version the production alias points at; None when there is none yet."""
+    found = production_model_version(client, settings)
+    return int(found.version) if found is not None else None
+
+
+def production_model_version(client: MlflowClient, settings: Settings) -> ModelVersion | None:
+    """The registered version the production alias points at; None when there is none yet."""
     try:
-        found = client.get_model_version_by_alias(
+        return client.get_model_version_by_alias(
             settings.mlflow.model_name, settings.mlflow.production_alias
         )
     except MlflowException as error:
         if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None
         raise
-    return int(found.version)
 
 
 def registered_version(client: MlflowClient, settings: Settings, version: int) -> ModelVersion:

@@ -30,6 +30,12 @@ def configure_mlflow(settings: Settings) -> MlflowClient:
     return client
 
 
+def registry_client(settings: Settings) -> MlflowClient:
+    """A client for reading the registry (no experiment set up: nothing is logged with it)."""
+    use_tracking_uri(settings.mlflow.tracking_uri)
+    return MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
+
+
 def use_tracking_uri(uri: str) -> None:
     """Point MLflow's tracking and registry at `uri` (a SQLite file's folder is created)."""
     if uri.startswith("sqlite:///"):
