@@ -44,11 +44,12 @@ def forgetting_between_runs() -> Iterator[None]:
     from tickcast.data.sources import csv_dir
     from tickcast.features import prediction_input
     from tickcast.ops import backtest, monitor, resolve_production
+    from tickcast.registry import production_bundle
 
     def cold_run_daily(*args: Any, **kwargs: Any) -> Any:
         prediction_input._COMPUTED.clear()
         monitor._BINS.clear()
-        resolve_production._load_bundle.cache_clear()
+        production_bundle._load_bundle.cache_clear()
         resolve_production._LINEAGE.clear()
         quality._CHECKED.clear()
         csv_dir._rows.cache_clear()

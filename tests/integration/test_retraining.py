@@ -21,9 +21,11 @@ from tickcast.ops.promote import promote_candidate, promote_manually, rollback
 from tickcast.ops.train_candidate import TEST_PREDICTIONS, train_candidate
 from tickcast.ops.tune import tune_hyperparameters, tuned_params
 from tickcast.registry.aliases import model_uri, production_version
+from tickcast.registry.bundle import load_bundle
 from tickcast.registry.errors import PromotionError
+from tickcast.registry.production_bundle import logged_bundle_directory
 from tickcast.registry.pyfunc import load_forecaster
-from tickcast.registry.tracking import configure_mlflow
+from tickcast.registry.tracking import configure_mlflow, registry_client
 
 pytestmark = pytest.mark.slow
 TICKERS = ["AAPL", "GE", "JPM", "XOM"]
@@ -160,6 +162,13 @@ def test_every_architecture_round_trips_through_mlflow(small: Settings, architec
     )
     predicted = loaded.predict(arrays.inputs(test), test.rows)
     assert np.array_equal(predicted, logged["predicted"])
+    # Predict and monitor read the same bundle straight from the version's files (no MLflow).
+    files = registry_client(settings).get_model_version_download_uri(
+        settings.mlflow.model_name, str(result.model_version)
+    )
+    direct = logged_bundle_directory(files)
+    assert direct is not None and logged_bundle_directory(f"s3://bucket/{direct}") is None
+    assert np.array_equal(load_bundle(direct).predict(arrays.inputs(test), test.rows), predicted)
     # Calibrated on validation: the logged factors are the bundle's, and they never amplify.
     assert loaded.calibration == result.calibration
     logged_metrics = mlflow.get_run(result.run_id).data.metrics

@@ -30,9 +30,10 @@ ALLOWED = {
     "decide": set(),
     "build_dataset": set(),
     "resolve_production": {"mlflow"},
-    # A tabular production model needs no torch: a network's bundle imports it when loaded.
-    "predict": {"mlflow"},
-    "monitor": {"mlflow"},
+    # The production model is read from its files (MLflow only for a remote artifact store, when
+    # loaded); a tabular one needs no torch: a network's bundle imports it when loaded.
+    "predict": set(),
+    "monitor": set(),
 }
 
 

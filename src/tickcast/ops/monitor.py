@@ -17,12 +17,14 @@ from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-from tickcast.ops.resolve_production import load_production_bundle, resolve_production
 from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
+from tickcast.registry.production_bundle import load_production_bundle
 
 
 def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:
     """The "monitor" step: score, rolling metrics and drift of the model the alias names now."""
+    from tickcast.ops.resolve_production import resolve_production  # MLflow: here only
+
     return monitor_model(settings, as_of, resolve_production(settings))
 
 

@@ -15,9 +15,9 @@ from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.prediction_input import SkippedTicker, build_prediction_input
-from tickcast.ops.resolve_production import load_production_bundle, resolve_production
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
+from tickcast.registry.production_bundle import load_production_bundle
 
 
 class Forecast(BaseModel):
@@ -45,6 +45,8 @@ def predict_next_session(
 ) -> PredictResult:
     """Forecast the session after `as_of` (default: the latest completed session) with the model
     the production alias names now, and store it."""
+    from tickcast.ops.resolve_production import resolve_production  # MLflow: here only
+
     return predict_with(settings, as_of, resolve_production(settings), allow_stale)
 
 

@@ -19,6 +19,7 @@ class ProductionModel(BaseModel):
     dataset_id: str
     tickers: list[str]
     created_at: int  # ms since the epoch, as MLflow keeps it
+    artifact_uri: str = ""  # where the logged model's files are (read without MLflow when local)
 
 
 class FeatureDrift(BaseModel):

@@ -73,6 +73,11 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     return directory
 
 
+def is_bundle(directory: Path) -> bool:
+    """Does `directory` hold a saved bundle?"""
+    return (directory / _META).is_file() and (directory / _SCALERS).is_file()
+
+
 def load_bundle(directory: Path) -> ForecasterBundle:
     meta = json.loads((directory / _META).read_text())
     params = ModelParams.model_validate(meta["params"])

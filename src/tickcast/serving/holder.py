@@ -19,9 +19,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.ops.resolve_production import load_production_bundle, resolve_production
+from tickcast.ops.resolve_production import resolve_production
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
+from tickcast.registry.production_bundle import load_production_bundle
 from tickcast.registry.tracking import configure_mlflow
 
 log = logging.getLogger(__name__)
