@@ -6,6 +6,7 @@ folders) mean paths under the project root, the folder holding `config/`, wherev
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from datetime import date
@@ -340,6 +341,29 @@ class EvaluationSettings(_Section):
     cost_bps: float = Field(5.0, ge=0, le=1000)
 
 
+class IntervalSettings(_Section):
+    """Forecast intervals: the quantile levels of the next log return every model forecasts (the
+    outermost pair is the central interval that is judged: 0.1 and 0.9 promise 80%), and the
+    half-life of the realised volatility behind the baseline interval."""
+
+    levels: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9], min_length=2)
+    volatility_halflife_sessions: float = Field(10.0, gt=0, le=1000)
+
+    @field_validator("levels")
+    @classmethod
+    def _increasing_probabilities(cls, levels: list[float]) -> list[float]:
+        if any(not 0 < level < 1 for level in levels):
+            raise ValueError(f"levels must lie strictly between 0 and 1, got {levels}")
+        if any(b <= a for a, b in itertools.pairwise(levels)):
+            raise ValueError(f"levels must be strictly increasing, got {levels}")
+        return levels
+
+    @property
+    def nominal_coverage(self) -> float:
+        """What the central interval promises: the distance of the outermost levels."""
+        return self.levels[-1] - self.levels[0]
+
+
 class MonitoringSettings(_Section):
     """Scoring stored forecasts: the rolling window and the drift reference."""
 
@@ -416,6 +440,7 @@ class Settings(BaseSettings):
     training: TrainingSettings = TrainingSettings()
     promotion: PromotionSettings = PromotionSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
+    intervals: IntervalSettings = IntervalSettings()
     tuning: TuningSettings = TuningSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     decision: DecisionSettings = DecisionSettings()

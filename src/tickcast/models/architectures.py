@@ -37,8 +37,13 @@ class StockLSTM(nn.Module):
         output: torch.Tensor = self.lstm(x)[0]
         return output  # (samples, sequence, hidden)
 
+    def represent(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        """What the head reads (samples, hidden): the last state."""
+        last: torch.Tensor = self.encode(x)[:, -1]
+        return last
+
     def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
-        returns: torch.Tensor = self.head(self.dropout(self.encode(x)[:, -1])).squeeze(-1)
+        returns: torch.Tensor = self.head(self.dropout(self.represent(x, sessions))).squeeze(-1)
         return returns
 
 
@@ -49,12 +54,11 @@ class StockLSTMWithAttention(StockLSTM):
         super().__init__(features, hidden_size, num_layers, dropout)
         self.score = nn.Linear(hidden_size, 1)
 
-    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+    def represent(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
         states = self.encode(x)
         weights = torch.softmax(self.score(states), dim=1)  # (samples, sequence, 1)
-        context = (weights * states).sum(dim=1)
-        returns: torch.Tensor = self.head(self.dropout(context)).squeeze(-1)
-        return returns
+        context: torch.Tensor = (weights * states).sum(dim=1)
+        return context
 
 
 class StockLSTMWithCrossStockAttention(nn.Module):
@@ -77,16 +81,21 @@ class StockLSTMWithCrossStockAttention(nn.Module):
         self.norm = nn.LayerNorm(hidden_size)
         self.head = nn.Linear(hidden_size, 1)
 
-    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+    def represent(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        """What the head reads (samples, hidden): each encoding after attending to the session."""
         _, (hidden, _) = self.lstm(x)
         encoded = hidden[-1]  # (samples, hidden)
         if sessions is None:
             sessions = torch.zeros(len(x), dtype=torch.long, device=x.device)
         padded, mask, order, slots = _by_session(encoded, sessions)
         mixed, _ = self.attention(padded, padded, padded, key_padding_mask=mask, need_weights=False)
-        per_session = self.head(self.norm(padded + mixed)).squeeze(-1)  # (sessions, most)
-        returns = torch.empty(len(x), dtype=per_session.dtype, device=x.device)
-        returns[order] = per_session[slots[0], slots[1]]
+        normed = self.norm(padded + mixed)  # (sessions, most, hidden)
+        represented = torch.empty_like(encoded, dtype=normed.dtype)
+        represented[order] = normed[slots[0], slots[1]]
+        return represented
+
+    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        returns: torch.Tensor = self.head(self.represent(x, sessions)).squeeze(-1)
         return returns
 
 

@@ -27,3 +27,18 @@ class NetworkForecaster:
             s = torch.from_numpy(np.asarray(sessions)[group].astype(np.int64)).to(device)
             returns[group] = self.network(x, s).float().cpu().numpy()
         return returns * self.target_scale
+
+    @torch.no_grad()
+    def represent(self, windows: np.ndarray, sessions: np.ndarray) -> np.ndarray:
+        """What the network's head reads (samples, hidden), one forward pass per session."""
+        self.network.eval()
+        device = next(self.network.parameters(), torch.empty(0)).device
+        represented: np.ndarray | None = None
+        for group in session_groups(sessions):
+            x = torch.from_numpy(np.ascontiguousarray(windows[group], dtype=np.float32)).to(device)
+            s = torch.from_numpy(np.asarray(sessions)[group].astype(np.int64)).to(device)
+            part = self.network.represent(x, s).float().cpu().numpy()  # type: ignore[operator]
+            if represented is None:
+                represented = np.empty((len(windows), part.shape[1]), np.float32)
+            represented[group] = part
+        return represented if represented is not None else np.zeros((0, 0), np.float32)

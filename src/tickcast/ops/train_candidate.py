@@ -18,6 +18,7 @@ from tickcast.features.dataset import load_dataset
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.samples import Samples
 from tickcast.models.calibration import Calibration
+from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.tune import tuned_params
 from tickcast.registry import model_code
@@ -26,7 +27,8 @@ from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
 from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import calibrated_results
-from tickcast.training.fit import EpochRecord, train_model
+from tickcast.training.fit import EpochRecord, train_model, training_data
+from tickcast.training.intervals import fit_intervals
 
 TEST_PREDICTIONS = "predictions/test.npz"
 
@@ -44,6 +46,8 @@ class CandidateResult(BaseModel):
     validation: ForecastMetrics
     test: ForecastMetrics
     test_persistence: ForecastMetrics
+    test_intervals: IntervalMetrics | None = None  # the calibrated central interval on test
+    test_intervals_baseline: IntervalMetrics | None = None  # the volatility baseline's
 
 
 def train_candidate(
@@ -101,9 +105,26 @@ def train_candidate(
         mlflow.log_metric("best_epoch", trained.best_epoch)
         _log_predictions(arrays, test, judged.predictions["test"])
         _log_figures(trained.history, trained.best_epoch, arrays, test, judged.predictions["test"])
+        intervals = fit_intervals(
+            trained,
+            arrays,
+            training_data(version, arrays),
+            test,
+            settings.intervals,
+            settings.training.seed,
+        )
+        for part in ("validation", "test"):
+            mlflow.log_metrics(intervals.metrics[part].as_dict(f"{part}_interval_"))
+            mlflow.log_metrics(intervals.baseline[part].as_dict(f"{part}_interval_baseline_"))
+        mlflow.log_metric("interval_seconds", intervals.seconds)
 
         bundle = ForecasterBundle(
-            trained.forecaster, params, version.feature_spec(), arrays.scalers, calibration
+            trained.forecaster,
+            params,
+            version.feature_spec(),
+            arrays.scalers,
+            calibration,
+            intervals.forecaster,
         )
         with tempfile.TemporaryDirectory() as scratch:
             info = mlflow.pyfunc.log_model(
@@ -127,6 +148,8 @@ def train_candidate(
         validation=results["validation"],
         test=results["test"],
         test_persistence=baseline,
+        test_intervals=intervals.metrics["test"],
+        test_intervals_baseline=intervals.baseline["test"],
     )
 
 

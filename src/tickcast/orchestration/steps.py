@@ -225,6 +225,9 @@ def train_candidate(
         {"mase": result.test_persistence.mase, "mape": result.test_persistence.mape},
         "test_persistence_",
     )
+    if result.test_intervals and result.test_intervals_baseline:
+        _log(metrics, result.test_intervals.as_dict(), "test_interval_")
+        _log(metrics, result.test_intervals_baseline.as_dict(), "test_interval_baseline_")
     return Outcome(result.model_version, result)
 
 

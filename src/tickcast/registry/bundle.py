@@ -15,9 +15,18 @@ from tickcast.features.scaling import Scalers
 from tickcast.features.spec import FeatureSpec
 from tickcast.models.calibration import Calibration
 from tickcast.models.forecasters import Forecaster, LinearModel, TabularForecaster
+from tickcast.models.intervals import IntervalCalibration
+from tickcast.models.quantile_models import (
+    HeadQuantiles,
+    IntervalForecaster,
+    QuantileModel,
+    ResidualQuantiles,
+    TreeQuantiles,
+)
 
 _META, _SCALERS = "model.json", "scalers.npz"
 _NETWORK, _LINEAR, _TREES = "network.pt", "linear.npz", "lightgbm.txt"
+_INTERVALS, _QUANTILE_HEAD = "intervals.json", "quantile_head.npz"
 
 
 @dataclass
@@ -27,6 +36,7 @@ class ForecasterBundle:
     spec: FeatureSpec
     scalers: Scalers
     calibration: Calibration  # fitted on validation (tickcast.models.calibration)
+    intervals: IntervalForecaster | None = None  # quantiles; None in bundles saved before them
 
     def predict(self, windows: np.ndarray, sessions: np.ndarray | None = None) -> np.ndarray:
         """Log returns (samples,) for scaled windows (samples, sequence, features); `sessions`
@@ -40,6 +50,17 @@ class ForecasterBundle:
         groups = np.zeros(len(windows), np.int64) if sessions is None else np.asarray(sessions)
         raw = self.forecaster.predict(windows.astype(np.float32, copy=False), groups)
         return self.calibration.apply(raw, groups)
+
+    def predict_quantiles(
+        self, windows: np.ndarray, sessions: np.ndarray, volatility: np.ndarray
+    ) -> np.ndarray | None:
+        """Calibrated quantiles of the log return (samples, levels) at the bundle's levels, given
+        each sample's recent volatility; None for a bundle without intervals."""
+        if self.intervals is None:
+            return None
+        windows = windows.astype(np.float32, copy=False)
+        point = self.forecaster.predict(windows, np.asarray(sessions))
+        return self.intervals.quantiles(windows, np.asarray(sessions), point, volatility)
 
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
@@ -70,7 +91,62 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
         meta["target_scale"] = forecaster.target_scale
     (directory / _META).write_text(json.dumps(meta, indent=2))
     np.savez(directory / _SCALERS, mean=bundle.scalers.mean, std=bundle.scalers.std)
+    if bundle.intervals is not None:
+        _save_intervals(directory, bundle.intervals)
     return directory
+
+
+def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
+    model = intervals.model
+    described: dict[str, object] = {
+        "calibration": intervals.calibration.model_dump(),
+        "baseline": intervals.baseline.model_dump(),
+    }
+    if isinstance(model, ResidualQuantiles):
+        described |= {"kind": "residual", "offsets": model.offsets.tolist()}
+    elif isinstance(model, TreeQuantiles):
+        described |= {
+            "kind": "trees",
+            "sessions_used": model.sessions_used,
+            "target_scale": model.target_scale,
+        }
+        for index, booster in enumerate(model.boosters):
+            (directory / f"quantile_trees_{index}.txt").write_text(booster.model_to_string())
+    elif isinstance(model, HeadQuantiles):
+        described |= {"kind": "head", "target_scale": model.target_scale}
+        np.savez(directory / _QUANTILE_HEAD, weight=model.weight, bias=model.bias)
+    else:
+        raise TypeError(f"cannot save a {type(model).__name__}")
+    (directory / _INTERVALS).write_text(json.dumps(described, indent=2))
+
+
+def _load_intervals(directory: Path, forecaster: Forecaster) -> IntervalForecaster | None:
+    if not (directory / _INTERVALS).exists():
+        return None
+    described = json.loads((directory / _INTERVALS).read_text())
+    model: QuantileModel
+    if described["kind"] == "residual":
+        model = ResidualQuantiles(np.asarray(described["offsets"], np.float64))
+    elif described["kind"] == "trees":
+        import lightgbm
+
+        levels = len(described["calibration"]["levels"])
+        boosters = [
+            lightgbm.Booster(model_str=(directory / f"quantile_trees_{i}.txt").read_text())
+            for i in range(levels)
+        ]
+        model = TreeQuantiles(
+            boosters, int(described["sessions_used"]), float(described["target_scale"])
+        )
+    else:
+        with np.load(directory / _QUANTILE_HEAD) as stored:
+            weight, bias = stored["weight"], stored["bias"]
+        model = HeadQuantiles(forecaster, weight, bias, float(described["target_scale"]))
+    return IntervalForecaster(
+        model,
+        IntervalCalibration.model_validate(described["calibration"]),
+        IntervalCalibration.model_validate(described["baseline"]),
+    )
 
 
 def is_bundle(directory: Path) -> bool:
@@ -116,4 +192,5 @@ def load_bundle(directory: Path) -> ForecasterBundle:
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
     calibration = Calibration.model_validate(meta["calibration"])
-    return ForecasterBundle(forecaster, params, spec, scalers, calibration)
+    intervals = _load_intervals(directory, forecaster)
+    return ForecasterBundle(forecaster, params, spec, scalers, calibration, intervals)

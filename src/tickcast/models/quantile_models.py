@@ -1,0 +1,107 @@
+"""Raw quantile forecasts of the next log return, one kind per family; calibrated afterwards by
+`tickcast.models.intervals` (the bundle keeps both).
+
+- `ResidualQuantiles` (ridge): the point forecast plus quantiles of the training residuals in
+  units of each sample's recent volatility, so the band widens when the ticker moves more.
+- `TreeQuantiles` (LightGBM): one booster per level with LightGBM's quantile (pinball) objective
+  on the family's inputs and the log of recent volatility.
+- `HeadQuantiles` (the LSTM variants): a linear quantile head on the network's last hidden
+  state, trained with the pinball loss (`tickcast.training.intervals`).
+
+Each maps (windows, sessions, point forecasts, volatility) to (samples, levels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from tickcast.models.forecasters import tabular
+from tickcast.models.intervals import IntervalCalibration, volatility_quantiles
+
+
+class QuantileModel(Protocol):
+    def raw_quantiles(
+        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
+    ) -> np.ndarray: ...
+
+
+@dataclass
+class ResidualQuantiles:
+    offsets: np.ndarray  # (levels,) quantiles of residual / volatility on the training samples
+
+    def raw_quantiles(
+        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
+    ) -> np.ndarray:
+        quantiles: np.ndarray = point[:, None] + volatility[:, None] * self.offsets[None, :]
+        return quantiles
+
+
+@dataclass
+class TreeQuantiles:
+    boosters: list[Any]  # LightGBM boosters, one per level
+    sessions_used: int
+    target_scale: float
+
+    def raw_quantiles(
+        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
+    ) -> np.ndarray:
+        if len(windows) == 0:
+            return np.zeros((0, len(self.boosters)))
+        x = with_volatility(tabular(windows, self.sessions_used), volatility)
+        columns = [np.asarray(booster.predict(x), np.float64) for booster in self.boosters]
+        return np.stack(columns, axis=1) * self.target_scale
+
+
+@dataclass
+class HeadQuantiles:
+    forecaster: Any  # the NetworkForecaster whose last hidden representation the head reads
+    weight: np.ndarray  # (levels, hidden)
+    bias: np.ndarray  # (levels,)
+    target_scale: float
+
+    def raw_quantiles(
+        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
+    ) -> np.ndarray:
+        represented = np.asarray(self.forecaster.represent(windows, sessions), np.float64)
+        if len(represented) == 0:
+            return np.zeros((0, len(self.bias)))
+        quantiles: np.ndarray = (represented @ self.weight.T + self.bias) * self.target_scale
+        return quantiles
+
+
+@dataclass
+class IntervalForecaster:
+    """A family's quantile model with its conformal calibration, and the calibrated volatility
+    baseline every interval is judged against."""
+
+    model: QuantileModel
+    calibration: IntervalCalibration
+    baseline: IntervalCalibration
+
+    @property
+    def levels(self) -> list[float]:
+        return self.calibration.levels
+
+    def quantiles(
+        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
+    ) -> np.ndarray:
+        """Calibrated quantiles of the next log return (samples, levels); `point`: the family's
+        raw point forecasts of the same samples; NaN rows where volatility is unknown."""
+        raw = self.model.raw_quantiles(windows, sessions, point, volatility)
+        calibrated = self.calibration.apply(raw)
+        calibrated[~np.isfinite(volatility)] = np.nan
+        return calibrated
+
+    def baseline_quantiles(self, volatility: np.ndarray) -> np.ndarray:
+        """The calibrated volatility baseline's quantiles (samples, levels)."""
+        return self.baseline.apply(volatility_quantiles(volatility, self.levels))
+
+
+def with_volatility(x: np.ndarray, volatility: np.ndarray) -> np.ndarray:
+    """Tabular inputs with the log of recent volatility as a last column (NaN when unknown)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        column = np.log(np.asarray(volatility, np.float64)).astype(np.float32)
+    return np.concatenate([x, column[:, None]], axis=1)
