@@ -16,6 +16,7 @@ from tickcast.db.promotions import promotion_history
 from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.features.dataset_version import DatasetVersion
 from tickcast.models.architectures import TRAINABLE
+from tickcast.models.intervals import ewma_volatility, interval_metrics
 from tickcast.ops.evaluate import evaluate_candidate
 from tickcast.ops.promote import promote_candidate, promote_manually, rollback
 from tickcast.ops.train_candidate import TEST_PREDICTIONS, train_candidate
@@ -175,6 +176,18 @@ def test_every_architecture_round_trips_through_mlflow(small: Settings, architec
     for part, factor in loaded.calibration.model_dump().items():
         assert 0.0 < factor <= 1.0
         assert logged_metrics[f"calibration_{part}"] == pytest.approx(factor)
+    # Its calibrated quantiles: monotone, and scoring them again gives the logged test figures.
+    volatility = ewma_volatility(
+        arrays.matrix.close, settings.intervals.volatility_halflife_sessions
+    )[test.rows, test.columns]
+    quantiles = loaded.predict_quantiles(arrays.inputs(test), test.rows, volatility)
+    assert quantiles is not None and quantiles.shape == (len(test), 3)
+    assert np.all(np.diff(quantiles[np.isfinite(volatility)], axis=1) >= 0)
+    again = interval_metrics(quantiles, arrays.targets(test), settings.intervals.levels)
+    assert result.test_intervals is not None and again.samples == result.test_intervals.samples
+    assert logged_metrics["test_interval_coverage"] == pytest.approx(again.coverage)
+    assert logged_metrics["test_interval_width_pct"] == pytest.approx(again.width_pct)
+    assert "test_interval_baseline_coverage" in logged_metrics
     pyfunc = mlflow.pyfunc.load_model(model_uri(settings, result.model_version))
     last = np.flatnonzero(test.rows == test.rows[-1])  # the last session's tickers, one pass
     window = arrays.inputs(test.take(last))

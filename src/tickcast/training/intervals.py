@@ -63,7 +63,12 @@ def fit_intervals(
     parts = {"train": data.train, "validation": data.validation, "test": test}
     vol = {name: volatility[s.rows, s.columns] for name, s in parts.items()}
     actual = {name: arrays.targets(s) for name, s in parts.items()}
-    point = {name: arrays.predict(trained.forecaster, s) for name, s in parts.items()}
+    # Raw point forecasts: ridge's quantiles are offsets from them (the training ones: only then)
+    point = {
+        name: arrays.predict(trained.forecaster, s)
+        for name, s in parts.items()
+        if name != "train" or trained.params.architecture == "ridge"
+    }
     model = _quantile_model(trained, arrays, data, vol, actual, point, levels, seed)
 
     def raw(name: str) -> np.ndarray:
