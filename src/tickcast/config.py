@@ -387,11 +387,21 @@ class DecisionSettings(_Section):
     # volume) drift against the training rows for months at a time, a retrained model's training
     # rows end as far back, and a backtest showed the retrains it caused bought nothing.
     max_psi: float | None = Field(None, gt=0)
+    # Retrain when the rolling coverage of the central interval (intervals.levels' outermost
+    # pair) leaves [low, high], e.g. [0.7, 0.9] around a promised 80%; None: reported only.
+    coverage_band: tuple[float, float] | None = None
     # Sessions since the model's data ended or, if later, since it was last challenged by a
     # retrain (a model that survived a challenge on fresh data is as fresh as the challenger).
     max_model_age_sessions: int = Field(60, ge=1)
     min_scored_sessions: int = Field(5, ge=1)  # fewer scored sessions: too early to judge
     cooldown_sessions: int = Field(5, ge=0)  # no new retrain within this many sessions of one
+
+    @field_validator("coverage_band")
+    @classmethod
+    def _ordered_band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
+        if band is not None and not 0 <= band[0] < band[1] <= 1:
+            raise ValueError(f"coverage_band must be [low, high] with 0 <= low < high <= 1: {band}")
+        return band
 
 
 class KfpSettings(_Section):

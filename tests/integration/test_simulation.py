@@ -43,6 +43,8 @@ def market(settings: Settings, tmp_path: Path) -> Settings:
                 "min_scored_sessions": 3,
                 "cooldown_sessions": 5,
                 "min_direction_accuracy": 0.25,
+                # 30 forecasts: an 80% interval covering under half of them broke its promise
+                "coverage_band": [0.5, 1.0],
             },
         }
     )
@@ -71,6 +73,15 @@ def test_regime_shift_turns_keep_into_retrain(market: Settings) -> None:
     assert retrains, [(d.as_of, d.decision.reasons) for d in after]
     first = retrains[0]
     assert any(reason.rule == "max_mape" for reason in first.decision.reasons)
+    # The intervals, calibrated on calm sessions, stop covering when volatility jumps.
+    assert any(reason.rule == "coverage_band" for reason in first.decision.reasons), [
+        (str(d.as_of), d.monitoring.rolling_intervals) for d in after[:6]
+    ]
+    calm_band = before[-1].monitoring.rolling_intervals
+    stormy_band = first.monitoring.rolling_intervals
+    assert calm_band is not None and calm_band.coverage is not None and calm_band.coverage >= 0.5
+    assert stormy_band is not None and stormy_band.coverage is not None
+    assert stormy_band.coverage < 0.5 and first.monitoring.rolling_intervals_baseline is not None
     calm = before[-1].monitoring.rolling
     stormy = first.monitoring.rolling
     assert calm is not None and stormy is not None and stormy.mape > 2 * calm.mape
@@ -85,7 +96,14 @@ def test_regime_shift_turns_keep_into_retrain(market: Settings) -> None:
             "SELECT count(*), count(DISTINCT (target_date, ticker)) FROM predictions"
         ).fetchone()
         scored = conn.execute("SELECT count(*) FROM model_performance_log").fetchone()
+        banded = conn.execute(
+            "SELECT count(*) FROM predictions WHERE quantile_levels = '{0.1,0.5,0.9}'"
+            " AND predicted_quantiles[1] <= predicted_quantiles[2]"
+            " AND predicted_quantiles[2] <= predicted_quantiles[3]"
+            " AND baseline_quantiles[1] < last_close AND last_close < baseline_quantiles[3]"
+        ).fetchone()
         recorded = conn.execute("SELECT count(*) FROM retrain_decisions").fetchone()
     assert predictions == (6 * len(DAYS), 6 * len(DAYS))
+    assert banded == (6 * len(DAYS),)  # every forecast stored with monotone quantiles
     assert scored == (6 * (len(DAYS) - 1),)  # the last day's forecasts await tomorrow's actuals
     assert recorded == (len(DAYS) + 1,)

@@ -6,6 +6,7 @@ from datetime import date
 
 from tickcast.config import DecisionSettings
 from tickcast.data.calendar import trading_calendar
+from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.decide import judge, rule_counts
 from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
@@ -146,3 +147,24 @@ def test_rule_counts_count_the_stored_rule_ids() -> None:
         "max_psi": 1,
         "max_model_age_sessions": 2,
     }
+
+
+def test_the_coverage_rule_fires_when_the_interval_breaks_its_promise() -> None:
+    def covered(coverage: float) -> MonitorResult:
+        intervals = IntervalMetrics(samples=400, nominal=0.8, coverage=coverage)
+        return result().model_copy(update={"rolling_intervals": intervals})
+
+    band = DecisionSettings(coverage_band=(0.7, 0.9))
+    for coverage, threshold in ((0.55, 0.7), (0.97, 0.9)):
+        decision, _, reasons = judge(band, covered(coverage), AS_OF, None, CAL)
+        assert decision == "retrain"
+        [reason] = reasons
+        assert (reason.rule, reason.threshold, reason.observed) == (
+            "coverage_band",
+            threshold,
+            coverage,
+        )
+        assert reason.message.startswith(f"interval coverage {coverage:.3f} outside [0.70, 0.90]")
+    assert judge(band, covered(0.8), AS_OF, None, CAL)[0] == "keep"
+    assert judge(DecisionSettings(), covered(0.3), AS_OF, None, CAL)[0] == "keep"  # off
+    assert judge(band, result(), AS_OF, None, CAL)[0] == "keep"  # no intervals stored yet

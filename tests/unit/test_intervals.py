@@ -35,7 +35,8 @@ def regime_market(
 
 
 def closes(returns: np.ndarray) -> np.ndarray:
-    return 100 * np.exp(np.cumsum(returns, axis=0))
+    prices: np.ndarray = 100 * np.exp(np.cumsum(returns, axis=0))
+    return prices
 
 
 def test_calibrated_80_percent_interval_covers_80_percent_of_unseen_outcomes() -> None:

@@ -10,6 +10,8 @@ from psycopg.rows import dict_row
 
 from tickcast.db.connection import Connection
 
+# Optional: a forecast without intervals (an older bundle, unknown volatility) stores NULL.
+_QUANTILE_COLUMNS = ("quantile_levels", "predicted_quantiles", "baseline_quantiles")
 _PREDICTION_COLUMNS = (
     "target_date",
     "ticker",
@@ -30,17 +32,25 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
         cursor.executemany(
             """
             INSERT INTO predictions (target_date, ticker, model_name, model_version, run_id,
-                dataset_id, predicted_log_return, predicted_close, last_close, last_close_date)
+                dataset_id, predicted_log_return, predicted_close, last_close, last_close_date,
+                quantile_levels, predicted_quantiles, baseline_quantiles)
             VALUES (%(target_date)s, %(ticker)s, %(model_name)s, %(model_version)s, %(run_id)s,
                 %(dataset_id)s, %(predicted_log_return)s, %(predicted_close)s, %(last_close)s,
-                %(last_close_date)s)
+                %(last_close_date)s, %(quantile_levels)s, %(predicted_quantiles)s,
+                %(baseline_quantiles)s)
             ON CONFLICT (target_date, ticker, model_name, model_version) DO UPDATE SET
                 run_id = EXCLUDED.run_id, dataset_id = EXCLUDED.dataset_id,
                 predicted_log_return = EXCLUDED.predicted_log_return,
                 predicted_close = EXCLUDED.predicted_close, last_close = EXCLUDED.last_close,
-                last_close_date = EXCLUDED.last_close_date, created_at = now()
+                last_close_date = EXCLUDED.last_close_date,
+                quantile_levels = EXCLUDED.quantile_levels,
+                predicted_quantiles = EXCLUDED.predicted_quantiles,
+                baseline_quantiles = EXCLUDED.baseline_quantiles, created_at = now()
             """,
-            [{key: row[key] for key in _PREDICTION_COLUMNS} for row in rows],
+            [
+                {key: row.get(key) for key in (*_PREDICTION_COLUMNS, *_QUANTILE_COLUMNS)}
+                for row in rows
+            ],
         )
     return len(rows)
 
@@ -52,14 +62,16 @@ def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
         """
         INSERT INTO model_performance_log (target_date, ticker, model_name, model_version,
             actual_close, predicted_close, last_close, predicted_log_return, actual_log_return,
-            abs_error, pct_error, direction_hit, persistence_abs_error)
+            abs_error, pct_error, direction_hit, persistence_abs_error,
+            quantile_levels, predicted_quantiles, baseline_quantiles)
         SELECT p.target_date, p.ticker, p.model_name, p.model_version,
                r.close, p.predicted_close, p.last_close, p.predicted_log_return,
                ln(r.close / p.last_close),
                abs(p.predicted_close - r.close),
                abs(p.predicted_close - r.close) / r.close * 100,
                (p.predicted_log_return > 0) = (r.close > p.last_close),
-               abs(p.last_close - r.close)
+               abs(p.last_close - r.close),
+               p.quantile_levels, p.predicted_quantiles, p.baseline_quantiles
         FROM predictions AS p
         JOIN raw_prices AS r ON r.ticker = p.ticker AND r.trade_date = p.target_date
         WHERE p.model_name = %(model)s AND p.target_date <= %(as_of)s

@@ -21,6 +21,7 @@ from tickcast.features.panel import PanelError, TickerDecision, build_panel
 from tickcast.features.samples import Samples, gather_windows, usable_windows
 from tickcast.features.scaling import Scalers, scale
 from tickcast.features.spec import FeatureSpec
+from tickcast.models.intervals import ewma_volatility
 
 # Sessions of prices read for a forecast. The exponential indicators (MACD's 26-session EMA, the
 # 14-session Wilder averages of RSI and ATR) forget their start as (1 - alpha)^n: after 750
@@ -54,6 +55,7 @@ class PredictionInput:
     target_date: date  # the session the forecasts are for
     last_close: np.ndarray  # (tickers,) raw close on anchor_date
     skipped: list[SkippedTicker]
+    volatility: np.ndarray  # (tickers,) recent realised volatility (NaN when not asked for)
 
 
 def build_prediction_input(
@@ -63,11 +65,13 @@ def build_prediction_input(
     as_of: date | None = None,
     allow_stale: bool = False,
     tickers: list[str] | None = None,
+    volatility_halflife: float | None = None,
 ) -> PredictionInput:
     """Windows ending on `as_of` (default: the latest completed session) for every ticker of
     `tickers` (default: the configured ones, else every stored one) that has a price that day
     and a fully defined window; with `allow_stale`, ending on the last stored session instead
-    when nothing is stored for `as_of` yet."""
+    when nothing is stored for `as_of` yet. With `volatility_halflife`, each ticker's recent
+    realised volatility on that session too (what its interval is scaled by)."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
     start = lookback_start(calendar, spec, as_of)
@@ -105,6 +109,11 @@ def build_prediction_input(
         target_date=target,
         last_close=matrix.close[row, columns],
         skipped=sorted(skipped, key=lambda s: s.ticker),
+        volatility=(
+            ewma_volatility(matrix.close, volatility_halflife)[row, columns]
+            if volatility_halflife is not None
+            else np.full(len(columns), np.nan)
+        ),
     )
 
 

@@ -80,6 +80,7 @@ class IntervalForecaster:
     model: QuantileModel
     calibration: IntervalCalibration
     baseline: IntervalCalibration
+    volatility_halflife_sessions: float  # of the recent volatility both read
 
     @property
     def levels(self) -> list[float]:

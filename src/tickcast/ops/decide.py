@@ -143,6 +143,20 @@ def judge(
             fired.append(
                 Reason(rule="min_rank_ic", threshold=ic_floor, observed=rank_ic, message=message)
             )
+        intervals = monitored.rolling_intervals
+        if rules.coverage_band is not None and intervals is not None:
+            coverage, (low, high) = intervals.coverage, rules.coverage_band
+            if coverage is not None and not low <= coverage <= high:
+                message = (
+                    f"interval coverage {coverage:.3f} outside [{low:.2f}, {high:.2f}]"
+                    f" (promised {intervals.nominal:.2f})"
+                )
+                bound = low if coverage < low else high
+                fired.append(
+                    Reason(
+                        rule="coverage_band", threshold=bound, observed=coverage, message=message
+                    )
+                )
     psi_limit, psi = rules.max_psi, monitored.max_psi
     if psi_limit is not None and psi is not None and psi > psi_limit:
         worst = max(monitored.drift, key=lambda d: d.psi)

@@ -16,6 +16,7 @@ from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
+from tickcast.models.intervals import IntervalMetrics, interval_metrics
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
 from tickcast.registry.production_bundle import load_production_bundle
@@ -41,6 +42,7 @@ def monitor_model(
         scored = score_predictions(conn, settings.mlflow.model_name, as_of)
         rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
     rolling, baseline = scored_metrics(rows, cost) if not rows.empty else (None, None)
+    intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
     drift = feature_drift(settings, production, as_of) if production else []
     return MonitorResult(
         as_of=as_of,
@@ -48,6 +50,8 @@ def monitor_model(
         window_sessions=int(rows["target_date"].nunique()) if not rows.empty else 0,
         rolling=rolling,
         rolling_persistence=baseline,
+        rolling_intervals=intervals,
+        rolling_intervals_baseline=interval_baseline,
         drift=drift,
         max_psi=max((d.psi for d in drift), default=None),
         production=production,
@@ -97,6 +101,29 @@ def scored_metrics(rows: pd.DataFrame, cost_bps: float) -> tuple[ForecastMetrics
         )
 
     return metrics(rows["predicted_log_return"].to_numpy()), metrics(np.zeros_like(actual))
+
+
+def scored_intervals(
+    rows: pd.DataFrame,
+) -> tuple[IntervalMetrics | None, IntervalMetrics | None]:
+    """Coverage, width and pinball loss of the stored quantiles on scored rows, and the
+    volatility baseline's on the same rows; (None, None) when no row has intervals. Rows at other
+    levels than the newest row's (a model configured otherwise) are left out."""
+    if "predicted_quantiles" not in rows:
+        return None, None
+    rows = rows[rows["predicted_quantiles"].notna() & rows["baseline_quantiles"].notna()]
+    if rows.empty:
+        return None, None
+    levels = list(rows["quantile_levels"].iloc[-1])
+    rows = rows[rows["quantile_levels"].map(lambda found: list(found) == levels)]
+    last = rows["last_close"].to_numpy()[:, None]
+    actual = rows["actual_log_return"].to_numpy()
+
+    def judged(column: str) -> IntervalMetrics:
+        closes = np.array(rows[column].tolist(), dtype=np.float64)
+        return interval_metrics(np.log(closes / last), actual, levels)
+
+    return judged("predicted_quantiles"), judged("baseline_quantiles")
 
 
 def feature_drift(

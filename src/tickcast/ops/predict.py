@@ -27,6 +27,11 @@ class Forecast(BaseModel):
     predicted_close: float
     last_close: float
     last_close_date: date
+    # Quantiles of the next close at the model's levels, calibrated; the volatility baseline's
+    # beside them (None: a model without intervals, or a ticker without recent volatility).
+    quantile_levels: list[float] | None = None
+    predicted_quantiles: list[float] | None = None
+    baseline_quantiles: list[float] | None = None
 
 
 class PredictResult(BaseModel):
@@ -101,10 +106,21 @@ def forecast_with(
     """The target session, one forecast per ticker with a fresh, complete window ending on
     `as_of` (built with the model's own features and scalers) and the skipped tickers with
     their reasons; nothing is stored."""
+    intervals = bundle.intervals
+    halflife = intervals.volatility_halflife_sessions if intervals else None
     window = build_prediction_input(
-        settings, bundle.spec, bundle.scalers, as_of, allow_stale, tickers
+        settings, bundle.spec, bundle.scalers, as_of, allow_stale, tickers, halflife
     )
     returns = bundle.predict(window.windows)
+    sessions = np.zeros(len(window.windows), np.int64)
+    quantiles = bundle.predict_quantiles(window.windows, sessions, window.volatility)
+    baseline = intervals.baseline_quantiles(window.volatility) if intervals else None
+
+    def closes(log_returns: np.ndarray | None, i: int) -> list[float] | None:
+        if log_returns is None or not np.isfinite(log_returns[i]).all():
+            return None
+        return [float(window.last_close[i] * np.exp(q)) for q in log_returns[i]]
+
     forecasts = [
         Forecast(
             ticker=ticker,
@@ -113,6 +129,9 @@ def forecast_with(
             predicted_close=float(window.last_close[i] * np.exp(returns[i])),
             last_close=float(window.last_close[i]),
             last_close_date=window.anchor_date,
+            quantile_levels=intervals.levels if intervals else None,
+            predicted_quantiles=closes(quantiles, i),
+            baseline_quantiles=closes(baseline, i),
         )
         for i, ticker in enumerate(window.tickers)
     ]

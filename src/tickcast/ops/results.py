@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 
 
@@ -33,6 +34,9 @@ class MonitorResult(BaseModel):
     window_sessions: int  # sessions with scored forecasts in the rolling window
     rolling: ForecastMetrics | None  # pooled over the window; None before the first score
     rolling_persistence: ForecastMetrics | None  # "tomorrow = today" on the same rows
+    # The stored intervals on the window's scored rows, and the volatility baseline's.
+    rolling_intervals: IntervalMetrics | None = None
+    rolling_intervals_baseline: IntervalMetrics | None = None
     drift: list[FeatureDrift]  # production model's features, recent sessions vs training rows
     max_psi: float | None
     production: ProductionModel | None

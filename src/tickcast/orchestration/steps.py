@@ -157,6 +157,9 @@ def monitor(
     if result.rolling and result.rolling_persistence:
         _log(metrics, result.rolling.model_dump(), "rolling_")
         _log(metrics, {"mape": result.rolling_persistence.mape}, "persistence_")
+    if result.rolling_intervals and result.rolling_intervals_baseline:
+        _log(metrics, result.rolling_intervals.as_dict(), "rolling_interval_")
+        _log(metrics, result.rolling_intervals_baseline.as_dict(), "rolling_interval_baseline_")
     if result.max_psi is not None:
         metrics.log_metric("max_psi", result.max_psi)
     return Outcome(result.model_dump_json(), result)

@@ -101,6 +101,7 @@ def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
     described: dict[str, object] = {
         "calibration": intervals.calibration.model_dump(),
         "baseline": intervals.baseline.model_dump(),
+        "volatility_halflife_sessions": intervals.volatility_halflife_sessions,
     }
     if isinstance(model, ResidualQuantiles):
         described |= {"kind": "residual", "offsets": model.offsets.tolist()}
@@ -146,6 +147,7 @@ def _load_intervals(directory: Path, forecaster: Forecaster) -> IntervalForecast
         model,
         IntervalCalibration.model_validate(described["calibration"]),
         IntervalCalibration.model_validate(described["baseline"]),
+        float(described["volatility_halflife_sessions"]),
     )
 
 

@@ -80,7 +80,9 @@ def fit_intervals(
     )
     baseline_raw = volatility_quantiles(vol["validation"], levels)
     baseline = fit_interval_calibration(baseline_raw[known], actual["validation"][known], levels)
-    forecaster = IntervalForecaster(model, calibration, baseline)
+    forecaster = IntervalForecaster(
+        model, calibration, baseline, settings.volatility_halflife_sessions
+    )
     quantiles, metrics, baselines = {}, {}, {}
     for name in ("validation", "test"):
         quantiles[name] = calibration.apply(raw(name))
