@@ -103,7 +103,10 @@ def test_rows_in_any_order_with_ties_give_scipys_figures(
     # (The quintile legs break ties between equal forecasts by row order: only the ICs compared.)
     correlations = ["ic", "rank_ic"]
     np.testing.assert_allclose(
-        skill[correlations].to_numpy(float), in_order[correlations].to_numpy(float), rtol=1e-12
+        skill[correlations].to_numpy(float),
+        in_order[correlations].to_numpy(float),
+        rtol=1e-12,
+        atol=1e-12,
     )
     for session in range(sessions):
         p, a = predicted[session], actual[session]

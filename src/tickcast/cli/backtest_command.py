@@ -73,6 +73,8 @@ def backtest(
         Column("MASE", justify="right"),
         Column("rank IC (t)", justify="right"),
         Column("spread", 2, "right"),
+        Column("cover (p)", 2, "right"),
+        Column("width%", 2, "right"),
         Column("retr", 1, "right"),
         Column("prom", 1, "right"),
         Column("sec", 2, "right"),
@@ -87,6 +89,8 @@ def backtest(
             f"{m.mase:.3f}",
             m.rank_ic_text(),
             m.spread_text(),
+            policy.coverage_text(),
+            policy.width_text(),
             str(policy.retrains),
             str(policy.promotions),
             f"{policy.seconds:.0f}",
@@ -101,7 +105,9 @@ def backtest(
         title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers",
         caption="dir: direction accuracy, up: up-day rate of the same rows, rank IC: mean "
         "per-session Spearman correlation across tickers (t-statistic), spread: top minus bottom "
-        "quintile, bp a day net of costs, retr/prom: retrains/promotions after the bootstrap, "
+        "quintile, bp a day net of costs, cover: the central interval's coverage (Kupiec p; "
+        "persistence: the volatility baseline's), width: its mean width in % of the close, "
+        "retr/prom: retrains/promotions after the bootstrap, "
         "sec: compute seconds",
     )
     console.print(table)

@@ -20,6 +20,7 @@ from tickcast.db.datasets import list_datasets
 from tickcast.features.dataset import DatasetNotFoundError
 
 if TYPE_CHECKING:
+    from tickcast.models.intervals import IntervalMetrics
     from tickcast.ops.evaluate import Evaluation
     from tickcast.ops.promote import Decision
     from tickcast.ops.train_candidate import CandidateResult
@@ -255,6 +256,21 @@ def _print_candidate(result: CandidateResult) -> None:
         f"{result.test.direction_accuracy:.3f} vs up-day rate {result.test.up_rate:.3f}, "
         f"rank IC {result.test.rank_ic_text()}; persistence MAPE {result.test_persistence.mape:.3f}%"
     )
+    _print_intervals("test", result.test_intervals, result.test_intervals_baseline)
+
+
+def _print_intervals(
+    whose: str, band: IntervalMetrics | None, baseline: IntervalMetrics | None
+) -> None:
+    """The central interval's coverage (Kupiec p), width and pinball loss next to the baseline's."""
+    if band is None or baseline is None or band.coverage is None or baseline.coverage is None:
+        return
+    console.print(
+        f"{whose} {band.nominal:.0%} interval: coverage {band.coverage_text()}, width "
+        f"{band.width_pct:.2f}% of close, pinball {band.pinball:.1f} bp; volatility baseline: "
+        f"coverage {baseline.coverage_text()}, width {baseline.width_pct:.2f}%, pinball "
+        f"{baseline.pinball:.1f} bp"
+    )
 
 
 def _print_evaluation(evaluation: Evaluation) -> None:
@@ -301,6 +317,7 @@ def _print_evaluation(evaluation: Evaluation) -> None:
             f"sessions: statistic {test.statistic:+.2f} (positive: candidate better), "
             f"one-sided p = {test.p_value:.3g}"
         )
+    _print_intervals("candidate's", evaluation.candidate_intervals, evaluation.baseline_intervals)
     if evaluation.production_error:
         console.print(evaluation.production_error, style="yellow")
 

@@ -43,18 +43,30 @@ def _print_forecasts(result: PredictResult) -> None:
     if result.model is None:
         console.print("no production model: nothing to predict (bootstrap)", style="yellow")
         return
+    levels = next((f.quantile_levels for f in result.forecasts if f.quantile_levels), None)
+    band = f"{levels[0]:.0%}..{levels[-1]:.0%}" if levels else None
     columns = [
         Column("ticker"),
         Column("last close", 1, "right"),
         Column("predicted close", justify="right"),
         Column("log return", justify="right"),
+        *(
+            [Column(f"{band} band", 1, "right"), Column("baseline band", 2, "right")]
+            if band
+            else []
+        ),
     ]
+
+    def span(closes: list[float] | None) -> str:
+        return f"{closes[0]:.2f}..{closes[-1]:.2f}" if closes else "-"
+
     rows = [
         [
             f.ticker,
             f"{f.last_close:.2f}",
             f"{f.predicted_close:.2f}",
             f"{f.predicted_log_return:+.5f}",
+            *([span(f.predicted_quantiles), span(f.baseline_quantiles)] if band else []),
         ]
         for f in result.forecasts
     ]
@@ -157,6 +169,17 @@ def _print_monitoring(result: MonitorResult) -> None:
             ["rank IC (t)", m.rank_ic_text(), p.rank_ic_text()],
             ["quintile spread bp", m.spread_text(), p.spread_text()],
         ]
+        band, baseline = result.rolling_intervals, result.rolling_intervals_baseline
+        if band is not None and baseline is not None:
+            rows += [
+                [
+                    f"{band.nominal:.0%} interval coverage (p)",
+                    band.coverage_text(),
+                    f"volatility baseline {baseline.coverage_text()}",
+                ],
+                ["interval width % of close", _figure(band.width_pct), _figure(baseline.width_pct)],
+                ["pinball loss bp", _figure(band.pinball), _figure(baseline.pinball)],
+            ]
         columns = [Column("metric"), Column("model"), Column("persistence")]
         title = f"rolling metrics over {m.samples} forecasts"
         console.print(fitted_table(console, columns, rows, title=title))
@@ -165,6 +188,10 @@ def _print_monitoring(result: MonitorResult) -> None:
         console.print(
             "drift (PSI, highest first): " + ", ".join(f"{d.feature} {d.psi:.3f}" for d in worst)
         )
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _print_decision(decision: RetrainDecision) -> None:

@@ -33,10 +33,11 @@ from tickcast.db.forecasts import scored_rows
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import newest_trade_date
 from tickcast.db.promotions import promotion_history
+from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.decide import rule_counts
 from tickcast.ops.errors import BacktestError
-from tickcast.ops.monitor import scored_metrics
+from tickcast.ops.monitor import scored_intervals, scored_metrics
 from tickcast.orchestration.runner import retrain, run_daily
 
 Policy = Literal["continuous", "train_once", "fixed_schedule"]
@@ -59,6 +60,15 @@ class PolicyResult(BaseModel):
     retrain_seconds: float = 0.0  # of which retraining (the bootstrap included)
     replay_seconds_per_session: float = 0.0  # the daily flow alone, per replayed session
     triggers: dict[str, int] = {}  # decision rule -> retrain decisions it fired in (continuous)
+    # The central interval on the same rows (persistence: the volatility baseline's).
+    intervals: IntervalMetrics | None = None
+
+    def coverage_text(self) -> str:
+        return self.intervals.coverage_text() if self.intervals else "-"
+
+    def width_text(self) -> str:
+        width = self.intervals.width_pct if self.intervals else None
+        return f"{width:.2f}" if width is not None else "-"
 
     def describe_triggers(self) -> str:
         ranked = sorted(self.triggers.items(), key=lambda item: -item[1])
@@ -79,6 +89,7 @@ class BacktestResult(BaseModel):
         rows = [
             f"| {p.policy} | {m.mape:.3f} | {m.rmse:.3f} | {m.direction_accuracy:.3f} | "
             f"{m.up_rate:.3f} | {m.mase:.3f} | {m.rank_ic_text()} | {m.spread_text()} | "
+            f"{p.coverage_text()} | {p.width_text()} | "
             f"{p.retrains} | {p.promotions} | {p.seconds:.0f} |"
             for p in self.policies
             if (m := p.metrics) is not None
@@ -90,11 +101,14 @@ class BacktestResult(BaseModel):
                     "",
                     f"{self.sessions} sessions, {self.tickers} tickers; fixed schedule: every "
                     f"{self.schedule_sessions} sessions. Metrics pool every scored next-session "
-                    "forecast; persistence is scored on the same rows (MASE 1 by definition).",
+                    "forecast; persistence is scored on the same rows (MASE 1 by definition), "
+                    "and its interval is the calibrated volatility baseline's.",
                     "",
                     "| policy | MAPE % | RMSE | direction | up-day rate | MASE | rank IC (t) "
-                    "| spread bp (net) | retrains | promotions | seconds |",
-                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+                    "| spread bp (net) | interval coverage (Kupiec p) | width % | retrains "
+                    "| promotions | seconds |",
+                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+                    "| ---: | ---: |",
                     *rows,
                     "",
                     "![rolling MAPE](rolling_mape.png)",
@@ -222,7 +236,7 @@ def _score(
     results: list[PolicyResult] = []
     history: dict[str, pd.DataFrame] = {}
     # Persistence on the first policy's rows (every policy is scored on the same ones).
-    persistence: tuple[pd.DataFrame, ForecastMetrics | None] | None = None
+    persistence: tuple[pd.DataFrame, ForecastMetrics | None, IntervalMetrics | None] | None = None
     for policy, (_, configured) in policies.items():
         model = configured.mlflow.model_name
         with open_connection(configured) as conn:
@@ -238,6 +252,7 @@ def _score(
         model_metrics, baseline = (
             scored_metrics(rows, configured.evaluation.cost_bps) if not rows.empty else (None, None)
         )
+        intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
         results.append(
             PolicyResult(
                 policy=policy,
@@ -248,15 +263,21 @@ def _score(
                 retrain_seconds=seconds[policy]["retrain"],
                 replay_seconds_per_session=seconds[policy]["replay"] / (len(sessions) - 1),
                 triggers=rule_counts(d["reasons"] for d in retrains),
+                intervals=intervals,
             )
         )
         history[policy] = rows
-        persistence = persistence or (rows, baseline)
+        persistence = persistence or (rows, baseline, interval_baseline)
     if persistence is not None:
-        rows, baseline = persistence
+        rows, baseline, interval_baseline = persistence
         results.append(
             PolicyResult(
-                policy="persistence", metrics=baseline, retrains=0, promotions=0, seconds=0
+                policy="persistence",
+                metrics=baseline,
+                retrains=0,
+                promotions=0,
+                seconds=0,
+                intervals=interval_baseline,
             )
         )
         history["persistence"] = rows.assign(predicted_log_return=0.0)  # for the plot

@@ -10,11 +10,12 @@ from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.features.dataset import load_dataset
-from tickcast.features.dataset_version import DatasetArrays
+from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays
 from tickcast.features.panel import PanelError
 from tickcast.features.prediction_input import spec_matrix
-from tickcast.features.samples import Samples, gather_windows, usable_windows
+from tickcast.features.samples import Samples, gather_windows, session_chunks, usable_windows
 from tickcast.features.scaling import scale
+from tickcast.models.intervals import IntervalMetrics, ewma_volatility, interval_metrics
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 from tickcast.models.paired_tests import PairedTest, diebold_mariano, rank_ic_difference
 from tickcast.registry.aliases import model_uri, production_version, registered_version
@@ -38,6 +39,9 @@ class Evaluation(BaseModel):
     persistence: ForecastMetrics
     # Candidate vs production on the same rows, by the test promotion.metric calls for.
     paired_test: PairedTest | None = None
+    # The candidate's calibrated central interval and the volatility baseline's, same rows.
+    candidate_intervals: IntervalMetrics | None = None
+    baseline_intervals: IntervalMetrics | None = None
 
 
 def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation:
@@ -91,6 +95,7 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
             version.horizon,
         )
     dates = arrays.matrix.dates[compared.rows]
+    intervals, baseline = _intervals(candidate, arrays, compared, actual)
     return Evaluation(
         candidate_version=candidate_version,
         dataset_id=version.id,
@@ -103,6 +108,29 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
         production=metrics(production_predicted) if production_predicted is not None else None,
         persistence=metrics(np.zeros_like(actual)),
         paired_test=paired,
+        candidate_intervals=intervals,
+        baseline_intervals=baseline,
+    )
+
+
+def _intervals(
+    bundle: ForecasterBundle, arrays: DatasetArrays, samples: Samples, actual: np.ndarray
+) -> tuple[IntervalMetrics | None, IntervalMetrics | None]:
+    """The bundle's calibrated quantiles and its volatility baseline's, judged on `samples`."""
+    if bundle.intervals is None:
+        return None, None
+    halflife = bundle.intervals.volatility_halflife_sessions
+    volatility = ewma_volatility(arrays.matrix.close, halflife)[samples.rows, samples.columns]
+    found = np.empty((len(samples), len(bundle.intervals.levels)))
+    for chunk in session_chunks(samples.rows, PREDICTION_CHUNK):
+        part = samples.take(chunk)
+        quantiles = bundle.predict_quantiles(arrays.inputs(part), part.rows, volatility[chunk])
+        assert quantiles is not None
+        found[chunk] = quantiles
+    levels = bundle.intervals.levels
+    return (
+        interval_metrics(found, actual, levels),
+        interval_metrics(bundle.intervals.baseline_quantiles(volatility), actual, levels),
     )
 
 

@@ -244,6 +244,9 @@ def evaluate(
     if evaluation.production:
         _log(metrics, evaluation.production.model_dump(), "production_")
     _log(metrics, evaluation.persistence.model_dump(), "persistence_")
+    if evaluation.candidate_intervals and evaluation.baseline_intervals:
+        _log(metrics, evaluation.candidate_intervals.as_dict(), "candidate_interval_")
+        _log(metrics, evaluation.baseline_intervals.as_dict(), "baseline_interval_")
     return Outcome(evaluation.model_dump_json(), evaluation)
 
 
