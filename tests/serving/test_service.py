@@ -5,6 +5,7 @@ without dropping a request, and keeps serving when the alias points at a broken 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -25,10 +26,12 @@ pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def stored_forecasts(served: Served, target: date) -> dict[str, float]:
+def stored_forecasts(
+    served: Served, target: date, column: str = "predicted_close"
+) -> dict[str, object]:
     with connect(served.settings.database.url or "") as conn:
         rows = conn.execute(
-            "SELECT ticker, predicted_close FROM predictions WHERE target_date = %s", (target,)
+            f"SELECT ticker, {column} FROM predictions WHERE target_date = %s", (target,)
         ).fetchall()
     return dict(rows)
 
@@ -47,6 +50,13 @@ def test_predict_matches_the_daily_run(served: Served) -> None:
     assert served_closes.keys() == stored.keys() and len(stored) == 5
     for ticker, close in stored.items():
         assert served_closes[ticker] == pytest.approx(close, rel=1e-9)
+    # Each forecast's calibrated quantiles of the close, as the daily run stored them.
+    stored_bands = stored_forecasts(served, date(2017, 7, 7), "predicted_quantiles")
+    for forecast in body["forecasts"]:
+        band = forecast["predicted_quantiles"]
+        assert forecast["quantile_levels"] == [0.1, 0.5, 0.9] and band == sorted(band)
+        assert band == pytest.approx(stored_bands[forecast["ticker"]], rel=1e-9)
+        assert len(forecast["baseline_quantiles"]) == 3
     some = httpx.post(f"{served.url}/predict", json={"tickers": ["syn003", "SYN001"]}).json()
     assert [f["ticker"] for f in some["forecasts"]] == ["SYN003", "SYN001"]
 
@@ -77,6 +87,7 @@ def test_read_api_and_client_errors(served: Served) -> None:
     assert first["abs_error"] == pytest.approx(
         abs(first["predicted_close"] - first["actual_close"])
     )
+    assert all(len(p["predicted_quantiles"]) == 3 for p in history["predictions"])
     assert [c["date"] for c in history["closes"]] == ["2017-07-03", "2017-07-05", "2017-07-06"]
     points = get("/performance?days=5").json()["points"]
     assert [p["target_date"] for p in points] == ["2017-07-05", "2017-07-06"]
@@ -147,6 +158,18 @@ def test_dashboard_renders_in_chromium(served: Served, tmp_path: Path) -> None:
             "#forecasts tbody tr", "rows => rows.map(r => r.dataset.ticker)"
         )
         assert tickers == [f"SYN00{i}" for i in range(5)]
+        bands = page.eval_on_selector_all(
+            "#forecasts td.band", "cells => cells.map(c => c.textContent)"
+        )
+        assert len(bands) == 5 and all(re.fullmatch(r"\d+\.\d\d \.\. \d+\.\d\d", b) for b in bands)
+        page.wait_for_function("document.getElementById('ticker-chart').data !== undefined")
+        drawn = page.evaluate("document.getElementById('ticker-chart').data.map(t => t.name)")
+        assert "80% interval" in drawn and "close inside the interval" in drawn, drawn
+        judged = page.evaluate(
+            "document.getElementById('ticker-chart').data"
+            ".filter(t => t.name.startsWith('close ')).reduce((n, t) => n + t.x.length, 0)"
+        )
+        assert judged == 2  # the scored forecasts (5 and 6 July), each inside or outside
         for chart in ("#ticker-chart", "#performance-chart"):
             assert page.locator(f"{chart} .main-svg").count() > 0, chart
         assert "v1" in page.inner_text("#model-summary")

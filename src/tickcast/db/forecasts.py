@@ -156,5 +156,5 @@ def latest_scored_date(conn: Connection, model_name: str) -> date | None:
 _WITH_OUTCOME = """
     p.target_date, p.ticker, p.model_version, p.predicted_close, p.predicted_log_return,
     p.last_close, p.last_close_date, s.actual_close, s.abs_error, s.pct_error, s.direction_hit,
-    s.persistence_abs_error
+    s.persistence_abs_error, p.quantile_levels, p.predicted_quantiles, p.baseline_quantiles
 """

@@ -13,7 +13,23 @@ from tickcast.tickers import TICKER_PATTERN
 Ticker = Annotated[str, Field(min_length=1, max_length=16, pattern=TICKER_PATTERN)]
 
 
-class ForecastOut(BaseModel):
+class IntervalFields(BaseModel):
+    """The forecast's calibrated quantiles of the close and the volatility baseline's."""
+
+    quantile_levels: list[float] | None = Field(
+        None, description="Probability levels of the quantiles, e.g. [0.1, 0.5, 0.9]."
+    )
+    predicted_quantiles: list[float] | None = Field(
+        None,
+        description="The model's calibrated quantiles of the close at those levels: the close "
+        "lands between the first and the last with the promised probability (0.9 - 0.1 = 80%).",
+    )
+    baseline_quantiles: list[float] | None = Field(
+        None, description="The calibrated volatility baseline's quantiles at the same levels."
+    )
+
+
+class ForecastOut(IntervalFields):
     ticker: str
     target_date: date = Field(description="The trading session forecast.")
     predicted_close: float
@@ -37,7 +53,7 @@ class PredictResponse(BaseModel):
     )
 
 
-class StoredForecast(BaseModel):
+class StoredForecast(IntervalFields):
     """A forecast the daily run stored, with its outcome once the target session closed."""
 
     target_date: date

@@ -28,15 +28,40 @@ function fillForecasts(prediction) {
     cell(row, f.predicted_close.toFixed(2));
     cell(row, f.predicted_log_return.toFixed(5));
     cell(row, up ? "▲ up" : "▼ down", up ? "up" : "down");
+    cell(row, band(f.predicted_quantiles), "band");
   }
+}
+
+// "lo .. hi" of the outermost quantiles (the central interval), or "-" without intervals.
+function band(quantiles) {
+  if (!quantiles) return "-";
+  return `${quantiles[0].toFixed(2)} .. ${quantiles[quantiles.length - 1].toFixed(2)}`;
 }
 
 async function drawTicker(ticker) {
   const history = await getJson(`/predictions/${encodeURIComponent(ticker)}?days=120`);
   const scored = history.predictions.filter((p) => p.actual_close !== null);
+  const banded = history.predictions.filter((p) => p.predicted_quantiles);
+  const low = (p) => p.predicted_quantiles[0];
+  const high = (p) => p.predicted_quantiles[p.predicted_quantiles.length - 1];
+  const landed = scored.filter((p) => p.predicted_quantiles);
+  const inside = landed.filter((p) => low(p) <= p.actual_close && p.actual_close <= high(p));
+  const outside = landed.filter((p) => !inside.includes(p));
+  const levels = banded.length ? banded[0].quantile_levels : null;
+  const bandName = levels
+    ? `${Math.round((levels[levels.length - 1] - levels[0]) * 100)}% interval`
+    : "interval";
   const traces = [
+    { x: banded.map((p) => p.target_date), y: banded.map(low), name: bandName,
+      mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+    { x: banded.map((p) => p.target_date), y: banded.map(high), name: bandName,
+      mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(37, 99, 235, 0.15)" },
     { x: history.closes.map((c) => c.date), y: history.closes.map((c) => c.close),
       name: "actual close", mode: "lines", line: { color: "#1d2330" } },
+    { x: inside.map((p) => p.target_date), y: inside.map((p) => p.actual_close),
+      name: "close inside the interval", mode: "markers", marker: { color: "#16a34a", size: 6 } },
+    { x: outside.map((p) => p.target_date), y: outside.map((p) => p.actual_close),
+      name: "close outside", mode: "markers", marker: { color: "#dc2626", size: 8, symbol: "x" } },
     { x: history.predictions.map((p) => p.target_date), y: history.predictions.map((p) => p.predicted_close),
       name: "forecast", mode: "markers", marker: { color: "#2563eb", size: 7 } },
     { x: scored.map((p) => p.target_date), y: scored.map((p) => p.pct_error), yaxis: "y2",
