@@ -26,9 +26,11 @@ from rich.table import Table
 from bench.scratch import scratch_store
 from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import build_dataset, load_dataset
+from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.training.evaluate import calibrated_results
-from tickcast.training.fit import train_model
+from tickcast.training.fit import train_model, training_data
+from tickcast.training.intervals import fit_intervals
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
 FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")
@@ -36,7 +38,14 @@ FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")
 console = Console(width=200)
 
 
-def row(name: str, metrics: ForecastMetrics, seconds: str, calibration: str) -> list[str]:
+def row(
+    name: str,
+    metrics: ForecastMetrics,
+    seconds: str,
+    calibration: str,
+    band: IntervalMetrics | None,
+    band_seconds: str,
+) -> list[str]:
     gross = "-" if metrics.spread_bps is None else f"{metrics.spread_bps:.1f}"
     ic = "-" if metrics.ic is None else f"{metrics.ic:.3f}"
     return [
@@ -50,6 +59,10 @@ def row(name: str, metrics: ForecastMetrics, seconds: str, calibration: str) -> 
         f"{gross} / {metrics.spread_text()}",
         calibration,
         seconds,
+        band.coverage_text() if band else "-",
+        f"{band.width_pct:.2f}" if band and band.width_pct is not None else "-",
+        f"{band.pinball:.1f}" if band and band.pinball is not None else "-",
+        band_seconds,
     ]
 
 
@@ -91,10 +104,15 @@ def main() -> None:
             "spread bp gross / net",
             "calibration",
             "train s",
+            "80% coverage (p)",
+            "width %",
+            "pinball bp",
+            "interval s",
         ):
             table.add_column(column, justify="left" if column == "family" else "right")
         rows: list[list[str]] = []
         persistence: ForecastMetrics | None = None
+        baseline: IntervalMetrics | None = None
         cost = settings.evaluation.cost_bps
         for family in FAMILIES:
             console.print(f"[dim]{family} ...[/]")
@@ -105,10 +123,28 @@ def main() -> None:
             judged = calibrated_results(trained.forecaster, version, arrays, cost)
             c = judged.calibration
             calibration = f"{c.cross_section:.3f} / {c.market:.3f}"
-            rows.append(row(family, judged.metrics["test"], f"{seconds:.0f}", calibration))
+            intervals = fit_intervals(
+                trained,
+                arrays,
+                training_data(version, arrays),
+                judged.samples["test"],
+                settings.intervals,
+                settings.training.seed,
+            )
+            rows.append(
+                row(
+                    family,
+                    judged.metrics["test"],
+                    f"{seconds:.0f}",
+                    calibration,
+                    intervals.metrics["test"],
+                    f"{intervals.seconds:.0f}",
+                )
+            )
             persistence = judged.test_persistence
+            baseline = intervals.baseline["test"]
         assert persistence is not None
-        rows.append(row("persistence", persistence, "0", "-"))
+        rows.append(row("persistence / volatility baseline", persistence, "0", "-", baseline, "0"))
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
@@ -122,7 +158,11 @@ def main() -> None:
         "Spearman correlation of forecast and realised returns across tickers, averaged over "
         "the test sessions (t = mean / sd x sqrt(sessions)); spread: top minus bottom quintile "
         f"of forecasts, basis points a day, net of {settings.evaluation.cost_bps:g} bp per unit "
-        "traded; calibration: the validation slopes kept (cross-section / market; 0.001 = none)."
+        "traded; calibration: the validation slopes kept (cross-section / market; 0.001 = none); "
+        f"coverage: share of test closes inside the calibrated {settings.intervals.levels[0]:.0%}"
+        f"..{settings.intervals.levels[-1]:.0%} band (Kupiec p: small = the promise is not "
+        "held), width: its mean in % of the close, pinball: mean pinball loss over the levels "
+        "(bp of log return); the last row's interval is the calibrated volatility baseline's."
     )
 
 
