@@ -64,6 +64,8 @@ class RollingPoint(BaseModel):
     target_date: date
     model: ForecastMetrics
     persistence: ForecastMetrics
+    intervals: IntervalMetrics | None = None  # the stored intervals on the same rows
+    intervals_baseline: IntervalMetrics | None = None
 
 
 def performance_history(settings: Settings, sessions: int) -> list[RollingPoint]:
@@ -85,7 +87,16 @@ def rolling_history(rows: pd.DataFrame, window: int, cost_bps: float) -> list[Ro
     for i, day in enumerate(dates):
         pooled = rows[rows["target_date"].isin(dates[max(0, i - window + 1) : i + 1])]
         model, persistence = scored_metrics(pooled, cost_bps)
-        points.append(RollingPoint(target_date=day, model=model, persistence=persistence))
+        band, baseline = scored_intervals(pooled)
+        points.append(
+            RollingPoint(
+                target_date=day,
+                model=model,
+                persistence=persistence,
+                intervals=band,
+                intervals_baseline=baseline,
+            )
+        )
     return points
 
 

@@ -131,6 +131,13 @@ class PerformancePoint(BaseModel):
         None, description="Mean per-session rank IC across tickers (None: not judged)."
     )
     rank_ic_t: float | None = None
+    interval_coverage: float | None = Field(
+        None, description="Share of the window's closes inside their central interval."
+    )
+    interval_nominal: float | None = Field(None, description="What that interval promises.")
+    baseline_interval_coverage: float | None = Field(
+        None, description="The calibrated volatility baseline's coverage on the same rows."
+    )
 
 
 class PerformanceOut(BaseModel):

@@ -133,6 +133,11 @@ class ServingState:
                     up_rate=p.model.up_rate,
                     rank_ic=p.model.rank_ic,
                     rank_ic_t=p.model.rank_ic_t,
+                    interval_coverage=p.intervals.coverage if p.intervals else None,
+                    interval_nominal=p.intervals.nominal if p.intervals else None,
+                    baseline_interval_coverage=(
+                        p.intervals_baseline.coverage if p.intervals_baseline else None
+                    ),
                 )
                 for p in points
             ],

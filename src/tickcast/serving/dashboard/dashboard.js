@@ -87,6 +87,13 @@ async function drawPerformance() {
       mode: "lines", line: { dash: "dot" } },
     { x, y: performance.points.map((p) => p.rank_ic), name: "rank IC", yaxis: "y2",
       mode: "lines+markers", connectgaps: false },
+    { x, y: performance.points.map((p) => p.interval_coverage), name: "interval coverage",
+      yaxis: "y2", mode: "lines+markers", connectgaps: false },
+    { x, y: performance.points.map((p) => p.baseline_interval_coverage),
+      name: "volatility baseline coverage", yaxis: "y2", mode: "lines", line: { dash: "dot" },
+      connectgaps: false },
+    { x, y: performance.points.map((p) => p.interval_nominal), name: "promised coverage",
+      yaxis: "y2", mode: "lines", line: { dash: "dash", width: 1 }, connectgaps: false },
   ];
   await Plotly.react("performance-chart", traces, {
     margin: { t: 10, r: 50 }, legend: { orientation: "h" },
