@@ -1,7 +1,7 @@
 """Both pipelines as data: their ordered steps, where each step's inputs come from, how each runs.
 
 The KFP pipelines (`pipelines/daily.py`, `pipelines/retraining.py`) and the in-process runner
-(`tickcast.orchestration.runner`, behind `tickcast daily`, the simulation, the demo's checks and
+(`tickcast.orchestration.runner`, behind `tickcast daily`, `tickcast retrain`, the simulation and
 the backtest) are both built from these tables, so a step added, removed or rewired here changes
 both. A step's `function` names its function in `tickcast.orchestration.steps` and its component,
 `components/<function>.py`; each step runs after the one before it.
