@@ -103,8 +103,6 @@ def train_candidate(
         test, baseline = judged.samples["test"], judged.test_persistence
         mlflow.log_metrics(baseline.as_dict("test_persistence_"))
         mlflow.log_metric("best_epoch", trained.best_epoch)
-        _log_predictions(arrays, test, judged.predictions["test"])
-        _log_figures(trained.history, trained.best_epoch, arrays, test, judged.predictions["test"])
         intervals = fit_intervals(
             trained,
             arrays,
@@ -112,6 +110,15 @@ def train_candidate(
             test,
             settings.intervals,
             settings.training.seed,
+        )
+        _log_predictions(arrays, test, judged.predictions["test"])
+        _log_figures(
+            trained.history,
+            trained.best_epoch,
+            arrays,
+            test,
+            judged.predictions["test"],
+            intervals.test_quantiles,
         )
         for part in ("validation", "test"):
             mlflow.log_metrics(intervals.metrics[part].as_dict(f"{part}_interval_"))
@@ -175,17 +182,20 @@ def _log_figures(
     arrays: DatasetArrays,
     samples: Samples,
     predicted: np.ndarray,
+    quantiles: np.ndarray,
 ) -> None:
     rows = np.unique(samples.rows)
     at = np.searchsorted(rows, samples.rows)
     wide = {
         name: np.full((len(rows), len(arrays.matrix.tickers)), np.nan)
-        for name in ("close", "predicted", "actual")
+        for name in ("close", "predicted", "actual", "low", "high")
     }
     for name, values in (
         ("close", arrays.close(samples)),
         ("predicted", predicted),
         ("actual", arrays.targets(samples)),
+        ("low", quantiles[:, 0]),
+        ("high", quantiles[:, -1]),
     ):
         wide[name][at, samples.columns] = values
     busiest = np.argsort(-np.isfinite(wide["actual"]).sum(axis=0), kind="stable")
@@ -198,6 +208,8 @@ def _log_figures(
                 wide["close"][:, busiest],
                 wide["predicted"][:, busiest],
                 wide["actual"][:, busiest],
+                band=(wide["low"][:, busiest], wide["high"][:, busiest]),
+                band_label="calibrated interval",
             ),
             "plots/predictions_vs_actuals.png",
         ),

@@ -1,4 +1,4 @@
-"""Figures logged with a run: learning curve, and predicted vs actual closes."""
+"""Figures logged with a run: learning curve, and predicted vs actual closes with the interval."""
 
 from __future__ import annotations
 
@@ -33,11 +33,17 @@ def predictions_vs_actuals(
     predicted: np.ndarray,
     actual: np.ndarray,
     shown: int = 4,
+    band: tuple[np.ndarray, np.ndarray] | None = None,
+    band_label: str = "interval",
 ) -> Figure:
-    """Predicted and actual next closes for the first `shown` tickers over the test window."""
+    """Predicted and actual next closes for the first `shown` tickers over the test window, with
+    the forecast interval (`band`: its lowest and highest quantile of the log return) shaded."""
     count = min(shown, len(tickers))
     figure, axes = plt.subplots(count, 1, figsize=(9, 2.6 * count), sharex=True, squeeze=False)
     for index, axis in enumerate(axes[:, 0]):
+        if band is not None:
+            low, high = (last_close[:, index] * np.exp(edge[:, index]) for edge in band)
+            axis.fill_between(dates, low, high, alpha=0.2, label=band_label, linewidth=0)
         axis.plot(dates, last_close[:, index] * np.exp(actual[:, index]), label="actual")
         axis.plot(dates, last_close[:, index] * np.exp(predicted[:, index]), label="predicted")
         axis.plot(dates, last_close[:, index], label="persistence", alpha=0.5, linestyle=":")
