@@ -112,6 +112,12 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     paired = evaluation.paired_test  # same rows, both models: Diebold-Mariano on |errors|
     assert paired is not None and paired.method == "diebold_mariano"
     assert paired.sessions == version.splits["test"].sessions and 0 <= paired.p_value <= 1
+    # Both models' calibrated intervals and the volatility baseline's, on the same rows.
+    bands = (evaluation.candidate_intervals, evaluation.production_intervals)
+    baseline = evaluation.baseline_intervals
+    assert baseline is not None and all(b is not None for b in bands)
+    assert {b.samples for b in (*bands, baseline) if b} == {evaluation.candidate.samples}
+    assert all(b is not None and 0 < (b.coverage or 0) <= 1 for b in (*bands, baseline))
     refused = promote_candidate(strict, evaluation)
     assert not refused.promoted
     assert "required > 50.00%" in refused.reason

@@ -318,6 +318,11 @@ def _print_evaluation(evaluation: Evaluation) -> None:
             f"one-sided p = {test.p_value:.3g}"
         )
     _print_intervals("candidate's", evaluation.candidate_intervals, evaluation.baseline_intervals)
+    _print_intervals(
+        f"production v{evaluation.production_version}'s",
+        evaluation.production_intervals,
+        evaluation.baseline_intervals,
+    )
     if evaluation.production_error:
         console.print(evaluation.production_error, style="yellow")
 

@@ -39,8 +39,10 @@ class Evaluation(BaseModel):
     persistence: ForecastMetrics
     # Candidate vs production on the same rows, by the test promotion.metric calls for.
     paired_test: PairedTest | None = None
-    # The candidate's calibrated central interval and the volatility baseline's, same rows.
+    # The calibrated central intervals of the candidate and production, and the volatility
+    # baseline's, on the same rows (None: a model saved without intervals).
     candidate_intervals: IntervalMetrics | None = None
+    production_intervals: IntervalMetrics | None = None
     baseline_intervals: IntervalMetrics | None = None
 
 
@@ -55,11 +57,14 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
     predicted = candidate.predict(arrays.inputs(samples), samples.rows)
     production_number = production_version(client, settings)
     production_predicted: np.ndarray | None = None
+    production_quantiles: np.ndarray | None = None
+    production_levels: list[float] = []
     problem: str | None = None
     if production_number is not None and production_number != candidate_version:
         production = load_forecaster(model_uri(settings, production_number))
+        production_levels = production.intervals.levels if production.intervals else []
         try:
-            production_predicted = _production_predictions(
+            production_predicted, production_quantiles = _production_predictions(
                 settings, production, arrays, samples, version.source_end
             )
         except PanelError as error:
@@ -68,6 +73,8 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
     if production_predicted is not None:
         shared = np.isfinite(production_predicted)
         production_predicted = production_predicted[shared]
+        if production_quantiles is not None:
+            production_quantiles = production_quantiles[shared]
     compared = samples.take(shared)
     predicted = predicted[shared]
     actual, close = arrays.targets(compared), arrays.close(compared)
@@ -109,6 +116,11 @@ def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation
         persistence=metrics(np.zeros_like(actual)),
         paired_test=paired,
         candidate_intervals=intervals,
+        production_intervals=(
+            interval_metrics(production_quantiles, actual, production_levels)
+            if production_quantiles is not None
+            else None
+        ),
         baseline_intervals=baseline,
     )
 
@@ -140,9 +152,10 @@ def _production_predictions(
     arrays: DatasetArrays,
     samples: Samples,
     end: date,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Production's forecasts for the candidate's samples from its own features and scalers
-    (samples, NaN where production has no usable window)."""
+    (samples, NaN where production has no usable window), and its calibrated quantiles
+    (samples, levels; None for a bundle without intervals)."""
     spec = production.spec
     matrix, _ = spec_matrix(settings, spec, end, tickers=arrays.matrix.tickers)
     rows = matrix.dates.get_indexer(arrays.matrix.dates[samples.rows])
@@ -157,7 +170,13 @@ def _production_predictions(
     windows = gather_windows(scale(matrix.values, production.scalers), found, spec.sequence_length)
     predicted = np.full(len(samples), np.nan)
     predicted[known] = production.predict(windows, found.rows)
-    return predicted
+    if production.intervals is None:
+        return predicted, None
+    halflife = production.intervals.volatility_halflife_sessions
+    volatility = ewma_volatility(matrix.close, halflife)[found.rows, found.columns]
+    quantiles = np.full((len(samples), len(production.intervals.levels)), np.nan)
+    quantiles[known] = production.predict_quantiles(windows, found.rows, volatility)
+    return predicted, quantiles
 
 
 def _paired_test(

@@ -246,6 +246,8 @@ def evaluate(
     _log(metrics, evaluation.persistence.model_dump(), "persistence_")
     if evaluation.candidate_intervals and evaluation.baseline_intervals:
         _log(metrics, evaluation.candidate_intervals.as_dict(), "candidate_interval_")
+        if evaluation.production_intervals:
+            _log(metrics, evaluation.production_intervals.as_dict(), "production_interval_")
         _log(metrics, evaluation.baseline_intervals.as_dict(), "baseline_interval_")
     return Outcome(evaluation.model_dump_json(), evaluation)
 
