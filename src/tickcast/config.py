@@ -284,6 +284,9 @@ class TrainingSettings(_Section):
     seed: int = 42
     device: Literal["auto", "cpu", "cuda"] = "auto"
     mixed_precision: bool = True  # on CUDA only
+    # The learning curve and predictions-vs-actuals plots in each candidate's MLflow run (a
+    # backtest's policies turn them off: hundreds of retrains nobody opens, a fifth of each).
+    log_figures: bool = True
 
 
 class SearchSpace(_Section):

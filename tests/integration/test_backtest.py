@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import mlflow
 import pytest
 
 from tests.conftest import copy_stocknet
@@ -87,8 +88,18 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
     assert f"- continuous: {continuous.describe_triggers()}" in report
     assert (
         "| policy | MAPE % | RMSE | direction | up-day rate | MASE | rank IC (t) "
-        "| spread bp (net) | retrains | promotions |" in report
+        "| spread bp (net) | interval coverage (Kupiec p) | width % | retrains | promotions |"
+        in report
     )
+    # Every policy's central interval on the same rows; persistence shows the baseline's.
+    for judged in by_policy.values():
+        band = judged.intervals
+        assert band is not None and band.samples == samples["train_once"], judged.policy
+        assert band.nominal == pytest.approx(0.8) and 0 <= (band.coverage or -1) <= 1
+        assert f"| {judged.coverage_text()} | {judged.width_text()} |" in report
+    logged = mlflow.get_run(result.mlflow_run_id).data.metrics
+    baseline = by_policy["persistence"].intervals
+    assert baseline is not None and logged["persistence_interval_coverage"] == baseline.coverage
     assert (
         Path(result.report_uri.removeprefix("file://")).parent / "rolling_mape.png"
     ).stat().st_size > 5000

@@ -131,7 +131,8 @@ def policy_settings(settings: Settings, name: str, policy: Policy) -> Settings:
     """The policy's own registered model and, unless continuous, rules that never fire."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     overrides: dict[str, object] = {
-        "mlflow": {"model_name": f"{settings.mlflow.model_name}-backtest-{slug}"}
+        "mlflow": {"model_name": f"{settings.mlflow.model_name}-backtest-{slug}"},
+        "training": {"log_figures": False},  # the report plots the policies; retrains need none
     }
     if policy != "continuous":
         overrides["decision"] = NEVER
@@ -324,6 +325,12 @@ def _report(
         for key, value in p.metrics.as_dict().items()
         if key in ("mape", "mase", "direction_accuracy", "rank_ic", "rank_ic_t", "spread_net_bps")
         and not math.isnan(value)
+    } | {
+        f"{p.policy}_interval_{key}": value
+        for p in results
+        if p.intervals is not None
+        for key, value in p.intervals.as_dict().items()
+        if key in ("coverage", "width_pct", "pinball", "kupiec_p")
     }
     result.mlflow_run_id = log_report(
         settings,

@@ -9,10 +9,11 @@ import numpy as np
 from pydantic import BaseModel
 
 from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
 from tickcast.features.dataset import load_dataset
 from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays
 from tickcast.features.panel import PanelError
-from tickcast.features.prediction_input import spec_matrix
+from tickcast.features.prediction_input import lookback_start, spec_matrix
 from tickcast.features.samples import Samples, gather_windows, session_chunks, usable_windows
 from tickcast.features.scaling import scale
 from tickcast.models.intervals import IntervalMetrics, ewma_volatility, interval_metrics
@@ -157,7 +158,11 @@ def _production_predictions(
     (samples, NaN where production has no usable window), and its calibrated quantiles
     (samples, levels; None for a bundle without intervals)."""
     spec = production.spec
-    matrix, _ = spec_matrix(settings, spec, end, tickers=arrays.matrix.tickers)
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    first = arrays.matrix.dates[int(samples.rows.min())].date()
+    # Prices from far enough back that the test sessions' features equal whole-history ones.
+    start = lookback_start(calendar, spec, end, len(calendar.sessions_between(first, end)))
+    matrix, _ = spec_matrix(settings, spec, end, tickers=arrays.matrix.tickers, start=start)
     rows = matrix.dates.get_indexer(arrays.matrix.dates[samples.rows])
     position = {ticker: i for i, ticker in enumerate(matrix.tickers)}
     columns = np.array([position.get(arrays.matrix.tickers[c], -1) for c in samples.columns])

@@ -112,14 +112,15 @@ def train_candidate(
             settings.training.seed,
         )
         _log_predictions(arrays, test, judged.predictions["test"])
-        _log_figures(
-            trained.history,
-            trained.best_epoch,
-            arrays,
-            test,
-            judged.predictions["test"],
-            intervals.test_quantiles,
-        )
+        if settings.training.log_figures:
+            _log_figures(
+                trained.history,
+                trained.best_epoch,
+                arrays,
+                test,
+                judged.predictions["test"],
+                intervals.test_quantiles,
+            )
         for part in ("validation", "test"):
             mlflow.log_metrics(intervals.metrics[part].as_dict(f"{part}_interval_"))
             mlflow.log_metrics(intervals.baseline[part].as_dict(f"{part}_interval_baseline_"))
