@@ -5,7 +5,7 @@ import pytest
 
 from tickcast.config import RegimeShiftSettings, SyntheticSourceSettings
 from tickcast.data.calendar import trading_calendar
-from tickcast.data.sources import SourceError
+from tickcast.data.sources import SourceError, synthetic
 from tickcast.data.sources.synthetic import SyntheticSource
 from tickcast.data.validation import validate_prices
 
@@ -37,6 +37,20 @@ def test_same_seed_same_prices_and_longer_range_keeps_the_past() -> None:
     head = long.iloc[: len(short)].reset_index(drop=True)
     assert head.drop(columns="row").equals(short.drop(columns="row"))
     assert not source(seed=4).fetch("SYN001", None, None)["close"].equals(long["close"])
+
+
+def test_a_day_by_day_replay_reads_what_a_fresh_draw_gives() -> None:
+    """Paths are drawn once per process up to the configured end and sliced; each slice equals
+    the path a source ending on that day draws for itself."""
+    synthetic._PATHS.clear()
+    settings = SyntheticSourceSettings(n_tickers=6, start=date(2015, 1, 2), end=date(2019, 12, 31))
+    for day in (date(2016, 3, 1), date(2016, 3, 2), date(2018, 1, 3)):
+        daily = SyntheticSource(settings, CAL, end=day)
+        fetched = daily.fetch("SYN004", date(2016, 2, 1), day)
+        drawn = daily._path(4)
+        expected = drawn[drawn["trade_date"] > np.datetime64("2016-02-01")]
+        assert fetched.equals(expected), day
+    assert len(synthetic._PATHS) == 1  # one draw, to 2019-12-31, served every day
 
 
 def test_window_filters_after_and_end() -> None:

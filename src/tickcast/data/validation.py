@@ -98,7 +98,8 @@ def validate_batch(
 ) -> BatchValidation:
     """Parse and check many tickers' rows in one pass (one schema validation for the batch); a
     ticker with any error is rejected whole, the others are unaffected by it."""
-    results = {t: ValidationResult(t, _empty_frame(), rows_in=len(raw)) for t, raw in raws.items()}
+    empty = _empty_frame()
+    results = {t: ValidationResult(t, empty.copy(), rows_in=len(raw)) for t, raw in raws.items()}
     raw, tickers, rows = _combined(raws, results)
     if raw.empty:
         return BatchValidation(_empty_frame(), results)

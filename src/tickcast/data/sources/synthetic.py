@@ -8,6 +8,7 @@ ingesting day by day gives the same rows as ingesting everything at once.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from functools import cached_property
 
@@ -16,9 +17,13 @@ import pandas as pd
 
 from tickcast.config import SyntheticSourceSettings
 from tickcast.data.calendar import TradingCalendar
-from tickcast.data.sources.base import ROW_COLUMN, PriceSource, SourceError, within_window
+from tickcast.data.sources.base import ROW_COLUMN, PriceSource, SourceError
 
 TRADING_DAYS_PER_YEAR = 252
+# Generated paths by (settings, exchange, ticker index), oldest first (see _known_path).
+_PATHS: dict[tuple[str, str, int], pd.DataFrame] = {}
+_PATHS_KEPT = 2000
+_PATHS_LOCK = threading.Lock()
 _MARKET_STREAM, _IDIOSYNCRATIC, _GAP, _HIGH, _LOW, _VOLUME, _PROFILE = range(7)
 
 
@@ -43,9 +48,32 @@ class SyntheticSource(PriceSource):
         return [ticker_name(i) for i in range(self.settings.n_tickers)]
 
     def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
-        index = self._index(ticker)
-        frame = self._path(index)
-        return within_window(frame, after, end, self.calendar.timezone)
+        """The ticker's rows in (after, end] of this source's sessions."""
+        frame = self._known_path(self._index(ticker))
+        dates = frame["trade_date"].to_numpy()
+        last = self.sessions[-1] if end is None else min(self.sessions[-1], pd.Timestamp(end))
+        first = 0 if after is None else dates.searchsorted(np.datetime64(after), side="right")
+        return frame.iloc[first : dates.searchsorted(last.to_datetime64(), side="right")].copy()
+
+    def _known_path(self, index: int) -> pd.DataFrame:
+        """The ticker's path, generated once per process up to the configured end (or the
+        latest session) and sliced: a longer range extends a path without changing its past,
+        so a day-by-day replay does not draw the whole history again every session."""
+        key = (self.settings.model_dump_json(), self.calendar.exchange, index)
+        with _PATHS_LOCK:
+            kept = _PATHS.get(key)
+        if kept is not None and kept["trade_date"].iloc[-1] >= self.sessions[-1]:
+            return kept
+        horizon = max(
+            self.sessions[-1].date(),
+            self.settings.end or self.calendar.latest_completed_session(),
+        )
+        path = SyntheticSource(self.settings, self.calendar, end=horizon)._path(index)
+        with _PATHS_LOCK:
+            _PATHS[key] = path
+            while len(_PATHS) > _PATHS_KEPT:
+                _PATHS.pop(next(iter(_PATHS)))
+        return path
 
     def _index(self, ticker: str) -> int:
         names = {name: i for i, name in enumerate(self.available_tickers())}
