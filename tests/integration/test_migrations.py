@@ -1,10 +1,12 @@
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
 from tickcast.db.connection import connect
+from tickcast.db.forecasts import score_predictions
 from tickcast.db.migrate import MigrationError, apply_migrations, available_migrations
 
 
@@ -97,3 +99,43 @@ def test_sentence_reasons_become_structured_reasons(database_url: str) -> None:
         "unknown",
     ]
     assert all(r["threshold"] is None and r["observed"] is None for r in reasons)
+
+
+def test_forecasts_scored_before_the_pending_index_stay_scored(database_url: str) -> None:
+    """Migration 0012 marks forecasts that already have a score; scoring then reads only the
+    pending ones, scores each once, and a forecast whose close is missing keeps waiting."""
+    with connect(database_url) as conn:
+        for migration in available_migrations():
+            if migration.name == "pending_predictions":
+                conn.execute(
+                    "INSERT INTO raw_prices VALUES"
+                    " ('A', '2017-07-05', 10, 11, 9, 10.5, 10.5, 100, 't'),"
+                    " ('A', '2017-07-06', 10, 11, 9, 10.2, 10.2, 100, 't')"
+                )
+                for day in ("2017-07-05", "2017-07-06", "2017-07-07"):
+                    conn.execute(
+                        "INSERT INTO predictions (target_date, ticker, model_name, model_version,"
+                        " run_id, dataset_id, predicted_log_return, predicted_close, last_close,"
+                        " last_close_date) VALUES (%s, 'A', 'm', 1, 'r', 'd', 0.01, 10.1, 10,"
+                        " '2017-07-03')",
+                        (day,),
+                    )
+                scored_before = (
+                    "INSERT INTO model_performance_log (target_date, ticker, model_name,"
+                    " model_version, actual_close, predicted_close, last_close,"
+                    " predicted_log_return, actual_log_return, abs_error, pct_error,"
+                    " direction_hit, persistence_abs_error) VALUES ('2017-07-05', 'A', 'm', 1,"
+                    " 10.5, 10.1, 10, 0.01, 0.05, 0.4, 3.8, true, 0.5)"
+                )
+                conn.execute(scored_before)
+            conn.execute(migration.sql)
+        marked = conn.execute("SELECT target_date::text, scored FROM predictions ORDER BY 1")
+        assert marked.fetchall() == [
+            ("2017-07-05", True),
+            ("2017-07-06", False),
+            ("2017-07-07", False),
+        ]
+        assert score_predictions(conn, "m", date(2017, 7, 7)) == 1  # the 6th; the 7th waits
+        assert score_predictions(conn, "m", date(2017, 7, 7)) == 0
+        pending = conn.execute("SELECT target_date::text FROM predictions WHERE NOT scored")
+        assert pending.fetchall() == [("2017-07-07",)]

@@ -57,7 +57,26 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
 
 def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
     """Score every forecast with target date <= as_of whose actual close is stored and that is not
-    scored yet; forecasts whose ticker has no price that day wait. Returns rows scored."""
+    scored yet; forecasts whose ticker has no price that day wait. Returns rows scored.
+
+    Only pending forecasts are read (`predictions.scored`, a partial index): the cost follows
+    what waits, not the history."""
+    with conn.transaction():
+        scored = _score_pending(conn, model_name, as_of)
+        conn.execute(
+            """
+            UPDATE predictions AS p SET scored = true
+            WHERE p.model_name = %(model)s AND NOT p.scored AND p.target_date <= %(as_of)s
+              AND EXISTS (SELECT 1 FROM model_performance_log AS s
+                          WHERE s.target_date = p.target_date AND s.ticker = p.ticker
+                            AND s.model_name = p.model_name AND s.model_version = p.model_version)
+            """,
+            {"model": model_name, "as_of": as_of},
+        )
+    return scored
+
+
+def _score_pending(conn: Connection, model_name: str, as_of: date) -> int:
     cursor = conn.execute(
         """
         INSERT INTO model_performance_log (target_date, ticker, model_name, model_version,
@@ -74,7 +93,7 @@ def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
                p.quantile_levels, p.predicted_quantiles, p.baseline_quantiles
         FROM predictions AS p
         JOIN raw_prices AS r ON r.ticker = p.ticker AND r.trade_date = p.target_date
-        WHERE p.model_name = %(model)s AND p.target_date <= %(as_of)s
+        WHERE p.model_name = %(model)s AND NOT p.scored AND p.target_date <= %(as_of)s
         ON CONFLICT DO NOTHING
         """,
         {"model": model_name, "as_of": as_of},
