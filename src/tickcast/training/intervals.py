@@ -7,7 +7,6 @@ is a statement about the close a user will see.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from tickcast.models.quantile_models import (
     with_volatility,
 )
 from tickcast.training.fit import TrainedModel, TrainingData
+from tickcast.training.tabular import lightgbm_params
 
 # Training samples a network's quantile head is fitted on (a random subset beyond this).
 HEAD_SAMPLES = 100_000
@@ -160,21 +160,7 @@ def _tree_quantiles(
     for level in levels:
         boosters.append(
             lightgbm.train(
-                {
-                    "objective": "quantile",
-                    "alpha": level,
-                    "metric": "quantile",
-                    "learning_rate": params.tree_learning_rate,
-                    "num_leaves": params.num_leaves,
-                    "min_data_in_leaf": params.min_child_samples,
-                    "feature_fraction": 0.8,
-                    "bagging_fraction": 0.8,
-                    "bagging_freq": 1,
-                    "seed": seed,
-                    "deterministic": True,
-                    "num_threads": os.cpu_count() or 1,
-                    "verbosity": -1,
-                },
+                lightgbm_params(params, seed, objective="quantile", alpha=level, metric="quantile"),
                 lightgbm.Dataset(x, y),
                 num_boost_round=params.n_estimators,
                 valid_sets=[lightgbm.Dataset(x_validation, y_validation)],

@@ -79,23 +79,28 @@ def _lightgbm(
         (data.validation_targets / data.target_scale).astype(np.float32),
     )
     booster = lightgbm.train(
-        {
-            "objective": "regression",
-            "learning_rate": params.tree_learning_rate,
-            "num_leaves": params.num_leaves,
-            "min_data_in_leaf": params.min_child_samples,
-            "feature_fraction": 0.8,
-            "bagging_fraction": 0.8,
-            "bagging_freq": 1,
-            "lambda_l2": 1.0,
-            "seed": loop.seed,
-            "deterministic": True,
-            "num_threads": os.cpu_count() or 1,
-            "verbosity": -1,
-        },
+        lightgbm_params(params, loop.seed, objective="regression", lambda_l2=1.0),
         lightgbm.Dataset(x, y),
         num_boost_round=params.n_estimators,
         valid_sets=[validation],
         callbacks=[lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
     )
     return booster
+
+
+def lightgbm_params(params: ModelParams, seed: int, **objective: object) -> dict[str, object]:
+    """LightGBM's training parameters for `params`, seeded and deterministic; `objective` adds
+    the objective and anything particular to it (e.g. objective="quantile", alpha=0.9)."""
+    return {
+        "learning_rate": params.tree_learning_rate,
+        "num_leaves": params.num_leaves,
+        "min_data_in_leaf": params.min_child_samples,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "seed": seed,
+        "deterministic": True,
+        "num_threads": os.cpu_count() or 1,
+        "verbosity": -1,
+        **objective,
+    }
