@@ -150,14 +150,12 @@ def run_daily(
     ingest: bool = True,
     retrain_when_decided: bool = False,
     search: bool = True,
-    skip: Collection[str] = (),
 ) -> DailyResult:
     """The daily pipeline: ingest -> validate -> predict -> monitor -> decide (-> retraining when
     `retrain_when_decided` and the decision says so). `ingest=False` leaves the ingest step out
-    (the backtest ingests once for every policy); `skip` leaves out others."""
+    (the backtest ingests once for every policy)."""
     parameters = _parameters(settings, as_of, search)
-    left_out = {*skip, *(() if ingest else ("ingest",))}
-    runs = run_steps(DAILY, parameters, settings, skip=left_out)
+    runs = run_steps(DAILY, parameters, settings, skip=() if ingest else ("ingest",))
     decision: RetrainDecision = runs["decide"].result
     result = DailyResult(
         as_of=decision.as_of,
