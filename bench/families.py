@@ -118,7 +118,9 @@ def main() -> None:
             console.print(f"[dim]{family} ...[/]")
             params = settings.training.params.model_copy(update={"architecture": family})
             started = time.perf_counter()
-            trained = train_model(version, arrays, params, settings.training)
+            trained = train_model(
+                version, arrays, params, settings.training, intervals=settings.intervals
+            )
             seconds = time.perf_counter() - started
             judged = calibrated_results(trained.forecaster, version, arrays, cost)
             c = judged.calibration

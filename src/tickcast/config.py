@@ -72,11 +72,22 @@ class SyntheticSourceSettings(_Section):
     # equal-weighted market's, which a model sees, recovers about two thirds of it (tickers'
     # different market exposures blur it): 0.05 -> 0.033, 0.1 -> 0.078 over 100 tickers.
     planted_reversal: float = Field(0.0, ge=0, le=1)
+    # Volatility that clusters and can be seen coming: each ticker alternates calm and turbulent
+    # spells of this many sessions on average (0: none); a turbulent spell is
+    # `turbulent_volatility_multiple` times as volatile and trades that many times the volume,
+    # from the session before it on (traders see it coming).
+    volatility_spell_sessions: float = Field(0.0, ge=0, le=10_000)
+    turbulent_volatility_multiple: float = Field(3.0, ge=1, le=20)
 
     @model_validator(mode="after")
     def _ordered(self) -> SyntheticSourceSettings:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if 0 < self.volatility_spell_sessions < 1:
+            raise ValueError(
+                f"volatility_spell_sessions {self.volatility_spell_sessions}: a spell lasts at "
+                "least one session (0 turns the spells off)"
+            )
         return self
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -153,7 +155,9 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
 
 
 @pytest.mark.parametrize("architecture", TRAINABLE)
-def test_every_architecture_round_trips_through_mlflow(small: Settings, architecture: str) -> None:
+def test_every_architecture_round_trips_through_mlflow(
+    small: Settings, architecture: str, tmp_path: Path
+) -> None:
     settings = small.with_overrides(
         {"training": {"max_epochs": 1, "params": {"architecture": architecture}}}
     )
@@ -176,6 +180,13 @@ def test_every_architecture_round_trips_through_mlflow(small: Settings, architec
     direct = logged_bundle_directory(files)
     assert direct is not None and logged_bundle_directory(f"s3://bucket/{direct}") is None
     assert np.array_equal(load_bundle(direct).predict(arrays.inputs(test), test.rows), predicted)
+    # Intervals of a kind this version no longer reads (the first, unscaled ones): points only.
+    older = tmp_path / "older"
+    shutil.copytree(direct, older)
+    described = json.loads((older / "intervals.json").read_text())
+    (older / "intervals.json").write_text(json.dumps(described | {"kind": "trees"}))
+    assert load_bundle(direct).intervals is not None and load_bundle(older).intervals is None
+    assert np.array_equal(load_bundle(older).predict(arrays.inputs(test), test.rows), predicted)
     # Calibrated on validation: the logged factors are the bundle's, and they never amplify.
     assert loaded.calibration == result.calibration
     logged_metrics = mlflow.get_run(result.run_id).data.metrics

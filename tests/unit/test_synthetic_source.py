@@ -115,3 +115,25 @@ def test_a_planted_reversal_is_a_known_weak_signal() -> None:
     assert 0.035 < ic < 0.075 and t > 3
     ic, t = reversal_rank_ic(0.0)
     assert abs(t) < 3
+
+
+def test_volatility_spells_cluster_and_volume_announces_them() -> None:
+    """With spells of 10 sessions on average, a day's absolute move is larger after a high-volume
+    day; without spells, volume says nothing about the next move."""
+    market = source(n_tickers=30, volatility_spell_sessions=10, turbulent_volatility_multiple=3)
+    ratios = []
+    for name in market.available_tickers():
+        frame = market.fetch(name, None, None)
+        moves = np.abs(np.diff(np.log(frame["close"].to_numpy())))[1:]
+        volume = frame["volume"].to_numpy()[1:-1]  # known the session before each move
+        loud = volume > np.median(volume)
+        ratios.append(moves[loud].mean() / moves[~loud].mean())
+    assert np.median(ratios) > 1.8  # turbulent spells, 3x as volatile, trade 3x the volume
+    unspelled = source(n_tickers=30).fetch("SYN004", None, None)
+    moves = np.abs(np.diff(np.log(unspelled["close"].to_numpy())))[1:]
+    volume = unspelled["volume"].to_numpy()[1:-1]
+    loud = volume > np.median(volume)
+    assert 0.85 < moves[loud].mean() / moves[~loud].mean() < 1.15
+
+    with pytest.raises(ValueError, match="at least one session"):
+        source(volatility_spell_sessions=0.5)

@@ -42,9 +42,13 @@ class StockLSTM(nn.Module):
         last: torch.Tensor = self.encode(x)[:, -1]
         return last
 
-    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
-        returns: torch.Tensor = self.head(self.dropout(self.represent(x, sessions))).squeeze(-1)
+    def read(self, represented: torch.Tensor) -> torch.Tensor:
+        """The head's forecasts (samples,) from `represent`'s output."""
+        returns: torch.Tensor = self.head(self.dropout(represented)).squeeze(-1)
         return returns
+
+    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        return self.read(self.represent(x, sessions))
 
 
 class StockLSTMWithAttention(StockLSTM):
@@ -94,9 +98,13 @@ class StockLSTMWithCrossStockAttention(nn.Module):
         represented[order] = normed[slots[0], slots[1]]
         return represented
 
-    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
-        returns: torch.Tensor = self.head(self.represent(x, sessions)).squeeze(-1)
+    def read(self, represented: torch.Tensor) -> torch.Tensor:
+        """The head's forecasts (samples,) from `represent`'s output."""
+        returns: torch.Tensor = self.head(represented).squeeze(-1)
         return returns
+
+    def forward(self, x: torch.Tensor, sessions: torch.Tensor | None = None) -> torch.Tensor:
+        return self.read(self.represent(x, sessions))
 
 
 def _by_session(

@@ -120,6 +120,13 @@ class IntervalMetrics(BaseModel):
         return f"{self.coverage:.3f} (p {self.kupiec_p:.2f})" if self.kupiec_p is not None else "-"
 
 
+def pinball_loss(quantiles: np.ndarray, actual: np.ndarray, levels: list[float]) -> float:
+    """Mean pinball (quantile) loss of quantiles (samples, levels) for outcomes (samples,)."""
+    errors = np.asarray(actual, np.float64)[:, None] - np.asarray(quantiles, np.float64)
+    tau = np.asarray(levels)[None, :]
+    return float(np.maximum(tau * errors, (tau - 1) * errors).mean())
+
+
 def interval_metrics(
     quantiles: np.ndarray, actual: np.ndarray, levels: list[float]
 ) -> IntervalMetrics:
@@ -134,9 +141,7 @@ def interval_metrics(
         return IntervalMetrics(samples=0, nominal=nominal)
     low, high = q.min(axis=1), q.max(axis=1)
     inside = (a >= low) & (a <= high)
-    errors = a[:, None] - q
-    tau = np.asarray(levels)[None, :]
-    pinball = np.maximum(tau * errors, (tau - 1) * errors).mean()
+    pinball = pinball_loss(q, a, levels)
     lr = kupiec_lr(int(n - inside.sum()), n, 1 - nominal)
     return IntervalMetrics(
         samples=n,

@@ -4,9 +4,14 @@
 - `ResidualQuantiles` (ridge): the point forecast plus quantiles of the training residuals in
   units of each sample's recent volatility, so the band widens when the ticker moves more.
 - `TreeQuantiles` (LightGBM): one booster per level with LightGBM's quantile (pinball) objective
-  on the family's inputs and the log of recent volatility.
-- `HeadQuantiles` (the LSTM variants): a linear quantile head on the network's last hidden
-  state, trained with the pinball loss (`tickcast.training.intervals`).
+  on the family's inputs and the log of recent volatility, learning the next return in units of
+  that volatility.
+- `HeadQuantiles` (the LSTM variants): a linear quantile head on the network's representation,
+  trained with the network and the pinball loss (`tickcast.training.fit`), in the same units.
+
+Every quantile is thus a multiple of recent volatility: the band follows the ticker's volatility
+as the baseline's does, and the model learns when the next move will be larger or smaller than
+recent volatility says.
 
 Each maps (windows, sessions, point forecasts, volatility) to (samples, levels).
 """
@@ -41,9 +46,8 @@ class ResidualQuantiles:
 
 @dataclass
 class TreeQuantiles:
-    boosters: list[Any]  # LightGBM boosters, one per level
+    boosters: list[Any]  # LightGBM boosters, one per level, in units of recent volatility
     sessions_used: int
-    target_scale: float
 
     def raw_quantiles(
         self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
@@ -52,15 +56,15 @@ class TreeQuantiles:
             return np.zeros((0, len(self.boosters)))
         x = with_volatility(tabular(windows, self.sessions_used), volatility)
         columns = [np.asarray(booster.predict(x), np.float64) for booster in self.boosters]
-        return np.stack(columns, axis=1) * self.target_scale
+        quantiles: np.ndarray = np.stack(columns, axis=1) * volatility[:, None]
+        return quantiles
 
 
 @dataclass
 class HeadQuantiles:
-    forecaster: Any  # the NetworkForecaster whose last hidden representation the head reads
-    weight: np.ndarray  # (levels, hidden)
+    forecaster: Any  # the NetworkForecaster whose representation the head reads
+    weight: np.ndarray  # (levels, hidden), in units of recent volatility
     bias: np.ndarray  # (levels,)
-    target_scale: float
 
     def raw_quantiles(
         self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
@@ -68,7 +72,7 @@ class HeadQuantiles:
         represented = np.asarray(self.forecaster.represent(windows, sessions), np.float64)
         if len(represented) == 0:
             return np.zeros((0, len(self.bias)))
-        quantiles: np.ndarray = (represented @ self.weight.T + self.bias) * self.target_scale
+        quantiles: np.ndarray = (represented @ self.weight.T + self.bias) * volatility[:, None]
         return quantiles
 
 

@@ -80,10 +80,10 @@ def train_candidate(
         )
 
         def log_epoch(record: EpochRecord) -> None:
-            mlflow.log_metrics(
-                {"train_loss": record.train_loss, "validation_loss": record.validation_loss},
-                step=record.epoch,
-            )
+            losses = {"train_loss": record.train_loss, "validation_loss": record.validation_loss}
+            if record.validation_pinball is not None:
+                losses["validation_pinball"] = record.validation_pinball
+            mlflow.log_metrics(losses, step=record.epoch)
 
         trained = train_model(
             version,
@@ -92,6 +92,7 @@ def train_candidate(
             settings.training,
             on_epoch=log_epoch,
             show_progress=show_progress,
+            intervals=settings.intervals,
         )
         judged = calibrated_results(
             trained.forecaster, version, arrays, settings.evaluation.cost_bps

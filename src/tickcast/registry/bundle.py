@@ -27,6 +27,7 @@ from tickcast.models.quantile_models import (
 _META, _SCALERS = "model.json", "scalers.npz"
 _NETWORK, _LINEAR, _TREES = "network.pt", "linear.npz", "lightgbm.txt"
 _INTERVALS, _QUANTILE_HEAD = "intervals.json", "quantile_head.npz"
+_INTERVAL_KINDS = ("residual", "volatility_trees", "volatility_head")
 
 
 @dataclass
@@ -106,15 +107,11 @@ def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
     if isinstance(model, ResidualQuantiles):
         described |= {"kind": "residual", "offsets": model.offsets.tolist()}
     elif isinstance(model, TreeQuantiles):
-        described |= {
-            "kind": "trees",
-            "sessions_used": model.sessions_used,
-            "target_scale": model.target_scale,
-        }
+        described |= {"kind": "volatility_trees", "sessions_used": model.sessions_used}
         for index, booster in enumerate(model.boosters):
             (directory / f"quantile_trees_{index}.txt").write_text(booster.model_to_string())
     elif isinstance(model, HeadQuantiles):
-        described |= {"kind": "head", "target_scale": model.target_scale}
+        described |= {"kind": "volatility_head"}
         np.savez(directory / _QUANTILE_HEAD, weight=model.weight, bias=model.bias)
     else:
         raise TypeError(f"cannot save a {type(model).__name__}")
@@ -122,13 +119,18 @@ def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
 
 
 def _load_intervals(directory: Path, forecaster: Forecaster) -> IntervalForecaster | None:
+    """The bundle's intervals; None for a bundle without them, or with a kind this version no
+    longer reads (the first trees and heads, in target units: such a model forecasts points
+    only until it is retrained)."""
     if not (directory / _INTERVALS).exists():
         return None
     described = json.loads((directory / _INTERVALS).read_text())
     model: QuantileModel
+    if described["kind"] not in _INTERVAL_KINDS:
+        return None
     if described["kind"] == "residual":
         model = ResidualQuantiles(np.asarray(described["offsets"], np.float64))
-    elif described["kind"] == "trees":
+    elif described["kind"] == "volatility_trees":
         import lightgbm
 
         levels = len(described["calibration"]["levels"])
@@ -136,13 +138,11 @@ def _load_intervals(directory: Path, forecaster: Forecaster) -> IntervalForecast
             lightgbm.Booster(model_str=(directory / f"quantile_trees_{i}.txt").read_text())
             for i in range(levels)
         ]
-        model = TreeQuantiles(
-            boosters, int(described["sessions_used"]), float(described["target_scale"])
-        )
+        model = TreeQuantiles(boosters, int(described["sessions_used"]))
     else:
         with np.load(directory / _QUANTILE_HEAD) as stored:
             weight, bias = stored["weight"], stored["bias"]
-        model = HeadQuantiles(forecaster, weight, bias, float(described["target_scale"]))
+        model = HeadQuantiles(forecaster, weight, bias)
     return IntervalForecaster(
         model,
         IntervalCalibration.model_validate(described["calibration"]),

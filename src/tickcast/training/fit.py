@@ -1,5 +1,7 @@
 """Training any family on a dataset version's pooled samples; the network loop: seeded,
-early-stopped on validation loss, clipped, on the best device."""
+early-stopped on validation loss, clipped, on the best device. Given interval settings, a
+network learns a quantile head beside its forecast, on the same representation: the pinball
+loss of the next log return in units of recent volatility is added to the forecast's loss."""
 
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 
-from tickcast.config import ModelParams, TrainingSettings
-from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
-from tickcast.features.samples import Samples
+from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
+from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays, DatasetVersion
+from tickcast.features.samples import Samples, session_chunks
 from tickcast.models.architectures import NETWORKS, build_network
 from tickcast.models.forecasters import Forecaster, session_groups
+from tickcast.models.intervals import ewma_volatility, pinball_loss
 from tickcast.models.network_forecaster import NetworkForecaster
 from tickcast.training.device import select_device
 
@@ -29,6 +32,13 @@ class EpochRecord:
     train_loss: float
     validation_loss: float
     seconds: float
+    # With a quantile head: its mean pinball loss on validation (returns in volatility units);
+    # the epoch kept is the one with the lowest validation_loss + validation_pinball
+    validation_pinball: float | None = None
+
+    @property
+    def selection_loss(self) -> float:
+        return self.validation_loss + (self.validation_pinball or 0.0)
 
 
 @dataclass
@@ -39,6 +49,8 @@ class TrainedModel:
     params: ModelParams
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0
+    # A network's quantile head (weight (levels, hidden), bias (levels,)), trained with it
+    quantile_head: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def best_validation_loss(self) -> float:
@@ -85,6 +97,32 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+@dataclass(frozen=True)
+class QuantileTargets:
+    """What a network's quantile head learns: each training sample's raw next log return in
+    units of its recent volatility (NaN where either is unknown), at `levels`."""
+
+    levels: list[float]
+    train: np.ndarray  # (training samples,)
+    validation: np.ndarray  # (validation samples,)
+
+
+def quantile_targets(
+    arrays: DatasetArrays, data: TrainingData, intervals: IntervalSettings
+) -> QuantileTargets:
+    volatility = ewma_volatility(arrays.matrix.close, intervals.volatility_halflife_sessions)
+
+    def standardised(samples: Samples) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            found: np.ndarray = arrays.targets(samples) / volatility[samples.rows, samples.columns]
+        found[~np.isfinite(found)] = np.nan
+        return found
+
+    return QuantileTargets(
+        list(intervals.levels), standardised(data.train), standardised(data.validation)
+    )
+
+
 def train_model(
     version: DatasetVersion,
     arrays: DatasetArrays,
@@ -92,11 +130,15 @@ def train_model(
     loop: TrainingSettings,
     on_epoch: EpochCallback | None = None,
     show_progress: bool = False,
+    intervals: IntervalSettings | None = None,
 ) -> TrainedModel:
-    """Fit `params.architecture` on the version's training samples, selected on validation."""
+    """Fit `params.architecture` on the version's training samples, selected on validation;
+    with `intervals`, a network trains its quantile head too (the other families fit their
+    quantile models afterwards: `tickcast.training.intervals`)."""
     data = training_data(version, arrays)
     if params.architecture in NETWORKS:
-        return _train_network(arrays, data, params, loop, on_epoch, show_progress)
+        quantiles = None if intervals is None else quantile_targets(arrays, data, intervals)
+        return _train_network(arrays, data, params, loop, on_epoch, show_progress, quantiles)
     from tickcast.training.tabular import train_tabular
 
     return train_tabular(arrays, data, params, loop, on_epoch)
@@ -109,9 +151,12 @@ def _train_network(
     loop: TrainingSettings,
     on_epoch: EpochCallback | None,
     show_progress: bool,
+    quantiles: QuantileTargets | None = None,
 ) -> TrainedModel:
     """The epochs of one of the LSTM variants, keeping the weights of the epoch with the lowest
-    validation loss (early stopping after `loop.patience` epochs)."""
+    validation loss (early stopping after `loop.patience` epochs); with `quantiles`, a linear
+    quantile head on the same representation learns beside the forecast, and the validation
+    loss kept is the sum of both."""
     seed_everything(loop.seed)
     device = select_device(loop.device)
     network = build_network(
@@ -121,14 +166,17 @@ def _train_network(
         params.num_layers,
         params.dropout,
     ).to(device)
+    head = None if quantiles is None else nn.Linear(params.hidden_size, len(quantiles.levels))
+    learned = nn.ModuleDict({"network": network} | ({} if head is None else {"head": head}))
+    learned.to(device)
     optimiser = torch.optim.AdamW(
-        network.parameters(), lr=params.learning_rate, weight_decay=loop.weight_decay
+        learned.parameters(), lr=params.learning_rate, weight_decay=loop.weight_decay
     )
     amp = loop.mixed_precision and device.type == "cuda"
     scaler = torch.amp.GradScaler(enabled=amp)
     shuffle = np.random.default_rng(loop.seed)
     trained = TrainedModel(NetworkForecaster(network, data.target_scale), params)
-    best_state, best_loss, stale = copy.deepcopy(network.state_dict()), float("inf"), 0
+    best_state, best_loss, stale = copy.deepcopy(learned.state_dict()), float("inf"), 0
     by_session = params.architecture == "lstm_cross_stock"
 
     with Progress(
@@ -150,26 +198,37 @@ def _train_network(
                 x, s, y = _tensors(arrays, data.train.take(batch), data, batch, device)
                 optimiser.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, enabled=amp):
-                    loss = _mse(network(x, s), y)
-                scaled_loss: torch.Tensor = scaler.scale(loss)
+                    represented = network.represent(x, s)  # type: ignore[operator]
+                    loss = _mse(network.read(represented), y)  # type: ignore[operator]
+                    total = loss
+                    if head is not None and quantiles is not None:
+                        total = loss + _pinball(head(represented), quantiles, batch, device)
+                scaled_loss: torch.Tensor = scaler.scale(total)
                 scaled_loss.backward()  # type: ignore[no-untyped-call]
                 scaler.unscale_(optimiser)
-                nn.utils.clip_grad_norm_(network.parameters(), loop.gradient_clip)
+                nn.utils.clip_grad_norm_(learned.parameters(), loop.gradient_clip)
                 scaler.step(optimiser)
                 scaler.update()
                 losses.append(loss.item() * len(batch))
                 progress.advance(task)
-            validation_loss = validation_mse(trained.forecaster, arrays, data)
+            assert isinstance(trained.forecaster, NetworkForecaster)
+            validation_loss, validation_pinball = _validation_losses(
+                trained.forecaster, head, arrays, data, quantiles
+            )
             record = EpochRecord(
-                epoch, sum(losses) / len(data.train), validation_loss, time.perf_counter() - started
+                epoch,
+                sum(losses) / len(data.train),
+                validation_loss,
+                time.perf_counter() - started,
+                validation_pinball,
             )
             trained.history.append(record)
             progress.update(task, val=f"{validation_loss:.4f}")
             progress.remove_task(task)
-            if validation_loss < best_loss:
+            if record.selection_loss < best_loss:
                 best_state, best_loss, stale = (
-                    copy.deepcopy(network.state_dict()),
-                    validation_loss,
+                    copy.deepcopy(learned.state_dict()),
+                    record.selection_loss,
                     0,
                 )
                 trained.best_epoch = epoch
@@ -179,8 +238,13 @@ def _train_network(
                 on_epoch(record)
             if stale >= loop.patience:
                 break
-    network.load_state_dict(best_state)
+    learned.load_state_dict(best_state)
     network.eval()
+    if head is not None:
+        trained.quantile_head = (
+            head.weight.detach().cpu().double().numpy(),
+            head.bias.detach().cpu().double().numpy(),
+        )
     return trained
 
 
@@ -189,6 +253,33 @@ def validation_mse(forecaster: Forecaster, arrays: DatasetArrays, data: Training
     predicted = arrays.predict(forecaster, data.validation)
     error = (predicted - data.validation_targets) / data.target_scale
     return float(np.nanmean(error**2)) if len(error) else float("nan")
+
+
+def _validation_losses(
+    forecaster: NetworkForecaster,
+    head: nn.Linear | None,
+    arrays: DatasetArrays,
+    data: TrainingData,
+    quantiles: QuantileTargets | None,
+) -> tuple[float, float | None]:
+    """The forecast's validation MSE on scaled targets and, with a quantile head, the head's
+    mean pinball loss on the validation samples whose target it knows: one forward pass."""
+    if head is None or quantiles is None:
+        return validation_mse(forecaster, arrays, data), None
+    weight = head.weight.detach().cpu().double().numpy()
+    bias = head.bias.detach().cpu().double().numpy()
+    predicted = np.empty(len(data.validation))
+    quantile_forecasts = np.empty((len(data.validation), len(quantiles.levels)))
+    for chunk in session_chunks(data.validation.rows, PREDICTION_CHUNK):
+        part = data.validation.take(chunk)
+        predicted[chunk], represented = forecaster.forward_pass(arrays.inputs(part), part.rows)
+        quantile_forecasts[chunk] = represented @ weight.T + bias
+    error = (predicted - data.validation_targets) / data.target_scale
+    known = np.isfinite(quantiles.validation)
+    if not len(error) or not known.any():
+        return float("nan"), None
+    pinball = pinball_loss(quantile_forecasts[known], quantiles.validation[known], quantiles.levels)
+    return float(np.nanmean(error**2)), pinball
 
 
 def _batches(
@@ -227,3 +318,16 @@ def _tensors(
 
 def _mse(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((predicted.float() - target) ** 2).mean()
+
+
+def _pinball(
+    predicted: torch.Tensor, quantiles: QuantileTargets, positions: np.ndarray, device: torch.device
+) -> torch.Tensor:
+    """Mean pinball loss over the levels of the batch's samples whose target is known."""
+    target = torch.from_numpy(quantiles.train[positions].astype(np.float32)).to(device)
+    known = torch.isfinite(target)
+    if not bool(known.any()):
+        return predicted.sum() * 0.0
+    error = target[known][:, None] - predicted.float()[known]
+    tau = torch.tensor(quantiles.levels, dtype=torch.float32, device=device)[None, :]
+    return torch.maximum(tau * error, (tau - 1) * error).mean()

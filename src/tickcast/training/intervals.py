@@ -34,10 +34,6 @@ from tickcast.models.quantile_models import (
 from tickcast.training.fit import TrainedModel, TrainingData
 from tickcast.training.tabular import lightgbm_params
 
-# Training samples a network's quantile head is fitted on (a random subset beyond this).
-HEAD_SAMPLES = 100_000
-HEAD_STEPS = 300
-
 
 @dataclass(frozen=True)
 class FittedIntervals:
@@ -132,7 +128,7 @@ def _quantile_model(
     if params.architecture == "lightgbm":
         assert isinstance(forecaster, TabularForecaster)
         return _tree_quantiles(arrays, data, params, vol, actual, levels, seed)
-    return _head_quantiles(forecaster, arrays, data, actual["train"], known, levels, seed)
+    return _head_quantiles(trained)
 
 
 def _tree_quantiles(
@@ -144,18 +140,23 @@ def _tree_quantiles(
     levels: list[float],
     seed: int,
 ) -> TreeQuantiles:
-    """One LightGBM booster per level, quantile objective, early-stopped on validation."""
+    """One LightGBM booster per level, quantile objective on the next return in units of recent
+    volatility, early-stopped on validation."""
     import lightgbm
 
     sessions = params.tabular_sessions
 
-    def inputs(samples: Samples, volatility: np.ndarray) -> np.ndarray:
-        return with_volatility(tabular(arrays.inputs(samples, sessions), sessions), volatility)
+    def learnable(name: str, samples: Samples) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and standardised targets of the samples whose volatility is known."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = (actual[name] / vol[name]).astype(np.float32)
+        known = np.flatnonzero(np.isfinite(y))
+        part = samples.take(known)
+        x = tabular(arrays.inputs(part, sessions), sessions)
+        return with_volatility(x, vol[name][known]), y[known]
 
-    x = inputs(data.train, vol["train"])
-    y = (actual["train"] / data.target_scale).astype(np.float32)
-    x_validation = inputs(data.validation, vol["validation"])
-    y_validation = (actual["validation"] / data.target_scale).astype(np.float32)
+    x, y = learnable("train", data.train)
+    x_validation, y_validation = learnable("validation", data.validation)
     boosters = []
     for level in levels:
         boosters.append(
@@ -167,51 +168,15 @@ def _tree_quantiles(
                 callbacks=[lightgbm.early_stopping(50, verbose=False)],
             )
         )
-    return TreeQuantiles(boosters, sessions, data.target_scale)
+    return TreeQuantiles(boosters, sessions)
 
 
-def _head_quantiles(
-    forecaster: object,
-    arrays: DatasetArrays,
-    data: TrainingData,
-    actual: np.ndarray,
-    known: np.ndarray,
-    levels: list[float],
-    seed: int,
-) -> HeadQuantiles:
-    """A linear head on the trained network's representation, fitted with the pinball loss
-    (the network itself stays as trained)."""
-    import torch
-
-    from tickcast.models.network_forecaster import NetworkForecaster
-
-    assert isinstance(forecaster, NetworkForecaster)
-    rng = np.random.default_rng(seed)
-    chosen = np.flatnonzero(known)
-    if len(chosen) > HEAD_SAMPLES:
-        chosen = np.sort(rng.choice(chosen, HEAD_SAMPLES, replace=False))
-    samples = data.train.take(chosen)
-    represented = np.concatenate(
-        [
-            forecaster.represent(arrays.inputs(samples.take(c)), samples.rows[c])
-            for c in session_chunks(samples.rows, PREDICTION_CHUNK)
-        ]
-    )
-    torch.manual_seed(seed)
-    x = torch.from_numpy(represented.astype(np.float32))
-    y = torch.from_numpy((actual[chosen] / data.target_scale).astype(np.float32))[:, None]
-    tau = torch.tensor(levels, dtype=torch.float32)[None, :]
-    head = torch.nn.Linear(x.shape[1], len(levels))
-    optimiser = torch.optim.Adam(head.parameters(), lr=0.01)
-    for _ in range(HEAD_STEPS):
-        optimiser.zero_grad()
-        error = y - head(x)
-        loss = torch.maximum(tau * error, (tau - 1) * error).mean()
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimiser.step()
-    return HeadQuantiles(
-        forecaster,
-        head.weight.detach().numpy().astype(np.float64),
-        head.bias.detach().numpy().astype(np.float64),
-        data.target_scale,
-    )
+def _head_quantiles(trained: TrainedModel) -> HeadQuantiles:
+    """The quantile head the network was trained with."""
+    if trained.quantile_head is None:
+        raise ValueError(
+            f"this {trained.params.architecture} network was trained without a quantile head: "
+            "train it with the interval settings (train_model(..., intervals=...))"
+        )
+    weight, bias = trained.quantile_head
+    return HeadQuantiles(trained.forecaster, weight, bias)

@@ -1,5 +1,6 @@
 """A seeded, correlated geometric-Brownian-motion market on the exchange calendar, optionally
-with a planted, weakly predictable component (a short-term reversal apart from the market).
+with a planted, weakly predictable component (a short-term reversal apart from the market) and
+with volatility that clusters in spells announced by trading volume.
 
 Each ticker's path depends only on (seed, ticker index) and the session dates, drawn from
 independent random streams, so a longer date range extends a path without changing its past:
@@ -24,7 +25,7 @@ TRADING_DAYS_PER_YEAR = 252
 _PATHS: dict[tuple[str, str, int], pd.DataFrame] = {}
 _PATHS_KEPT = 2000
 _PATHS_LOCK = threading.Lock()
-_MARKET_STREAM, _IDIOSYNCRATIC, _GAP, _HIGH, _LOW, _VOLUME, _PROFILE = range(7)
+_MARKET_STREAM, _IDIOSYNCRATIC, _GAP, _HIGH, _LOW, _VOLUME, _PROFILE, _SPELLS = range(8)
 
 
 class SyntheticSource(PriceSource):
@@ -104,6 +105,17 @@ class SyntheticSource(PriceSource):
     def _stream(self, index: int, purpose: int) -> np.random.Generator:
         return np.random.default_rng([self.settings.seed, index, purpose])
 
+    def _turbulence(self, index: int) -> np.ndarray:
+        """Per session and the one after the last, 1 in a calm spell and the turbulent multiple
+        in a turbulent one (spells end with probability 1 / their mean length each session);
+        all 1 without spells."""
+        n, spell = len(self.sessions) + 1, self.settings.volatility_spell_sessions
+        if spell == 0:
+            return np.ones(n)
+        ends = self._stream(index, _SPELLS).random(n) < 1 / spell
+        turbulent = np.cumsum(ends) % 2 == 1
+        return np.where(turbulent, self.settings.turbulent_volatility_multiple, 1.0)
+
     def _path(self, index: int) -> pd.DataFrame:
         n = len(self.sessions)
         rho = self.settings.market_correlation
@@ -113,7 +125,8 @@ class SyntheticSource(PriceSource):
         mean_volume = profile.uniform(2e5, 2e7)
 
         drift, volatility = self._regime
-        sigma = volatility * vol_scale / np.sqrt(TRADING_DAYS_PER_YEAR)
+        turbulence = self._turbulence(index)
+        sigma = volatility * vol_scale * turbulence[:n] / np.sqrt(TRADING_DAYS_PER_YEAR)
         mu = drift / TRADING_DAYS_PER_YEAR - 0.5 * sigma**2
         idiosyncratic = self._stream(index, _IDIOSYNCRATIC).standard_normal(n)
         # The planted reversal: part of yesterday's idiosyncratic shock comes back today.
@@ -128,7 +141,11 @@ class SyntheticSource(PriceSource):
             np.abs(0.5 * sigma * self._stream(index, _HIGH).standard_normal(n))
         )
         low = body_low * np.exp(-np.abs(0.5 * sigma * self._stream(index, _LOW).standard_normal(n)))
-        volume = np.round(mean_volume * self._stream(index, _VOLUME).lognormal(0.0, 0.4, n))
+        # Traders see a turbulent spell coming: volume rises the session before it, stays up
+        activity = np.maximum(turbulence[:n], turbulence[1:])
+        volume = np.round(
+            mean_volume * activity * self._stream(index, _VOLUME).lognormal(0.0, 0.4, n)
+        )
 
         return pd.DataFrame(
             {
