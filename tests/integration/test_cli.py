@@ -160,9 +160,14 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
     tuned = run("tune", "--trials", "1", "--backend", "optuna", env=env, timeout=300)
     assert tuned.returncode == 0, tuned.stderr
     assert "1 trials with optuna" in " ".join(tuned.stdout.split())
-    predicted = run("predict", "--as-of", "2017-09-01", env=env)
+    predicted = run("predict", "--as-of", "2017-09-01", env={**env, "COLUMNS": "200"})
     assert predicted.returncode == 0, predicted.stderr
     assert "forecasts for 2017-09-05" in predicted.stdout
+    assert re.search(r"median ┃ +10%\.\.90% band ┃ +baseline band", predicted.stdout)
+    shown = re.findall(
+        r"│ +([\d.]+) │ +([\d.]+)\.\.([\d.]+) │ +[\d.]+\.\.[\d.]+ │", predicted.stdout
+    )
+    assert shown and all(float(lo) <= float(m) <= float(hi) for m, lo, hi in shown), shown
     for command in (retrained, listed, tuned, predicted):  # no third-party warning reaches a user
         assert "Warning" not in command.stdout + command.stderr, command.stderr
     refused = run("model", "rollback", env=env)

@@ -165,6 +165,12 @@ def test_dashboard_renders_in_chromium(served: Served, tmp_path: Path) -> None:
             "#forecasts td.band", "cells => cells.map(c => c.textContent)"
         )
         assert len(bands) == 5 and all(re.fullmatch(r"\d+\.\d\d \.\. \d+\.\d\d", b) for b in bands)
+        medians = page.eval_on_selector_all(
+            "#forecasts td.median", "cells => cells.map(c => Number(c.textContent))"
+        )
+        for median, shown in zip(medians, bands, strict=True):  # the median lies in the band
+            low, high = (float(x) for x in shown.split(" .. "))
+            assert low <= median <= high
         page.wait_for_function("document.getElementById('ticker-chart').data !== undefined")
         drawn = page.evaluate("document.getElementById('ticker-chart').data.map(t => t.name)")
         assert "80% interval" in drawn and "close inside the interval" in drawn, drawn

@@ -51,14 +51,22 @@ def _print_forecasts(result: PredictResult) -> None:
         Column("predicted close", justify="right"),
         Column("log return", justify="right"),
         *(
-            [Column(f"{band} band", 1, "right"), Column("baseline band", 2, "right")]
+            [
+                Column("median", 2, "right"),
+                Column(f"{band} band", 1, "right"),
+                Column("baseline band", 2, "right"),
+            ]
             if band
             else []
         ),
     ]
+    middle = levels.index(0.5) if levels and 0.5 in levels else None
 
     def span(closes: list[float] | None) -> str:
         return f"{closes[0]:.2f}..{closes[-1]:.2f}" if closes else "-"
+
+    def median(closes: list[float] | None) -> str:
+        return f"{closes[middle]:.2f}" if closes and middle is not None else "-"
 
     rows = [
         [
@@ -66,7 +74,15 @@ def _print_forecasts(result: PredictResult) -> None:
             f"{f.last_close:.2f}",
             f"{f.predicted_close:.2f}",
             f"{f.predicted_log_return:+.5f}",
-            *([span(f.predicted_quantiles), span(f.baseline_quantiles)] if band else []),
+            *(
+                [
+                    median(f.predicted_quantiles),
+                    span(f.predicted_quantiles),
+                    span(f.baseline_quantiles),
+                ]
+                if band
+                else []
+            ),
         ]
         for f in result.forecasts
     ]

@@ -28,8 +28,15 @@ function fillForecasts(prediction) {
     cell(row, f.predicted_close.toFixed(2));
     cell(row, f.predicted_log_return.toFixed(5));
     cell(row, up ? "▲ up" : "▼ down", up ? "up" : "down");
+    cell(row, median(f), "median");
     cell(row, band(f.predicted_quantiles), "band");
   }
+}
+
+// The forecast's median (its quantile at level 0.5), or "-" when 0.5 is not a level.
+function median(f) {
+  const at = f.quantile_levels ? f.quantile_levels.indexOf(0.5) : -1;
+  return at < 0 ? "-" : f.predicted_quantiles[at].toFixed(2);
 }
 
 // "lo .. hi" of the outermost quantiles (the central interval), or "-" without intervals.
