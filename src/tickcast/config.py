@@ -362,6 +362,11 @@ class IntervalSettings(_Section):
 
     levels: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9], min_length=2)
     volatility_halflife_sessions: float = Field(10.0, gt=0, le=1000)
+    # Once a model has `recalibration_min_sessions` scored sessions, its intervals (and the
+    # baseline's) are recalibrated on its own outcomes of the newest `recalibration_sessions`
+    # sessions (split conformal on a rolling window); null: the bundle's validation calibration.
+    recalibration_sessions: int | None = Field(60, ge=1, le=5000)
+    recalibration_min_sessions: int = Field(20, ge=1, le=5000)
 
     @field_validator("levels")
     @classmethod
@@ -371,6 +376,16 @@ class IntervalSettings(_Section):
         if any(b <= a for a, b in itertools.pairwise(levels)):
             raise ValueError(f"levels must be strictly increasing, got {levels}")
         return levels
+
+    @model_validator(mode="after")
+    def _enough_sessions(self) -> IntervalSettings:
+        window = self.recalibration_sessions
+        if window is not None and self.recalibration_min_sessions > window:
+            raise ValueError(
+                f"recalibration_min_sessions {self.recalibration_min_sessions} is more than "
+                f"recalibration_sessions {window}: the window could never hold enough"
+            )
+        return self
 
     @property
     def nominal_coverage(self) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from datetime import date
 from pathlib import Path
 
@@ -95,3 +97,53 @@ def test_population_stability() -> None:
     reference = rng.normal(size=20_000)
     assert population_stability(reference, rng.normal(size=2_000), 10) < 0.02
     assert population_stability(reference, rng.normal(loc=1.0, size=2_000), 10) > 0.5
+
+
+def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]) -> None:
+    """Once the version has 3 scored sessions before the as-of session, predict's bands use the
+    conformal score quantiles of its newest 4 (the baseline's too): equal to a recomputation
+    from the stored raw bands and outcomes, and the same after the as-of session is scored."""
+    settings, csv = ops
+    settings = settings.with_overrides(
+        {"intervals": {"recalibration_sessions": 4, "recalibration_min_sessions": 3}}
+    )
+    ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
+    candidate = train_candidate(settings, build_dataset(settings).id)
+    promote_candidate(settings, evaluate_candidate(settings, candidate.model_version))
+    days = [HOLIDAY_EVE, *(date(2016, 7, d) for d in (5, 6, 7, 8, 11, 12))]
+    said = []
+    for as_of, scored_on in itertools.pairwise([*days, date(2016, 7, 13)]):
+        made = predict_next_session(settings, as_of=as_of)
+        said.append(made.interval_calibration or "")
+        ingest_prices(settings, source="csv", csv_path=csv, end=scored_on)
+        monitor(settings, as_of=scored_on)
+    assert all("validation calibration" in text for text in said[:4]), said
+    assert said[4] == "recalibrated on 12 outcomes of its newest 3 scored sessions", said
+    assert said[6] == "recalibrated on 16 outcomes of its newest 4 scored sessions", said
+
+    with connect(settings.database.url or "") as conn:
+        outcomes = conn.execute(
+            """SELECT s.actual_log_return, p.interval_centre, p.interval_scale
+               FROM model_performance_log s JOIN predictions p
+                 USING (target_date, ticker, model_name, model_version)
+               WHERE s.target_date IN ('2016-07-06', '2016-07-07', '2016-07-08', '2016-07-11')"""
+        ).fetchall()
+        newest = conn.execute(
+            """SELECT interval_centre, interval_scale, last_close, predicted_quantiles
+               FROM predictions WHERE target_date = '2016-07-13' ORDER BY ticker"""
+        ).fetchall()
+    scores = np.sort([(a - c) / s for a, c, s in outcomes])
+    n = len(scores)
+    assert n == 16
+    # Conformal ranks (1-based): floor((n + 1) q) below the median, ceil((n + 1) q) from it on.
+    ranks = [math.floor((n + 1) * 0.1), math.ceil((n + 1) * 0.5), math.ceil((n + 1) * 0.9)]
+    expected_scores = np.array([scores[min(max(r, 1), n) - 1] for r in ranks])
+    for centre, scale, last_close, quantiles in newest:
+        stored = np.log(np.asarray(quantiles) / last_close)
+        assert stored == pytest.approx(centre + scale * expected_scores, abs=1e-9)
+
+    again = predict_next_session(settings, as_of=days[-1])  # its session is scored by now
+    assert again.interval_calibration == said[-1]
+    assert [f.predicted_quantiles for f in again.forecasts] == [
+        pytest.approx(q) for q in (row[3] for row in newest)
+    ]

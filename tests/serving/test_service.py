@@ -57,6 +57,8 @@ def test_predict_matches_the_daily_run(served: Served) -> None:
         assert forecast["quantile_levels"] == [0.1, 0.5, 0.9] and band == sorted(band)
         assert band == pytest.approx(stored_bands[forecast["ticker"]], rel=1e-9)
         assert len(forecast["baseline_quantiles"]) == 3
+        assert "interval_centre" not in forecast  # the raw band is stored, not served
+    assert body["interval_calibration"].startswith("the model's validation calibration (")
     some = httpx.post(f"{served.url}/predict", json={"tickers": ["syn003", "SYN001"]}).json()
     assert [f["ticker"] for f in some["forecasts"]] == ["SYN003", "SYN001"]
 

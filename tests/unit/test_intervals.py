@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import chi2  # type: ignore[import-untyped]
 
 from tickcast.models.intervals import (
+    band_calibration,
     ewma_volatility,
     fit_interval_calibration,
     interval_metrics,
@@ -124,3 +125,36 @@ def test_recent_volatility_reads_only_the_past() -> None:
     assert np.isnan(volatility[0]).all() and np.isnan(volatility[40:45, 1]).all()
     assert np.isfinite(volatility[45:, 1]).all()
     assert 0.005 < np.nanmean(volatility[20:]) < 0.02
+
+
+def test_recalibrating_on_the_newest_outcomes_restores_a_drifted_band() -> None:
+    """A model whose band is right on the validation sessions and then grows 40% too wide (what
+    the networks' learned volatility multiple did from 2016 to 2017): the validation calibration
+    over-covers; recalibrated each session on the newest 60 sessions' outcomes (as predict does,
+    from the stored raw bands), it covers 80% again. 40 tickers x 540 sessions after the window
+    fills: 21,600 outcomes; calibrated on 2,400 each: a standard error of
+    sqrt(0.16 / 21,600 + 0.16 / 2,400) = 0.86 points; the test allows three."""
+    rng = np.random.default_rng(5)
+    sessions, tickers, window = 1200, 40, 60
+    sigma = 0.01 * np.exp(0.4 * rng.standard_normal((sessions, 1)))  # the true volatility
+    returns = sigma * rng.standard_normal((sessions, tickers))
+    drift = np.where(np.arange(sessions) < 600, 1.0, 1.4)[:, None]  # the band's error
+    centre, scale = np.zeros_like(returns), 1.2816 * sigma * drift * np.ones((1, tickers))
+    fixed = band_calibration(
+        centre[:600].ravel(), scale[:600].ravel(), returns[:600].ravel(), LEVELS
+    )
+    rolling_inside: list[bool] = []
+    fixed_inside: list[bool] = []
+    for t in range(600 + window, sessions):
+        recent = slice(t - window, t)
+        live = band_calibration(
+            centre[recent].ravel(), scale[recent].ravel(), returns[recent].ravel(), LEVELS
+        )
+        for calibration, inside in ((live, rolling_inside), (fixed, fixed_inside)):
+            q = calibration.apply_band(centre[t], scale[t])
+            inside.extend((q[:, 0] <= returns[t]) & (returns[t] <= q[:, -1]))
+    n = len(rolling_inside)
+    assert n == 540 * tickers
+    tolerance = 3 * math.sqrt(0.16 / n + 0.16 / (window * tickers))
+    assert abs(np.mean(rolling_inside) - 0.8) <= tolerance
+    assert np.mean(fixed_inside) > 0.8 + 2 * tolerance  # the fixed calibration over-covers

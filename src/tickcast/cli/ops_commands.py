@@ -88,6 +88,8 @@ def _print_forecasts(result: PredictResult) -> None:
     ]
     title = f"forecasts for {result.target_date} (data to {result.as_of}, model v{result.model.version})"
     console.print(fitted_table(console, columns, rows, title=title))
+    if result.interval_calibration:
+        console.print(f"bands: {result.interval_calibration}", highlight=False)
     if result.skipped:
         console.print(f"skipped {len(result.skipped)} tickers:", style="yellow")
         for skipped in result.skipped:

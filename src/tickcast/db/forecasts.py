@@ -11,7 +11,15 @@ from psycopg.rows import dict_row
 from tickcast.db.connection import Connection
 
 # Optional: a forecast without intervals (an older bundle, unknown volatility) stores NULL.
-_QUANTILE_COLUMNS = ("quantile_levels", "predicted_quantiles", "baseline_quantiles")
+_QUANTILE_COLUMNS = (
+    "quantile_levels",
+    "predicted_quantiles",
+    "baseline_quantiles",
+    "interval_centre",
+    "interval_scale",
+    "baseline_centre",
+    "baseline_scale",
+)
 _PREDICTION_COLUMNS = (
     "target_date",
     "ticker",
@@ -33,11 +41,13 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
             """
             INSERT INTO predictions (target_date, ticker, model_name, model_version, run_id,
                 dataset_id, predicted_log_return, predicted_close, last_close, last_close_date,
-                quantile_levels, predicted_quantiles, baseline_quantiles)
+                quantile_levels, predicted_quantiles, baseline_quantiles, interval_centre,
+                interval_scale, baseline_centre, baseline_scale)
             VALUES (%(target_date)s, %(ticker)s, %(model_name)s, %(model_version)s, %(run_id)s,
                 %(dataset_id)s, %(predicted_log_return)s, %(predicted_close)s, %(last_close)s,
                 %(last_close_date)s, %(quantile_levels)s, %(predicted_quantiles)s,
-                %(baseline_quantiles)s)
+                %(baseline_quantiles)s, %(interval_centre)s, %(interval_scale)s,
+                %(baseline_centre)s, %(baseline_scale)s)
             ON CONFLICT (target_date, ticker, model_name, model_version) DO UPDATE SET
                 run_id = EXCLUDED.run_id, dataset_id = EXCLUDED.dataset_id,
                 predicted_log_return = EXCLUDED.predicted_log_return,
@@ -45,7 +55,11 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
                 last_close_date = EXCLUDED.last_close_date,
                 quantile_levels = EXCLUDED.quantile_levels,
                 predicted_quantiles = EXCLUDED.predicted_quantiles,
-                baseline_quantiles = EXCLUDED.baseline_quantiles, created_at = now()
+                baseline_quantiles = EXCLUDED.baseline_quantiles,
+                interval_centre = EXCLUDED.interval_centre,
+                interval_scale = EXCLUDED.interval_scale,
+                baseline_centre = EXCLUDED.baseline_centre,
+                baseline_scale = EXCLUDED.baseline_scale, created_at = now()
             """,
             [
                 {key: row.get(key) for key in (*_PREDICTION_COLUMNS, *_QUANTILE_COLUMNS)}
@@ -118,13 +132,42 @@ def scored_rows(conn: Connection, model_name: str, as_of: date, sessions: int) -
         return pd.DataFrame(cursor.fetchall())
 
 
-def predictions_for(conn: Connection, model_name: str, target_date: date) -> list[dict[str, Any]]:
+def band_outcomes(
+    conn: Connection, model_name: str, model_version: int, as_of: date, sessions: int
+) -> pd.DataFrame:
+    """The realised log return beside each forecast's raw band (the model's and the baseline's
+    centre and scale) for the version's newest `sessions` scored target dates up to as_of;
+    forecasts without a band are left out. Columns: target_date, actual_log_return,
+    interval_centre, interval_scale, baseline_centre, baseline_scale."""
     with conn.cursor(row_factory=dict_row) as cursor:
         cursor.execute(
-            "SELECT * FROM predictions WHERE model_name = %s AND target_date = %s ORDER BY ticker",
-            (model_name, target_date),
+            """
+            WITH recent AS (
+                SELECT DISTINCT target_date FROM model_performance_log
+                WHERE model_name = %(model)s AND model_version = %(version)s
+                  AND target_date <= %(as_of)s
+                ORDER BY target_date DESC LIMIT %(sessions)s)
+            SELECT s.target_date, s.actual_log_return, p.interval_centre, p.interval_scale,
+                   p.baseline_centre, p.baseline_scale
+            FROM model_performance_log AS s
+            JOIN predictions AS p USING (target_date, ticker, model_name, model_version)
+            WHERE s.model_name = %(model)s AND s.model_version = %(version)s
+              AND s.target_date IN (SELECT target_date FROM recent)
+              AND p.interval_scale IS NOT NULL AND p.baseline_scale IS NOT NULL
+            ORDER BY s.target_date, s.ticker
+            """,
+            {"model": model_name, "version": model_version, "as_of": as_of, "sessions": sessions},
         )
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    columns = [
+        "target_date",
+        "actual_log_return",
+        "interval_centre",
+        "interval_scale",
+        "baseline_centre",
+        "baseline_scale",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def latest_predictions(conn: Connection, model_name: str) -> list[dict[str, Any]]:

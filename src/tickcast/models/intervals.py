@@ -36,8 +36,13 @@ class IntervalCalibration(BaseModel):
 
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated quantiles (samples, levels) from raw ones (samples, levels)."""
-        centre, scale = centre_and_scale(raw)
-        calibrated: np.ndarray = centre[:, None] + scale[:, None] * np.asarray(self.score_quantiles)
+        return self.apply_band(*centre_and_scale(raw))
+
+    def apply_band(self, centre: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Calibrated quantiles (samples, levels) from raw bands' centres and scales."""
+        calibrated: np.ndarray = np.asarray(centre)[:, None] + np.asarray(scale)[
+            :, None
+        ] * np.asarray(self.score_quantiles)
         return calibrated
 
 
@@ -56,13 +61,20 @@ def fit_interval_calibration(
     Finite-sample conformal ranks: the ceil((n + 1) q)-th smallest score for a level above 1/2,
     the floor((n + 1) q)-th for one below (clipped to the sample), so each tail is covered at
     least as often as promised."""
-    centre, scale = centre_and_scale(raw)
+    return band_calibration(*centre_and_scale(raw), actual, levels)
+
+
+def band_calibration(
+    centre: np.ndarray, scale: np.ndarray, actual: np.ndarray, levels: list[float]
+) -> IntervalCalibration:
+    """The same from raw bands' centres and scales (samples,) and realised returns."""
+    centre, scale = np.asarray(centre, np.float64), np.asarray(scale, np.float64)
     actual = np.asarray(actual, np.float64)
     known = np.isfinite(actual) & np.isfinite(centre) & np.isfinite(scale)
     scores = np.sort((actual[known] - centre[known]) / scale[known])
     n = len(scores)
     if n == 0:
-        raise ValueError("interval calibration needs validation samples with known outcomes")
+        raise ValueError("interval calibration needs samples with known outcomes")
     quantiles = []
     for level in levels:
         rank = math.ceil((n + 1) * level) if level >= 0.5 else math.floor((n + 1) * level)

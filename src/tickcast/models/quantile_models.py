@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tickcast.models.forecasters import tabular
-from tickcast.models.intervals import IntervalCalibration, volatility_quantiles
+from tickcast.models.intervals import IntervalCalibration, centre_and_scale, volatility_quantiles
 
 
 class QuantileModel(Protocol):
@@ -90,19 +90,33 @@ class IntervalForecaster:
     def levels(self) -> list[float]:
         return self.calibration.levels
 
+    def bands(
+        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each sample's raw band, centre and scale (samples,): what a calibration scores an
+        outcome against; `point`: the family's raw point forecasts of the same samples; NaN
+        where volatility is unknown."""
+        centre, scale = centre_and_scale(
+            self.model.raw_quantiles(windows, sessions, point, volatility)
+        )
+        unknown = ~np.isfinite(volatility)
+        centre[unknown], scale[unknown] = np.nan, np.nan
+        return centre, scale
+
+    def baseline_bands(self, volatility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The volatility baseline's raw bands, centre and scale (samples,)."""
+        return centre_and_scale(volatility_quantiles(volatility, self.levels))
+
     def quantiles(
         self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
     ) -> np.ndarray:
-        """Calibrated quantiles of the next log return (samples, levels); `point`: the family's
-        raw point forecasts of the same samples; NaN rows where volatility is unknown."""
-        raw = self.model.raw_quantiles(windows, sessions, point, volatility)
-        calibrated = self.calibration.apply(raw)
-        calibrated[~np.isfinite(volatility)] = np.nan
-        return calibrated
+        """Calibrated quantiles of the next log return (samples, levels); NaN rows where
+        volatility is unknown."""
+        return self.calibration.apply_band(*self.bands(windows, sessions, point, volatility))
 
     def baseline_quantiles(self, volatility: np.ndarray) -> np.ndarray:
         """The calibrated volatility baseline's quantiles (samples, levels)."""
-        return self.baseline.apply(volatility_quantiles(volatility, self.levels))
+        return self.baseline.apply_band(*self.baseline_bands(volatility))
 
 
 def with_volatility(x: np.ndarray, volatility: np.ndarray) -> np.ndarray:

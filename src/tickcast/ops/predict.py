@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import Settings
@@ -15,6 +15,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.prediction_input import SkippedTicker, build_prediction_input
+from tickcast.ops.live_calibration import LiveCalibration, live_calibration
 from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.production_bundle import load_production_bundle
@@ -32,6 +33,16 @@ class Forecast(BaseModel):
     quantile_levels: list[float] | None = None
     predicted_quantiles: list[float] | None = None
     baseline_quantiles: list[float] | None = None
+    # The raw bands (centre, scale of the log return) the calibrations scored: stored so that
+    # later forecasts can be recalibrated on this one's outcome; not shown
+    interval_centre: float | None = Field(None, exclude=True)
+    interval_scale: float | None = Field(None, exclude=True)
+    baseline_centre: float | None = Field(None, exclude=True)
+    baseline_scale: float | None = Field(None, exclude=True)
+
+    def stored(self) -> dict[str, object]:
+        """Every field, the raw bands too."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 class PredictResult(BaseModel):
@@ -43,6 +54,7 @@ class PredictResult(BaseModel):
     forecasts: list[Forecast]
     skipped: list[SkippedTicker] = []  # tickers without a fresh, complete window, and why
     export_uri: str | None
+    interval_calibration: str | None = None  # which calibration the bands used (None: no bands)
 
 
 def predict_next_session(
@@ -71,10 +83,15 @@ def predict_with(
             as_of=as_of, target_date=target, model=None, forecasts=[], export_uri=None
         )
     bundle = load_production_bundle(settings, production)
-    target_date, forecasts, skipped = forecast_with(settings, bundle, as_of, allow_stale)
+    live = None
+    with open_connection(settings) as conn:
+        apply_migrations(conn)
+        if bundle.intervals is not None:
+            live = live_calibration(conn, settings, production, bundle.intervals.levels, as_of)
+    target_date, forecasts, skipped = forecast_with(settings, bundle, as_of, allow_stale, live=live)
     rows = [
         {
-            **f.model_dump(),
+            **f.stored(),
             "model_name": production.model_name,
             "model_version": production.version,
             "run_id": production.run_id,
@@ -83,9 +100,9 @@ def predict_with(
         for f in forecasts
     ]
     with open_connection(settings) as conn:
-        apply_migrations(conn)
         upsert_predictions(conn, rows)
-    export = _export(settings, as_of, target_date, production, forecasts)
+    calibration = calibration_used(bundle, live)
+    export = _export(settings, as_of, target_date, production, forecasts, calibration)
     return PredictResult(
         as_of=as_of,
         target_date=target_date,
@@ -93,7 +110,17 @@ def predict_with(
         forecasts=forecasts,
         skipped=skipped,
         export_uri=export,
+        interval_calibration=calibration,
     )
+
+
+def calibration_used(bundle: ForecasterBundle, live: LiveCalibration | None) -> str | None:
+    """Which calibration a bundle's bands used, in words (None: no bands)."""
+    if bundle.intervals is None:
+        return None
+    if live is not None:
+        return live.describe()
+    return f"the model's validation calibration ({bundle.intervals.calibration.samples:,} outcomes)"
 
 
 def forecast_with(
@@ -102,10 +129,12 @@ def forecast_with(
     as_of: date,
     allow_stale: bool = False,
     tickers: list[str] | None = None,
+    live: LiveCalibration | None = None,
 ) -> tuple[date, list[Forecast], list[SkippedTicker]]:
     """The target session, one forecast per ticker with a fresh, complete window ending on
     `as_of` (built with the model's own features and scalers) and the skipped tickers with
-    their reasons; nothing is stored."""
+    their reasons; nothing is stored. The bands use `live`'s calibrations when given, else the
+    bundle's."""
     intervals = bundle.intervals
     halflife = intervals.volatility_halflife_sessions if intervals else None
     window = build_prediction_input(
@@ -113,8 +142,15 @@ def forecast_with(
     )
     returns = bundle.predict(window.windows)
     sessions = np.zeros(len(window.windows), np.int64)
-    quantiles = bundle.predict_quantiles(window.windows, sessions, window.volatility)
-    baseline = intervals.baseline_quantiles(window.volatility) if intervals else None
+    bands = bundle.predict_bands(window.windows, sessions, window.volatility)
+    quantiles = baseline = baseline_bands = None
+    if intervals is not None and bands is not None:
+        baseline_bands = intervals.baseline_bands(window.volatility)
+        quantiles = (live.model if live else intervals.calibration).apply_band(*bands)
+        baseline = (live.baseline if live else intervals.baseline).apply_band(*baseline_bands)
+
+    def known(values: tuple[np.ndarray, np.ndarray] | None, part: int, i: int) -> float | None:
+        return float(values[part][i]) if values and np.isfinite(values[part][i]) else None
 
     def closes(log_returns: np.ndarray | None, i: int) -> list[float] | None:
         if log_returns is None or not np.isfinite(log_returns[i]).all():
@@ -132,6 +168,10 @@ def forecast_with(
             quantile_levels=intervals.levels if intervals else None,
             predicted_quantiles=closes(quantiles, i),
             baseline_quantiles=closes(baseline, i),
+            interval_centre=known(bands, 0, i),
+            interval_scale=known(bands, 1, i),
+            baseline_centre=known(baseline_bands, 0, i),
+            baseline_scale=known(baseline_bands, 1, i),
         )
         for i, ticker in enumerate(window.tickers)
     ]
@@ -144,6 +184,7 @@ def _export(
     target: date,
     production: ProductionModel,
     forecasts: list[Forecast],
+    interval_calibration: str | None,
 ) -> str:
     """latest_predictions.json and history/<target>.json for consumers that want files."""
     document = {
@@ -152,6 +193,7 @@ def _export(
         "target_date": target.isoformat(),
         "model": production.model_dump(mode="json"),
         "predictions": [f.model_dump(mode="json") for f in forecasts],
+        "interval_calibration": interval_calibration,
     }
     payload = json.dumps(document, indent=2).encode()
     latest = artifact_uri(settings, "predictions", "latest_predictions.json")

@@ -63,6 +63,17 @@ class ForecasterBundle:
         point = self.forecaster.predict(windows, np.asarray(sessions))
         return self.intervals.quantiles(windows, np.asarray(sessions), point, volatility)
 
+    def predict_bands(
+        self, windows: np.ndarray, sessions: np.ndarray, volatility: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each sample's raw band, centre and scale of the log return (samples,), before any
+        calibration; None for a bundle without intervals."""
+        if self.intervals is None:
+            return None
+        windows = windows.astype(np.float32, copy=False)
+        point = self.forecaster.predict(windows, np.asarray(sessions))
+        return self.intervals.bands(windows, np.asarray(sessions), point, volatility)
+
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     directory.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ from datetime import date
 from tickcast.config import Settings
 from tickcast.db.ingest_runs import newest_run_stamp
 from tickcast.db.prices import last_stored_dates
-from tickcast.ops.predict import Forecast, forecast_with
+from tickcast.ops.live_calibration import live_calibration
+from tickcast.ops.predict import Forecast, calibration_used, forecast_with
 from tickcast.serving.database import ServingDatabase
 from tickcast.serving.holder import LoadedModel
 
@@ -31,6 +32,7 @@ class ForecastSet:
     target_date: date
     forecasts: dict[str, Forecast]
     skipped: dict[str, str]  # ticker -> why it has no forecast (stale, short history, a gap)
+    interval_calibration: str | None = None  # which calibration the bands used
 
     def known(self) -> list[str]:
         return sorted({*self.forecasts, *self.skipped})
@@ -73,8 +75,18 @@ class LiveForecasts:
             configured = self._settings.tickers or None
             stored = self._database.run(lambda conn: last_stored_dates(conn, configured))
             as_of = max(stored.values()) if stored else date.min
+            intervals = model.bundle.intervals
+            live = (
+                None
+                if intervals is None
+                else self._database.run(
+                    lambda conn: live_calibration(
+                        conn, self._settings, model.production, intervals.levels, as_of
+                    )
+                )
+            )
             target, forecasts, skipped = forecast_with(
-                self._settings, model.bundle, as_of, tickers=sorted(stored)
+                self._settings, model.bundle, as_of, tickers=sorted(stored), live=live
             )
             computed = ForecastSet(
                 model.production.version,
@@ -82,6 +94,7 @@ class LiveForecasts:
                 target,
                 {f.ticker: f for f in forecasts},
                 {s.ticker: s.reason for s in skipped},
+                calibration_used(model.bundle, live),
             )
             self._cached = (key, computed)
             return computed
@@ -120,4 +133,5 @@ def _subset(every: ForecastSet, tickers: list[str] | None) -> ForecastSet:
         every.target_date,
         {t: every.forecasts[t] for t in wanted if t in every.forecasts},
         {t: every.skipped[t] for t in wanted if t in every.skipped},
+        every.interval_calibration,
     )

@@ -51,6 +51,11 @@ class PredictResponse(BaseModel):
     skipped: list[SkippedOut] = Field(
         default_factory=list, description="Tickers asked for (or stored) without a forecast."
     )
+    interval_calibration: str | None = Field(
+        None,
+        description="Which calibration the intervals used: the model's validation sessions, or "
+        "its own newest outcomes once it has enough (null: no intervals).",
+    )
 
 
 class StoredForecast(IntervalFields):

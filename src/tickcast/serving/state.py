@@ -71,6 +71,7 @@ class ServingState:
             target_date=found.target_date,
             forecasts=[ForecastOut(**f.model_dump()) for f in found.forecasts.values()],
             skipped=[SkippedOut(ticker=t, reason=r) for t, r in found.skipped.items()],
+            interval_calibration=found.interval_calibration,
         )
 
     def tickers(self) -> TickersOut:

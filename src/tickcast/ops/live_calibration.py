@@ -1,0 +1,74 @@
+"""Intervals recalibrated on a production model's own newest outcomes.
+
+The bundle's calibration was fitted on validation sessions that may lie months behind the
+sessions a model forecasts. Once the version has enough scored forecasts, its bands are scored
+against what actually happened on the newest sessions — each stored forecast keeps its raw band
+(centre and scale) — and the conformal score quantiles of that rolling window replace the
+bundle's, for the model and the volatility baseline alike. Only outcomes before the forecast's
+as-of session are read, so a forecast is the same whether it is made before or after that
+session is scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tickcast.config import Settings
+from tickcast.db.connection import Connection
+from tickcast.db.forecasts import band_outcomes
+from tickcast.models.intervals import IntervalCalibration, band_calibration
+from tickcast.ops.results import ProductionModel
+
+
+@dataclass(frozen=True)
+class LiveCalibration:
+    model: IntervalCalibration
+    baseline: IntervalCalibration
+    sessions: int  # scored sessions the window held
+
+    def describe(self) -> str:
+        return (
+            f"recalibrated on {self.model.samples:,} outcomes of its newest {self.sessions} "
+            "scored sessions"
+        )
+
+
+def live_calibration(
+    conn: Connection,
+    settings: Settings,
+    production: ProductionModel,
+    levels: list[float],
+    as_of: date,
+) -> LiveCalibration | None:
+    """The rolling-window calibrations for forecasts made on `as_of`, or None while the version
+    has fewer than `intervals.recalibration_min_sessions` scored sessions (or it is off)."""
+    config = settings.intervals
+    if config.recalibration_sessions is None:
+        return None
+    outcomes = band_outcomes(
+        conn,
+        production.model_name,
+        production.version,
+        as_of - timedelta(days=1),
+        config.recalibration_sessions,
+    )
+    sessions = int(outcomes["target_date"].nunique())
+    if sessions < config.recalibration_min_sessions:
+        return None
+    actual = outcomes["actual_log_return"].to_numpy(float)
+    return LiveCalibration(
+        band_calibration(
+            outcomes["interval_centre"].to_numpy(float),
+            outcomes["interval_scale"].to_numpy(float),
+            actual,
+            levels,
+        ),
+        band_calibration(
+            outcomes["baseline_centre"].to_numpy(float),
+            outcomes["baseline_scale"].to_numpy(float),
+            actual,
+            levels,
+        ),
+        sessions,
+    )
