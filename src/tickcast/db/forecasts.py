@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from psycopg.rows import dict_row
 
@@ -96,7 +98,8 @@ def _score_pending(conn: Connection, model_name: str, as_of: date) -> int:
         INSERT INTO model_performance_log (target_date, ticker, model_name, model_version,
             actual_close, predicted_close, last_close, predicted_log_return, actual_log_return,
             abs_error, pct_error, direction_hit, persistence_abs_error,
-            quantile_levels, predicted_quantiles, baseline_quantiles)
+            quantile_levels, predicted_quantiles, baseline_quantiles,
+            interval_centre, interval_scale, baseline_centre, baseline_scale)
         SELECT p.target_date, p.ticker, p.model_name, p.model_version,
                r.close, p.predicted_close, p.last_close, p.predicted_log_return,
                ln(r.close / p.last_close),
@@ -104,7 +107,8 @@ def _score_pending(conn: Connection, model_name: str, as_of: date) -> int:
                abs(p.predicted_close - r.close) / r.close * 100,
                (p.predicted_log_return > 0) = (r.close > p.last_close),
                abs(p.last_close - r.close),
-               p.quantile_levels, p.predicted_quantiles, p.baseline_quantiles
+               p.quantile_levels, p.predicted_quantiles, p.baseline_quantiles,
+               p.interval_centre, p.interval_scale, p.baseline_centre, p.baseline_scale
         FROM predictions AS p
         JOIN raw_prices AS r ON r.ticker = p.ticker AND r.trade_date = p.target_date
         WHERE p.model_name = %(model)s AND NOT p.scored AND p.target_date <= %(as_of)s
@@ -132,42 +136,41 @@ def scored_rows(conn: Connection, model_name: str, as_of: date, sessions: int) -
         return pd.DataFrame(cursor.fetchall())
 
 
-def band_outcomes(
+@dataclass(frozen=True)
+class BandScores:
+    """Where each scored forecast's outcome fell in its raw bands, (actual - centre) / scale of
+    the log return, for the model's band and the volatility baseline's."""
+
+    sessions: int  # scored sessions they come from
+    model: np.ndarray
+    baseline: np.ndarray
+
+
+def band_scores(
     conn: Connection, model_name: str, model_version: int, as_of: date, sessions: int
-) -> pd.DataFrame:
-    """The realised log return beside each forecast's raw band (the model's and the baseline's
-    centre and scale) for the version's newest `sessions` scored target dates up to as_of;
-    forecasts without a band are left out. Columns: target_date, actual_log_return,
-    interval_centre, interval_scale, baseline_centre, baseline_scale."""
-    with conn.cursor(row_factory=dict_row) as cursor:
-        cursor.execute(
-            """
-            WITH recent AS (
-                SELECT DISTINCT target_date FROM model_performance_log
-                WHERE model_name = %(model)s AND model_version = %(version)s
-                  AND target_date <= %(as_of)s
-                ORDER BY target_date DESC LIMIT %(sessions)s)
-            SELECT s.target_date, s.actual_log_return, p.interval_centre, p.interval_scale,
-                   p.baseline_centre, p.baseline_scale
-            FROM model_performance_log AS s
-            JOIN predictions AS p USING (target_date, ticker, model_name, model_version)
-            WHERE s.model_name = %(model)s AND s.model_version = %(version)s
-              AND s.target_date IN (SELECT target_date FROM recent)
-              AND p.interval_scale IS NOT NULL AND p.baseline_scale IS NOT NULL
-            ORDER BY s.target_date, s.ticker
-            """,
-            {"model": model_name, "version": model_version, "as_of": as_of, "sessions": sessions},
-        )
-        rows = cursor.fetchall()
-    columns = [
-        "target_date",
-        "actual_log_return",
-        "interval_centre",
-        "interval_scale",
-        "baseline_centre",
-        "baseline_scale",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+) -> BandScores:
+    """The scores of the version's forecasts with bands on its newest `sessions` scored target
+    dates up to as_of (reads only those rows)."""
+    rows = conn.execute(
+        """
+        WITH recent AS (
+            SELECT DISTINCT target_date FROM model_performance_log
+            WHERE model_name = %(model)s AND model_version = %(version)s
+              AND target_date <= %(as_of)s AND interval_scale IS NOT NULL
+            ORDER BY target_date DESC LIMIT %(sessions)s)
+        SELECT (SELECT count(*) FROM recent),
+               (actual_log_return - interval_centre) / interval_scale,
+               (actual_log_return - baseline_centre) / baseline_scale
+        FROM model_performance_log
+        WHERE model_name = %(model)s AND model_version = %(version)s
+          AND target_date >= (SELECT min(target_date) FROM recent)
+          AND target_date <= %(as_of)s
+          AND interval_scale IS NOT NULL AND baseline_scale IS NOT NULL
+        """,
+        {"model": model_name, "version": model_version, "as_of": as_of, "sessions": sessions},
+    ).fetchall()
+    found = np.array([row[1:] for row in rows], np.float64).reshape(-1, 2)
+    return BandScores(int(rows[0][0]) if rows else 0, found[:, 0], found[:, 1])
 
 
 def latest_predictions(conn: Connection, model_name: str) -> list[dict[str, Any]]:

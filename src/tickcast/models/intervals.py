@@ -68,10 +68,16 @@ def band_calibration(
     centre: np.ndarray, scale: np.ndarray, actual: np.ndarray, levels: list[float]
 ) -> IntervalCalibration:
     """The same from raw bands' centres and scales (samples,) and realised returns."""
-    centre, scale = np.asarray(centre, np.float64), np.asarray(scale, np.float64)
-    actual = np.asarray(actual, np.float64)
-    known = np.isfinite(actual) & np.isfinite(centre) & np.isfinite(scale)
-    scores = np.sort((actual[known] - centre[known]) / scale[known])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = (np.asarray(actual, np.float64) - centre) / np.asarray(scale, np.float64)
+    return score_calibration(scores, levels)
+
+
+def score_calibration(scores: np.ndarray, levels: list[float]) -> IntervalCalibration:
+    """The conformal score quantile at each level from the scores (actual - centre) / scale
+    (non-finite ones are left out)."""
+    scores = np.asarray(scores, np.float64)
+    scores = np.sort(scores[np.isfinite(scores)])
     n = len(scores)
     if n == 0:
         raise ValueError("interval calibration needs samples with known outcomes")

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 
 from tickcast.config import Settings
 from tickcast.db.connection import Connection
-from tickcast.db.forecasts import band_outcomes
-from tickcast.models.intervals import IntervalCalibration, band_calibration
+from tickcast.db.forecasts import band_scores
+from tickcast.models.intervals import IntervalCalibration, score_calibration
 from tickcast.ops.results import ProductionModel
 
 
@@ -46,29 +46,17 @@ def live_calibration(
     config = settings.intervals
     if config.recalibration_sessions is None:
         return None
-    outcomes = band_outcomes(
+    scores = band_scores(
         conn,
         production.model_name,
         production.version,
         as_of - timedelta(days=1),
         config.recalibration_sessions,
     )
-    sessions = int(outcomes["target_date"].nunique())
-    if sessions < config.recalibration_min_sessions:
+    if scores.sessions < config.recalibration_min_sessions:
         return None
-    actual = outcomes["actual_log_return"].to_numpy(float)
     return LiveCalibration(
-        band_calibration(
-            outcomes["interval_centre"].to_numpy(float),
-            outcomes["interval_scale"].to_numpy(float),
-            actual,
-            levels,
-        ),
-        band_calibration(
-            outcomes["baseline_centre"].to_numpy(float),
-            outcomes["baseline_scale"].to_numpy(float),
-            actual,
-            levels,
-        ),
-        sessions,
+        score_calibration(scores.model, levels),
+        score_calibration(scores.baseline, levels),
+        scores.sessions,
     )
