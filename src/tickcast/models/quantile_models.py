@@ -107,13 +107,6 @@ class IntervalForecaster:
         """The volatility baseline's raw bands, centre and scale (samples,)."""
         return centre_and_scale(volatility_quantiles(volatility, self.levels))
 
-    def quantiles(
-        self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
-    ) -> np.ndarray:
-        """Calibrated quantiles of the next log return (samples, levels); NaN rows where
-        volatility is unknown."""
-        return self.calibration.apply_band(*self.bands(windows, sessions, point, volatility))
-
     def baseline_quantiles(self, volatility: np.ndarray) -> np.ndarray:
         """The calibrated volatility baseline's quantiles (samples, levels)."""
         return self.baseline.apply_band(*self.baseline_bands(volatility))

@@ -57,11 +57,10 @@ class ForecasterBundle:
     ) -> np.ndarray | None:
         """Calibrated quantiles of the log return (samples, levels) at the bundle's levels, given
         each sample's recent volatility; None for a bundle without intervals."""
-        if self.intervals is None:
+        bands = self.predict_bands(windows, sessions, volatility)
+        if bands is None or self.intervals is None:
             return None
-        windows = windows.astype(np.float32, copy=False)
-        point = self.forecaster.predict(windows, np.asarray(sessions))
-        return self.intervals.quantiles(windows, np.asarray(sessions), point, volatility)
+        return self.intervals.calibration.apply_band(*bands)
 
     def predict_bands(
         self, windows: np.ndarray, sessions: np.ndarray, volatility: np.ndarray
