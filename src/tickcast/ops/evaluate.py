@@ -174,13 +174,15 @@ def _production_predictions(
     found = Samples(rows[known].astype(np.int64), columns[known].astype(np.int64))
     windows = gather_windows(scale(matrix.values, production.scalers), found, spec.sequence_length)
     predicted = np.full(len(samples), np.nan)
-    predicted[known] = production.predict(windows, found.rows)
     if production.intervals is None:
+        predicted[known] = production.predict(windows, found.rows)
         return predicted, None
     halflife = production.intervals.volatility_halflife_sessions
     volatility = ewma_volatility(matrix.close, halflife)[found.rows, found.columns]
+    predicted[known], bands = production.forecast(windows, found.rows, volatility)
+    assert bands is not None
     quantiles = np.full((len(samples), len(production.intervals.levels)), np.nan)
-    quantiles[known] = production.predict_quantiles(windows, found.rows, volatility)
+    quantiles[known] = production.intervals.calibration.apply_band(*bands)
     return predicted, quantiles
 
 

@@ -140,9 +140,8 @@ def forecast_with(
     window = build_prediction_input(
         settings, bundle.spec, bundle.scalers, as_of, allow_stale, tickers, halflife
     )
-    returns = bundle.predict(window.windows)
     sessions = np.zeros(len(window.windows), np.int64)
-    bands = bundle.predict_bands(window.windows, sessions, window.volatility)
+    returns, bands = bundle.forecast(window.windows, sessions, window.volatility)
     quantiles = baseline = baseline_bands = None
     if intervals is not None and bands is not None:
         baseline_bands = intervals.baseline_bands(window.volatility)

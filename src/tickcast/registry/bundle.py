@@ -42,36 +42,44 @@ class ForecasterBundle:
     def predict(self, windows: np.ndarray, sessions: np.ndarray | None = None) -> np.ndarray:
         """Log returns (samples,) for scaled windows (samples, sequence, features); `sessions`
         groups samples of one session (default: all one session)."""
-        expected = (self.spec.sequence_length, len(self.spec.features))
-        if windows.ndim != 3 or tuple(windows.shape[1:]) != expected:
-            raise ValueError(
-                f"windows must be shaped (samples, {', '.join(map(str, expected))}) "
-                f"= (samples, sequence, features); got {tuple(windows.shape)}"
-            )
         groups = np.zeros(len(windows), np.int64) if sessions is None else np.asarray(sessions)
-        raw = self.forecaster.predict(windows.astype(np.float32, copy=False), groups)
+        raw = self.forecaster.predict(self._checked(windows), groups)
         return self.calibration.apply(raw, groups)
+
+    def forecast(
+        self, windows: np.ndarray, sessions: np.ndarray, volatility: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """`predict`'s log returns and each sample's raw band, centre and scale of the log return
+        (samples,) before any interval calibration (None for a bundle without intervals), from
+        one pass of the point model."""
+        windows, sessions = self._checked(windows), np.asarray(sessions)
+        raw = self.forecaster.predict(windows, sessions)
+        bands = (
+            None
+            if self.intervals is None
+            else self.intervals.bands(windows, sessions, raw, volatility)
+        )
+        return self.calibration.apply(raw, sessions), bands
 
     def predict_quantiles(
         self, windows: np.ndarray, sessions: np.ndarray, volatility: np.ndarray
     ) -> np.ndarray | None:
         """Calibrated quantiles of the log return (samples, levels) at the bundle's levels, given
         each sample's recent volatility; None for a bundle without intervals."""
-        bands = self.predict_bands(windows, sessions, volatility)
+        _, bands = self.forecast(windows, sessions, volatility)
         if bands is None or self.intervals is None:
             return None
         return self.intervals.calibration.apply_band(*bands)
 
-    def predict_bands(
-        self, windows: np.ndarray, sessions: np.ndarray, volatility: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Each sample's raw band, centre and scale of the log return (samples,), before any
-        calibration; None for a bundle without intervals."""
-        if self.intervals is None:
-            return None
-        windows = windows.astype(np.float32, copy=False)
-        point = self.forecaster.predict(windows, np.asarray(sessions))
-        return self.intervals.bands(windows, np.asarray(sessions), point, volatility)
+    def _checked(self, windows: np.ndarray) -> np.ndarray:
+        """`windows` as float32, refused unless shaped (samples, sequence, features)."""
+        expected = (self.spec.sequence_length, len(self.spec.features))
+        if windows.ndim != 3 or tuple(windows.shape[1:]) != expected:
+            raise ValueError(
+                f"windows must be shaped (samples, {', '.join(map(str, expected))}) "
+                f"= (samples, sequence, features); got {tuple(windows.shape)}"
+            )
+        return windows.astype(np.float32, copy=False)
 
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
