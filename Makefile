@@ -12,20 +12,33 @@ DEMO_SHIFT_AFTER ?= 5
 DEMO_PORT ?= 3000
 DEMO_MLFLOW_PORT ?= 5000
 # Images: <REGISTRY>/<name>:<TAG> (make images, compile, kind-load, kind-install agree on these).
-REGISTRY ?= tickcast
+# localhost/tickcast is podman's own name for a local tickcast/<name>: nothing is pulled for it.
+REGISTRY ?= localhost/tickcast
 TAG ?= 0.1.0
 IMAGES := runtime trainer serving mlflow
-CONTAINER ?= docker
+# docker when a Docker daemon answers, podman otherwise (with the repo's containers.conf).
+CONTAINER ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
+export CONTAINERS_CONF ?= $(CURDIR)/images/containers.conf
+# The images' base: a Debian 12 root made by `make base-image` (no registry needed), or an
+# upstream image where a registry answers (PYTHON_IMAGE=python:3.11-slim-bookworm).
+LOCAL_BASE := localhost/tickcast/base:bookworm
+PYTHON_IMAGE ?= $(LOCAL_BASE)
+TORCH_VARIANT ?= cpu
+WHEELHOUSE := .tickcast/wheelhouse
+BUILD = $(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--isolation chroot --format docker) \
+	--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) --build-arg RUNTIME_IMAGE=$(REGISTRY)/runtime:$(TAG)
 KIND_CLUSTER ?= tickcast
 KFP_VERSION ?= 2.17.0
 KUBERAY_VERSION ?= 1.4.2
+# How long make kind-smoke waits for its Job (the bootstrap run, then one daily run).
+SMOKE_SECONDS ?= 7200
 TOOLS := .tickcast/tools/bin
 # Test processes (pytest-xdist): each starts its own throwaway PostgreSQL; many tests wait on
 # subprocesses, so one more worker than cores keeps both cores busy.
 TEST_WORKERS ?= 3
 export RAY_AUTH_MODE := disabled
 
-.PHONY: help setup tools chromium lint format test test-fast compile bento serve images kind-load kind-up kind-install kind-smoke demo demo-down bench clean
+.PHONY: help setup tools chromium lint format test test-fast test-images compile bento serve container-tools base-image wheelhouse images images-clean kind-load kind-up kind-install kind-smoke demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -56,10 +69,20 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: lint chromium tools ## Lint, then the whole suite (in parallel, throwaway PostgreSQL per worker); the ten slowest at the end
-	$(call pytest,--durations=10)
+	$(call pytest,--durations=10 --ignore=tests/images)
 
 test-fast: setup ## The suite without the slow tests
-	$(call pytest,-m "not slow")
+	$(call pytest,-m "not slow" --ignore=tests/images)
+
+# Everything it writes stays in the clone, but for the image store: pytest's and the steps'
+# temporary files under .tickcast/test-images, removed at the end.
+test-images: wheelhouse images tools ## Both pipelines, the service and MLflow run in their images (podman or docker)
+	@started=$$(date +%s); dir=$(CURDIR)/.tickcast/test-images; rm -rf "$$dir"; mkdir -p "$$dir/tmp"; \
+	TMPDIR="$$dir/tmp" TICKCAST_IMAGE_REGISTRY=$(REGISTRY) TICKCAST_IMAGE_TAG=$(TAG) \
+		$(BIN)/pytest -n 0 -p no:cacheprovider --basetemp "$$dir/pytest" --durations=0 tests/images; \
+	status=$$?; rm -rf "$$dir"; \
+	echo "make test-images: $$(( $$(date +%s) - started )) s; the images stay in $(CONTAINER)'s store (make images-clean removes them)"; \
+	exit $$status
 
 # pytest in a temporary folder of its own: pytest's default one is shared by every pytest run of
 # the user and keeps only the newest three, so another run could delete a running suite's
@@ -81,11 +104,31 @@ bento: setup ## Build the serving Bento offline (then: bentoml containerize tick
 serve: setup ## Serve the production model, API and dashboard on localhost:3000
 	$(BIN)/tickcast serve
 
-images: ## Build the images with $(CONTAINER) (docker, podman): $(REGISTRY)/<name>:$(TAG)
-	$(CONTAINER) build -f images/runtime/Dockerfile -t $(REGISTRY)/runtime:$(TAG) .
-	$(CONTAINER) build -f images/trainer/Dockerfile -t $(REGISTRY)/trainer:$(TAG) .
-	$(CONTAINER) build -f images/serving/Dockerfile --build-arg RUNTIME_IMAGE=$(REGISTRY)/runtime:$(TAG) -t $(REGISTRY)/serving:$(TAG) .
-	$(CONTAINER) build -f images/mlflow/Dockerfile -t $(REGISTRY)/mlflow:$(TAG) .
+container-tools: ## podman, runc and debootstrap from Debian (apt, as root, when missing)
+	@missing=$$(for tool in podman runc debootstrap; do command -v $$tool >/dev/null || echo $$tool; done); \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] || { echo "install $$missing (apt-get install $$missing)"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
+
+base-image: $(if $(filter podman,$(CONTAINER)),container-tools) ## The images' base without a registry: Debian 12 (debootstrap) + Python 3.11 as $(LOCAL_BASE)
+	bash images/base-image.sh $(CONTAINER) $(LOCAL_BASE) .tickcast/base-root
+
+wheelhouse: setup ## Every wheel the images install (constraints.txt; torch's CPU build) in $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel --quiet --constraint constraints.txt --wheel-dir $(WHEELHOUSE) \
+		'.[s3]' setuptools mlflow 'psycopg[binary]' boto3
+	rm -f $(WHEELHOUSE)/tickcast-*.whl  # the images build tickcast from src/
+	$(BIN)/python -c 'import sys, pathlib; wheels = list(pathlib.Path(sys.argv[1]).glob("torch-*.whl")); \
+		sys.exit(None if wheels and all("+cpu" in w.name for w in wheels) else f"{sys.argv[1]}: no CPU torch wheel ({[w.name for w in wheels]}); see the README, Images")' $(WHEELHOUSE)
+
+images: $(if $(filter $(LOCAL_BASE),$(PYTHON_IMAGE)),base-image) ## Build the images (docker or podman) from the wheelhouse: $(REGISTRY)/<name>:$(TAG)
+	@[ -n "$$(ls $(WHEELHOUSE)/*.whl 2>/dev/null)" ] || { echo "no wheelhouse: run make wheelhouse first"; exit 1; }
+	@for image in runtime trainer serving mlflow; do \
+		started=$$(date +%s); \
+		$(BUILD) --build-arg TORCH_VARIANT=$(TORCH_VARIANT) -f images/$$image/Dockerfile -t $(REGISTRY)/$$image:$(TAG) . || exit 1; \
+		echo "built $(REGISTRY)/$$image:$(TAG) in $$(( $$(date +%s) - started )) s, $$($(CONTAINER) image inspect --format '{{.Size}}' $(REGISTRY)/$$image:$(TAG) | awk '{printf "%.0f MB", $$1 / 1e6}')"; \
+	done
+
+images-clean: ## Remove tickcast's images (and the local base) from the image store
+	-$(CONTAINER) rmi $(foreach image,$(IMAGES),$(REGISTRY)/$(image):$(TAG)) $(LOCAL_BASE)
 
 kind-load: ## Load the built images into the kind cluster's nodes
 	for image in $(IMAGES); do kind load docker-image $(REGISTRY)/$$image:$(TAG) --name $(KIND_CLUSTER); done
@@ -103,10 +146,12 @@ kind-install: images kind-load tools ## Build and load the images, then helm ins
 	$(TOOLS)/helm upgrade --install tickcast helm/tickcast -n tickcast --create-namespace \
 		--set image.registry=$(REGISTRY) --set image.tag=$(TAG) --wait=hookOnly --timeout 15m
 
-kind-smoke: tools ## Trigger one daily run now and check the service answers
+# The smoke Job is the daily trigger: it first waits for the install's bootstrap run to end (it
+# starts no run beside an active one), then runs the daily pipeline and waits for it.
+kind-smoke: tools ## One daily run now (after the bootstrap run), then the service must answer
 	$(TOOLS)/kubectl -n tickcast delete job tickcast-smoke --ignore-not-found
 	$(TOOLS)/kubectl -n tickcast create job --from=cronjob/tickcast-daily tickcast-smoke
-	$(TOOLS)/kubectl -n tickcast wait --for=condition=complete --timeout=3h job/tickcast-smoke
+	KUBECTL=$(TOOLS)/kubectl bash deploy/wait-job.sh tickcast tickcast-smoke $(SMOKE_SECONDS)
 	$(TOOLS)/kubectl -n tickcast rollout status deployment/tickcast-serving --timeout=300s
 	$(TOOLS)/helm test tickcast -n tickcast --logs
 

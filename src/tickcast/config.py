@@ -444,6 +444,10 @@ class KfpSettings(_Section):
     experiment: str = "tickcast"
     pipelines_dir: str = "pipelines"  # the compiled <name>.yaml files
     local_root: str = ".tickcast/kfp"  # kfp.local outputs: one folder per run and task
+    # How long a pipeline's first step (init database) waits for PostgreSQL and an MLflow
+    # server to answer (0: not at all). The chart sets it: on a first install the bootstrap run
+    # may start before them.
+    stores_wait_seconds: float = Field(0.0, ge=0)
 
 
 class ServingSettings(_Section):

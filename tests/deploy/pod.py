@@ -218,12 +218,28 @@ def _install_venv(venv: Path, python_home: Path) -> None:
     )
 
 
-def pod_environment(image: Image, chart: list[dict[str, Any]], namespace: str) -> dict[str, str]:
-    """What every step's pod gets from the chart: the ConfigMap and Secrets the compiled
-    pipelines map into env, and the ConfigMap volume (written into its mount)."""
+@dataclass(frozen=True)
+class PodConfiguration:
+    """What every step's pod gets from the chart, as the compiled pipelines ask kfp-kubernetes
+    for it: environment variables (ConfigMap values and Secrets) and ConfigMap volumes."""
+
+    config_env: dict[str, str]  # from ConfigMaps: paths among them name the pod's mounts
+    secret_env: dict[str, str]
+    volumes: dict[str, dict[str, str]]  # mount path -> file name -> text
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**self.config_env, **self.secret_env}
+
+
+def pod_configuration(
+    pipelines_dir: Path, chart: list[dict[str, Any]], namespace: str
+) -> PodConfiguration:
+    """The configuration of every step of both compiled pipelines (one for all), filled from
+    the documents the chart renders in `namespace`."""
     specs = []
     for name in PIPELINES:
-        docs = list(yaml.safe_load_all((image.workdir / f"pipelines/{name}.yaml").read_text()))
+        docs = list(yaml.safe_load_all((pipelines_dir / f"{name}.yaml").read_text()))
         executors = docs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
         specs += [_configuration(spec) for spec in executors.values()]
     assert all(spec == specs[0] for spec in specs), "steps read their configuration differently"
@@ -239,15 +255,12 @@ def pod_environment(image: Image, chart: list[dict[str, Any]], namespace: str) -
         ]
         return dict(found[0].get("data", {})) if found else None
 
+    mounted: dict[str, dict[str, str]] = {}
     for name, mount_path in volumes:
         files = data("ConfigMap", name)
         assert files is not None, f"the chart renders no ConfigMap {name} in {namespace}"
-        mount = image.workspace / "mounts" / mount_path.strip("/")
-        mount.mkdir(parents=True)
-        for key, text in files.items():
-            (mount / key).write_text(text)
-        image.mounts[mount_path] = mount
-    env: dict[str, str] = {}
+        mounted[mount_path] = files
+    env: dict[str, dict[str, str]] = {"ConfigMap": {}, "Secret": {}}
     for kind, items in (("ConfigMap", config_maps), ("Secret", secrets)):
         for name, keys, optional in items:
             values = data(kind, name)
@@ -255,11 +268,27 @@ def pod_environment(image: Image, chart: list[dict[str, Any]], namespace: str) -
                 assert optional, f"the chart renders no {kind} {name} in {namespace}"
                 continue
             for key, variable in keys:
-                if kind == "Secret":
-                    env[variable] = base64.b64decode(values[key]).decode()
-                else:  # a path in a ConfigMap names a mount
-                    env[variable] = image.mapped(values[key])
-    return env
+                value = values[key]
+                env[kind][variable] = (
+                    base64.b64decode(value).decode() if kind == "Secret" else value
+                )
+    return PodConfiguration(config_env=env["ConfigMap"], secret_env=env["Secret"], volumes=mounted)
+
+
+def pod_environment(image: Image, chart: list[dict[str, Any]], namespace: str) -> dict[str, str]:
+    """The pod's configuration for a step run from `image`'s layout here: the ConfigMap volumes
+    written into their mounts, paths in the environment mapped to them."""
+    pod = pod_configuration(image.workdir / "pipelines", chart, namespace)
+    for mount_path, files in pod.volumes.items():
+        mount = image.workspace / "mounts" / mount_path.strip("/")
+        mount.mkdir(parents=True)
+        for key, text in files.items():
+            (mount / key).write_text(text)
+        image.mounts[mount_path] = mount
+    return {
+        **{variable: image.mapped(value) for variable, value in pod.config_env.items()},
+        **pod.secret_env,
+    }
 
 
 Keys = tuple[tuple[str, str], ...]

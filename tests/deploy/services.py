@@ -114,6 +114,32 @@ def s3_keys(client: Any, bucket: str, prefix: str) -> list[str]:
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
+def container_env(container: dict[str, Any], secrets: dict[tuple[str, str], str]) -> dict[str, str]:
+    """A rendered container's `env`, values and secretKeyRefs resolved."""
+    env = {}
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        else:
+            ref = item["valueFrom"]["secretKeyRef"]
+            env[item["name"]] = secrets[(ref["name"], ref["key"])]
+    return env
+
+
+def mlflow_arguments(container: dict[str, Any], port: int) -> list[str]:
+    """The chart's `mlflow server` arguments, listening on `port` of 127.0.0.1 instead."""
+    args = list(container["args"])
+    assert args[:2] == ["mlflow", "server"], args
+    replaced = {"--host": "127.0.0.1", "--port": str(port)}
+    for i, arg in enumerate(args):
+        key = arg.partition("=")[0]
+        if key in replaced:
+            args[i] = f"{key}={replaced[key]}"
+        elif key == "--allowed-hosts":
+            args[i] = f"{arg},127.0.0.1:{port}"
+    return args
+
+
 @contextmanager
 def mlflow_server(
     account: Account,
@@ -127,25 +153,8 @@ def mlflow_server(
 ) -> Iterator[str]:
     """The chart's MLflow container (its args and env, secrets resolved) as `account`, on
     `port` of 127.0.0.1; yields its URL."""
-    args = list(container["args"])
-    assert args[:2] == ["mlflow", "server"], args
-    replaced = {"--host": "127.0.0.1", "--port": str(port)}
-    for i, arg in enumerate(args):
-        key = arg.partition("=")[0]
-        if key in replaced:
-            args[i] = f"{key}={replaced[key]}"
-        elif key == "--allowed-hosts":
-            args[i] = f"{arg},127.0.0.1:{port}"
-    container_env = {
-        item["name"]: item["value"]
-        if "value" in item
-        else secrets[
-            (item["valueFrom"]["secretKeyRef"]["name"], item["valueFrom"]["secretKeyRef"]["key"])
-        ]
-        for item in container.get("env", [])
-    }
-    command = [str(python), "-m", "mlflow", *args[1:]]
-    process = account.start(command, log, env={**env, **container_env}, cwd=cwd)
+    command = [str(python), "-m", "mlflow", *mlflow_arguments(container, port)[1:]]
+    process = account.start(command, log, env={**env, **container_env(container, secrets)}, cwd=cwd)
     with stopped_at_exit(process):
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: answers(f"{url}/health"), "mlflow server", log, seconds=180)

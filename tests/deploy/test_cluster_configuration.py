@@ -19,37 +19,38 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 import yaml
-from mlflow import MlflowClient
 
 from tests.deploy.chart import render
 from tests.deploy.pod import INTERPRETER, Account, Image, build_image, pod_environment
-from tests.deploy.services import (
-    mlflow_server,
-    postgres_server,
-    s3_client,
-    s3_keys,
-    s3_server,
+from tests.deploy.release import (
+    ACCESS_KEY,
+    BOOTSTRAP_DAY,
+    BUCKET,
+    NAMESPACE,
+    NEXT_DAY,
+    chart_container,
+    chart_values,
+    check_bootstrap_then_keep,
+    pipeline_steps,
+    secret_values,
 )
+from tests.deploy.services import mlflow_server, postgres_server, s3_client, s3_server
 from tests.processes import free_port
 
 pytestmark = [
     pytest.mark.slow(seconds=75),
     pytest.mark.skipif(
+        bool(os.environ.get("TICKCAST_IMAGE_TESTS")),
+        reason="make test-images runs both pipelines in the images instead (.ci/run runs both)",
+    ),
+    pytest.mark.skipif(
         os.geteuid() != 0,
         reason="runs the steps as another, unprivileged account, which needs root (CI is root)",
     ),
 ]
-
-NAMESPACE = "kubeflow"  # the chart's kfp.runNamespace: where pipeline pods run
-BUCKET = "tickcast-test"
-ACCESS_KEY = "tickcast-test-key"
-TICKERS = ["SYN000", "SYN001", "SYN002", "SYN003"]
-BOOTSTRAP_DAY, NEXT_DAY = "2017-06-30", "2017-07-03"
 
 
 @dataclass
@@ -93,7 +94,7 @@ def release(helm: Path) -> Iterator[Release]:
                     account,
                     image.python,
                     port=mlflow_port,
-                    container=mlflow_container(chart),
+                    container=chart_container(chart, "tickcast-mlflow"),
                     secrets=secret_values(chart, "tickcast"),
                     env=image.env,
                     cwd=image.workdir,
@@ -111,58 +112,6 @@ def release(helm: Path) -> Iterator[Release]:
             )
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
-
-
-def chart_values(
-    password: str, pg_port: int, endpoint: str, secret_key: str, mlflow_port: int
-) -> dict[str, Any]:
-    """The chart with a managed PostgreSQL and S3 (the servers above) and a small market."""
-    database = f"tickcast:{password}@127.0.0.1:{pg_port}"
-    return {
-        "postgres": {"enabled": False},
-        "minio": {"enabled": False},
-        "external": {
-            "databaseUrl": f"postgresql://{database}/tickcast",
-            "mlflowDatabaseUrl": f"postgresql+psycopg://{database}/mlflow",
-            "s3": {
-                "endpoint": endpoint,
-                "bucket": BUCKET,
-                "accessKey": ACCESS_KEY,
-                "secretKey": secret_key,
-            },
-        },
-        "config": {
-            "tickers": TICKERS,
-            "data": {"source": "synthetic", "synthetic": {"n_tickers": 4, "start": "2016-01-04"}},
-            "extra": {
-                # The chart's MLflow Service, as this machine reaches the server started above.
-                "mlflow": {"tracking_uri": f"http://127.0.0.1:{mlflow_port}"},
-                "dataset": {"sequence_length": 10},
-                "training": {"max_epochs": 1},
-                "tuning": {"max_epochs": 1},
-            },
-        },
-    }
-
-
-def mlflow_container(chart: list[dict[str, Any]]) -> dict[str, Any]:
-    deployment = next(
-        doc
-        for doc in chart
-        if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "tickcast-mlflow"
-    )
-    return dict(deployment["spec"]["template"]["spec"]["containers"][0])
-
-
-def secret_values(chart: list[dict[str, Any]], namespace: str) -> dict[tuple[str, str], str]:
-    import base64
-
-    return {
-        (doc["metadata"]["name"], key): base64.b64decode(value).decode()
-        for doc in chart
-        if doc["kind"] == "Secret" and doc["metadata"]["namespace"] == namespace
-        for key, value in doc.get("data", {}).items()
-    }
 
 
 def run_daily(release: Release, as_of: str, trials: int) -> str:
@@ -202,35 +151,9 @@ def test_both_pipelines_run_as_the_cluster_configures_them(release: Release) -> 
     assert "retrain (bootstrap)" in bootstrap and "promoted" in bootstrap
     ran = {path.name for path in release.kfp_root.rglob("*") if path.is_dir()}
     for name in ("daily", "retraining"):
-        text = (release.image.workdir / f"pipelines/{name}.yaml").read_text()
-        compiled = next(yaml.safe_load_all(text))
-        steps = {task.removesuffix("-2") for task in compiled["root"]["dag"]["tasks"]}
-        assert steps - {"condition-1"} <= ran, f"{name} steps that did not run: {steps - ran}"
+        steps = pipeline_steps((release.image.workdir / f"pipelines/{name}.yaml").read_text())
+        assert steps <= ran, f"{name} steps that did not run: {steps - ran}"
 
     following = run_daily(release, NEXT_DAY, trials=0)
     assert f"Decision as of {NEXT_DAY}: keep" in following
-
-    with psycopg.connect(release.database_url) as conn:
-        prices = conn.execute("SELECT count(DISTINCT ticker) FROM raw_prices").fetchone()
-        datasets = conn.execute("SELECT count(*) FROM datasets").fetchone()
-        promotions = conn.execute(
-            "SELECT action, promoted, bootstrap FROM model_promotions"
-        ).fetchall()
-        decisions = conn.execute(
-            "SELECT as_of::text, decision FROM retrain_decisions ORDER BY as_of"
-        ).fetchall()
-        forecasts = conn.execute("SELECT count(*) FROM predictions").fetchone()
-    assert prices == (len(TICKERS),) and datasets == (1,)
-    assert promotions == [("promote", True, True)]
-    assert decisions == [(BOOTSTRAP_DAY, "retrain"), (NEXT_DAY, "keep")]
-    assert forecasts == (len(TICKERS),)
-
-    client = MlflowClient(tracking_uri=release.mlflow_url, registry_uri=release.mlflow_url)
-    production = client.get_model_version_by_alias("tickcast-forecaster", "production")
-    assert production.version == "1"
-    model = urlsplit(client.get_model_version_download_uri(production.name, production.version))
-    assert (model.scheme, model.netloc) == ("s3", BUCKET), model.geturl()
-    stored = s3_keys(release.s3, BUCKET, "")
-    assert any(key.startswith(model.path.lstrip("/") + "/") for key in stored), stored
-    for folder in ("artifacts/datasets/", "artifacts/predictions/history/"):
-        assert any(key.startswith(folder) for key in stored), f"nothing under {folder}: {stored}"
+    check_bootstrap_then_keep(release.database_url, release.mlflow_url, release.s3)

@@ -218,6 +218,26 @@ def test_the_recurring_run_job_can_be_applied_again(helm: Path, tmp_path: Path) 
     ]
 
 
+def test_plain_manifests_send_the_images_they_run(helm: Path, tmp_path: Path) -> None:
+    """The CronJob and the recurring run's Job send pipelines to KFP: each names, in
+    TICKCAST_IMAGE_REGISTRY/TAG, the registry and tag of its own image, so the steps run the
+    images the user set (the recurring run named none and always ran tickcast/*:0.1.0)."""
+    documents = all_documents(helm, tmp_path)
+    senders = [
+        container
+        for name in ("k8s", "k8s-recurring-run")
+        for doc in documents[name]
+        for _, container in containers(doc)
+        if container.get("command", [])[:2] in (["tickcast", "run"], ["tickcast", "schedule"])
+    ]
+    assert len(senders) == 2, [c["command"] for c in senders]
+    for container in senders:
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert {"TICKCAST_IMAGE_REGISTRY", "TICKCAST_IMAGE_TAG"} <= set(env), container["command"]
+        expected = f"{env['TICKCAST_IMAGE_REGISTRY']}/runtime:{env['TICKCAST_IMAGE_TAG']}"
+        assert container["image"] == expected, container["command"]
+
+
 def test_pipelines_sent_to_kfp_name_the_charts_images(helm: Path, tmp_path: Path) -> None:
     """The upload Job and the daily trigger rewrite the compiled pipelines' images to the
     registry and tag their own image comes from (tickcast.orchestration.images)."""

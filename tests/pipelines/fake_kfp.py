@@ -37,6 +37,7 @@ class FakeKfp:
     runs: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     run_state: str = "SUCCEEDED"  # what every run reports when asked
+    states: dict[str, str] = field(default_factory=dict)  # run id -> its own state instead
     fail_path: str | None = None
     fail_method: str | None = None  # with fail_path: only this method fails (None: any)
     # Multi-user KFP: experiments need a namespace, and a pipeline without one (shared) is
@@ -133,10 +134,17 @@ class FakeKfp:
             run = {**body, "run_id": _new_id(), "state": "PENDING"}
             self.runs.append(run)
             return 200, run
+        if route == ("GET", "/runs"):
+            found = [
+                {**run, "state": self.states.get(run["run_id"], self.run_state)}
+                for run in reversed(self.runs)
+                if run.get("experiment_id") == query.get("experiment_id")
+            ]
+            return 200, {"runs": found or None, "total_size": len(found)}
         if method == "GET" and path.startswith(f"{API}/runs/"):
             run_id = path.rsplit("/", 1)[-1]
             stored = next(run for run in self.runs if run["run_id"] == run_id)
-            return 200, {**stored, "state": self.run_state}
+            return 200, {**stored, "state": self.states.get(run_id, self.run_state)}
         return 404, {"error": f"no route {method} {path}"}
 
     def _add_version(self, pipeline_id: str, name: str, package: bytes) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -156,9 +157,30 @@ def test_waiting_for_a_run_reports_how_it_ended(packaged: Settings) -> None:
         with pytest.raises(OrchestrationError, match=r"run .* ended CANCELED"):
             submit_run(packaged, "daily", arguments, api.url, wait_seconds=600)
         assert time.monotonic() - started < 5
-        api.run_state = "RUNNING"
+        api.run_state = "RUNNING"  # the runs before have ended: only the new one runs on
+        api.states.update({run["run_id"]: "CANCELED" for run in api.runs})
         with pytest.raises(OrchestrationError, match=r"did not end within 1 s"):
             submit_run(packaged, "daily", arguments, api.url, wait_seconds=1)
+
+
+def test_a_waited_run_starts_only_once_the_active_one_ended(packaged: Settings) -> None:
+    """The install's bootstrap run is submitted without waiting; a daily trigger (or the smoke
+    test's) started while it runs waits for it instead of retraining beside it."""
+    arguments = PipelineArguments(trials=0)
+    with serve_fake_kfp() as api:
+        bootstrap = submit_run(packaged, "daily", arguments, api.url)
+        api.states[bootstrap.run_id] = "RUNNING"
+        started = time.monotonic()
+        with pytest.raises(OrchestrationError, match=rf"run {bootstrap.run_id} .* still active"):
+            submit_run(packaged, "daily", arguments, api.url, wait_seconds=2)
+        assert time.monotonic() - started < 10
+        assert len(api.runs) == 1  # nothing submitted beside it
+
+        ended = threading.Timer(1.0, lambda: api.states.update({bootstrap.run_id: "FAILED"}))
+        ended.start()
+        following = submit_run(packaged, "daily", arguments, api.url, wait_seconds=30)
+        ended.join()
+        assert following.state == "SUCCEEDED" and len(api.runs) == 2
 
 
 def test_refusals_and_unreachable_hosts_are_one_line_errors(packaged: Settings) -> None:

@@ -23,6 +23,7 @@ from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundErro
 from tickcast.features.panel import PanelError
 from tickcast.features.split import SplitError
 from tickcast.ops.errors import BacktestError
+from tickcast.ops.stores import StoresUnavailableError
 from tickcast.orchestration.packages import OrchestrationError
 from tickcast.registry.errors import PromotionError
 
@@ -48,6 +49,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     DataQualityError: 9,
     OrchestrationError: 10,
     BacktestError: 11,
+    StoresUnavailableError: 3,
 }
 
 

@@ -52,7 +52,7 @@ class Branch:
 
 
 DAILY: tuple[Step, ...] = (
-    Step("init_database", "init database", size="light"),
+    Step("init_database", "init database", size="light", retries=2, retry_backoff="30s"),
     Step("ingest", "ingest incremental", {"as_of": AS_OF}, retries=2, retry_backoff="30s"),
     Step("validate", "validate data", {"as_of": AS_OF}),
     Step("resolve_production", "resolve production", size="light", retries=2, retry_backoff="10s"),
@@ -64,7 +64,7 @@ DAILY: tuple[Step, ...] = (
 RETRAIN_WHEN = Branch(step="decide", equals="retrain")
 
 RETRAINING: tuple[Step, ...] = (
-    Step("init_database", "init database", size="light"),
+    Step("init_database", "init database", size="light", retries=2, retry_backoff="30s"),
     Step("build_dataset", "build dataset", {"as_of": AS_OF}),
     Step(
         "tune",

@@ -15,7 +15,7 @@ from typing import Any
 
 from tickcast import __version__
 
-REGISTRY = os.environ.get("TICKCAST_IMAGE_REGISTRY", "tickcast")
+REGISTRY = os.environ.get("TICKCAST_IMAGE_REGISTRY", "localhost/tickcast")
 TAG = os.environ.get("TICKCAST_IMAGE_TAG", __version__)
 # CPU: tickcast + kfp; every step but the two that train.
 RUNTIME_IMAGE = f"{REGISTRY}/runtime:{TAG}"

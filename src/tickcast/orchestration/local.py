@@ -1,7 +1,10 @@
-"""Run a compiled pipeline on this machine with kfp.local (SubprocessRunner in this environment).
+"""Run a compiled pipeline on this machine with kfp.local.
 
-Every step runs as a subprocess of the current Python, reading its settings from the same config
-file and TICKCAST_* variables; outputs land under kfp.local_root, one folder per run and task.
+By default every step runs as a subprocess of the current Python (SubprocessRunner), reading its
+settings from the same config file and TICKCAST_* variables; outputs land under kfp.local_root,
+one folder per run and task. With a DockerRunner every step runs in its component's image
+instead (the images of the package sent to a cluster: tickcast.orchestration.images), configured
+by the runner's container arguments.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import json
 import logging
 import os
 import re
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -24,6 +29,7 @@ from tickcast.orchestration.packages import (
     OrchestrationError,
     PipelineArguments,
     PipelineName,
+    cluster_package,
     compiled_pipeline,
 )
 
@@ -71,16 +77,28 @@ def run_local(
     name: PipelineName,
     arguments: PipelineArguments,
     config: Path | None = None,
+    runner: Any = None,
 ) -> LocalRun:
-    """Run pipeline `name` from its compiled YAML; raise OrchestrationError naming the failed task."""
+    """Run pipeline `name` from its compiled YAML; raise OrchestrationError naming the failed task.
+
+    `runner`: kfp.local's runner; None runs the steps as subprocesses of this Python. A
+    `kfp.local.DockerRunner` runs them in their images (it mounts kfp.local_root into each
+    container at the same path, so the containers' user must be able to write there).
+    """
     from kfp import components, local
 
-    package = compiled_pipeline(settings, name)
     root = Path(settings.kfp.local_root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     before = set(root.iterdir())
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
-    pipeline = components.load_component_from_file(str(package))
+    if runner is None:
+        runner = local.SubprocessRunner(use_venv=False)
+        package = compiled_pipeline(settings, name)
+        pipeline = components.load_component_from_file(str(package))
+    else:  # the package as a cluster gets it: its images at the configured registry and tag
+        with tempfile.TemporaryDirectory() as written:
+            package = cluster_package(settings, name, Path(written))
+            pipeline = components.load_component_from_file(str(package))
+    local.init(runner=runner, pipeline_root=str(root))
     timer = TaskTimer()
     started = time.perf_counter()
     with _config_for_steps(config), _timed(timer), warnings.catch_warnings():

@@ -90,8 +90,16 @@ def submit_run(
     wait_seconds: float | None = None,
 ) -> SubmittedRun:
     """Start one run of the compiled pipeline in the configured experiment; with `wait_seconds`,
-    wait that long for it to end and raise OrchestrationError unless it succeeded."""
+    wait that long for it to end and raise OrchestrationError unless it succeeded.
+
+    With `wait_seconds`, a run of the experiment that is still active (the install's bootstrap
+    run, one started by hand) is first waited for within the same budget: two runs at once would
+    both retrain and race on the ingest."""
     client = kfp_client(settings, host)
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    if deadline is not None:
+        with _api_errors(_where(settings, host)):
+            _wait_for_active_runs(client, settings, deadline)
     day = arguments.as_of.isoformat() if arguments.as_of else "latest"
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     with _api_errors(_where(settings, host)), tempfile.TemporaryDirectory() as scratch:
@@ -104,10 +112,10 @@ def submit_run(
         )
     base = host or settings.kfp.host
     url = f"{base.rstrip('/')}/#/runs/details/{result.run_id}" if base else result.run_id
-    if wait_seconds is None:
+    if deadline is None:
         return SubmittedRun(run_id=result.run_id, url=url)
     with _api_errors(_where(settings, host)):
-        state = _wait_until_ended(client, result.run_id, wait_seconds)
+        state = _wait_until_ended(client, result.run_id, deadline - time.monotonic())
     if state is None:
         raise OrchestrationError(
             f"run {result.run_id} did not end within {wait_seconds:g} s: {url}"
@@ -121,6 +129,36 @@ def submit_run(
 # succeeded/failed/skipped/error, so it waited out its whole timeout on a cancelled run (and
 # the daily trigger Job held on for hours).
 ENDED_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "CANCELING"}
+
+
+def _wait_for_active_runs(
+    client: Any, settings: Settings, deadline: float, poll_seconds: float = 5.0
+) -> None:
+    """Return once no run of the experiment is active; raise OrchestrationError at `deadline`."""
+    try:
+        experiment = client.get_experiment(
+            experiment_name=settings.kfp.experiment, namespace=settings.kfp.user_namespace
+        )
+    except ValueError:  # no such experiment yet: nothing has run
+        return
+    while True:
+        listed = client.list_runs(
+            experiment_id=experiment.experiment_id,
+            page_size=100,
+            sort_by="created_at desc",
+            namespace=settings.kfp.user_namespace,
+        )
+        active = [
+            run.run_id for run in listed.runs or [] if str(run.state).upper() not in ENDED_STATES
+        ]
+        if not active:
+            return
+        if time.monotonic() >= deadline:
+            raise OrchestrationError(
+                f"run {active[0]} of experiment {settings.kfp.experiment} is still active: "
+                "no second run was started beside it"
+            )
+        time.sleep(min(poll_seconds, max(0.0, deadline - time.monotonic())))
 
 
 def _wait_until_ended(

@@ -70,8 +70,11 @@ def _log(metrics: MetricsOutput, values: dict[str, Any], prefix: str = "") -> No
 
 def init_database(settings: Settings | None = None) -> Outcome[int, int]:
     from tickcast.db.migrate import init_database as run
+    from tickcast.ops.stores import wait_for_stores
 
-    version = run(settings or load_settings()).current_version
+    settings = settings or load_settings()
+    wait_for_stores(settings, settings.kfp.stores_wait_seconds)
+    version = run(settings).current_version
     return Outcome(version, version)
 
 

@@ -30,7 +30,7 @@ class ReadinessEndpoint:
         try:
             state = bentoml.get_current_service().state
         except Exception:  # the service instance is not created yet: starting up
-            await _answer(send, 503, {"ready": False, "detail": "starting"})
+            await _answer(send, 503, {"ready": False, "reason": "starting"})
             return
         readiness = await anyio.to_thread.run_sync(state.readiness)
         await _answer(send, 200 if readiness.ready else 503, readiness.model_dump(mode="json"))

@@ -152,6 +152,7 @@ class PerformanceOut(BaseModel):
 
 class Readiness(BaseModel):
     ready: bool
+    reason: str | None = Field(None, description="Why the service is not ready; null when it is.")
     model_version: int | None
     database: str
     last_reload: ReloadResult | None

@@ -146,11 +146,26 @@ class ServingState:
 
     def readiness(self) -> Readiness:
         model, database = self.holder.current, self.database.ping()
+        last_reload = self.holder.last_reload
+        reason = None
+        if database != "ok":
+            reason = f"the database does not answer: {database}"
+        elif model is None and last_reload is not None and last_reload.error:
+            reason = (
+                f"production version {last_reload.version} could not be loaded: {last_reload.error}"
+            )
+        elif model is None:
+            mlflow = self.settings.mlflow
+            reason = (
+                f"no production model yet: alias '{mlflow.production_alias}' of "
+                f"'{mlflow.model_name}' points at no version (the first daily run bootstraps one)"
+            )
         return Readiness(
-            ready=model is not None and database == "ok",
+            ready=reason is None,
+            reason=reason,
             model_version=model.production.version if model else None,
             database=database,
-            last_reload=self.holder.last_reload,
+            last_reload=last_reload,
         )
 
     def _model(self) -> LoadedModel:
