@@ -130,8 +130,12 @@ images: $(if $(filter $(LOCAL_BASE),$(PYTHON_IMAGE)),base-image) ## Build the im
 images-clean: ## Remove tickcast's images (and the local base) from the image store
 	-$(CONTAINER) rmi $(foreach image,$(IMAGES),$(REGISTRY)/$(image):$(TAG)) $(LOCAL_BASE)
 
-kind-load: ## Load the built images into the kind cluster's nodes
-	for image in $(IMAGES); do kind load docker-image $(REGISTRY)/$$image:$(TAG) --name $(KIND_CLUSTER); done
+kind-load: ## Load the built images into the kind cluster's nodes (from an archive: docker or podman)
+	for image in $(IMAGES); do \
+		$(CONTAINER) save -o .tickcast/$$image.tar $(REGISTRY)/$$image:$(TAG) \
+		&& kind load image-archive .tickcast/$$image.tar --name $(KIND_CLUSTER) \
+		&& rm -f .tickcast/$$image.tar || exit 1; \
+	done
 
 kind-up: tools ## A kind cluster with standalone Kubeflow Pipelines $(KFP_VERSION) and the KubeRay operator
 	kind create cluster --name $(KIND_CLUSTER) --config deploy/kind.yaml --wait 120s
@@ -142,7 +146,7 @@ kind-up: tools ## A kind cluster with standalone Kubeflow Pipelines $(KFP_VERSIO
 	$(TOOLS)/helm upgrade --install kuberay-operator kuberay/kuberay-operator --version $(KUBERAY_VERSION) -n kuberay --create-namespace --wait
 	$(TOOLS)/kubectl -n kubeflow wait --for condition=available --timeout=900s deployment --all
 
-kind-install: images kind-load tools ## Build and load the images, then helm install tickcast into namespace tickcast
+kind-install: wheelhouse images kind-load tools ## Build and load the images, then helm install tickcast into namespace tickcast
 	$(TOOLS)/helm upgrade --install tickcast helm/tickcast -n tickcast --create-namespace \
 		--set image.registry=$(REGISTRY) --set image.tag=$(TAG) --wait=hookOnly --timeout 15m
 

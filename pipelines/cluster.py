@@ -6,10 +6,11 @@ The names here are the contract with the Helm chart: it creates the ConfigMap an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kfp import dsl, kubernetes
+
+from tickcast.orchestration.dag import PodSize
 
 # ConfigMap with `tickcast.yaml` (mounted as the config file) and `config-path` (where it is).
 CONFIG_MAP = "tickcast-config"
@@ -23,21 +24,7 @@ PART_OF = {"app.kubernetes.io/part-of": "tickcast"}
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 
-@dataclass(frozen=True)
-class Resources:
-    cpu: str
-    memory: str
-    cpu_limit: str
-    memory_limit: str
-
-
-# Light: database bookkeeping. Standard: pandas + MLflow + a torch forward pass. Heavy: training.
-LIGHT = Resources(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="1Gi")
-STANDARD = Resources(cpu="500m", memory="1Gi", cpu_limit="2", memory_limit="4Gi")
-HEAVY = Resources(cpu="2", memory="4Gi", cpu_limit="8", memory_limit="16Gi")
-
-
-def on_cluster(task: dsl.PipelineTask, step: str, resources: Resources) -> dsl.PipelineTask:
+def on_cluster(task: dsl.PipelineTask, step: str, resources: PodSize) -> dsl.PipelineTask:
     """Name, label, size and configure one step: config from the ConfigMap, secrets as env."""
     task.set_display_name(step)
     task.set_cpu_request(resources.cpu).set_cpu_limit(resources.cpu_limit)
@@ -57,9 +44,13 @@ def on_cluster(task: dsl.PipelineTask, step: str, resources: Resources) -> dsl.P
         },
         optional=True,
     )
-    # botocore (under s3fs, for the dataset artifacts) reads the endpoint from its own variable.
+    # botocore (under s3fs, for the dataset artifacts) reads the endpoint from its own variable;
+    # the region matters on AWS outside us-east-1.
     kubernetes.use_secret_as_env(
-        task, STORAGE_SECRET, {"endpoint": "AWS_ENDPOINT_URL"}, optional=True
+        task,
+        STORAGE_SECRET,
+        {"endpoint": "AWS_ENDPOINT_URL", "region": "AWS_DEFAULT_REGION"},
+        optional=True,
     )
     return task
 

@@ -8,10 +8,8 @@ from typing import Any
 
 from kfp import dsl
 
-from pipelines.cluster import HEAVY, LIGHT, STANDARD, on_cluster, on_gpu
-from tickcast.orchestration.dag import Parameter, Step
-
-SIZES = {"light": LIGHT, "standard": STANDARD, "heavy": HEAVY}
+from pipelines.cluster import on_cluster, on_gpu
+from tickcast.orchestration.dag import POD_SIZES, Parameter, Step
 
 
 def add_steps(steps: tuple[Step, ...], parameters: dict[str, Any]) -> dict[str, dsl.PipelineTask]:
@@ -27,7 +25,7 @@ def add_steps(steps: tuple[Step, ...], parameters: dict[str, Any]) -> dict[str, 
             else tasks[source.step].outputs["Output"]
             for name, source in step.inputs.items()
         }
-        task = on_cluster(component(**arguments), step.display_name, SIZES[step.size])
+        task = on_cluster(component(**arguments), step.display_name, POD_SIZES[step.size])
         if previous is not None:
             task.after(previous)
         if step.retries:

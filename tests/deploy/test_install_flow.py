@@ -5,6 +5,7 @@ generated passwords survive an uninstall. Stand-ins replace the cluster where on
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 
 from tests.deploy.chart import ROOT, render
+from tests.deploy.fake_kube_api import fake_kube_api, kubeconfig
 
 STAND_IN_KUBECTL = """#!/usr/bin/env bash
 # kubectl as a Job in state $JOB_CONDITIONS would answer `get job -o jsonpath=...` and `logs`.
@@ -239,3 +241,209 @@ def test_multi_user_kfp_admits_the_release_namespace(helm: Path, tmp_path: Path)
     # Installed into the profile namespace itself, Kubeflow's policy admits it: nothing added.
     inside = render(helm, [values], "--set", "kfp.runNamespace=tickcast")
     assert not [d for d in inside if d["metadata"]["name"] == "tickcast-to-ml-pipeline"]
+
+
+def test_pull_secrets_reach_what_sends_the_pipelines(helm: Path, tmp_path: Path) -> None:
+    """Every pod that sends pipelines to KFP hands image.pullSecrets on, and the packages it
+    sends carry them to every step (tests/pipelines/test_remote.py)."""
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"image": {"pullSecrets": ["regcred", "mirror"]}}))
+    chart = render(helm, [values])
+    senders = [
+        d["spec"]["jobTemplate"]["spec"]["template"]
+        if d["kind"] == "CronJob"
+        else d["spec"]["template"]
+        for d in chart
+        if d["kind"] in ("CronJob", "Job")
+    ]
+    assert len(senders) == 3
+    for pod in senders:
+        [container] = pod["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["TICKCAST_IMAGE_PULL_SECRETS"] == "regcred,mirror"
+        assert pod["spec"]["imagePullSecrets"] == [{"name": "regcred"}, {"name": "mirror"}]
+
+
+# What else a kind node runs, requests summed (CPU millicores, memory MiB): kind's own pods
+# (coredns x2, kube-apiserver, controller-manager, scheduler, etcd, kindnet), standalone KFP
+# 2.17.0 (manifests/kustomize/env/platform-agnostic: ml-pipeline, persistence agent, UI,
+# visualization server, MySQL, SeaweedFS, Argo's workflow controller, init containers), the
+# KubeRay operator 1.4.2 (its limits, as requests), and per step pod KFP's driver and Argo's
+# sidecars (an allowance).
+KIND_SYSTEM = (950, 290)
+KFP_STANDALONE = (704, 3174)
+KUBERAY_OPERATOR = (100, 512)
+STEP_OVERHEAD = (200, 256)
+KIND_NODE = (4000, 8192 - 100)  # 4 CPUs, 8 GiB less the kubelet's eviction threshold
+
+
+def _quantity(value: str, memory: bool) -> float:
+    if memory:
+        units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024}
+        return (
+            float(value[:-2]) * units[value[-2:]] if value[-2:] in units else float(value) / 2**20
+        )
+    return float(value[:-1]) if value.endswith("m") else float(value) * 1000
+
+
+def _requests(pod: dict[str, Any]) -> tuple[float, float]:
+    """What the scheduler reserves for a pod: its containers' requests, or its largest init
+    container's when that is more."""
+
+    def total(containers: list[dict[str, Any]], memory: bool, combine: Any) -> float:
+        values = [
+            _quantity(c.get("resources", {}).get("requests", {}).get(key, "0"), memory)
+            for c in containers
+            for key in (("memory",) if memory else ("cpu",))
+        ]
+        return float(combine(values)) if values else 0.0
+
+    main, init = pod["containers"], pod.get("initContainers", [])
+    return (
+        max(total(main, False, sum), total(init, False, max)),
+        max(total(main, True, sum), total(init, True, max)),
+    )
+
+
+def test_everything_fits_the_documented_kind_node(helm: Path) -> None:
+    """A 4-CPU, 8-GiB kind node holds KFP, tickcast's services, the daily trigger and the
+    largest pipeline step at once. The tune and train pods asked for 2 CPUs and 4 GiB: on such
+    a node they stayed Pending for ever."""
+    chart = render(helm, [])
+    services = [
+        d["spec"]["template"]["spec"] for d in chart if d["kind"] in ("Deployment", "StatefulSet")
+    ]
+    trigger = next(d for d in chart if d["kind"] == "CronJob")["spec"]["jobTemplate"]["spec"]
+    steps = []
+    for name in ("daily", "retraining"):
+        spec = next(yaml.safe_load_all((ROOT / f"pipelines/{name}.yaml").read_text()))
+        for executor in spec["deploymentSpec"]["executors"].values():
+            resources = executor["container"]["resources"]
+            steps.append(
+                (
+                    _quantity(resources["resourceCpuRequest"], False),
+                    _quantity(resources["resourceMemoryRequest"], True),
+                )
+            )
+    # Steps run one after another (each after the one before it: tickcast.orchestration.dag).
+    largest_step = (max(cpu for cpu, _ in steps), max(memory for _, memory in steps))
+    parts = [
+        KIND_SYSTEM,
+        KFP_STANDALONE,
+        KUBERAY_OPERATOR,
+        *(_requests(pod) for pod in services),
+        _requests(trigger["template"]["spec"]),
+        largest_step,
+        STEP_OVERHEAD,
+    ]
+    cpu, memory = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    assert cpu <= KIND_NODE[0] and memory <= KIND_NODE[1], (cpu, memory)
+
+
+def _helm_against(
+    helm: Path, tmp_path: Path, url: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`helm template --dry-run=server` against the stand-in API at `url`: the chart's lookups
+    see that cluster."""
+    config = kubeconfig(tmp_path / "kubeconfig.json", url)
+    return subprocess.run(
+        [
+            str(helm),
+            "template",
+            "tickcast",
+            str(ROOT / "helm/tickcast"),
+            "-n",
+            "tickcast",
+            "--dry-run=server",
+            "--disable-openapi-validation",
+            "--kubeconfig",
+            str(config),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_install_without_kfp_says_what_is_missing(helm: Path, tmp_path: Path) -> None:
+    """Without Kubeflow Pipelines the install failed on `namespaces "kubeflow" not found`, half
+    done; it now stops before anything is created and names what is missing."""
+    with fake_kube_api({"kube-system", "tickcast"}, set()) as url:
+        missing = _helm_against(helm, tmp_path, url)
+    assert missing.returncode != 0
+    assert 'Kubeflow Pipelines not found: namespace "kubeflow"' in missing.stderr, missing.stderr
+    with fake_kube_api({"kube-system", "tickcast", "kubeflow"}, set()) as url:
+        no_api = _helm_against(helm, tmp_path, url)
+    assert 'no Service ml-pipeline in namespace "kubeflow"' in no_api.stderr, no_api.stderr
+    with fake_kube_api(
+        {"kube-system", "tickcast", "kubeflow"}, {("kubeflow", "ml-pipeline")}
+    ) as url:
+        present = _helm_against(helm, tmp_path, url)
+    assert present.returncode == 0, present.stderr
+    assert "kind: Deployment" in present.stdout
+
+
+def _notes(helm: Path, tmp_path: Path, *options: str) -> str:
+    """The chart's NOTES as Helm renders them (helm template leaves NOTES out: a copy of the chart
+    renders them into a ConfigMap)."""
+    chart = tmp_path / "chart"
+    shutil.copytree(ROOT / "helm/tickcast", chart)
+    shutil.copyfile(chart / "templates/NOTES.txt", chart / "notes.txt")
+    (chart / "templates/notes-as-data.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n"
+        'data:\n  notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n'
+    )
+    rendered = subprocess.run(
+        [
+            str(helm),
+            "template",
+            "tickcast",
+            str(chart),
+            "-n",
+            "tickcast",
+            *options,
+            "--show-only",
+            "templates/notes-as-data.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return str(yaml.safe_load(rendered)["data"]["notes"])
+
+
+def test_notes_say_what_an_upgrade_did(helm: Path, tmp_path: Path) -> None:
+    """The bootstrap Job runs on the first install only: an upgrade (a failed first install run
+    again) said it had submitted a first run when it had not."""
+    install = _notes(helm, tmp_path / "install")
+    assert "The install submitted a first daily run" in install
+    upgrade = _notes(helm, tmp_path / "upgrade", "--is-upgrade")
+    assert "submitted a first daily run" not in upgrade
+    assert "This upgrade submitted no run" in upgrade
+    assert "create job --from=cronjob/tickcast-daily" in upgrade
+
+
+def test_an_s3_bucket_outside_us_east_1_gets_its_region(helm: Path, tmp_path: Path) -> None:
+    """boto3 (MLflow's artifacts) and s3fs (datasets) sign for the bucket's region: every pod
+    that reads the store gets external.s3.region (us-east-1 when empty; MinIO ignores it)."""
+    from tests.deploy.pod import pod_configuration
+
+    values = tmp_path / "values.yaml"
+    external = yaml.safe_load((ROOT / "tests/deploy/values-external.yaml").read_text())
+    external["external"]["s3"]["region"] = "eu-west-1"
+    values.write_text(yaml.safe_dump(external))
+    chart = render(helm, [values])
+    steps = pod_configuration(ROOT / "pipelines", chart, "tickcast")  # runNamespace ""
+    assert steps.env["AWS_DEFAULT_REGION"] == "eu-west-1"
+    from tests.deploy.release import secret_values
+    from tests.deploy.services import container_env
+
+    for deployment in ("tickcast-mlflow", "tickcast-serving"):
+        container = next(
+            d for d in chart if d["kind"] == "Deployment" and d["metadata"]["name"] == deployment
+        )["spec"]["template"]["spec"]["containers"][0]
+        env = container_env(container, secret_values(chart, "tickcast"))
+        assert env["AWS_DEFAULT_REGION"] == "eu-west-1", deployment
+    default = pod_configuration(ROOT / "pipelines", render(helm, []), "kubeflow")
+    assert default.env["AWS_DEFAULT_REGION"] == "us-east-1"

@@ -353,7 +353,7 @@ def test_plain_manifests_serve_pipeline_pods_in_kubeflow(helm: Path, tmp_path: P
         assert ("Secret", DATABASE_SECRET, namespace) in placed
         assert ("Secret", STORAGE_SECRET, namespace) in placed
     storage = next(d for d in documents if d["metadata"]["name"] == STORAGE_SECRET)
-    assert set(storage["data"]) == {"access-key", "secret-key", "endpoint"}
+    assert set(storage["data"]) == {"access-key", "secret-key", "endpoint", "region"}
     config = next(d for d in documents if d["kind"] == "ConfigMap")
     settings = yaml.safe_load(config["data"]["tickcast.yaml"])
     assert ".svc.cluster.local" in settings["mlflow"]["tracking_uri"]

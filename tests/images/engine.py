@@ -17,6 +17,7 @@ import docker
 import pytest
 
 from tickcast import __version__
+from tickcast.orchestration.dag import PodSize
 
 REGISTRY = os.environ.get("TICKCAST_IMAGE_REGISTRY", "localhost/tickcast")
 TAG = os.environ.get("TICKCAST_IMAGE_TAG", __version__)
@@ -114,6 +115,15 @@ def container_options(
         "mounts": mounts,
         **extra,
     }
+
+
+def limits(size: PodSize) -> dict[str, int]:
+    """docker SDK run arguments holding a container to a step pod's CPU and memory limits."""
+    cpu = size.cpu_limit
+    cores = float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+    units = {"Mi": 2**20, "Gi": 2**30}
+    memory = int(float(size.memory_limit[:-2]) * units[size.memory_limit[-2:]])
+    return {"nano_cpus": int(cores * 1e9), "mem_limit": memory}
 
 
 def run(

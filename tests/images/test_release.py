@@ -45,6 +45,7 @@ from tests.deploy.services import container_env, mlflow_arguments, s3_client, s3
 from tests.images.engine import (
     container_options,
     docker_api,
+    limits,
     missing_images,
     run,
     started,
@@ -52,6 +53,7 @@ from tests.images.engine import (
 )
 from tests.processes import free_port
 from tickcast.config import Settings
+from tickcast.orchestration.dag import POD_SIZES
 from tickcast.orchestration.local import run_local
 from tickcast.orchestration.packages import PipelineArguments
 
@@ -270,8 +272,13 @@ def test_the_service_serves_the_promoted_model(release: Release) -> None:
 
 
 def test_a_version_trained_in_the_trainer_image_is_swapped_in(release: Release) -> None:
+    # kfp.local ignores a step's resources: the train step runs here within its pod's limits.
     trained_status, trained = run(
-        release.client, "trainer", ["tickcast", "train", "--epochs", "1"], **release.pod
+        release.client,
+        "trainer",
+        ["tickcast", "train", "--epochs", "1"],
+        **release.pod,
+        **limits(POD_SIZES["heavy"]),
     )
     assert trained_status == 0, trained[-4000:]
     promoted_status, promoted = run(

@@ -18,7 +18,8 @@ from tests.pipelines.fake_kfp import serve_fake_kfp
 from tickcast.config import Settings
 from tickcast.orchestration import images
 from tickcast.orchestration.cron import kfp_cron
-from tickcast.orchestration.packages import OrchestrationError, PipelineArguments
+from tickcast.orchestration.dag import POD_SIZES
+from tickcast.orchestration.packages import OrchestrationError, PipelineArguments, cluster_package
 from tickcast.orchestration.remote import schedule_daily, submit_run, upload_pipelines
 
 
@@ -68,6 +69,59 @@ def test_what_kfp_receives_names_the_configured_registry(
     for package in packages:
         found = set(re.findall(r"image: (\S+)", package))
         assert found == {"localhost:5001/team/runtime:dev-3", "localhost:5001/team/trainer:dev-3"}
+
+
+def test_every_step_pulls_with_the_configured_secrets(
+    packaged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """image.pullSecrets reach every pipeline pod, not only the chart's own: without them a
+    private registry left each step in ImagePullBackOff."""
+    monkeypatch.setattr(images, "PULL_SECRETS", ("regcred", "mirror"))
+    with serve_fake_kfp() as api:
+        uploaded = upload_pipelines(packaged, api.url)
+        submit_run(packaged, "daily", PipelineArguments(trials=0), api.url)
+    packages = [
+        list(yaml.safe_load_all(v["package"]))
+        for p in uploaded
+        for v in api.versions[p.pipeline_id]
+    ]
+    [sent] = api.runs
+    packages.append(
+        [sent["pipeline_spec"]["pipeline_spec"], sent["pipeline_spec"]["platform_spec"]]
+    )
+    for spec, platform in packages:
+        executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+        assert set(executors) == set(spec["deploymentSpec"]["executors"])
+        for name, executor in executors.items():
+            secrets = [entry["secretName"] for entry in executor["imagePullSecret"]]
+            assert secrets == ["regcred", "mirror"], name
+            assert "secretAsEnv" in executor, name  # the step's own settings are kept
+
+
+def test_on_a_ray_cluster_the_tune_pod_is_a_light_client(
+    packaged: Settings, tmp_path: Path
+) -> None:
+    """With the search on a RayCluster, the tune pod only drives it: it asks for a standard
+    pod's resources and no GPU node, while train candidate keeps the heavy pod and the GPU
+    node selector. Without a RayCluster the tune pod runs the trials itself and stays heavy."""
+    on_ray = packaged.model_copy(
+        update={"tuning": packaged.tuning.model_copy(update={"ray_address": "ray://head:10001"})}
+    )
+    for settings, tune_size in ((on_ray, "standard"), (packaged, "heavy")):
+        folder = tmp_path / tune_size
+        folder.mkdir()
+        spec, platform = yaml.safe_load_all(cluster_package(settings, "daily", folder).read_text())
+        executors = spec["deploymentSpec"]["executors"]
+        placed = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+        for executor, size in (("exec-tune", tune_size), ("exec-train-candidate", "heavy")):
+            resources = executors[executor]["container"]["resources"]
+            expected = POD_SIZES[size]
+            assert resources["resourceCpuRequest"] == expected.cpu, (executor, size)
+            assert resources["resourceMemoryRequest"] == expected.memory, (executor, size)
+            assert ("nodeSelector" in placed[executor]) == (size == "heavy"), (executor, size)
+        if tune_size == "standard":  # the numbers KFP's driver reads agree with the strings
+            standard = executors["exec-tune"]["container"]["resources"]
+            assert (standard["cpuRequest"], standard["memoryRequest"]) == (0.5, 0.805306368)
 
 
 def test_multi_user_kfp_gets_the_user_namespace(packaged: Settings) -> None:

@@ -40,6 +40,9 @@ spec:
           value: {{ .root.Values.image.registry | quote }}
         - name: TICKCAST_IMAGE_TAG
           value: {{ .root.Values.image.tag | quote }}
+        # ... pulled with these Secrets (every step's pod; they must exist in kfp.runNamespace).
+        - name: TICKCAST_IMAGE_PULL_SECRETS
+          value: {{ join "," .root.Values.image.pullSecrets | quote }}
       resources:
         {{- toYaml .resources | nindent 8 }}
       securityContext:

@@ -32,6 +32,27 @@ AS_OF = Parameter("as_of")
 
 
 @dataclass(frozen=True)
+class PodSize:
+    """A step pod's requests and limits (Kubernetes quantities)."""
+
+    cpu: str
+    memory: str
+    cpu_limit: str
+    memory_limit: str
+
+
+# Light: database bookkeeping. Standard: pandas + MLflow + a torch forward pass. Heavy: search and
+# training. The requests fit a kind node of 4 CPUs and 8 GiB beside KFP and tickcast's services
+# (README, "Deploy to Kubernetes"; tests/deploy/test_install_flow.py); the limits let a step use
+# what a bigger node has.
+POD_SIZES = {
+    "light": PodSize(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="1Gi"),
+    "standard": PodSize(cpu="500m", memory="768Mi", cpu_limit="2", memory_limit="4Gi"),
+    "heavy": PodSize(cpu="1", memory="1536Mi", cpu_limit="4", memory_limit="8Gi"),
+}
+
+
+@dataclass(frozen=True)
 class Step:
     function: str
     display_name: str

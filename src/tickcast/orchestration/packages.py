@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from tickcast.config import Settings
+from tickcast.orchestration.dag import POD_SIZES
 from tickcast.orchestration.images import retargeted
 
 PipelineName = Literal["daily", "retraining"]
@@ -54,11 +55,53 @@ class PipelineArguments(BaseModel):
 
 def cluster_package(settings: Settings, name: PipelineName, directory: Path) -> Path:
     """The compiled pipeline as sent to Kubeflow Pipelines: written under `directory` with its
-    component images at the configured registry and tag (tickcast.orchestration.images)."""
-    documents = list(yaml.safe_load_all(compiled_pipeline(settings, name).read_text()))
+    component images at the configured registry and tag (tickcast.orchestration.images), and
+    the tune step sized as a Ray client when the search runs on a RayCluster."""
+    documents = retargeted(list(yaml.safe_load_all(compiled_pipeline(settings, name).read_text())))
+    if settings.tuning.ray_address:
+        _search_as_ray_client(documents)
     path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump_all(retargeted(documents), sort_keys=False))
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
     return path
+
+
+SEARCH_EXECUTOR = "exec-tune"
+
+
+def _search_as_ray_client(documents: list[Any]) -> None:
+    """On a RayCluster the tune step only drives the search (the trials run on the cluster's
+    workers): a standard pod instead of a heavy one, and no GPU node selector (its GPU count is
+    the search_gpus parameter, which the chart sets to 0)."""
+    executor = documents[0].get("deploymentSpec", {}).get("executors", {}).get(SEARCH_EXECUTOR)
+    if executor is None:
+        return
+    size = POD_SIZES["standard"]
+    executor["container"]["resources"].update(
+        {
+            "cpuRequest": _cores(size.cpu),
+            "cpuLimit": _cores(size.cpu_limit),
+            "memoryRequest": _gigabytes(size.memory),
+            "memoryLimit": _gigabytes(size.memory_limit),
+            "resourceCpuRequest": size.cpu,
+            "resourceCpuLimit": size.cpu_limit,
+            "resourceMemoryRequest": size.memory,
+            "resourceMemoryLimit": size.memory_limit,
+        }
+    )
+    if len(documents) > 1:
+        platform = documents[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+        platform.get(SEARCH_EXECUTOR, {}).pop("nodeSelector", None)
+
+
+def _cores(quantity: str) -> float:
+    """A Kubernetes CPU quantity ("500m", "2") in cores, as KFP's compiler writes it."""
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def _gigabytes(quantity: str) -> float:
+    """A Kubernetes memory quantity ("768Mi", "4Gi") in GB, as KFP's compiler writes it."""
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    return float(quantity[:-2]) * units[quantity[-2:]] / 1e9
 
 
 def compiled_pipeline(settings: Settings, name: PipelineName) -> Path:
