@@ -14,8 +14,17 @@ TOOLS = ROOT / ".tickcast/tools/bin"
 
 def render(helm: Path, values: list[Path], *options: str) -> list[dict[str, Any]]:
     """The chart's documents, released as `tickcast` in namespace tickcast with `values` files."""
+    rendered = helm_template(helm, values, *options)
+    rendered.check_returncode()
+    return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+
+
+def helm_template(
+    helm: Path, values: list[Path], *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`helm template` of the chart as `render` runs it, its output and status as they are."""
     files = [arg for path in values for arg in ("-f", str(path))]
-    rendered = subprocess.run(
+    return subprocess.run(
         [
             str(helm),
             "template",
@@ -30,6 +39,4 @@ def render(helm: Path, values: list[Path], *options: str) -> list[dict[str, Any]
         ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+    )

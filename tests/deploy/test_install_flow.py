@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.chart import ROOT, render
+from tests.deploy.chart import ROOT, helm_template, render
 from tests.deploy.fake_kube_api import fake_kube_api, kubeconfig
 
 STAND_IN_KUBECTL = """#!/usr/bin/env bash
@@ -340,30 +340,12 @@ def test_everything_fits_the_documented_kind_node(helm: Path) -> None:
     assert cpu <= KIND_NODE[0] and memory <= KIND_NODE[1], (cpu, memory)
 
 
-def _helm_against(
-    helm: Path, tmp_path: Path, url: str, *options: str
-) -> subprocess.CompletedProcess[str]:
+def _helm_against(helm: Path, tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
     """`helm template --dry-run=server` against the stand-in API at `url`: the chart's lookups
     see that cluster."""
     config = kubeconfig(tmp_path / "kubeconfig.json", url)
-    return subprocess.run(
-        [
-            str(helm),
-            "template",
-            "tickcast",
-            str(ROOT / "helm/tickcast"),
-            "-n",
-            "tickcast",
-            "--dry-run=server",
-            "--disable-openapi-validation",
-            "--kubeconfig",
-            str(config),
-            *options,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    options = ("--dry-run=server", "--disable-openapi-validation", "--kubeconfig", str(config))
+    return helm_template(helm, [], *options)
 
 
 def test_an_install_without_kfp_says_what_is_missing(helm: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import docker
 import pytest
 
+from tests.processes import stopped_at_exit
 from tickcast import __version__
 from tickcast.orchestration.dag import PodSize
 
@@ -59,13 +60,12 @@ def docker_api(directory: Path) -> Iterator[docker.DockerClient]:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    saved = os.environ.get("DOCKER_HOST")
-    try:
-        os.environ["DOCKER_HOST"] = f"unix://{socket}"
+    with stopped_at_exit(service), pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DOCKER_HOST", f"unix://{socket}")
         deadline = time.monotonic() + 60
         while True:
             try:  # the client asks the server for its API version when made
-                client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=600)
+                client = docker.DockerClient(base_url=f"unix://{socket}", timeout=600)
                 break
             except (docker.errors.DockerException, OSError):
                 if service.poll() is not None or time.monotonic() > deadline:
@@ -75,17 +75,6 @@ def docker_api(directory: Path) -> Iterator[docker.DockerClient]:
                 time.sleep(0.2)
         with closing(client):
             yield client
-    finally:
-        if saved is None:
-            os.environ.pop("DOCKER_HOST", None)
-        else:
-            os.environ["DOCKER_HOST"] = saved
-        service.terminate()
-        try:
-            service.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            service.kill()
-            service.wait()
 
 
 def missing_images(client: docker.DockerClient) -> list[str]:

@@ -11,6 +11,8 @@ Then the serving image follows the production alias, and the mlflow image lists 
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -41,7 +43,7 @@ from tests.deploy.release import (
     pipeline_steps,
     secret_values,
 )
-from tests.deploy.services import container_env, mlflow_arguments, s3_client, s3_server
+from tests.deploy.services import answers, container_env, mlflow_arguments, s3_client, s3_server
 from tests.images.engine import (
     container_options,
     docker_api,
@@ -82,13 +84,6 @@ def wait_until(
             return
         time.sleep(0.5)
     raise AssertionError(f"{what} within {seconds:.0f} s; logs end:\n{logs()[-4000:]}")
-
-
-def answers(url: str, status: int = 200) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == status
-    except httpx.HTTPError:
-        return False
 
 
 def postgres(client: Any, stack: ExitStack, password: str) -> int:
@@ -215,11 +210,35 @@ def release(helm: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Re
         )
 
 
-def test_every_image_runs_as_its_user_on_a_read_only_root(release: Release) -> None:
+# The digest of tickcast's Python files: of the folder given, else of the installed package.
+SOURCES_DIGEST = """
+import hashlib, pathlib, sys
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else __import__("tickcast").__file__)
+root = root if root.is_dir() else root.parent
+files = sorted(root.rglob("*.py"))
+print(hashlib.sha256(b"".join(p.relative_to(root).as_posix().encode() + p.read_bytes() for p in files)).hexdigest())
+"""
+
+
+def test_every_image_runs_this_checkouts_code_as_its_user(release: Release) -> None:
+    """Every tickcast image imports the stack as uid 10001 on a read-only root, and holds the
+    checkout's tickcast (a build cache that reused an older layer would test old code)."""
     probe = "import os, tickcast, torch, lightgbm, mlflow, kfp, ray, bentoml; print(os.getuid())"
+    here = subprocess.run(
+        [sys.executable, "-c", SOURCES_DIGEST, str(ROOT / "src/tickcast")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     for name in ("runtime", "trainer", "serving"):
         status, output = run(release.client, name, ["python", "-c", probe], **container_options({}))
         assert (status, output.strip().splitlines()[-1]) == (0, "10001"), (name, output)
+        status, digest = run(
+            release.client, name, ["python", "-c", SOURCES_DIGEST], **container_options({})
+        )
+        assert (status, digest.strip()) == (0, here), (
+            f"{name} holds other tickcast code: make images"
+        )
     status, output = run(release.client, "trainer", [], **container_options({}))
     assert status == 0 and "CUDA available: False" in output, output  # TORCH_VARIANT=cpu
     status, output = run(release.client, "runtime", ["touch", "/app/x"], **container_options({}))

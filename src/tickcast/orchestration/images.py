@@ -2,10 +2,10 @@
 
 `make images REGISTRY=... TAG=...` builds `<registry>/<name>:<tag>`; `make compile` with the same
 REGISTRY and TAG sets these variables, so the compiled pipelines point at the images built. The
-committed YAML names `localhost/tickcast/<name>:<version>` (what `make images` builds on this
-machine): what is sent to Kubeflow Pipelines is rewritten
-to the registry and tag of the environment (the Helm chart sets them from its image values), so
-a chart installed from another registry runs the images it pulled, with its pull secrets.
+committed YAML names `localhost/tickcast/<name>:<version>` (what `make images` builds here):
+what is sent to Kubeflow Pipelines is rewritten to the registry and tag of the environment (the
+Helm chart sets them from its image values), so a chart installed from another registry runs
+the images it pulled, with its pull secrets.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -36,6 +36,8 @@ from tickcast.orchestration.packages import (
 
 if TYPE_CHECKING:
     from kfp import Client
+
+T = TypeVar("T")
 
 _DESCRIPTIONS: dict[PipelineName, str] = {
     "daily": "tickcast: ingest, validate, predict, monitor, decide (retraining nested).",
@@ -115,7 +117,7 @@ def submit_run(
     if deadline is None:
         return SubmittedRun(run_id=result.run_id, url=url)
     with _api_errors(_where(settings, host)):
-        state = _wait_until_ended(client, result.run_id, deadline - time.monotonic())
+        state = _wait_until_ended(client, result.run_id, deadline)
     if state is None:
         raise OrchestrationError(
             f"run {result.run_id} did not end within {wait_seconds:g} s: {url}"
@@ -131,9 +133,7 @@ def submit_run(
 ENDED_STATES = {"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED", "CANCELING"}
 
 
-def _wait_for_active_runs(
-    client: Any, settings: Settings, deadline: float, poll_seconds: float = 5.0
-) -> None:
+def _wait_for_active_runs(client: Any, settings: Settings, deadline: float) -> None:
     """Return once no run of the experiment is active; raise OrchestrationError at `deadline`."""
     try:
         experiment = client.get_experiment(
@@ -141,37 +141,43 @@ def _wait_for_active_runs(
         )
     except ValueError:  # no such experiment yet: nothing has run
         return
-    while True:
+    active: list[str] = []
+
+    def none_active() -> bool | None:
         listed = client.list_runs(
             experiment_id=experiment.experiment_id,
             page_size=100,
             sort_by="created_at desc",
             namespace=settings.kfp.user_namespace,
         )
-        active = [
+        active[:] = [
             run.run_id for run in listed.runs or [] if str(run.state).upper() not in ENDED_STATES
         ]
-        if not active:
-            return
-        if time.monotonic() >= deadline:
-            raise OrchestrationError(
-                f"run {active[0]} of experiment {settings.kfp.experiment} is still active: "
-                "no second run was started beside it"
-            )
-        time.sleep(min(poll_seconds, max(0.0, deadline - time.monotonic())))
+        return True if not active else None
+
+    if _polled(none_active, deadline) is None:
+        raise OrchestrationError(
+            f"run {active[0]} of experiment {settings.kfp.experiment} is still active: "
+            "no second run was started beside it"
+        )
 
 
-def _wait_until_ended(
-    client: Any, run_id: str, seconds: float, poll_seconds: float = 5.0
-) -> str | None:
-    """The run's final state, or None when it has not ended within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
+def _wait_until_ended(client: Any, run_id: str, deadline: float) -> str | None:
+    """The run's final state, or None when it has not ended by `deadline`."""
+
+    def ended() -> str | None:
         state = str(client.get_run(run_id).state).upper()
-        if state in ENDED_STATES:
-            return state
-        if time.monotonic() >= deadline:
-            return None
+        return state if state in ENDED_STATES else None
+
+    return _polled(ended, deadline)
+
+
+def _polled(check: Callable[[], T | None], deadline: float, poll_seconds: float = 5.0) -> T | None:
+    """What `check` returns once it returns something, or None when `deadline` passed first."""
+    while True:
+        found = check()
+        if found is not None or time.monotonic() >= deadline:
+            return found
         time.sleep(min(poll_seconds, max(0.0, deadline - time.monotonic())))
 
 
