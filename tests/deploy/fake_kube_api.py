@@ -62,8 +62,15 @@ def _not_found(what: str) -> dict[str, Any]:
 
 
 @contextmanager
-def fake_kube_api(namespaces: set[str], services: set[tuple[str, str]]) -> Iterator[str]:
-    """Serve a cluster holding `namespaces` and (namespace, name) `services`; yields its URL."""
+def fake_kube_api(
+    namespaces: set[str],
+    services: set[tuple[str, str]],
+    secrets: dict[tuple[str, str], dict[str, Any]] | None = None,
+) -> Iterator[str]:
+    """Serve a cluster holding `namespaces`, (namespace, name) `services` and `secrets` (each
+    its `data`, base64-encoded as the API serves it, and its metadata's `labels` and
+    `annotations`); yields its URL."""
+    secrets = secrets or {}
 
     def answer(path: str) -> tuple[int, dict[str, Any]]:
         parts = [part for part in path.split("?")[0].split("/") if part]
@@ -102,11 +109,17 @@ def fake_kube_api(namespaces: set[str], services: set[tuple[str, str]]) -> Itera
             return 404, _not_found(f'namespaces "{name}"')
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 6:
             namespace, resource, name = parts[3], parts[4], parts[5]
+            metadata = {"name": name, "namespace": namespace}
             if resource == "services" and (namespace, name) in services:
+                return 200, {"kind": "Service", "apiVersion": "v1", "metadata": metadata}
+            if resource == "secrets" and (namespace, name) in secrets:
+                secret = secrets[(namespace, name)]
+                metadata |= {key: secret.get(key, {}) for key in ("labels", "annotations")}
                 return 200, {
-                    "kind": "Service",
+                    "kind": "Secret",
                     "apiVersion": "v1",
-                    "metadata": {"name": name, "namespace": namespace},
+                    "metadata": metadata,
+                    "data": secret["data"],
                 }
             return 404, _not_found(f'{resource} "{name}"')
         return 404, _not_found(path)

@@ -4,6 +4,7 @@ generated passwords survive an uninstall. Stand-ins replace the cluster where on
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -429,3 +430,43 @@ def test_an_s3_bucket_outside_us_east_1_gets_its_region(helm: Path, tmp_path: Pa
         assert env["AWS_DEFAULT_REGION"] == "eu-west-1", deployment
     default = pod_configuration(ROOT / "pipelines", render(helm, []), "kubeflow")
     assert default.env["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+def test_a_reinstall_reads_the_kept_passwords_back(helm: Path, tmp_path: Path) -> None:
+    """After `helm uninstall` the kept Secrets (and the volumes) remain: the next install finds
+    them through the chart's lookup and renders the same passwords, which the kept databases
+    still accept (a new random password locked every client out)."""
+    ownership = {  # what Helm put on them, which lets the next install adopt them
+        "labels": {"app.kubernetes.io/managed-by": "Helm"},
+        "annotations": {
+            "meta.helm.sh/release-name": "tickcast",
+            "meta.helm.sh/release-namespace": "tickcast",
+            "helm.sh/resource-policy": "keep",
+        },
+    }
+    kept = {
+        ("tickcast", "tickcast-postgres"): {
+            "data": {"password": base64.b64encode(b"kept-pg").decode()},
+            **ownership,
+        },
+        ("tickcast", "tickcast-storage"): {
+            "data": {"secret-key": base64.b64encode(b"kept-s3").decode()},
+            **ownership,
+        },
+    }
+    cluster = ({"kube-system", "tickcast", "kubeflow"}, {("kubeflow", "ml-pipeline")})
+    with fake_kube_api(*cluster, kept) as url:
+        again = _helm_against(helm, tmp_path, url)
+    assert again.returncode == 0, again.stderr
+    documents = [d for d in yaml.safe_load_all(again.stdout) if d]
+    secrets = {
+        (d["metadata"]["namespace"], d["metadata"]["name"]): {
+            key: base64.b64decode(value).decode() for key, value in d["data"].items()
+        }
+        for d in documents
+        if d["kind"] == "Secret"
+    }
+    assert secrets[("tickcast", "tickcast-postgres")]["password"] == "kept-pg"
+    for namespace in ("tickcast", "kubeflow"):
+        assert ":kept-pg@" in secrets[(namespace, "tickcast-database")]["url"]
+        assert secrets[(namespace, "tickcast-storage")]["secret-key"] == "kept-s3"
