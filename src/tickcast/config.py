@@ -161,10 +161,16 @@ class ArtifactSettings(_Section):
 
 
 class IngestSettings(_Section):
-    """Bulk ingestion: rows per transaction and how long to wait for a concurrent ingest."""
+    """Bulk ingestion: rows per transaction, how long to wait for a concurrent ingest, and the
+    overlap re-read to find re-written histories."""
 
     batch_rows: int = Field(200_000, ge=1)
     lock_wait_seconds: float = Field(0.0, ge=0)
+    # Stored sessions each incremental fetch reads again (0: none). A source that re-wrote them
+    # (a split or dividend re-adjusts all earlier prices) differs there by more than
+    # `rebase_tolerance` (relative, on adjusted closes): the ticker is then re-read whole.
+    overlap_sessions: int = Field(5, ge=0, le=250)
+    rebase_tolerance: float = Field(1e-4, gt=0, le=0.5)
 
 
 class ValidationSettings(_Section):

@@ -76,14 +76,38 @@ def test_two_more_days_add_exactly_those_rows(settings: Settings, csv_dir: Path)
 def test_changed_history_is_updated_on_full_refresh(settings: Settings, csv_dir: Path) -> None:
     ingest_prices(settings, source="csv", csv_path=csv_dir)
     frame = pd.read_csv(csv_dir / "XOM.csv")
-    frame.loc[frame.index[-3:], "Adj Close"] *= 0.98  # a dividend re-adjusts recent closes
+    frame.loc[frame.index[:-10], "Adj Close"] *= 0.98  # changed before the re-read sessions
     frame.to_csv(csv_dir / "XOM.csv", index=False)
 
     incremental = ingest_prices(settings, source="csv", csv_path=csv_dir)
-    assert incremental.rows_updated == 0  # nothing newer than the last stored date
+    assert incremental.rows_updated == 0  # the re-read sessions are unchanged
+    assert incremental.rows_rejected == 0 and not any(t.rebased for t in incremental.tickers)
     refreshed = ingest_prices(settings, source="csv", csv_path=csv_dir, full_refresh=True)
-    assert {t.ticker: t.rows_updated for t in refreshed.tickers if t.rows_updated} == {"XOM": 3}
+    changed = len(frame) - 10
+    assert {t.ticker: t.rows_updated for t in refreshed.tickers if t.rows_updated} == {
+        "XOM": changed
+    }
     assert refreshed.rows_new == 0
+
+
+def test_a_re_written_recent_history_is_healed_by_the_next_ingest(
+    settings: Settings, csv_dir: Path
+) -> None:
+    """The source changed stored sessions the incremental fetch reads again: the ticker is
+    re-read whole and its changed rows replaced, the revision recorded; the rows re-read are
+    neither new nor rejected."""
+    ingest_prices(settings, source="csv", csv_path=csv_dir)
+    frame = pd.read_csv(csv_dir / "XOM.csv")
+    frame.loc[frame.index[-3:], "Adj Close"] *= 0.98
+    frame.to_csv(csv_dir / "XOM.csv", index=False)
+
+    healed = ingest_prices(settings, source="csv", csv_path=csv_dir)
+    outcomes = {t.ticker: t for t in healed.tickers}
+    assert outcomes["XOM"].rebased and outcomes["XOM"].rebase_ratio is None  # not one factor
+    assert (healed.rows_updated, healed.rows_new, healed.rows_rejected) == (3, 0, 0)
+    assert not any(t.rebased for t in healed.tickers if t.ticker != "XOM")
+    again = ingest_prices(settings, source="csv", csv_path=csv_dir, full_refresh=True)
+    assert again.rows_updated == 0
 
 
 def test_bad_input_catalogue(settings: Settings, csv_dir: Path) -> None:

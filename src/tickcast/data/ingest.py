@@ -3,6 +3,12 @@
 One ingest runs at a time (a PostgreSQL advisory lock). Each batch of tickers is written in one
 transaction, so a killed process leaves no partial batch; a ticker that fails to fetch or
 validate is reported and skipped while the others land. Every run is recorded in ingest_runs.
+
+Each incremental fetch also reads the ticker's newest stored sessions again
+(`ingest.overlap_sessions`). A source that re-adjusts history (a split or a dividend re-writes
+every earlier adjusted close) differs there: the ticker is then re-read whole and its stored
+history replaced in one transaction, recorded in price_revisions, so the new rows never join
+the old ones on another basis (which read as a crash on the split day).
 """
 
 from __future__ import annotations
@@ -22,11 +28,17 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.sources import PriceSource, SourceError, build_source
-from tickcast.data.validation import MAX_ISSUES_LISTED, ValidationResult, validate_batch
+from tickcast.data.validation import (
+    MAX_ISSUES_LISTED,
+    BatchValidation,
+    ValidationResult,
+    validate_batch,
+)
 from tickcast.db import ingest_runs
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
-from tickcast.db.prices import last_stored_dates, upsert_prices
+from tickcast.db.prices import last_stored_dates, newest_adjusted_closes, upsert_prices
+from tickcast.db.revisions import record_revision
 
 log = logging.getLogger(__name__)
 _LOCK_POLL_SECONDS = 0.5
@@ -49,6 +61,10 @@ class TickerOutcome(BaseModel):
     rows_rejected: int = 0
     first_date: date | None = None
     last_date: date | None = None
+    # The source re-wrote the stored history: new / stored adjusted close when one factor moved
+    # it all (a split, a dividend), None for another revision; the ticker was re-read whole.
+    rebased: bool = False
+    rebase_ratio: float | None = None
     messages: list[str] = []
 
 
@@ -77,6 +93,8 @@ class _Pending:
     outcomes: dict[str, TickerOutcome] = field(default_factory=dict)
     raws: dict[str, pd.DataFrame] = field(default_factory=dict)
     rows: int = 0
+    # Stored adjusted closes of the sessions each incremental fetch read again.
+    overlaps: dict[str, dict[date, float]] = field(default_factory=dict)
 
 
 def ingest_prices(
@@ -135,6 +153,7 @@ def ingest_prices(
                 status=result.status,
                 totals={
                     "tickers_failed": len(result.problem_tickers),
+                    "tickers_rebased": sum(t.rebased for t in outcomes),
                     "rows_new": result.rows_new,
                     "rows_updated": result.rows_updated,
                     "rows_rejected": result.rows_rejected,
@@ -198,28 +217,49 @@ def _ingest_all(
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     today = calendar.today()
     stored = last_stored_dates(conn, universe)
+    sessions = settings.ingest.overlap_sessions
+    newest = (
+        newest_adjusted_closes(conn, sorted(stored), sessions + 1)
+        if sessions and not full_refresh
+        else {}
+    )
     outcomes: list[TickerOutcome] = []
     pending = _Pending()
 
-    def validate_and_write() -> None:
-        nonlocal pending
-        checked = validate_batch(
-            pending.raws,
+    def validate(raws: dict[str, pd.DataFrame]) -> BatchValidation:
+        return validate_batch(
+            raws,
             calendar,
             today,
             settings.validation.price_tolerance,
             settings.validation.max_price,
         )
+
+    def validate_and_write() -> None:
+        nonlocal pending
+        checked = validate(pending.raws)
+        rebased = _compare_overlaps(
+            checked, pending.overlaps, settings.ingest.rebase_tolerance, pending.outcomes
+        )
         for ticker, result in checked.results.items():
             _apply_validation(pending.outcomes[ticker], result, has_history=ticker in stored)
         writing = [o for o in pending.outcomes.values() if o.status != "rejected" and o.last_date]
         _flush(conn, run_id, writing, checked.frame, price_source.name)
+        for ticker, compared in rebased.items():
+            _heal(conn, run_id, price_source, pending.outcomes[ticker], compared, end, validate)
         pending = _Pending()
 
     for ticker in universe:
         outcome = TickerOutcome(ticker=ticker)
         outcomes.append(outcome)
-        raw = _fetch(price_source, outcome, None if full_refresh else stored.get(ticker), end)
+        after = None if full_refresh else stored.get(ticker)
+        if overlap := newest.get(ticker):
+            days = sorted(overlap)
+            after = days[0] if len(days) > sessions else None  # the newest `sessions` again
+            pending.overlaps[ticker] = {
+                d: v for d, v in overlap.items() if after is None or d > after
+            }
+        raw = _fetch(price_source, outcome, after, end)
         if raw is not None:
             pending.outcomes[ticker], pending.raws[ticker] = outcome, raw
             pending.rows += len(raw)
@@ -244,6 +284,98 @@ def _fetch(
         )
         outcome.messages.append(f"{outcome.ticker}: [source] {detail}")
         return None
+
+
+def _compare_overlaps(
+    checked: BatchValidation,
+    overlaps: dict[str, dict[date, float]],
+    tolerance: float,
+    outcomes: dict[str, TickerOutcome],
+) -> dict[str, dict[date, float]]:
+    """The tickers whose re-read sessions moved beyond `tolerance` (with what was compared).
+    Re-read rows leave `checked` (they are stored already), and so do every row of a moved
+    ticker: it is re-read whole instead."""
+    moved: dict[str, dict[date, float]] = {}
+    for ticker, compared in overlaps.items():
+        result = checked.results.get(ticker)
+        if result is None or result.frame.empty:
+            continue
+        rows = result.frame
+        again = rows["trade_date"].dt.date.isin(compared)
+        fresh = rows.loc[again, "adj_close"].to_numpy(dtype=float)
+        stored = [compared[day] for day in rows.loc[again, "trade_date"].dt.date]
+        ratios = fresh / stored if len(stored) else fresh
+        if len(ratios) and float(abs(ratios - 1).max()) > tolerance:
+            moved[ticker] = {day: compared[day] for day in rows.loc[again, "trade_date"].dt.date}
+            outcomes[ticker].rebase_ratio = (
+                float(ratios.mean())
+                if float(ratios.max() / ratios.min()) - 1 <= tolerance
+                else None
+            )
+            result.frame, result.rows_in = rows.iloc[0:0], 0  # counted when re-read whole
+        else:
+            result.frame = rows[rows["trade_date"].dt.date > max(compared)]
+            result.rows_in -= int(again.sum())  # re-read, not fetched anew
+    if overlaps:
+        cutoff = checked.frame["ticker"].map(
+            {t: pd.Timestamp(max(c)) for t, c in overlaps.items() if c}
+        )
+        keep = (cutoff.isna() | (checked.frame["trade_date"] > cutoff)) & ~checked.frame[
+            "ticker"
+        ].isin(moved)
+        checked.frame = checked.frame[keep]
+    return moved
+
+
+def _heal(
+    conn: Connection,
+    run_id: int,
+    price_source: PriceSource,
+    outcome: TickerOutcome,
+    compared: dict[date, float],
+    end: date | None,
+    validate: Callable[[dict[str, pd.DataFrame]], BatchValidation],
+) -> None:
+    """Re-read a ticker whose stored history the source re-wrote, and replace it (changed and
+    new rows) in one transaction with the revision's record."""
+    raw = _fetch(price_source, outcome, None, end)
+    if raw is None:
+        return
+    checked = validate({outcome.ticker: raw})
+    result = checked.results[outcome.ticker]
+    outcome.messages.extend(str(issue) for issue in result.issues[:MAX_ISSUES_LISTED])
+    if result.rejected or checked.frame.empty:
+        outcome.status = "rejected"
+        outcome.messages.append(
+            f"{outcome.ticker}: [rebased] the source re-wrote the stored history, and reading it "
+            "whole again failed validation: nothing was changed"
+        )
+        return
+    with conn.transaction():
+        counts = upsert_prices(conn, checked.frame, price_source.name)
+        new, updated = counts.new.get(outcome.ticker, 0), counts.updated.get(outcome.ticker, 0)
+        record_revision(
+            conn,
+            run_id,
+            outcome.ticker,
+            outcome.rebase_ratio,
+            (min(compared), max(compared)),
+            new + updated,
+        )
+        ingest_runs.add_committed(conn, run_id, new, updated)
+    outcome.rebased, outcome.status = True, "stored"
+    outcome.rows_new, outcome.rows_updated = new, updated
+    outcome.first_date = checked.frame["trade_date"].iloc[0].date()
+    outcome.last_date = checked.frame["trade_date"].iloc[-1].date()
+    moved = (
+        f"by a factor of {outcome.rebase_ratio:.6g} (a split or dividend re-adjusted it)"
+        if outcome.rebase_ratio is not None
+        else "by different amounts (a revision)"
+    )
+    outcome.messages.append(
+        f"{outcome.ticker}: [rebased] the source re-wrote the stored history {moved} since "
+        f"{min(compared)}; re-read whole: {updated} stored rows replaced, {new} new"
+    )
 
 
 def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_history: bool) -> None:

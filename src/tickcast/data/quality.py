@@ -21,6 +21,7 @@ from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import last_stored_dates, load_prices, prices_version
+from tickcast.db.revisions import PriceRevision, revisions_between
 
 # Outliers listed per ticker in the report before the rest are counted.
 MAX_OUTLIERS_LISTED = 5
@@ -119,8 +120,12 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
             if (kept := _CHECKED.get(key)) is not None:
                 return kept.model_copy(deep=True)
         prices = load_prices(conn, tickers, end=as_of, start=start)
+        revisions = revisions_between(conn, tickers, window[0], as_of)
     by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
-    checked = [_check_ticker(ticker, by_ticker.get(ticker), window, settings) for ticker in tickers]
+    checked = [
+        _check_ticker(ticker, by_ticker.get(ticker), window, settings, revisions.get(ticker, []))
+        for ticker in tickers
+    ]
     report = QualityReport(
         as_of=as_of,
         window_start=window[0],
@@ -148,7 +153,11 @@ def require_healthy(report: QualityReport) -> None:
 
 
 def _check_ticker(
-    ticker: str, rows: pd.DataFrame | None, window: list[date], settings: Settings
+    ticker: str,
+    rows: pd.DataFrame | None,
+    window: list[date],
+    settings: Settings,
+    revisions: list[PriceRevision],
 ) -> TickerQuality:
     rules = settings.validation
     if rows is None or rows.empty:
@@ -188,6 +197,7 @@ def _check_ticker(
             + ", ".join(f"{day} {value:+.2f}" for day, value in shown)
             + (f" and {more} more" if more else "")
         )
+    reasons += [revision.describe() for revision in revisions]  # healed: nothing to quarantine
     return TickerQuality(
         ticker=ticker,
         status="quarantined" if quarantined else "ok",

@@ -81,6 +81,7 @@ def finish_run(
         UPDATE ingest_runs SET finished_at = now(), status = %(status)s,
             tickers_failed = %(tickers_failed)s, rows_new = %(rows_new)s,
             rows_updated = %(rows_updated)s, rows_rejected = %(rows_rejected)s,
+            tickers_rebased = %(tickers_rebased)s,
             tickers = %(tickers)s, errors = %(errors)s
         WHERE id = %(id)s
         """,

@@ -290,6 +290,22 @@ _LOAD_TYPES = {
 }
 
 
+def newest_adjusted_closes(
+    conn: Connection, tickers: list[str], sessions: int
+) -> dict[str, dict[date, float]]:
+    """Each ticker's newest `sessions` stored adjusted closes by date (one indexed read each)."""
+    rows = conn.execute(
+        "SELECT t.ticker, p.trade_date, p.adj_close FROM unnest(%s::text[]) AS t (ticker)"
+        " CROSS JOIN LATERAL (SELECT trade_date, adj_close FROM raw_prices"
+        "   WHERE raw_prices.ticker = t.ticker ORDER BY trade_date DESC LIMIT %s) AS p",
+        (tickers, sessions),
+    ).fetchall()
+    found: dict[str, dict[date, float]] = {}
+    for ticker, day, adj_close in rows:
+        found.setdefault(ticker, {})[day] = float(adj_close)
+    return found
+
+
 def recent_closes(conn: Connection, ticker: str, sessions: int) -> list[tuple[date, float]]:
     """A ticker's newest `sessions` stored closes, oldest first."""
     rows = conn.execute(
