@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import psycopg
 from pydantic import BaseModel
@@ -38,7 +39,7 @@ from tickcast.db import ingest_runs
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import last_stored_dates, newest_adjusted_closes, upsert_prices
-from tickcast.db.revisions import record_revision
+from tickcast.db.revisions import how_it_moved, record_revision
 
 log = logging.getLogger(__name__)
 _LOCK_POLL_SECONDS = 0.5
@@ -302,11 +303,11 @@ def _compare_overlaps(
             continue
         rows = result.frame
         again = rows["trade_date"].dt.date.isin(compared)
-        fresh = rows.loc[again, "adj_close"].to_numpy(dtype=float)
-        stored = [compared[day] for day in rows.loc[again, "trade_date"].dt.date]
-        ratios = fresh / stored if len(stored) else fresh
+        days = list(rows.loc[again, "trade_date"].dt.date)
+        stored = np.array([compared[day] for day in days], dtype=float)
+        ratios = rows.loc[again, "adj_close"].to_numpy(dtype=float) / stored
         if len(ratios) and float(abs(ratios - 1).max()) > tolerance:
-            moved[ticker] = {day: compared[day] for day in rows.loc[again, "trade_date"].dt.date}
+            moved[ticker] = {day: compared[day] for day in days}
             outcomes[ticker].rebase_ratio = (
                 float(ratios.mean())
                 if float(ratios.max() / ratios.min()) - 1 <= tolerance
@@ -351,30 +352,32 @@ def _heal(
             "whole again failed validation: nothing was changed"
         )
         return
-    with conn.transaction():
-        counts = upsert_prices(conn, checked.frame, price_source.name)
-        new, updated = counts.new.get(outcome.ticker, 0), counts.updated.get(outcome.ticker, 0)
-        record_revision(
-            conn,
-            run_id,
-            outcome.ticker,
-            outcome.rebase_ratio,
-            (min(compared), max(compared)),
-            new + updated,
-        )
-        ingest_runs.add_committed(conn, run_id, new, updated)
+    try:
+        with conn.transaction():
+            counts = upsert_prices(conn, checked.frame, price_source.name)
+            new = counts.new.get(outcome.ticker, 0)
+            updated = counts.updated.get(outcome.ticker, 0)
+            record_revision(
+                conn,
+                run_id,
+                outcome.ticker,
+                outcome.rebase_ratio,
+                (min(compared), max(compared)),
+                new + updated,
+            )
+            ingest_runs.add_committed(conn, run_id, new, updated)
+    except psycopg.Error as error:  # one ticker's failure must not sink the others
+        outcome.status = "failed"
+        outcome.messages.append(f"{outcome.ticker}: [database] {str(error).strip()}")
+        return
     outcome.rebased, outcome.status = True, "stored"
     outcome.rows_new, outcome.rows_updated = new, updated
     outcome.first_date = checked.frame["trade_date"].iloc[0].date()
     outcome.last_date = checked.frame["trade_date"].iloc[-1].date()
-    moved = (
-        f"by a factor of {outcome.rebase_ratio:.6g} (a split or dividend re-adjusted it)"
-        if outcome.rebase_ratio is not None
-        else "by different amounts (a revision)"
-    )
     outcome.messages.append(
-        f"{outcome.ticker}: [rebased] the source re-wrote the stored history {moved} since "
-        f"{min(compared)}; re-read whole: {updated} stored rows replaced, {new} new"
+        f"{outcome.ticker}: [rebased] the source re-wrote the stored history "
+        f"{how_it_moved(outcome.rebase_ratio)} (compared {min(compared)} to {max(compared)}); "
+        f"re-read whole: {updated} stored rows replaced, {new} new"
     )
 
 

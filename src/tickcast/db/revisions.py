@@ -21,15 +21,18 @@ class PriceRevision(BaseModel):
 
     def describe(self) -> str:
         """One line for a report: what moved, from when, and what was replaced."""
-        moved = (
-            f"by a factor of {self.ratio:.6g} (a split or dividend)"
-            if self.ratio is not None
-            else "by different amounts (a revision)"
-        )
         return (
-            f"history re-written by the source {moved} up to {self.compared_to}, "
-            f"re-read whole by ingest run {self.run_id} ({self.rows_changed} rows replaced)"
+            f"history re-written by the source {how_it_moved(self.ratio)} up to "
+            f"{self.compared_to}, re-read whole by ingest run {self.run_id} "
+            f"({self.rows_changed} rows replaced)"
         )
+
+
+def how_it_moved(ratio: float | None) -> str:
+    """A re-written history in words: by one factor (new / stored) or by different amounts."""
+    if ratio is None:
+        return "by different amounts (a revision)"
+    return f"by a factor of {ratio:.6g} (a split or dividend)"
 
 
 def record_revision(
