@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.deploy.chart import ROOT, helm_template, render
@@ -346,7 +347,10 @@ def _helm_against(helm: Path, tmp_path: Path, url: str) -> subprocess.CompletedP
     see that cluster."""
     config = kubeconfig(tmp_path / "kubeconfig.json", url)
     options = ("--dry-run=server", "--disable-openapi-validation", "--kubeconfig", str(config))
-    return helm_template(helm, [], *options)
+    # The API's discovery cache goes under the test's folder, not ~/.kube.
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("KUBECACHEDIR", str(tmp_path / "kube-cache"))
+        return helm_template(helm, [], *options)
 
 
 def test_an_install_without_kfp_says_what_is_missing(helm: Path, tmp_path: Path) -> None:
