@@ -121,7 +121,7 @@ wheelhouse: setup ## Every wheel the images install (constraints.txt; torch's CP
 
 images: $(if $(filter $(LOCAL_BASE),$(PYTHON_IMAGE)),base-image) ## Build the images (docker or podman) from the wheelhouse: $(REGISTRY)/<name>:$(TAG)
 	@[ -n "$$(ls $(WHEELHOUSE)/*.whl 2>/dev/null)" ] || { echo "no wheelhouse: run make wheelhouse first"; exit 1; }
-	@for image in runtime trainer serving mlflow; do \
+	@for image in $(IMAGES); do \
 		started=$$(date +%s); \
 		$(BUILD) --build-arg TORCH_VARIANT=$(TORCH_VARIANT) -f images/$$image/Dockerfile -t $(REGISTRY)/$$image:$(TAG) . || exit 1; \
 		echo "built $(REGISTRY)/$$image:$(TAG) in $$(( $$(date +%s) - started )) s, $$($(CONTAINER) image inspect --format '{{.Size}}' $(REGISTRY)/$$image:$(TAG) | awk '{printf "%.0f MB", $$1 / 1e6}')"; \
