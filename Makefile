@@ -168,6 +168,7 @@ demo-down: setup ## Stop what the demo started (service, MLflow UI, embedded Pos
 
 bench: setup ## Benchmarks that print figures
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.daily_ingest
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/tune.py
 	$(BIN)/python -m bench.pipelines
