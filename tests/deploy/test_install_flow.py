@@ -212,6 +212,17 @@ def _admitted(
     return False
 
 
+def _kfp_senders(chart: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pod templates of the chart's Jobs and CronJob: every pod that talks to KFP."""
+    return [
+        d["spec"]["jobTemplate"]["spec"]["template"]
+        if d["kind"] == "CronJob"
+        else d["spec"]["template"]
+        for d in chart
+        if d["kind"] in ("CronJob", "Job")
+    ]
+
+
 def test_multi_user_kfp_admits_the_release_namespace(helm: Path, tmp_path: Path) -> None:
     """Kubeflow's policy admits only profile namespaces to ml-pipeline: the upload Job, the
     bootstrap Job and the daily trigger in the release namespace were refused, and the first
@@ -224,13 +235,7 @@ def test_multi_user_kfp_admits_the_release_namespace(helm: Path, tmp_path: Path)
     policies = [KUBEFLOW_ML_PIPELINE_POLICY] + [d for d in chart if d["kind"] == "NetworkPolicy"]
     api = ("kubeflow", {"app": "ml-pipeline", "application-crd-id": "kubeflow-pipelines"})
     release = {"kubernetes.io/metadata.name": "tickcast"}
-    talkers = [
-        d["spec"]["jobTemplate"]["spec"]["template"]
-        if d["kind"] == "CronJob"
-        else d["spec"]["template"]
-        for d in chart
-        if d["kind"] in ("CronJob", "Job")
-    ]
+    talkers = _kfp_senders(chart)
     assert len(talkers) == 3  # upload, bootstrap, daily trigger
     for pod in talkers:
         labels = pod["metadata"]["labels"]
@@ -251,13 +256,7 @@ def test_pull_secrets_reach_what_sends_the_pipelines(helm: Path, tmp_path: Path)
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump({"image": {"pullSecrets": ["regcred", "mirror"]}}))
     chart = render(helm, [values])
-    senders = [
-        d["spec"]["jobTemplate"]["spec"]["template"]
-        if d["kind"] == "CronJob"
-        else d["spec"]["template"]
-        for d in chart
-        if d["kind"] in ("CronJob", "Job")
-    ]
+    senders = _kfp_senders(chart)
     assert len(senders) == 3
     for pod in senders:
         [container] = pod["spec"]["containers"]
