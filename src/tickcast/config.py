@@ -42,9 +42,14 @@ class _Section(BaseModel):
 
 
 class CsvSourceSettings(_Section):
-    """A directory with one CSV file per ticker (file stem = ticker)."""
+    """A directory with one CSV file per ticker (file stem = ticker), and a file of splits and
+    dividends (columns ticker, date, kind split|dividend, value) that is no ticker."""
 
     path: Path = Path("data/sample/stocknet")
+    actions_path: Path | None = None  # None: <path>/actions/actions.csv, when it exists
+    # adjusted: the files' Close is split-adjusted and Adj Close also dividend-adjusted (Yahoo,
+    # Alpha Vantage); as_traded: prices as they traded, adjusted by tickcast from the actions.
+    prices: Literal["adjusted", "as_traded"] = "adjusted"
 
 
 class RegimeShiftSettings(_Section):
@@ -53,6 +58,15 @@ class RegimeShiftSettings(_Section):
     date: date
     annual_drift: float = Field(-0.15, ge=-5, le=5)
     annual_volatility: float = Field(0.45, gt=0, le=5)
+
+
+class SyntheticSplitSettings(_Section):
+    """A synthetic ticker's split: `ratio` new shares per old one (0.1: a 1:10 reverse split),
+    effective from the first session on or after `date`."""
+
+    ticker: str = Field(pattern=r"^SYN\d{3}$")
+    date: date
+    ratio: float = Field(gt=0, le=1000)
 
 
 class SyntheticSourceSettings(_Section):
@@ -78,6 +92,13 @@ class SyntheticSourceSettings(_Section):
     # from the session before it on (traders see it coming).
     volatility_spell_sessions: float = Field(0.0, ge=0, le=10_000)
     turbulent_volatility_multiple: float = Field(3.0, ge=1, le=20)
+    # Corporate actions, off by default: these splits, and every ticker pays a dividend each
+    # quarter of this annual yield. `prices`: as_traded gives prices as they traded (tickcast
+    # adjusts them from the actions); adjusted gives them as Yahoo does, split-adjusted with a
+    # dividend-adjusted close, re-written as of the newest session served.
+    splits: list[SyntheticSplitSettings] = []
+    dividend_yield: float = Field(0.0, ge=0, lt=0.5)
+    prices: Literal["as_traded", "adjusted"] = "as_traded"
 
     @model_validator(mode="after")
     def _ordered(self) -> SyntheticSourceSettings:
@@ -88,6 +109,12 @@ class SyntheticSourceSettings(_Section):
                 f"volatility_spell_sessions {self.volatility_spell_sessions}: a spell lasts at "
                 "least one session (0 turns the spells off)"
             )
+        for split in self.splits:
+            if int(split.ticker[3:]) >= self.n_tickers:
+                raise ValueError(
+                    f"split of {split.ticker}: the market has {self.n_tickers} tickers "
+                    f"SYN000..SYN{self.n_tickers - 1:03d}"
+                )
         return self
 
 

@@ -9,6 +9,10 @@ Each incremental fetch also reads the ticker's newest stored sessions again
 every earlier adjusted close) differs there: the ticker is then re-read whole and its stored
 history replaced in one transaction, recorded in price_revisions, so the new rows never join
 the old ones on another basis (which read as a crash on the split day).
+
+Splits and dividends are stored with the prices (corporate_actions). For a source that gives
+prices as traded, the adjusted close and volume are computed from them; a new or changed action
+of a stored ticker re-reads it whole and re-adjusts its history in one transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ import psycopg
 from pydantic import BaseModel
 
 from tickcast.config import Settings
+from tickcast.data.actions import (
+    ActionError,
+    actions_changed,
+    adjust_rows,
+    checked_actions,
+    empty_actions,
+)
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.sources import PriceSource, SourceError, build_source
 from tickcast.data.validation import (
@@ -36,9 +47,10 @@ from tickcast.data.validation import (
     validate_batch,
 )
 from tickcast.db import ingest_runs
+from tickcast.db.actions import load_actions, store_actions
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
-from tickcast.db.prices import last_stored_dates, newest_adjusted_closes, upsert_prices
+from tickcast.db.prices import last_stored_dates, newest_closes, upsert_prices
 from tickcast.db.revisions import how_it_moved, record_revision
 
 log = logging.getLogger(__name__)
@@ -66,6 +78,8 @@ class TickerOutcome(BaseModel):
     # it all (a split, a dividend), None for another revision; the ticker was re-read whole.
     rebased: bool = False
     rebase_ratio: float | None = None
+    # New or changed splits or dividends re-adjusted the stored history of an as-traded source.
+    readjusted: bool = False
     messages: list[str] = []
 
 
@@ -94,8 +108,11 @@ class _Pending:
     outcomes: dict[str, TickerOutcome] = field(default_factory=dict)
     raws: dict[str, pd.DataFrame] = field(default_factory=dict)
     rows: int = 0
-    # Stored adjusted closes of the sessions each incremental fetch read again.
+    # Stored closes of the sessions each incremental fetch read again.
     overlaps: dict[str, dict[date, float]] = field(default_factory=dict)
+    # Each fetched ticker's actions (checked), and the tickers read whole.
+    actions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    whole: set[str] = field(default_factory=set)
 
 
 def ingest_prices(
@@ -154,7 +171,7 @@ def ingest_prices(
                 status=result.status,
                 totals={
                     "tickers_failed": len(result.problem_tickers),
-                    "tickers_rebased": sum(t.rebased for t in outcomes),
+                    "tickers_rebased": sum(t.rebased or t.readjusted for t in outcomes),
                     "rows_new": result.rows_new,
                     "rows_updated": result.rows_updated,
                     "rows_rejected": result.rows_rejected,
@@ -219,8 +236,11 @@ def _ingest_all(
     today = calendar.today()
     stored = last_stored_dates(conn, universe)
     sessions = settings.ingest.overlap_sessions
+    # As-traded closes never change once traded: a difference is a revision. Adjusted ones
+    # change with each action the source applies.
+    column = "close" if price_source.as_traded else "adj_close"
     newest = (
-        newest_adjusted_closes(conn, sorted(stored), sessions + 1)
+        newest_closes(conn, sorted(stored), sessions + 1, column)
         if sessions and not full_refresh
         else {}
     )
@@ -240,14 +260,35 @@ def _ingest_all(
         nonlocal pending
         checked = validate(pending.raws)
         rebased = _compare_overlaps(
-            checked, pending.overlaps, settings.ingest.rebase_tolerance, pending.outcomes
+            checked, pending.overlaps, settings.ingest.rebase_tolerance, pending.outcomes, column
         )
         for ticker, result in checked.results.items():
             _apply_validation(pending.outcomes[ticker], result, has_history=ticker in stored)
-        writing = [o for o in pending.outcomes.values() if o.status != "rejected" and o.last_date]
-        _flush(conn, run_id, writing, checked.frame, price_source.name)
-        for ticker, compared in rebased.items():
-            _heal(conn, run_id, price_source, pending.outcomes[ticker], compared, end, validate)
+        frame, readjust = checked.frame, set[str]()
+        if price_source.as_traded:
+            frame, readjust = _adjusted(conn, pending, frame, stored, rebased)
+        writing = [
+            o
+            for o in pending.outcomes.values()
+            if o.status != "rejected" and o.ticker not in readjust and o.ticker not in rebased
+        ]
+        names = {o.ticker for o in writing}
+        actions = pd.concat(
+            [empty_actions().assign(ticker=pd.Series(dtype=object))]
+            + [a.assign(ticker=t) for t, a in pending.actions.items() if t in names],
+            ignore_index=True,
+        )
+        _flush(conn, run_id, writing, frame, actions, sorted(pending.whole & names), price_source)
+        for ticker in sorted(rebased.keys() | readjust):
+            _reread(
+                conn,
+                run_id,
+                price_source,
+                pending.outcomes[ticker],
+                rebased.get(ticker),
+                end,
+                validate,
+            )
         pending = _Pending()
 
     for ticker in universe:
@@ -261,8 +302,12 @@ def _ingest_all(
                 d: v for d, v in overlap.items() if after is None or d > after
             }
         raw = _fetch(price_source, outcome, after, end)
-        if raw is not None:
+        actions = None if raw is None else _fetch_actions(price_source, outcome, after, end)
+        if raw is not None and actions is not None:
             pending.outcomes[ticker], pending.raws[ticker] = outcome, raw
+            pending.actions[ticker] = actions
+            if after is None:
+                pending.whole.add(ticker)
             pending.rows += len(raw)
         if pending.rows >= settings.ingest.batch_rows:
             validate_and_write()
@@ -287,11 +332,60 @@ def _fetch(
         return None
 
 
+def _fetch_actions(
+    price_source: PriceSource, outcome: TickerOutcome, after: date | None, end: date | None
+) -> pd.DataFrame | None:
+    """One ticker's checked actions in (after, end]; None (with the reason) when they fail."""
+    try:
+        found = price_source.fetch_actions(outcome.ticker, after, end)
+        return checked_actions(outcome.ticker, found, f"{price_source.name} actions")
+    except (SourceError, ActionError) as error:
+        detail = str(error)
+    except Exception as error:  # one ticker's failure must not sink the others
+        detail = f"{type(error).__name__}: {error}"
+    outcome.status = "failed"
+    outcome.messages.append(f"{outcome.ticker}: [actions] {detail}")
+    return None
+
+
+def _adjusted(
+    conn: Connection,
+    pending: _Pending,
+    frame: pd.DataFrame,
+    stored: dict[str, date],
+    rebased: dict[str, dict[date, float]],
+) -> tuple[pd.DataFrame, set[str]]:
+    """An as-traded batch with adjusted closes and split factors, and the stored tickers whose
+    actions changed (their rows are left out: they are re-read whole)."""
+    known = load_actions(conn, [t for t in pending.actions if t in stored])
+    by_ticker = {str(t): rows for t, rows in known.groupby("ticker")}
+    readjust: set[str] = set()
+    actions_of: dict[str, pd.DataFrame] = {}
+    for ticker, fetched in pending.actions.items():
+        before = by_ticker.get(ticker, empty_actions())
+        whole = ticker in pending.whole
+        if ticker in stored and not whole and actions_changed(before, fetched, whole=False):
+            readjust.add(ticker)
+        actions_of[ticker] = (
+            fetched
+            if whole
+            else pd.concat([before, fetched]).drop_duplicates(["ex_date", "kind"], keep="last")
+        )
+    frame = frame[~frame["ticker"].isin(readjust | rebased.keys())]
+    adjusted, failed = adjust_rows(frame, actions_of)
+    for ticker, reason in failed.items():
+        outcome = pending.outcomes[ticker]
+        outcome.status, outcome.rows_rejected = "rejected", outcome.rows_fetched
+        outcome.messages.append(f"{ticker}: [actions] {reason}")
+    return adjusted, readjust
+
+
 def _compare_overlaps(
     checked: BatchValidation,
     overlaps: dict[str, dict[date, float]],
     tolerance: float,
     outcomes: dict[str, TickerOutcome],
+    column: str,
 ) -> dict[str, dict[date, float]]:
     """The tickers whose re-read sessions moved beyond `tolerance` (with what was compared).
     Re-read rows leave `checked` (they are stored already), and so do every row of a moved
@@ -305,7 +399,7 @@ def _compare_overlaps(
         again = rows["trade_date"].dt.date.isin(compared)
         days = list(rows.loc[again, "trade_date"].dt.date)
         stored = np.array([compared[day] for day in days], dtype=float)
-        ratios = rows.loc[again, "adj_close"].to_numpy(dtype=float) / stored
+        ratios = rows.loc[again, column].to_numpy(dtype=float) / stored
         if len(ratios) and float(abs(ratios - 1).max()) > tolerance:
             moved[ticker] = {day: compared[day] for day in days}
             outcomes[ticker].rebase_ratio = (
@@ -328,57 +422,86 @@ def _compare_overlaps(
     return moved
 
 
-def _heal(
+def _reread(
     conn: Connection,
     run_id: int,
     price_source: PriceSource,
     outcome: TickerOutcome,
-    compared: dict[date, float],
+    compared: dict[date, float] | None,
     end: date | None,
     validate: Callable[[dict[str, pd.DataFrame]], BatchValidation],
 ) -> None:
-    """Re-read a ticker whose stored history the source re-wrote, and replace it (changed and
-    new rows) in one transaction with the revision's record."""
+    """Re-read a ticker whole and replace its stored history (changed and new rows) and actions
+    in one transaction: the source re-wrote the stored sessions (`compared`, recorded as a
+    revision), or, for an as-traded source, its actions changed and its history is re-adjusted."""
+    ticker = outcome.ticker
     raw = _fetch(price_source, outcome, None, end)
-    if raw is None:
+    actions = None if raw is None else _fetch_actions(price_source, outcome, None, end)
+    if raw is None or actions is None:
         return
-    checked = validate({outcome.ticker: raw})
-    result = checked.results[outcome.ticker]
+    checked = validate({ticker: raw})
+    result = checked.results[ticker]
     outcome.messages.extend(str(issue) for issue in result.issues[:MAX_ISSUES_LISTED])
-    if result.rejected or checked.frame.empty:
+    frame, failed = checked.frame, dict[str, str]()
+    if price_source.as_traded and not frame.empty:
+        frame, failed = adjust_rows(frame, {ticker: actions})
+    why = "the source re-wrote the stored history" if compared else "its actions changed"
+    if result.rejected or frame.empty:
         outcome.status = "rejected"
+        outcome.messages.extend(f"{ticker}: [actions] {reason}" for reason in failed.values())
         outcome.messages.append(
-            f"{outcome.ticker}: [rebased] the source re-wrote the stored history, and reading it "
-            "whole again failed validation: nothing was changed"
+            f"{ticker}: [{'rebased' if compared else 'adjusted'}] {why}, and reading it whole "
+            "again failed validation: nothing was changed"
         )
         return
     try:
         with conn.transaction():
-            counts = upsert_prices(conn, checked.frame, price_source.name)
-            new = counts.new.get(outcome.ticker, 0)
-            updated = counts.updated.get(outcome.ticker, 0)
-            record_revision(
-                conn,
-                run_id,
-                outcome.ticker,
-                outcome.rebase_ratio,
-                (min(compared), max(compared)),
-                new + updated,
-            )
+            counts = upsert_prices(conn, frame, price_source.name)
+            store_actions(conn, actions.assign(ticker=ticker), price_source.name, [ticker])
+            new = counts.new.get(ticker, 0)
+            updated = counts.updated.get(ticker, 0)
+            if compared:
+                record_revision(
+                    conn,
+                    run_id,
+                    ticker,
+                    outcome.rebase_ratio,
+                    (min(compared), max(compared)),
+                    new + updated,
+                )
             ingest_runs.add_committed(conn, run_id, new, updated)
     except psycopg.Error as error:  # one ticker's failure must not sink the others
         outcome.status = "failed"
-        outcome.messages.append(f"{outcome.ticker}: [database] {str(error).strip()}")
+        outcome.messages.append(f"{ticker}: [database] {str(error).strip()}")
         return
-    outcome.rebased, outcome.status = True, "stored"
+    outcome.status = "stored"
     outcome.rows_new, outcome.rows_updated = new, updated
-    outcome.first_date = checked.frame["trade_date"].iloc[0].date()
-    outcome.last_date = checked.frame["trade_date"].iloc[-1].date()
-    outcome.messages.append(
-        f"{outcome.ticker}: [rebased] the source re-wrote the stored history "
-        f"{how_it_moved(outcome.rebase_ratio)} (compared {min(compared)} to {max(compared)}); "
-        f"re-read whole: {updated} stored rows replaced, {new} new"
-    )
+    outcome.first_date = frame["trade_date"].iloc[0].date()
+    outcome.last_date = frame["trade_date"].iloc[-1].date()
+    if compared:
+        outcome.rebased = True
+        outcome.messages.append(
+            f"{ticker}: [rebased] the source re-wrote the stored history "
+            f"{how_it_moved(outcome.rebase_ratio)} (compared {min(compared)} to {max(compared)}); "
+            f"re-read whole: {updated} stored rows replaced, {new} new"
+        )
+    else:
+        outcome.readjusted = True
+        outcome.messages.append(
+            f"{ticker}: [adjusted] new or changed splits or dividends "
+            f"({_listed(actions)}); re-read whole: {updated} stored rows re-adjusted, {new} new"
+        )
+
+
+def _listed(actions: pd.DataFrame, most: int = 3) -> str:
+    """The newest actions in words: `2:1 split 2020-06-01, dividend 0.27 2020-07-06`."""
+    words = [
+        f"{'split' if kind == 'split' else 'dividend'} {value:g} {day:%Y-%m-%d}"
+        for day, kind, value in actions[["ex_date", "kind", "value"]]
+        .tail(most)
+        .itertuples(index=False)
+    ]
+    return ", ".join(words) if words else "none left"
 
 
 def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_history: bool) -> None:
@@ -400,15 +523,23 @@ def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_his
 
 
 def _flush(
-    conn: Connection, run_id: int, outcomes: list[TickerOutcome], frame: pd.DataFrame, source: str
+    conn: Connection,
+    run_id: int,
+    outcomes: list[TickerOutcome],
+    frame: pd.DataFrame,
+    actions: pd.DataFrame,
+    whole: list[str],
+    source: PriceSource,
 ) -> None:
-    """Write the rows of `outcomes`' tickers in one transaction with their counts in the run's
-    record; if it fails, retry ticker by ticker to isolate the culprit."""
-    if frame.empty:
+    """Write the rows and actions of `outcomes`' tickers in one transaction with their counts in
+    the run's record (`whole`: tickers whose every action was read, the others' stored ones
+    go); if it fails, retry ticker by ticker to isolate the culprit."""
+    if frame.empty and actions.empty and not whole:
         return
     try:
         with conn.transaction():
-            counts = upsert_prices(conn, frame, source)
+            counts = upsert_prices(conn, frame, source.name)
+            store_actions(conn, actions, source.name, whole)
             new, updated = sum(counts.new.values()), sum(counts.updated.values())
             ingest_runs.add_committed(conn, run_id, new, updated)
     except psycopg.Error as error:
@@ -419,9 +550,17 @@ def _flush(
         log.warning(
             "batch of %d tickers failed (%s); writing them one by one", len(outcomes), error
         )
-        by_ticker = {outcome.ticker: outcome for outcome in outcomes}
-        for ticker, rows in frame.groupby("ticker", sort=False):
-            _flush(conn, run_id, [by_ticker[str(ticker)]], rows, source)
+        for outcome in outcomes:
+            ticker = outcome.ticker
+            _flush(
+                conn,
+                run_id,
+                [outcome],
+                frame[frame["ticker"] == ticker],
+                actions[actions["ticker"] == ticker],
+                [ticker] if ticker in whole else [],
+                source,
+            )
         return
     for outcome in outcomes:
         outcome.rows_new = counts.new.get(outcome.ticker, 0)

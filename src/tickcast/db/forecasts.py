@@ -75,6 +75,10 @@ def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
     """Score every forecast with target date <= as_of whose actual close is stored and that is not
     scored yet; forecasts whose ticker has no price that day wait. Returns rows scored.
 
+    The actual return is read from the stored adjusted closes, and a forecast made before a split
+    or dividend (its close, band and quantiles) is rebased onto the outcome's basis: a 7:1 split
+    scores as the day's real move, not as -85 %.
+
     Only pending forecasts are read (`predictions.scored`, a partial index): the cost follows
     what waits, not the history."""
     with conn.transaction():
@@ -101,16 +105,32 @@ def _score_pending(conn: Connection, model_name: str, as_of: date) -> int:
             quantile_levels, predicted_quantiles, baseline_quantiles,
             interval_centre, interval_scale, baseline_centre, baseline_scale)
         SELECT p.target_date, p.ticker, p.model_name, p.model_version,
-               r.close, p.predicted_close, p.last_close, p.predicted_log_return,
-               ln(r.close / p.last_close),
-               abs(p.predicted_close - r.close),
-               abs(p.predicted_close - r.close) / r.close * 100,
-               (p.predicted_log_return > 0) = (r.close > p.last_close),
-               abs(p.last_close - r.close),
-               p.quantile_levels, p.predicted_quantiles, p.baseline_quantiles,
+               r.close, p.predicted_close * b.k, p.last_close * b.k, p.predicted_log_return,
+               a.actual_log_return,
+               abs(p.predicted_close * b.k - r.close),
+               abs(p.predicted_close * b.k - r.close) / r.close * 100,
+               (p.predicted_log_return > 0) = (a.actual_log_return > 0),
+               abs(p.last_close * b.k - r.close),
+               p.quantile_levels,
+               (SELECT array_agg(q * b.k ORDER BY i)
+                FROM unnest(p.predicted_quantiles) WITH ORDINALITY AS u (q, i)),
+               (SELECT array_agg(q * b.k ORDER BY i)
+                FROM unnest(p.baseline_quantiles) WITH ORDINALITY AS u (q, i)),
                p.interval_centre, p.interval_scale, p.baseline_centre, p.baseline_scale
         FROM predictions AS p
         JOIN raw_prices AS r ON r.ticker = p.ticker AND r.trade_date = p.target_date
+        LEFT JOIN raw_prices AS l ON l.ticker = p.ticker AND l.trade_date = p.last_close_date
+        -- The return on the stored adjusted series, which no split or dividend moves; and the
+        -- factor k that puts the forecast's closes (made on the basis of its day) on the basis
+        -- of the outcome's close: 1 unless an action or a re-written history came between.
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN l.ticker IS NULL THEN ln(r.close / p.last_close)
+                        ELSE ln(r.adj_close / l.adj_close) END AS actual_log_return
+        ) AS a
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN abs(r.close / exp(a.actual_log_return) / p.last_close - 1) < 1e-9
+                        THEN 1.0 ELSE r.close / exp(a.actual_log_return) / p.last_close END AS k
+        ) AS b
         WHERE p.model_name = %(model)s AND NOT p.scored AND p.target_date <= %(as_of)s
         ON CONFLICT DO NOTHING
         """,

@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 from tickcast.db.connection import Connection
 
-PRICE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
+PRICE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume", "split_factor"]
+# What split_factor is when a writer leaves it out: the rows are split-adjusted already.
+SPLIT_ADJUSTED = 1.0
 
 
 class UpsertCounts(BaseModel):
@@ -73,6 +75,7 @@ def upsert_prices(conn: Connection, frame: pd.DataFrame, source: str) -> UpsertC
     """
     if frame.empty:
         return UpsertCounts()
+    frame = with_split_factor(frame)
     with conn.transaction():
         fresh = _tickers_without_rows(conn, frame["ticker"].unique().tolist())
         is_fresh = frame["ticker"].isin(fresh)
@@ -95,6 +98,11 @@ def upsert_prices(conn: Connection, frame: pd.DataFrame, source: str) -> UpsertC
     return UpsertCounts(new=new, updated=dict(updated))
 
 
+def with_split_factor(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with a split_factor column (1: split-adjusted rows) where it has none."""
+    return frame if "split_factor" in frame else frame.assign(split_factor=SPLIT_ADJUSTED)
+
+
 def _tickers_without_rows(conn: Connection, tickers: list[str]) -> list[str]:
     rows = conn.execute(
         "SELECT t FROM unnest(%s::text[]) AS t"
@@ -109,7 +117,8 @@ def _copy_fresh(conn: Connection, frame: pd.DataFrame, source: str) -> dict[str,
     if frame.empty:
         return {}
     with conn.cursor().copy(
-        "COPY raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume, source)"
+        "COPY raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume,"
+        " split_factor, source)"
         " FROM STDIN (FORMAT binary)"
     ) as copy:
         copy.write(_binary_copy(frame, source))
@@ -123,13 +132,14 @@ def _stage(conn: Connection, frame: pd.DataFrame) -> None:
         CREATE TEMP TABLE IF NOT EXISTS raw_prices_stage (
             ticker text, trade_date date, open double precision, high double precision,
             low double precision, close double precision, adj_close double precision,
-            volume bigint
+            volume bigint, split_factor double precision
         )
         """
     )
     conn.execute("TRUNCATE raw_prices_stage")
     with conn.cursor().copy(
-        "COPY raw_prices_stage (ticker, trade_date, open, high, low, close, adj_close, volume)"
+        "COPY raw_prices_stage (ticker, trade_date, open, high, low, close, adj_close, volume,"
+        " split_factor)"
         " FROM STDIN (FORMAT binary)"
     ) as copy:
         copy.write(_binary_copy(frame, None))
@@ -153,11 +163,13 @@ _UPDATE_CHANGED_ROWS = """
     WITH changed AS (
         UPDATE raw_prices AS p SET
             open = s.open, high = s.high, low = s.low, close = s.close,
-            adj_close = s.adj_close, volume = s.volume, source = %(source)s, ingested_at = now()
+            adj_close = s.adj_close, volume = s.volume, split_factor = s.split_factor,
+            source = %(source)s, ingested_at = now()
         FROM raw_prices_stage AS s
         WHERE p.ticker = s.ticker AND p.trade_date = s.trade_date
-          AND (p.open, p.high, p.low, p.close, p.adj_close, p.volume)
-              IS DISTINCT FROM (s.open, s.high, s.low, s.close, s.adj_close, s.volume)
+          AND (p.open, p.high, p.low, p.close, p.adj_close, p.volume, p.split_factor)
+              IS DISTINCT FROM
+              (s.open, s.high, s.low, s.close, s.adj_close, s.volume, s.split_factor)
         RETURNING p.ticker
     )
     SELECT ticker, count(*) FROM changed GROUP BY ticker
@@ -165,9 +177,10 @@ _UPDATE_CHANGED_ROWS = """
 
 _INSERT_NEW_ROWS = """
     WITH added AS (
-        INSERT INTO raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume, source)
+        INSERT INTO raw_prices (ticker, trade_date, open, high, low, close, adj_close, volume,
+                                split_factor, source)
         SELECT s.ticker, s.trade_date, s.open, s.high, s.low, s.close, s.adj_close, s.volume,
-               %(source)s
+               s.split_factor, %(source)s
         FROM raw_prices_stage AS s
         WHERE NOT EXISTS (
             SELECT 1 FROM raw_prices AS p WHERE p.ticker = s.ticker AND p.trade_date = s.trade_date
@@ -199,7 +212,7 @@ def _binary_copy(frame: pd.DataFrame, source: str | None) -> bytes:
         if tail is not None:
             layout += [("source_len", ">i4"), ("source", f"S{len(tail)}")]
         records = np.empty(len(rows), dtype=np.dtype(layout))
-        records["fields"] = 9 if tail is not None else 8
+        records["fields"] = 10 if tail is not None else 9
         records["ticker_len"], records["ticker"] = len(name), name
         records["date_len"], records["trade_date"] = 4, days[rows]
         for column in PRICE_COLUMNS:
@@ -222,13 +235,13 @@ def insert_prices_row_by_row(conn: Connection, frame: pd.DataFrame, source: str)
     Inside a `conn.transaction()` block the rows commit together; outside one (autocommit) each
     row commits on its own, as a loop of inserts on an autocommit connection does.
     """
-    inserted = 0
+    inserted, frame = 0, with_split_factor(frame)
     with conn.cursor() as cursor:
         for row in frame[["ticker", "trade_date", *PRICE_COLUMNS]].itertuples(index=False):
             cursor.execute(
-                "INSERT INTO raw_prices"
-                " (ticker, trade_date, open, high, low, close, adj_close, volume, source)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                "INSERT INTO raw_prices (ticker, trade_date, open, high, low, close, adj_close,"
+                " volume, split_factor, source)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (*row, source),
             )
             inserted += cursor.rowcount
@@ -257,7 +270,8 @@ def load_prices(
     """Stored prices from `start` to `end` (open-ended when None) of `tickers` (all when None),
     ordered by ticker and date. Streamed with COPY and parsed by Arrow: a million rows take about a second."""
     query = sql.SQL(
-        "COPY (SELECT ticker, trade_date, open, high, low, close, adj_close, volume, source"
+        "COPY (SELECT ticker, trade_date, open, high, low, close, adj_close, volume, split_factor,"
+        " source"
         " FROM raw_prices WHERE ({all} OR ticker = ANY({tickers}))"
         " AND ({end}::date IS NULL OR trade_date <= {end}::date)"
         " AND ({start}::date IS NULL OR trade_date >= {start}::date)"
@@ -290,14 +304,19 @@ _LOAD_TYPES = {
 }
 
 
-def newest_adjusted_closes(
-    conn: Connection, tickers: list[str], sessions: int
+def newest_closes(
+    conn: Connection, tickers: list[str], sessions: int, column: str = "adj_close"
 ) -> dict[str, dict[date, float]]:
-    """Each ticker's newest `sessions` stored adjusted closes by date (one indexed read each)."""
+    """Each ticker's newest `sessions` stored closes (`column`: adj_close or close) by date, one
+    indexed read each."""
+    if column not in ("adj_close", "close"):
+        raise ValueError(f"not a close column: {column}")
     rows = conn.execute(
-        "SELECT t.ticker, p.trade_date, p.adj_close FROM unnest(%s::text[]) AS t (ticker)"
-        " CROSS JOIN LATERAL (SELECT trade_date, adj_close FROM raw_prices"
-        "   WHERE raw_prices.ticker = t.ticker ORDER BY trade_date DESC LIMIT %s) AS p",
+        sql.SQL(
+            "SELECT t.ticker, p.trade_date, p.{column} FROM unnest(%s::text[]) AS t (ticker)"
+            " CROSS JOIN LATERAL (SELECT trade_date, {column} FROM raw_prices"
+            "   WHERE raw_prices.ticker = t.ticker ORDER BY trade_date DESC LIMIT %s) AS p"
+        ).format(column=sql.Identifier(column)),
         (tickers, sessions),
     ).fetchall()
     found: dict[str, dict[date, float]] = {}

@@ -73,11 +73,14 @@ def build_panel(
     start: date | None = None,
     tickers: list[str] | None = None,
 ) -> PricePanel:
-    """Align long-format prices (ticker, trade_date, open..volume) on the exchange sessions from
-    `start` (default: the first stored price) to `end` (default: the last)."""
+    """Align long-format prices (ticker, trade_date, open..volume, optionally split_factor) on
+    the exchange sessions from `start` (default: the first stored price) to `end` (default: the
+    last). Volume is split-adjusted (volume x split_factor), like adj_close."""
     if prices.empty:
         raise PanelError("no stored prices: run `tickcast ingest` first")
     prices = prices.assign(trade_date=pd.to_datetime(prices["trade_date"]))
+    if "split_factor" in prices:  # as-traded volume before a split, in today's shares
+        prices = prices.assign(volume=(prices["volume"] * prices["split_factor"]).round())
     if end is not None:
         prices = prices[prices["trade_date"] <= pd.Timestamp(end)]
     if start is not None:

@@ -25,7 +25,13 @@ def build_source(
     name = name or settings.data.source
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     if name == "csv":
-        return CsvDirectorySource(path or settings.data.csv.path, calendar.timezone)
+        csv = settings.data.csv
+        return CsvDirectorySource(
+            path or csv.path,
+            calendar.timezone,
+            actions_path=csv.actions_path,
+            as_traded=csv.prices == "as_traded",
+        )
     if name == "synthetic":
         return SyntheticSource(settings.data.synthetic, calendar, end=end)
     if name == "yfinance":

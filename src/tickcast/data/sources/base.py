@@ -8,6 +8,8 @@ from datetime import date
 
 import pandas as pd
 
+from tickcast.data.actions import empty_actions
+
 # Canonical columns a source returns; values may still be unparsed text (validation parses them).
 RAW_COLUMNS = ["trade_date", "open", "high", "low", "close", "adj_close", "volume"]
 # Plus "row": the row's position in the source (a CSV line number), used in error messages.
@@ -30,9 +32,15 @@ class SourceError(RuntimeError):
 
 
 class PriceSource(ABC):
-    """Daily OHLCV prices per ticker."""
+    """Daily OHLCV prices per ticker, and the splits and dividends it knows of.
+
+    `as_traded` sources give prices as they traded (tickcast computes the adjusted close and
+    volume from the stored actions); the others give split-adjusted open..close and volume and a
+    split- and dividend-adjusted close as of their newest session, re-written on each action.
+    """
 
     name: str
+    as_traded: bool = False
 
     @abstractmethod
     def available_tickers(self) -> list[str]:
@@ -49,6 +57,11 @@ class PriceSource(ABC):
         Columns: RAW_COLUMNS + ROW_COLUMN. Rows whose date cannot be parsed are kept so that
         validation can name them.
         """
+
+    def fetch_actions(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
+        """Splits and dividends with ex-dates in (after, end] (all when `after` is None), in
+        ACTION_COLUMNS (ex_date, kind split|dividend, value), unchecked. None known by default."""
+        return empty_actions()
 
 
 def parse_dates(values: pd.Series, timezone: str) -> pd.Series:

@@ -1,4 +1,5 @@
-"""A directory of one CSV file per ticker, in Yahoo or Alpha Vantage column layout, any row order."""
+"""A directory of one CSV file per ticker, in Yahoo or Alpha Vantage column layout, any row order,
+and an optional file of splits and dividends (by default `<directory>/actions/actions.csv`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tickcast.data.actions import ACTION_COLUMNS, empty_actions
 from tickcast.data.sources.base import (
     RAW_COLUMNS,
     ROW_COLUMN,
@@ -44,6 +46,10 @@ _TYPED_COLUMNS = {
 _FIRST_DATA_LINE = 2
 # Files that document a data folder: skipped without a word.
 _DOCUMENTATION = ("LICENSE", "LICENCE", "README", "NOTICE", "COPYING")
+# Where the actions file is when none is configured, under the directory.
+DEFAULT_ACTIONS_FILE = Path("actions") / "actions.csv"
+# The actions file's columns (the value's meaning: see tickcast.data.actions).
+_ACTION_HEADER = ["ticker", "date", "kind", "value"]
 
 
 class CsvDirectorySource(PriceSource):
@@ -56,12 +62,23 @@ class CsvDirectorySource(PriceSource):
 
     name = "csv"
 
-    def __init__(self, directory: Path, timezone: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        timezone: str,
+        actions_path: Path | None = None,
+        as_traded: bool = False,
+    ) -> None:
         if not directory.is_dir():
             problem = "is not a directory" if directory.exists() else "does not exist"
             raise SourceError(f"CSV source directory {directory} {problem}")
         self.directory = directory
         self.timezone = timezone
+        self.as_traded = as_traded
+        self.actions_path = actions_path or directory / DEFAULT_ACTIONS_FILE
+        if actions_path is not None and not actions_path.is_file():
+            problem = "is not a file" if actions_path.exists() else "does not exist"
+            raise SourceError(f"actions file {actions_path} (data.csv.actions_path) {problem}")
         self._files: dict[str, list[Path]] = {}
         self._notes: list[str] = []
         for path in sorted(directory.iterdir()):
@@ -71,7 +88,9 @@ class CsvDirectorySource(PriceSource):
 
     def _add(self, path: Path) -> str | None:
         """File `path` under its ticker; the reason it is left out otherwise (None: quietly)."""
-        if path.name.upper().startswith(_DOCUMENTATION):
+        if path.name.upper().startswith(_DOCUMENTATION) or _same(path, self.actions_path):
+            return None
+        if path.is_dir() and _same(path, self.actions_path.parent):
             return None
         if path.suffix.lower() != ".csv":
             return "a folder" if path.is_dir() else "not a .csv file"
@@ -103,6 +122,47 @@ class CsvDirectorySource(PriceSource):
         if after is None and end is None:
             return frame
         return frame[window_mask(dates, after, end)]
+
+    def fetch_actions(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
+        """The ticker's rows of the actions file in (after, end], with their file lines."""
+        if not self.actions_path.is_file():
+            return empty_actions()
+        stat = self.actions_path.stat()
+        actions = _actions(self.actions_path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        rows = actions[actions["ticker"] == ticker.upper()].drop(columns="ticker")
+        dates = parse_dates(rows["ex_date"], self.timezone)
+        return rows[window_mask(dates, after, end)].reset_index(drop=True)
+
+
+def _same(path: Path, other: Path) -> bool:
+    try:
+        return path.resolve() == other.resolve()
+    except OSError:
+        return False
+
+
+@functools.lru_cache(maxsize=8)
+def _actions(path: Path, inode: int, modified_ns: int, size: int) -> pd.DataFrame:
+    """The actions file's rows (ticker upper-cased, date as ex_date, their file line as row),
+    kept per file version like the price files."""
+    try:
+        raw = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=["ticker", *ACTION_COLUMNS, ROW_COLUMN])
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise SourceError(f"actions file {path} is not a readable CSV file: {error}") from None
+    header = [str(column).strip().lower() for column in raw.columns]
+    missing = [column for column in _ACTION_HEADER if column not in header]
+    if missing:
+        raise SourceError(
+            f"actions file {path}: header {list(raw.columns)} lacks {missing} "
+            f"(expected {','.join(_ACTION_HEADER)})"
+        )
+    raw.columns = header
+    frame = raw[_ACTION_HEADER].rename(columns={"date": "ex_date"})
+    frame[ROW_COLUMN] = frame.index + _FIRST_DATA_LINE
+    frame["ticker"] = frame["ticker"].astype("string").str.strip().str.upper()
+    return frame
 
 
 @functools.lru_cache(maxsize=1024)

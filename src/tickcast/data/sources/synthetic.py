@@ -5,6 +5,11 @@ with volatility that clusters in spells announced by trading volume.
 Each ticker's path depends only on (seed, ticker index) and the session dates, drawn from
 independent random streams, so a longer date range extends a path without changing its past:
 ingesting day by day gives the same rows as ingesting everything at once.
+
+Optionally the tickers split and pay dividends: prices are then served as traded (the path's
+total-return value divided by the splits and less the dividends so far), or as an adjusted-only
+source serves them, re-written as of the newest session served. Either way the adjusted
+returns are the path's.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tickcast.config import SyntheticSourceSettings
+from tickcast.data.actions import ACTION_COLUMNS, adjust
 from tickcast.data.calendar import TradingCalendar
 from tickcast.data.sources.base import ROW_COLUMN, PriceSource, SourceError
 
@@ -26,6 +32,7 @@ _PATHS: dict[tuple[str, str, int], pd.DataFrame] = {}
 _PATHS_KEPT = 2000
 _PATHS_LOCK = threading.Lock()
 _MARKET_STREAM, _IDIOSYNCRATIC, _GAP, _HIGH, _LOW, _VOLUME, _PROFILE, _SPELLS = range(8)
+_QUARTER_SESSIONS = 63  # dividends: one ex-date every quarter
 
 
 class SyntheticSource(PriceSource):
@@ -38,6 +45,7 @@ class SyntheticSource(PriceSource):
     ) -> None:
         self.settings = settings
         self.calendar = calendar
+        self.as_traded = settings.prices == "as_traded"
         last = end or settings.end or calendar.latest_completed_session()
         self.sessions = pd.DatetimeIndex(calendar.sessions_between(settings.start, last))
         if len(self.sessions) == 0:
@@ -50,11 +58,96 @@ class SyntheticSource(PriceSource):
 
     def fetch(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
         """The ticker's rows in (after, end] of this source's sessions."""
-        frame = self._known_path(self._index(ticker))
+        index = self._index(ticker)
+        frame = self._known_path(index)
         dates = frame["trade_date"].to_numpy()
-        last = self.sessions[-1] if end is None else min(self.sessions[-1], pd.Timestamp(end))
+        last = self._last(end)
+        stop = dates.searchsorted(last.to_datetime64(), side="right")
         first = 0 if after is None else dates.searchsorted(np.datetime64(after), side="right")
-        return frame.iloc[first : dates.searchsorted(last.to_datetime64(), side="right")].copy()
+        if self._pays_actions(index):
+            frame = self._with_actions(index, frame.iloc[:stop], self._actions(index, frame, last))
+        return frame.iloc[first:stop].copy()
+
+    def fetch_actions(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
+        index = self._index(ticker)
+        if not self._pays_actions(index):
+            return super().fetch_actions(ticker, after, end)
+        actions = self._actions(index, self._known_path(index), self._last(end))
+        if after is not None:
+            actions = actions[actions["ex_date"] > pd.Timestamp(after)]
+        return actions.reset_index(drop=True)
+
+    def _last(self, end: date | None) -> pd.Timestamp:
+        return self.sessions[-1] if end is None else min(self.sessions[-1], pd.Timestamp(end))
+
+    def _pays_actions(self, index: int) -> bool:
+        name = ticker_name(index)
+        return self.settings.dividend_yield > 0 or any(
+            split.ticker == name for split in self.settings.splits
+        )
+
+    def _actions(self, index: int, path: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
+        """The ticker's splits and dividends with ex-dates up to `last`. A dividend pays the
+        quarter's yield on the as-traded close before its ex-date."""
+        dates = path["trade_date"].to_numpy()
+        name = ticker_name(index)
+        splits = [(s.date, s.ratio) for s in self.settings.splits if s.ticker == name]
+        rows = [
+            (pd.Timestamp(dates[at]), "split", ratio)
+            for day, ratio in splits
+            if (at := dates.searchsorted(np.datetime64(day))) < len(dates)
+        ]
+        yield_ = self.settings.dividend_yield / 4
+        if yield_ > 0:
+            offset = 1 + (index * 13) % _QUARTER_SESSIONS
+            ex = np.arange(offset, len(dates), _QUARTER_SESSIONS)
+            multiple = self._traded_multiple(dates, rows, ex, yield_)
+            closes = (path["close"].to_numpy() * multiple).round(4)
+            rows += [(pd.Timestamp(dates[i]), "dividend", yield_ * closes[i - 1]) for i in ex]
+        actions = pd.DataFrame(rows, columns=ACTION_COLUMNS).astype({"value": float})
+        actions = actions[actions["ex_date"] <= last]
+        return actions.sort_values(["ex_date", "kind"], kind="stable").reset_index(drop=True)
+
+    @staticmethod
+    def _traded_multiple(
+        dates: np.ndarray,
+        splits: list[tuple[pd.Timestamp, str, float]],
+        ex: np.ndarray,
+        yield_: float,
+    ) -> np.ndarray:
+        """Per session, as-traded price / the path's value: the dividends paid out so far and the
+        splits so far divide it."""
+        paid = np.zeros(len(dates))
+        paid[ex] = np.log1p(-yield_)
+        for day, _, ratio in splits:
+            paid[dates.searchsorted(day.to_datetime64())] -= np.log(ratio)
+        return np.exp(np.cumsum(paid))
+
+    def _with_actions(self, index: int, path: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+        """The path's rows as traded under `actions`; as an adjusted-only source serves them when
+        `settings.prices` is adjusted (adjusted as of the newest row)."""
+        dates = path["trade_date"].to_numpy()
+        splits = [tuple(row) for row in actions[actions["kind"] == "split"].itertuples(index=False)]
+        ex = dates.searchsorted(actions.loc[actions["kind"] == "dividend", "ex_date"].to_numpy())
+        multiple = self._traded_multiple(dates, splits, ex, self.settings.dividend_yield / 4)
+        shares = np.ones(len(dates))
+        for day, _, ratio in splits:
+            shares[dates.searchsorted(day.to_datetime64()) :] *= ratio
+        frame = path.copy()
+        for column in ("open", "high", "low", "close"):
+            frame[column] = (path[column].to_numpy() * multiple).round(4)
+        frame["adj_close"] = frame["close"]
+        frame["volume"] = np.round(path["volume"].to_numpy() * shares).astype(np.int64)
+        if self.as_traded:
+            return frame
+        adjusted = adjust(ticker_name(index), dates, frame["close"].to_numpy(), actions)
+        for column in ("open", "high", "low", "close"):
+            frame[column] = frame[column] / adjusted.split_factor
+        frame["adj_close"] = adjusted.adj_close
+        frame["volume"] = np.round(frame["volume"].to_numpy() * adjusted.split_factor).astype(
+            np.int64
+        )
+        return frame
 
     def _known_path(self, index: int) -> pd.DataFrame:
         """The ticker's path, generated once per process up to the configured end (or the
