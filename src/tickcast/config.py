@@ -208,7 +208,9 @@ class ValidationSettings(_Section):
     lookback_sessions: int = Field(60, ge=2, le=2520)
     max_stale_sessions: int = Field(0, ge=0, le=60)
     max_missing_sessions: int = Field(2, ge=0, le=60)
-    outlier_log_return: float = Field(0.4, gt=0, le=5)
+    # A larger stored return that no split or dividend explains quarantines its ticker until
+    # healed or accepted. Real one-day moves reach 0.67 in the sample (AGFS, 2016-11-09).
+    outlier_log_return: float = Field(0.75, gt=0, le=5)
     min_healthy_fraction: float = Field(0.8, ge=0, le=1)
 
 

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from tickcast.config import ConfigError, Settings, load_settings
 from tickcast.data.ingest import IngestLockedError
+from tickcast.data.jumps import AcceptError
 from tickcast.data.quality import DataQualityError
 from tickcast.data.sources import SourceError
 from tickcast.db.connection import DatabaseUnavailableError
@@ -50,6 +51,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     OrchestrationError: 10,
     BacktestError: 11,
     StoresUnavailableError: 3,
+    AcceptError: 2,
 }
 
 

@@ -28,8 +28,12 @@ def predict(
     allow_stale: bool = typer.Option(
         False, help="Predict from the newest stored session when nothing is stored for --as-of."
     ),
+    strict: bool = typer.Option(
+        False, help="Exit 1 when any ticker is skipped (quarantined, stale, too short)."
+    ),
 ) -> None:
-    """Forecast the next trading session per ticker with the production model and store it."""
+    """Forecast the next trading session per ticker with the production model and store it;
+    the tickers it cannot forecast are listed with the reason and the others go on."""
     from tickcast.ops.predict import predict_next_session
 
     with handled_errors():
@@ -37,6 +41,8 @@ def predict(
             state.settings(), as_of.date() if as_of else None, allow_stale
         )
     _print_forecasts(result)
+    if strict and result.skipped:
+        raise typer.Exit(1)
 
 
 def _print_forecasts(result: PredictResult) -> None:
@@ -101,14 +107,16 @@ def validate(
     as_of: datetime | None = typer.Option(
         None, "--as-of", formats=["%Y-%m-%d"], help="Check up to this session."
     ),
+    strict: bool = typer.Option(False, help="Exit 9 when any ticker is quarantined."),
 ) -> None:
-    """Check the stored prices: missing, stale and gappy tickers, outlier returns."""
+    """Check the stored prices: missing, stale and gappy tickers, unexplained jumps (which
+    quarantine their ticker), outlier returns and re-written histories."""
     from tickcast.data.quality import check_stored_prices, require_healthy
 
     with handled_errors():
         report = check_stored_prices(state.settings(), as_of.date() if as_of else None)
         console.print(Markdown(report.markdown()))
-        require_healthy(report)
+        require_healthy(report, strict=strict)
 
 
 def decide(

@@ -2,8 +2,9 @@
 
 Ingest already refuses malformed rows (and the table's constraints refuse non-positive prices),
 so this looks at what a day's forecasts will be built from: the last `lookback_sessions` up to the
-run date. A ticker that is missing, stale or full of holes is quarantined; outlier returns are
-listed as warnings (they may be real). Too few healthy tickers fail the run.
+run date. A ticker that is missing, stale or full of holes is quarantined, and so is one with an
+outlier return that no stored split or dividend explains and nobody accepted; explained outliers
+are listed. Too few healthy tickers fail the run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
+from tickcast.data.jumps import Quarantine, quarantined_tickers
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import last_stored_dates, load_prices, prices_version
 from tickcast.db.revisions import PriceRevision, revisions_between
@@ -121,9 +123,17 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
                 return kept.model_copy(deep=True)
         prices = load_prices(conn, tickers, end=as_of, start=start)
         revisions = revisions_between(conn, tickers, window[0], as_of)
+        jumps = quarantined_tickers(conn, prices, rules.outlier_log_return)
     by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
     checked = [
-        _check_ticker(ticker, by_ticker.get(ticker), window, settings, revisions.get(ticker, []))
+        _check_ticker(
+            ticker,
+            by_ticker.get(ticker),
+            window,
+            settings,
+            revisions.get(ticker, []),
+            jumps.get(ticker),
+        )
         for ticker in tickers
     ]
     report = QualityReport(
@@ -139,16 +149,20 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
     return report
 
 
-def require_healthy(report: QualityReport) -> None:
-    """Raise DataQualityError naming the quarantined tickers when the report did not pass."""
-    if report.passed:
+def require_healthy(report: QualityReport, strict: bool = False) -> None:
+    """Raise DataQualityError naming the quarantined tickers when the report did not pass (when
+    `strict`, when any ticker is quarantined)."""
+    if report.passed and not (strict and report.quarantined):
         return
     if not report.tickers:
         raise DataQualityError(f"no stored prices to check as of {report.as_of}: run ingest first")
     listed = "; ".join(f"{t.ticker}: {', '.join(t.reasons)}" for t in report.quarantined)
+    needed = (
+        "all needed: --strict" if strict else f"at least {report.min_healthy_fraction:.0%} needed"
+    )
     raise DataQualityError(
         f"stored data as of {report.as_of}: only {len(report.healthy)} of {len(report.tickers)} "
-        f"tickers are healthy (at least {report.min_healthy_fraction:.0%} needed); {listed}"
+        f"tickers are healthy ({needed}); {listed}"
     )
 
 
@@ -158,6 +172,7 @@ def _check_ticker(
     window: list[date],
     settings: Settings,
     revisions: list[PriceRevision],
+    quarantine: Quarantine | None,
 ) -> TickerQuality:
     rules = settings.validation
     if rows is None or rows.empty:
@@ -197,6 +212,9 @@ def _check_ticker(
             + ", ".join(f"{day} {value:+.2f}" for day, value in shown)
             + (f" and {more} more" if more else "")
         )
+    if quarantine is not None:
+        quarantined = True
+        reasons.append(quarantine.reason)
     reasons += [revision.describe() for revision in revisions]  # healed: nothing to quarantine
     return TickerQuality(
         ticker=ticker,

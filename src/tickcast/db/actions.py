@@ -88,9 +88,14 @@ def accepted_jumps(conn: Connection, tickers: list[str] | None) -> set[tuple[str
     return {(ticker, day) for ticker, day in rows}
 
 
-def stored_session(conn: Connection, ticker: str, trade_date: date) -> bool:
-    """Whether `ticker` has a stored price on `trade_date`."""
+def stored_return(conn: Connection, ticker: str, trade_date: date) -> tuple[float | None] | None:
+    """`ticker`'s stored adjusted log return on `trade_date` (None inside: its first session);
+    None when nothing is stored that day."""
     row = conn.execute(
-        "SELECT 1 FROM raw_prices WHERE ticker = %s AND trade_date = %s", (ticker, trade_date)
+        "SELECT ln(p.adj_close / (SELECT q.adj_close FROM raw_prices AS q"
+        "   WHERE q.ticker = p.ticker AND q.trade_date < p.trade_date"
+        "   ORDER BY q.trade_date DESC LIMIT 1))"
+        " FROM raw_prices AS p WHERE p.ticker = %s AND p.trade_date = %s",
+        (ticker, trade_date),
     ).fetchone()
-    return row is not None
+    return None if row is None else (None if row[0] is None else float(row[0]),)

@@ -23,6 +23,7 @@ import pandas as pd
 from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import DatasetSettings, Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.data.jumps import quarantined_tickers
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
 from tickcast.db.migrate import apply_migrations
@@ -83,8 +84,11 @@ def build_dataset(
         apply_migrations(conn)
         stage("loading prices")
         prices = load_prices(conn, settings.tickers or None, end=as_of)
+        quarantine = quarantined_tickers(conn, prices, settings.validation.outlier_log_return)
         stage("aligning the panel and computing features")
-        assembled = _assemble(settings, prices, calendar, as_of)
+        assembled = _assemble(
+            settings, prices, calendar, as_of, {t: q.reason for t, q in quarantine.items()}
+        )
         version = _describe(settings, assembled, calendar)
         digest = content_hash(assembled.arrays, version)
         dataset_id = f"ds-{digest[:12]}"
@@ -111,7 +115,11 @@ def build_dataset(
 
 
 def _assemble(
-    settings: Settings, prices: pd.DataFrame, calendar: TradingCalendar, as_of: date | None
+    settings: Settings,
+    prices: pd.DataFrame,
+    calendar: TradingCalendar,
+    as_of: date | None,
+    quarantined: dict[str, str] | None = None,
 ) -> _Assembled:
     """Ragged panel -> features -> split -> (optional) correlation filter -> train-only scalers."""
     spec = settings.dataset
@@ -123,6 +131,7 @@ def _assemble(
         max_gap_sessions=spec.max_gap_sessions,
         end=as_of,
         start=spec.start,
+        quarantined=quarantined,
     )
     matrix = feature_matrix(panel, settings.features, warmup, spec.horizon)
     known = usable_windows(matrix.defined, spec.sequence_length) & np.isfinite(matrix.targets)

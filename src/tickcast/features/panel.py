@@ -12,6 +12,7 @@ Ragged-history policy (each decision is recorded with its reason):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -72,10 +73,12 @@ def build_panel(
     end: date | None = None,
     start: date | None = None,
     tickers: list[str] | None = None,
+    quarantined: Mapping[str, str] | None = None,
 ) -> PricePanel:
     """Align long-format prices (ticker, trade_date, open..volume, optionally split_factor) on
     the exchange sessions from `start` (default: the first stored price) to `end` (default: the
-    last). Volume is split-adjusted (volume x split_factor), like adj_close."""
+    last). Volume is split-adjusted (volume x split_factor), like adj_close. The tickers in
+    `quarantined` are left out with the reason given."""
     if prices.empty:
         raise PanelError("no stored prices: run `tickcast ingest` first")
     prices = prices.assign(trade_date=pd.to_datetime(prices["trade_date"]))
@@ -105,6 +108,8 @@ def build_panel(
     for ticker in universe:
         if ticker not in stored:
             decisions[ticker] = TickerDecision(ticker, False, "no stored prices")
+        elif quarantined and ticker in quarantined:
+            decisions[ticker] = _decision(ticker, stored[ticker], False, quarantined[ticker])
         elif (count := stored[ticker].sessions) < min_sessions:
             decisions[ticker] = _decision(
                 ticker,

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.data.jumps import quarantined_tickers
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import last_stored_dates, load_prices, prices_version
 from tickcast.features.dataset import minimum_history
@@ -160,6 +161,7 @@ def spec_matrix(
             end,
             start,
             tuple(universe) if universe is not None else None,
+            settings.validation.outlier_log_return,
             prices_version(conn),
         )
         with _COMPUTED_LOCK:
@@ -167,6 +169,7 @@ def spec_matrix(
                 _COMPUTED.move_to_end(key)
                 return kept
         prices = load_prices(conn, universe, end=end, start=start)
+        quarantine = quarantined_tickers(conn, prices, settings.validation.outlier_log_return)
     panel = build_panel(
         prices,
         calendar,
@@ -174,6 +177,7 @@ def spec_matrix(
         max_gap_sessions=spec.policy.max_gap_sessions,
         end=end,
         tickers=universe,
+        quarantined={ticker: q.reason for ticker, q in quarantine.items()},
     )
     matrix = feature_matrix(panel, spec.feature_settings, spec.warmup_sessions, spec.horizon)
     selected = matrix.select(spec.features)

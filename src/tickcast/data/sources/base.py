@@ -59,8 +59,9 @@ class PriceSource(ABC):
         """
 
     def fetch_actions(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
-        """Splits and dividends with ex-dates in (after, end] (all when `after` is None), in
-        ACTION_COLUMNS (ex_date, kind split|dividend, value), unchecked. None known by default."""
+        """Splits and dividends with ex-dates in (after, end] (all up to `end` when `after` is
+        None; a source may return earlier ones too), in ACTION_COLUMNS (ex_date, kind
+        split|dividend, value), unchecked. None known by default."""
         return empty_actions()
 
 

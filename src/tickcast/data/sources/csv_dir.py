@@ -124,14 +124,15 @@ class CsvDirectorySource(PriceSource):
         return frame[window_mask(dates, after, end)]
 
     def fetch_actions(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
-        """The ticker's rows of the actions file in (after, end], with their file lines."""
+        """The ticker's rows of the actions file up to `end`, with their file lines: all of them
+        (a line added for an old date is found by the next incremental ingest)."""
         if not self.actions_path.is_file():
             return empty_actions()
         stat = self.actions_path.stat()
         actions = _actions(self.actions_path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
         rows = actions[actions["ticker"] == ticker.upper()].drop(columns="ticker")
         dates = parse_dates(rows["ex_date"], self.timezone)
-        return rows[window_mask(dates, after, end)].reset_index(drop=True)
+        return rows[window_mask(dates, None, end)].reset_index(drop=True)
 
 
 def _same(path: Path, other: Path) -> bool:

@@ -31,3 +31,8 @@ CREATE TABLE price_acceptances (
     note         text        NOT NULL DEFAULT '',
     PRIMARY KEY (ticker, trade_date)
 );
+
+-- An acceptance changes which tickers are forecast from the same prices.
+CREATE TRIGGER price_acceptances_written
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON price_acceptances
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version();
