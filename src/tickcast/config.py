@@ -635,7 +635,16 @@ def anchored(settings: Settings, root: Path) -> Settings:
     data, database, kfp = settings.data, settings.database, settings.kfp
     return settings.model_copy(
         update={
-            "data": section(data, csv=section(data.csv, path=Path(local(str(data.csv.path))))),
+            "data": section(
+                data,
+                csv=section(
+                    data.csv,
+                    path=Path(local(str(data.csv.path))),
+                    actions_path=(
+                        Path(local(str(data.csv.actions_path))) if data.csv.actions_path else None
+                    ),
+                ),
+            ),
             "database": section(database, embedded_dir=Path(local(str(database.embedded_dir)))),
             "mlflow": section(settings.mlflow, tracking_uri=sqlite(settings.mlflow.tracking_uri)),
             "artifacts": section(settings.artifacts, root=local(settings.artifacts.root)),

@@ -1,7 +1,8 @@
 """A fake Yahoo Finance HTTP layer: a requests transport adapter that yfinance talks to unchanged.
 
-It answers the cookie, crumb and v8 chart endpoints from in-memory price tables, and can be
-scripted to fail the next chart requests (HTTP status codes or dropped connections).
+It answers the cookie, crumb and v8 chart endpoints from in-memory price tables (with their
+dividends and splits as Yahoo's chart events, only inside the asked range, as Yahoo does), and can
+be scripted to fail the next chart requests (HTTP status codes or dropped connections).
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ _CHART = re.compile(r"^/v8/finance/chart/(?P<ticker>[^/?]+)$")
 
 
 class FakeYahoo(BaseAdapter):
-    """Serves `prices` (ticker -> frame with Date, Open, High, Low, Close, Adj Close, Volume)."""
+    """Serves `prices` (ticker -> frame with Date, Open, High, Low, Close, Adj Close, Volume) and
+    `actions` (ticker -> frame with Date, kind split|dividend, value)."""
 
-    def __init__(self, prices: dict[str, pd.DataFrame]) -> None:
+    def __init__(
+        self, prices: dict[str, pd.DataFrame], actions: dict[str, pd.DataFrame] | None = None
+    ) -> None:
         super().__init__()
         self.prices = prices
+        self.actions = actions or {}
         self.failures: deque[int | str] = deque()  # next chart answers: a status code or "drop"
         self.chart_requests: list[dict[str, str]] = []
 
@@ -92,6 +97,7 @@ class FakeYahoo(BaseAdapter):
             "dataGranularity": params.get("interval", "1d"),
             "regularMarketTime": int(seconds.max()),
             "firstTradeDate": int(seconds.min()),
+            "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
         }
         result: dict[str, object] = {"meta": meta}
         if len(rows):
@@ -107,7 +113,30 @@ class FakeYahoo(BaseAdapter):
             }
         else:
             result["indicators"] = {"quote": [{}], "adjclose": [{}]}
+        if "period1" in params and "div" in params.get("events", ""):
+            result["events"] = self._events(ticker, int(params["period1"]), int(params["period2"]))
         return _response(request, 200, json.dumps({"chart": {"result": [result], "error": None}}))
+
+    def _events(self, ticker: str, first: int, end: int) -> dict[str, dict[str, object]]:
+        """The ticker's dividends and splits in [first, end), keyed and dated like the bars."""
+        actions = self.actions.get(ticker, pd.DataFrame(columns=["Date", "kind", "value"]))
+        events: dict[str, dict[str, object]] = {"dividends": {}, "splits": {}}
+        for day, kind, value in actions[["Date", "kind", "value"]].itertuples(index=False):
+            opens = pd.Timestamp(day).tz_localize(NEW_YORK) + pd.Timedelta(hours=9, minutes=30)
+            second = int(opens.timestamp())
+            if not first <= second < end:
+                continue
+            if kind == "dividend":
+                events["dividends"][str(second)] = {"amount": float(value), "date": second}
+            else:
+                numerator, denominator = float(value).as_integer_ratio()
+                events["splits"][str(second)] = {
+                    "date": second,
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "splitRatio": f"{numerator}:{denominator}",
+                }
+        return events
 
 
 def _response(

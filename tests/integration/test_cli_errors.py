@@ -29,6 +29,8 @@ ARGUMENTS: dict[str, list[str]] = {
     "schedule daily": ["--cron", "30 16 * * 1-5"],
     "run daily": ["--local"],
     "run retraining": ["--local"],
+    "prices accept": ["AAPL", "2017-01-03"],
+    "universe load": ["members.csv"],
 }
 # Exit codes with the database down and with an empty, unmigrated store (None: not run there).
 # 0 where the command needs no database for what it does (nothing to predict, no model yet);
@@ -66,6 +68,9 @@ EXPECTED: dict[str, tuple[int | None, int | None]] = {
     "demo run": (None, None),  # runs the demo (tests/integration/test_demo.py)
     "demo down": (0, 0),
     "serve": (None, None),  # execs bentoml serve (tests/serving)
+    "prices accept": (3, 2),  # nothing stored that day to accept
+    "universe load": (2, 2),  # no such file (tests/integration/test_universe.py loads one)
+    "universe show": (3, 0),  # no universe: today's tickers
 }
 # Environments no configuration can be read from.
 BROKEN_ENVIRONMENTS = [

@@ -19,6 +19,7 @@ from tickcast.cli import (
     ops_commands,
     pipeline_commands,
     prices_commands,
+    universe_commands,
 )
 from tickcast.cli.backtest_command import backtest
 from tickcast.cli.context import EXIT_UNEXPECTED, console, errors, handled_errors, state
@@ -37,6 +38,7 @@ app.add_typer(pipeline_commands.pipelines_app, name="pipelines")
 app.add_typer(pipeline_commands.schedule_app, name="schedule")
 app.add_typer(demo_commands.app, name="demo")
 app.add_typer(prices_commands.app, name="prices")
+app.add_typer(universe_commands.app, name="universe")
 steps: list[Callable[..., None]] = [
     ingest,
     ops_commands.validate,

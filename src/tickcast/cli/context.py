@@ -18,6 +18,7 @@ from tickcast.data.ingest import IngestLockedError
 from tickcast.data.jumps import AcceptError
 from tickcast.data.quality import DataQualityError
 from tickcast.data.sources import SourceError
+from tickcast.data.universe import UniverseError
 from tickcast.db.connection import DatabaseUnavailableError
 from tickcast.db.migrate import MigrationError
 from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
@@ -52,6 +53,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     BacktestError: 11,
     StoresUnavailableError: 3,
     AcceptError: 2,
+    UniverseError: 2,
 }
 
 

@@ -118,7 +118,7 @@ class _Pending:
 def ingest_prices(
     settings: Settings,
     *,
-    source: str | None = None,
+    source: str | PriceSource | None = None,
     csv_path: Path | None = None,
     tickers: list[str] | None = None,
     end: date | None = None,
@@ -126,13 +126,15 @@ def ingest_prices(
     lock_wait_seconds: float | None = None,
     on_ticker: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Ingest prices from the configured (or named) source into raw_prices.
+    """Ingest prices from the configured (or named, or given) source into raw_prices.
 
     `end` ingests as of a past session (rows after it are ignored); `full_refresh` re-reads each
     ticker's whole history and updates rows whose values changed (e.g. new adjusted closes).
     """
     started = time.monotonic()
-    price_source = build_source(settings, source, csv_path, end)
+    price_source = (
+        source if isinstance(source, PriceSource) else build_source(settings, source, csv_path, end)
+    )
     universe = [
         t.upper() for t in (tickers or settings.tickers or price_source.available_tickers())
     ]

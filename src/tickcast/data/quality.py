@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.jumps import Quarantine, quarantined_tickers
+from tickcast.data.universe import TODAYS_TICKERS, stored_universe, universe_label
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import last_stored_dates, load_prices, prices_version
 from tickcast.db.revisions import PriceRevision, revisions_between
@@ -50,6 +51,7 @@ class TickerQuality(BaseModel):
 
 class QualityReport(BaseModel):
     as_of: date
+    universe: str = TODAYS_TICKERS
     window_start: date
     tickers: list[TickerQuality]
     min_healthy_fraction: float
@@ -86,6 +88,7 @@ class QualityReport(BaseModel):
             "",
             f"{len(self.healthy)} of {len(self.tickers)} tickers healthy over the sessions "
             f"{self.window_start} to {self.as_of} (at least {self.min_healthy_fraction:.0%} needed).",
+            f"Universe: {self.universe}.",
             "",
         ]
         flagged = [t for t in self.tickers if t.reasons]
@@ -110,6 +113,9 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
     start = calendar.previous_session(window[0])  # so the window's first return is defined
     with open_connection(settings) as conn:
         tickers = settings.tickers or sorted(last_stored_dates(conn, None))
+        universe = stored_universe(conn)
+        if universe is not None:  # a ticker that has left the universe is not stale
+            tickers = [t for t in tickers if universe.member_on(t, as_of)]
         key = (
             settings.database.model_dump_json(),
             rules.model_dump_json(),
@@ -138,6 +144,7 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
     ]
     report = QualityReport(
         as_of=as_of,
+        universe=universe_label(universe, as_of),
         window_start=window[0],
         tickers=checked,
         min_healthy_fraction=rules.min_healthy_fraction,

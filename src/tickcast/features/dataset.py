@@ -24,6 +24,7 @@ from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import DatasetSettings, Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.data.jumps import quarantined_tickers
+from tickcast.data.universe import Universe, stored_universe, universe_label
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
 from tickcast.db.migrate import apply_migrations
@@ -83,11 +84,22 @@ def build_dataset(
     with open_connection(settings) as conn:
         apply_migrations(conn)
         stage("loading prices")
-        prices = load_prices(conn, settings.tickers or None, end=as_of)
+        universe = stored_universe(conn)
+        last = as_of or calendar.latest_completed_session()
+        tickers = settings.tickers or None
+        if universe is not None:  # every ticker that was a member on some session up to as_of
+            members = universe.members_up_to(last)
+            tickers = [t for t in members if not settings.tickers or t in settings.tickers]
+        prices = load_prices(conn, tickers, end=as_of)
         quarantine = quarantined_tickers(conn, prices, settings.validation.outlier_log_return)
         stage("aligning the panel and computing features")
         assembled = _assemble(
-            settings, prices, calendar, as_of, {t: q.reason for t, q in quarantine.items()}
+            settings,
+            prices,
+            calendar,
+            as_of,
+            {t: q.reason for t, q in quarantine.items()},
+            universe,
         )
         version = _describe(settings, assembled, calendar)
         digest = content_hash(assembled.arrays, version)
@@ -96,7 +108,13 @@ def build_dataset(
         if existing is not None:
             return DatasetVersion.model_validate(existing)
         stage("writing artifacts")
-        report = dataset_report(dataset_id, version, assembled.panel.decisions, assembled.arrays)
+        report = dataset_report(
+            dataset_id,
+            version,
+            assembled.panel.decisions,
+            assembled.arrays,
+            universe_label(universe, last),
+        )
         version = version.model_copy(
             update={
                 "id": dataset_id,
@@ -120,6 +138,7 @@ def _assemble(
     calendar: TradingCalendar,
     as_of: date | None,
     quarantined: dict[str, str] | None = None,
+    universe: Universe | None = None,
 ) -> _Assembled:
     """Ragged panel -> features -> split -> (optional) correlation filter -> train-only scalers."""
     spec = settings.dataset
@@ -132,6 +151,7 @@ def _assemble(
         end=as_of,
         start=spec.start,
         quarantined=quarantined,
+        membership=universe,
     )
     matrix = feature_matrix(panel, settings.features, warmup, spec.horizon)
     known = usable_windows(matrix.defined, spec.sequence_length) & np.isfinite(matrix.targets)
@@ -266,6 +286,7 @@ def _array_fields(arrays: DatasetArrays) -> dict[str, np.ndarray]:
         "close": matrix.close,
         "filled": matrix.filled.astype(bool),
         "defined": matrix.defined.astype(bool),
+        **({"adj_close": matrix.adj_close} if matrix.adj_close is not None else {}),
         "scaler_mean": arrays.scalers.mean,
         "scaler_std": arrays.scalers.std,
     }
@@ -283,6 +304,7 @@ def _read_arrays(version: DatasetVersion) -> DatasetArrays:
     with open_artifact(version.artifact_uri, "rb") as file:
         stored = np.load(io.BytesIO(file.read()))
         fields = {name: stored[name] for name in _ARRAYS}
+        adj_close = stored["adj_close"] if "adj_close" in stored.files else None
     matrix = FeatureMatrix(
         dates=pd.DatetimeIndex(fields["dates"].astype("datetime64[D]").astype("datetime64[ns]")),
         tickers=version.tickers,
@@ -292,6 +314,7 @@ def _read_arrays(version: DatasetVersion) -> DatasetArrays:
         close=fields["close"],
         filled=fields["filled"],
         defined=fields["defined"],
+        adj_close=adj_close,
     )
     scalers = Scalers(mean=fields["scaler_mean"], std=fields["scaler_std"])
     return DatasetArrays(matrix, scalers, version.sequence_length)

@@ -37,6 +37,14 @@ class FeatureMatrix:
     close: np.ndarray  # (T, tickers) raw close, to turn a predicted return into a price
     filled: np.ndarray  # (T, tickers) True where the session was forward-filled
     defined: np.ndarray  # (T, tickers) True where the ticker trades and its warm-up is over
+    # (T, tickers) adjusted close, which no split or dividend moves (None in datasets built
+    # before it was kept: the raw close stands in)
+    adj_close: np.ndarray | None = None
+
+    @property
+    def adjusted_close(self) -> np.ndarray:
+        """What returns and realised volatility are measured on."""
+        return self.close if self.adj_close is None else self.adj_close
 
     def select(self, features: list[str]) -> FeatureMatrix:
         """The same rows with a subset of the features, in the given order."""
@@ -50,6 +58,7 @@ class FeatureMatrix:
             self.close,
             self.filled,
             self.defined,
+            self.adj_close,
         )
 
 
@@ -99,6 +108,7 @@ def feature_matrix(
         close=np.ascontiguousarray(close),
         filled=np.ascontiguousarray(panel.filled.to_numpy()),
         defined=defined,
+        adj_close=np.ascontiguousarray(panel.adj_close.to_numpy()),
     )
 
 

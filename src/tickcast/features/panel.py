@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tickcast.data.calendar import TradingCalendar
+from tickcast.data.universe import Universe
 
 PRICE_FIELDS = ["open", "high", "low", "close", "adj_close", "volume"]
 
@@ -74,11 +75,13 @@ def build_panel(
     start: date | None = None,
     tickers: list[str] | None = None,
     quarantined: Mapping[str, str] | None = None,
+    membership: Universe | None = None,
 ) -> PricePanel:
     """Align long-format prices (ticker, trade_date, open..volume, optionally split_factor) on
     the exchange sessions from `start` (default: the first stored price) to `end` (default: the
     last). Volume is split-adjusted (volume x split_factor), like adj_close. The tickers in
-    `quarantined` are left out with the reason given."""
+    `quarantined` are left out with the reason given; with a `membership`, each ticker's prices
+    count only on the sessions it was a member (survivorship-free)."""
     if prices.empty:
         raise PanelError("no stored prices: run `tickcast ingest` first")
     prices = prices.assign(trade_date=pd.to_datetime(prices["trade_date"]))
@@ -88,6 +91,8 @@ def build_panel(
         prices = prices[prices["trade_date"] <= pd.Timestamp(end)]
     if start is not None:
         prices = prices[prices["trade_date"] >= pd.Timestamp(start)]
+    if membership is not None:
+        prices = prices[membership.member_rows(prices)]
     if prices.empty:
         raise PanelError(f"no stored prices between {start or 'the start'} and {end or 'the end'}")
     stats = prices.groupby("ticker")["trade_date"].agg(["count", "min", "max"])

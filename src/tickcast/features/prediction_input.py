@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
 from tickcast.data.jumps import quarantined_tickers
+from tickcast.data.universe import stored_universe
 from tickcast.db.connection import open_connection
 from tickcast.db.prices import last_stored_dates, load_prices, prices_version
 from tickcast.features.dataset import minimum_history
@@ -76,7 +77,7 @@ def build_prediction_input(
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
     start = lookback_start(calendar, spec, as_of)
-    last_prices = stored_tickers(settings, tickers)
+    last_prices = stored_tickers(settings, tickers, as_of)
     universe = tickers or sorted(last_prices)
     matrix, decisions = spec_matrix(settings, spec, as_of, universe, start)
     last_stored = matrix.dates[-1].date()
@@ -111,18 +112,26 @@ def build_prediction_input(
         last_close=matrix.close[row, columns],
         skipped=sorted(skipped, key=lambda s: s.ticker),
         volatility=(
-            ewma_volatility(matrix.close, volatility_halflife)[row, columns]
+            ewma_volatility(matrix.adjusted_close, volatility_halflife)[row, columns]
             if volatility_halflife is not None
             else np.full(len(columns), np.nan)
         ),
     )
 
 
-def stored_tickers(settings: Settings, tickers: list[str] | None = None) -> dict[str, date]:
+def stored_tickers(
+    settings: Settings, tickers: list[str] | None = None, as_of: date | None = None
+) -> dict[str, date]:
     """The last stored session of each of `tickers` (default: the configured ones, else every
-    stored one) that has prices; sorted, this is the universe forecasts are made for."""
+    stored one) that has prices — with a loaded universe and `as_of`, of those that are members
+    that day (a ticker that has left is not stale); sorted, this is the universe forecasts are
+    made for."""
     with open_connection(settings) as conn:
-        return last_stored_dates(conn, tickers or settings.tickers or None)
+        stored = last_stored_dates(conn, tickers or settings.tickers or None)
+        universe = stored_universe(conn) if as_of is not None else None
+    if universe is None or as_of is None:
+        return stored
+    return {t: last for t, last in stored.items() if universe.member_on(t, as_of)}
 
 
 def lookback_start(
@@ -169,6 +178,7 @@ def spec_matrix(
                 _COMPUTED.move_to_end(key)
                 return kept
         prices = load_prices(conn, universe, end=end, start=start)
+        membership = stored_universe(conn)
         quarantine = quarantined_tickers(conn, prices, settings.validation.outlier_log_return)
     panel = build_panel(
         prices,
@@ -178,6 +188,7 @@ def spec_matrix(
         end=end,
         tickers=universe,
         quarantined={ticker: q.reason for ticker, q in quarantine.items()},
+        membership=membership,
     )
     matrix = feature_matrix(panel, spec.feature_settings, spec.warmup_sessions, spec.horizon)
     selected = matrix.select(spec.features)

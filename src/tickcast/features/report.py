@@ -9,7 +9,11 @@ from tickcast.features.panel import TickerDecision
 
 
 def dataset_report(
-    dataset_id: str, version: DatasetVersion, decisions: list[TickerDecision], arrays: DatasetArrays
+    dataset_id: str,
+    version: DatasetVersion,
+    decisions: list[TickerDecision],
+    arrays: DatasetArrays,
+    universe: str,
 ) -> str:
     matrix = arrays.matrix
     kept = [d for d in decisions if d.kept]
@@ -24,6 +28,7 @@ def dataset_report(
         f"- Target: {version.horizon}-session forward log return of the adjusted close"
         f"{', less the session mean over the tickers' if target == 'demeaned' else ''}; "
         f"windows of {version.sequence_length} sessions",
+        f"- Universe: {universe}",
         f"- Tickers: {len(kept)} kept, {len(dropped)} left out; "
         f"{int(matrix.defined.sum())} defined ticker-sessions, "
         f"{int(matrix.filled.sum())} forward-filled",

@@ -27,6 +27,7 @@ from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
+from tickcast.data.universe import TODAYS_TICKERS, stored_universe, universe_label
 from tickcast.db.connection import open_connection
 from tickcast.db.decisions import decisions
 from tickcast.db.forecasts import scored_rows
@@ -84,6 +85,7 @@ class BacktestResult(BaseModel):
     policies: list[PolicyResult]
     report_uri: str
     mlflow_run_id: str
+    universe: str = TODAYS_TICKERS
 
     def markdown(self) -> str:
         rows = [
@@ -99,7 +101,8 @@ class BacktestResult(BaseModel):
                 [
                     f"# Walk-forward backtest {self.start} to {self.end}",
                     "",
-                    f"{self.sessions} sessions, {self.tickers} tickers; fixed schedule: every "
+                    f"{self.sessions} sessions, {self.tickers} tickers ({self.universe}); "
+                    "fixed schedule: every "
                     f"{self.schedule_sessions} sessions. Metrics pool every scored next-session "
                     "forecast; persistence is scored on the same rows (MASE 1 by definition), "
                     "and its interval is the calibrated volatility baseline's.",
@@ -304,7 +307,10 @@ def _report(
     tickers = max(
         (rows["ticker"].nunique() for rows in history.values() if not rows.empty), default=0
     )
+    with open_connection(settings) as conn:
+        universe = universe_label(stored_universe(conn), end)
     result = BacktestResult(
+        universe=universe,
         start=start,
         end=end,
         sessions=len(sessions),

@@ -133,7 +133,9 @@ def _intervals(
     if bundle.intervals is None:
         return None, None
     halflife = bundle.intervals.volatility_halflife_sessions
-    volatility = ewma_volatility(arrays.matrix.close, halflife)[samples.rows, samples.columns]
+    volatility = ewma_volatility(arrays.matrix.adjusted_close, halflife)[
+        samples.rows, samples.columns
+    ]
     found = np.empty((len(samples), len(bundle.intervals.levels)))
     for chunk in session_chunks(samples.rows, PREDICTION_CHUNK):
         part = samples.take(chunk)
@@ -178,7 +180,7 @@ def _production_predictions(
         predicted[known] = production.predict(windows, found.rows)
         return predicted, None
     halflife = production.intervals.volatility_halflife_sessions
-    volatility = ewma_volatility(matrix.close, halflife)[found.rows, found.columns]
+    volatility = ewma_volatility(matrix.adjusted_close, halflife)[found.rows, found.columns]
     predicted[known], bands = production.forecast(windows, found.rows, volatility)
     assert bands is not None
     quantiles = np.full((len(samples), len(production.intervals.levels)), np.nan)

@@ -110,7 +110,9 @@ class QuantileTargets:
 def quantile_targets(
     arrays: DatasetArrays, data: TrainingData, intervals: IntervalSettings
 ) -> QuantileTargets:
-    volatility = ewma_volatility(arrays.matrix.close, intervals.volatility_halflife_sessions)
+    volatility = ewma_volatility(
+        arrays.matrix.adjusted_close, intervals.volatility_halflife_sessions
+    )
 
     def standardised(samples: Samples) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -55,7 +55,9 @@ def fit_intervals(
     """Quantile model, calibrations and their validation and test metrics."""
     started = time.perf_counter()
     levels = settings.levels
-    volatility = ewma_volatility(arrays.matrix.close, settings.volatility_halflife_sessions)
+    volatility = ewma_volatility(
+        arrays.matrix.adjusted_close, settings.volatility_halflife_sessions
+    )
     parts = {"train": data.train, "validation": data.validation, "test": test}
     vol = {name: volatility[s.rows, s.columns] for name, s in parts.items()}
     actual = {name: arrays.targets(s) for name, s in parts.items()}
