@@ -5,8 +5,10 @@ Usage: python -m bench.daily_ingest [--tickers 500] [--years 20] [--days 20]
 A store of --tickers synthetic tickers x --years years is built once per source (one bulk
 ingest), then --days sessions are ingested one by one into two copies of it: with the overlap
 re-read that finds re-written histories (`ingest.overlap_sessions`, 5 by default) and without it
-(0: the ingest as it was). Both the synthetic source and the same prices as CSV files (Yahoo
-layout) are measured; it prints the median and slowest seconds per daily ingest and the ratio.
+(0: the ingest as it was). The synthetic source, the same prices as CSV files (Yahoo layout), and
+the synthetic source with quarterly dividends as traded (each day some tickers go ex-dividend and
+are re-read and re-adjusted whole) are measured; it prints the median and slowest seconds per
+daily ingest and the ratio.
 """
 
 from __future__ import annotations
@@ -106,26 +108,33 @@ def main() -> None:
         )
         folder = Path(scratch) / "csv"
         write_csvs(base, folder, end)
-        for source, csv_path in (("synthetic", None), ("csv", folder)):
+        dividends = {"data": {"synthetic": {"dividend_yield": 0.03}}}
+        variants = [
+            ("synthetic", "synthetic", None, {}),
+            ("csv", "csv", folder, {}),
+            ("synthetic + dividends", "synthetic", None, dividends),
+        ]
+        for name, source, csv_path, overrides in variants:
+            market = base.with_overrides(overrides)
             template = fresh_database(server_url)
             started = time.perf_counter()
-            store = base.with_overrides({"database": {"url": template}})
+            store = market.with_overrides({"database": {"url": template}})
             ingest_prices(store, source=source, csv_path=csv_path, end=stored_until)
-            console.print(f"{source}: store built in {time.perf_counter() - started:.1f} s")
+            console.print(f"{name}: store built in {time.perf_counter() - started:.1f} s")
             medians = {}
             for overlap in (5, 0):
-                settings = base.with_overrides(
+                settings = market.with_overrides(
                     {
                         "database": {"url": copy_of(server_url, template)},
                         "ingest": {"overlap_sessions": overlap},
                     }
                 )
-                label = f"{source}, overlap {overlap}"
+                label = f"{name}, overlap {overlap}"
                 seconds = daily_seconds(settings, source, csv_path, days, label)
                 medians[overlap] = statistics.median(seconds)
                 ratio = f"{medians[5] / medians[0]:.2f}x" if overlap == 0 else ""
                 table.add_row(
-                    source,
+                    name,
                     f"{overlap} sessions" if overlap else "none (as it was)",
                     f"{medians[overlap]:.2f}",
                     f"{max(seconds):.2f}",

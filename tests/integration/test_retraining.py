@@ -195,7 +195,7 @@ def test_every_architecture_round_trips_through_mlflow(
         assert logged_metrics[f"calibration_{part}"] == pytest.approx(factor)
     # Its calibrated quantiles: monotone, and scoring them again gives the logged test figures.
     volatility = ewma_volatility(
-        arrays.matrix.close, settings.intervals.volatility_halflife_sessions
+        arrays.matrix.adjusted_close, settings.intervals.volatility_halflife_sessions
     )[test.rows, test.columns]
     quantiles = loaded.predict_quantiles(arrays.inputs(test), test.rows, volatility)
     assert quantiles is not None and quantiles.shape == (len(test), 3)

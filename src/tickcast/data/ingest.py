@@ -277,7 +277,7 @@ def _ingest_all(
         names = {o.ticker for o in writing}
         actions = pd.concat(
             [empty_actions().assign(ticker=pd.Series(dtype=object))]
-            + [a.assign(ticker=t) for t, a in pending.actions.items() if t in names],
+            + [a.assign(ticker=t) for t, a in pending.actions.items() if t in names and len(a)],
             ignore_index=True,
         )
         _flush(conn, run_id, writing, frame, actions, sorted(pending.whole & names), price_source)
@@ -541,7 +541,8 @@ def _flush(
     try:
         with conn.transaction():
             counts = upsert_prices(conn, frame, source.name)
-            store_actions(conn, actions, source.name, whole)
+            if len(actions) or whole:
+                store_actions(conn, actions, source.name, whole)
             new, updated = sum(counts.new.values()), sum(counts.updated.values())
             ingest_runs.add_committed(conn, run_id, new, updated)
     except psycopg.Error as error:

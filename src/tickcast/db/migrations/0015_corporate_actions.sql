@@ -11,9 +11,28 @@ CREATE TABLE corporate_actions (
     PRIMARY KEY (ticker, ex_date, kind)
 );
 
+-- Moves raw_prices_version when the statement changed a row (its transition table `changed`
+-- holds any): re-storing the same actions each day leaves caches valid.
+CREATE FUNCTION bump_raw_prices_version_if_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM changed) THEN
+        UPDATE raw_prices_version SET version = version + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 -- An action moves what every adjusted price means: caches keyed on stored prices see it.
-CREATE TRIGGER corporate_actions_written
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON corporate_actions
+CREATE TRIGGER corporate_actions_inserted AFTER INSERT ON corporate_actions
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version_if_changed();
+CREATE TRIGGER corporate_actions_updated AFTER UPDATE ON corporate_actions
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version_if_changed();
+CREATE TRIGGER corporate_actions_deleted AFTER DELETE ON corporate_actions
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version_if_changed();
+CREATE TRIGGER corporate_actions_truncated AFTER TRUNCATE ON corporate_actions
     FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version();
 
 -- Shares today per share on the row's date, from the splits after it: adjusted volume is
@@ -33,6 +52,9 @@ CREATE TABLE price_acceptances (
 );
 
 -- An acceptance changes which tickers are forecast from the same prices.
-CREATE TRIGGER price_acceptances_written
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON price_acceptances
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version();
+CREATE TRIGGER price_acceptances_inserted AFTER INSERT ON price_acceptances
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version_if_changed();
+CREATE TRIGGER price_acceptances_deleted AFTER DELETE ON price_acceptances
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_raw_prices_version_if_changed();
