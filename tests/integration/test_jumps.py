@@ -20,6 +20,7 @@ from tickcast.data.jumps import quarantined_tickers
 from tickcast.db.connection import connect, database_url
 from tickcast.db.prices import load_prices
 from tickcast.features.dataset import build_dataset
+from tickcast.features.prediction_input import spec_matrix
 
 TICKERS = ["AAPL", "MSFT", "XOM"]
 JUMP = date(2016, 6, 2)  # AAPL's prices tripled from here on: an unrecorded 1:3 reverse split
@@ -49,11 +50,19 @@ def left_out(settings: Settings) -> dict[str, str]:
     return {d["ticker"]: d["reason"] for d in version.dropped_tickers}
 
 
+def forecast_left_out(settings: Settings) -> dict[str, str]:
+    """The tickers the forecasting matrix (what predict reads) leaves out, with the reason."""
+    spec = build_dataset(settings, as_of=date(2017, 6, 30)).feature_spec()
+    _, decisions = spec_matrix(settings, spec, date(2017, 6, 30), start=date(2015, 6, 1))
+    return {d.ticker: d.reason for d in decisions if not d.kept}
+
+
 def test_an_unexplained_jump_quarantines_its_ticker_until_accepted(jumped: Settings) -> None:
     dropped = left_out(jumped)
     assert list(dropped) == ["AAPL"], dropped  # the others go on
     assert "unexplained move of +1.09 in log on 2016-06-02" in dropped["AAPL"]
     assert "`tickcast prices accept AAPL 2016-06-02`" in dropped["AAPL"]
+    assert forecast_left_out(jumped) == dropped
 
     runner = CliRunner()
     missing = runner.invoke(app, ["prices", "accept", "AAPL", "2016-06-04"], env=_env(jumped))
@@ -64,6 +73,7 @@ def test_an_unexplained_jump_quarantines_its_ticker_until_accepted(jumped: Setti
     assert accepted.exit_code == 0, accepted.output
     assert "accepted: AAPL on 2016-06-02 (+1.0" in accepted.output
     assert left_out(jumped) == {}
+    assert forecast_left_out(jumped) == {}  # the acceptance moved the prices' version
 
 
 def test_a_jump_a_stored_action_explains_is_never_quarantined(
