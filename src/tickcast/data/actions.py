@@ -10,6 +10,7 @@ before the ex-date), so the adjusted return across it is the total return.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,13 +35,17 @@ class Adjustment:
 
 
 def empty_actions() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "ex_date": pd.Series(dtype="datetime64[ns]"),
-            "kind": pd.Series(dtype=object),
-            "value": pd.Series(dtype=float),
-        }
-    )
+    """No action, in ACTION_COLUMNS (one shared frame: callers never modify it)."""
+    return _EMPTY
+
+
+_EMPTY = pd.DataFrame(
+    {
+        "ex_date": pd.Series(dtype="datetime64[ns]"),
+        "kind": pd.Series(dtype=object),
+        "value": pd.Series(dtype=float),
+    }
+)
 
 
 def checked_actions(ticker: str, actions: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -56,17 +61,23 @@ def checked_actions(ticker: str, actions: pd.DataFrame, where: str) -> pd.DataFr
     values = pd.to_numeric(rows["value"], errors="coerce")
     kinds = rows["kind"].astype("string").str.strip().str.lower()
     place = rows["row"] if "row" in rows else pd.Series(range(1, len(rows) + 1))
-    for i in range(len(rows)):
-        label = f"{ticker}: {where} row {place.iloc[i]}"
-        if pd.isna(dates.iloc[i]):
-            raise ActionError(f"{label}: ex-date {rows['ex_date'].iloc[i]!r} is not a date")
-        if kinds.iloc[i] not in ACTION_KINDS:
-            raise ActionError(f"{label}: kind {rows['kind'].iloc[i]!r} is not split or dividend")
-        value = values.iloc[i]
-        if pd.isna(value) or not np.isfinite(value) or value <= 0:
+    bad_value = values.isna() | ~np.isfinite(values.fillna(0)) | (values.fillna(0) <= 0)
+    checks: list[tuple[pd.Series, str, str]] = [
+        (dates.isna(), "ex_date", "is not a date"),
+        (~kinds.isin(ACTION_KINDS).fillna(False), "kind", "is not split or dividend"),
+        (
+            bad_value,
+            "value",
+            "must be a positive number (a split: new shares per old one; a dividend: cash per "
+            "share)",
+        ),
+    ]
+    for failed, column, problem in checks:
+        if failed.any():
+            at = int(np.flatnonzero(failed.to_numpy())[0])
+            name = "ex-date" if column == "ex_date" else column
             raise ActionError(
-                f"{label}: value {rows['value'].iloc[i]!r} must be a positive number "
-                "(a split: new shares per old one; a dividend: cash per share)"
+                f"{ticker}: {where} row {place.iloc[at]}: {name} {rows[column].iloc[at]!r} {problem}"
             )
     clean = pd.DataFrame(
         {"ex_date": dates.dt.normalize(), "kind": kinds.astype(object), "value": values}
@@ -110,19 +121,23 @@ def adjust(
     return Adjustment(close * price_after[first_after], shares_after[first_after])
 
 
-def actions_changed(stored: pd.DataFrame, fetched: pd.DataFrame, whole: bool) -> bool:
+def actions_changed(stored: pd.DataFrame | None, fetched: pd.DataFrame, whole: bool) -> bool:
     """Whether storing one ticker's `fetched` actions changes its `stored` ones; `whole`: the
     fetch was its complete history, so a stored action it lacks is gone."""
-    merged = fetched.merge(
-        stored[ACTION_COLUMNS],
-        on=["ex_date", "kind"],
-        how="outer" if whole else "left",
-        suffixes=("", "_stored"),
-        indicator=True,
-    )
-    if (merged["_merge"] != "both").any():
+    mine, theirs = _by_key(fetched), _by_key(stored)
+    if whole and theirs.keys() - mine.keys():
         return True
-    return not np.allclose(merged["value"], merged["value_stored"], rtol=1e-9, atol=0)
+    return any(
+        key not in theirs or not math.isclose(value, theirs[key], rel_tol=1e-9)
+        for key, value in mine.items()
+    )
+
+
+def _by_key(actions: pd.DataFrame | None) -> dict[tuple[pd.Timestamp, str], float]:
+    if actions is None or actions.empty:
+        return {}
+    keys = zip(actions["ex_date"], actions["kind"], strict=True)
+    return dict(zip(keys, actions["value"].astype(float), strict=True))
 
 
 def adjust_rows(

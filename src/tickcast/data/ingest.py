@@ -364,15 +364,18 @@ def _adjusted(
     readjust: set[str] = set()
     actions_of: dict[str, pd.DataFrame] = {}
     for ticker, fetched in pending.actions.items():
-        before = by_ticker.get(ticker, empty_actions())
+        before = by_ticker.get(ticker)
         whole = ticker in pending.whole
         if ticker in stored and not whole and actions_changed(before, fetched, whole=False):
             readjust.add(ticker)
-        actions_of[ticker] = (
-            fetched
-            if whole
-            else pd.concat([before, fetched]).drop_duplicates(["ex_date", "kind"], keep="last")
-        )
+        if whole or before is None:
+            actions_of[ticker] = fetched
+        elif fetched.empty:
+            actions_of[ticker] = before
+        else:
+            actions_of[ticker] = pd.concat([before, fetched]).drop_duplicates(
+                ["ex_date", "kind"], keep="last"
+            )
     frame = frame[~frame["ticker"].isin(readjust | rebased.keys())]
     adjusted, failed = adjust_rows(frame, actions_of)
     for ticker, reason in failed.items():

@@ -31,6 +31,8 @@ TRADING_DAYS_PER_YEAR = 252
 _PATHS: dict[tuple[str, str, int], pd.DataFrame] = {}
 _PATHS_KEPT = 2000
 _PATHS_LOCK = threading.Lock()
+# The same paths as traded, with their splits and dividends (when the settings have any).
+_TRADED: dict[tuple[str, str, int, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
 _MARKET_STREAM, _IDIOSYNCRATIC, _GAP, _HIGH, _LOW, _VOLUME, _PROFILE, _SPELLS = range(8)
 _QUARTER_SESSIONS = 63  # dividends: one ex-date every quarter
 
@@ -65,17 +67,21 @@ class SyntheticSource(PriceSource):
         stop = dates.searchsorted(last.to_datetime64(), side="right")
         first = 0 if after is None else dates.searchsorted(np.datetime64(after), side="right")
         if self._pays_actions(index):
-            frame = self._with_actions(index, frame.iloc[:stop], self._actions(index, frame, last))
+            frame, actions = self._traded_path(index)
+            if not self.as_traded:
+                known = actions[actions["ex_date"] <= last]
+                frame = self._adjusted_as_of(index, frame.iloc[:stop], known)
         return frame.iloc[first:stop].copy()
 
     def fetch_actions(self, ticker: str, after: date | None, end: date | None) -> pd.DataFrame:
         index = self._index(ticker)
         if not self._pays_actions(index):
             return super().fetch_actions(ticker, after, end)
-        actions = self._actions(index, self._known_path(index), self._last(end))
+        actions = self._traded_path(index)[1]
+        known = actions["ex_date"] <= self._last(end)
         if after is not None:
-            actions = actions[actions["ex_date"] > pd.Timestamp(after)]
-        return actions.reset_index(drop=True)
+            known &= actions["ex_date"] > pd.Timestamp(after)
+        return actions[known].reset_index(drop=True)
 
     def _last(self, end: date | None) -> pd.Timestamp:
         return self.sessions[-1] if end is None else min(self.sessions[-1], pd.Timestamp(end))
@@ -86,50 +92,56 @@ class SyntheticSource(PriceSource):
             split.ticker == name for split in self.settings.splits
         )
 
-    def _actions(self, index: int, path: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
-        """The ticker's splits and dividends with ex-dates up to `last`. A dividend pays the
-        quarter's yield on the as-traded close before its ex-date."""
+    def _traded_path(self, index: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The known path as traded, and every action on it, computed once per process (a row
+        as traded depends only on the actions up to its own date)."""
+        path = self._known_path(index)
+        key = (self.settings.model_dump_json(), self.calendar.exchange, index, len(path))
+        with _PATHS_LOCK:
+            kept = _TRADED.get(key)
+        if kept is not None:
+            return kept
+        actions = self._actions(index, path)
+        traded = self._as_traded(path, actions)
+        with _PATHS_LOCK:
+            _TRADED[key] = (traded, actions)
+            while len(_TRADED) > _PATHS_KEPT:
+                _TRADED.pop(next(iter(_TRADED)))
+        return traded, actions
+
+    def _actions(self, index: int, path: pd.DataFrame) -> pd.DataFrame:
+        """The ticker's splits and dividends on the path. A dividend pays the quarter's yield on
+        the as-traded close before its ex-date."""
         dates = path["trade_date"].to_numpy()
         name = ticker_name(index)
-        splits = [(s.date, s.ratio) for s in self.settings.splits if s.ticker == name]
-        rows = [
-            (pd.Timestamp(dates[at]), "split", ratio)
-            for day, ratio in splits
-            if (at := dates.searchsorted(np.datetime64(day))) < len(dates)
+        rows: list[tuple[pd.Timestamp, str, float]] = [
+            (pd.Timestamp(dates[at]), "split", split.ratio)
+            for split in self.settings.splits
+            if split.ticker == name
+            and (at := dates.searchsorted(np.datetime64(split.date))) < len(dates)
         ]
-        yield_ = self.settings.dividend_yield / 4
-        if yield_ > 0:
+        quarterly = self.settings.dividend_yield / 4
+        if quarterly > 0:
             offset = 1 + (index * 13) % _QUARTER_SESSIONS
             ex = np.arange(offset, len(dates), _QUARTER_SESSIONS)
-            multiple = self._traded_multiple(dates, rows, ex, yield_)
-            closes = (path["close"].to_numpy() * multiple).round(4)
-            rows += [(pd.Timestamp(dates[i]), "dividend", yield_ * closes[i - 1]) for i in ex]
+            closes = (
+                path["close"].to_numpy() * _traded_multiple(dates, rows, ex, quarterly)
+            ).round(4)
+            rows += [(pd.Timestamp(dates[i]), "dividend", quarterly * closes[i - 1]) for i in ex]
         actions = pd.DataFrame(rows, columns=ACTION_COLUMNS).astype({"value": float})
-        actions = actions[actions["ex_date"] <= last]
         return actions.sort_values(["ex_date", "kind"], kind="stable").reset_index(drop=True)
 
-    @staticmethod
-    def _traded_multiple(
-        dates: np.ndarray,
-        splits: list[tuple[pd.Timestamp, str, float]],
-        ex: np.ndarray,
-        yield_: float,
-    ) -> np.ndarray:
-        """Per session, as-traded price / the path's value: the dividends paid out so far and the
-        splits so far divide it."""
-        paid = np.zeros(len(dates))
-        paid[ex] = np.log1p(-yield_)
-        for day, _, ratio in splits:
-            paid[dates.searchsorted(day.to_datetime64())] -= np.log(ratio)
-        return np.exp(np.cumsum(paid))
-
-    def _with_actions(self, index: int, path: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-        """The path's rows as traded under `actions`; as an adjusted-only source serves them when
-        `settings.prices` is adjusted (adjusted as of the newest row)."""
+    def _as_traded(self, path: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+        """The path's rows as traded under `actions`: prices divided by the splits and less the
+        dividends so far, volume in the shares of the day."""
         dates = path["trade_date"].to_numpy()
-        splits = [tuple(row) for row in actions[actions["kind"] == "split"].itertuples(index=False)]
+        splits = [
+            (day, kind, ratio)
+            for day, kind, ratio in actions.itertuples(index=False)
+            if kind == "split"
+        ]
         ex = dates.searchsorted(actions.loc[actions["kind"] == "dividend", "ex_date"].to_numpy())
-        multiple = self._traded_multiple(dates, splits, ex, self.settings.dividend_yield / 4)
+        multiple = _traded_multiple(dates, splits, ex, self.settings.dividend_yield / 4)
         shares = np.ones(len(dates))
         for day, _, ratio in splits:
             shares[dates.searchsorted(day.to_datetime64()) :] *= ratio
@@ -138,13 +150,19 @@ class SyntheticSource(PriceSource):
             frame[column] = (path[column].to_numpy() * multiple).round(4)
         frame["adj_close"] = frame["close"]
         frame["volume"] = np.round(path["volume"].to_numpy() * shares).astype(np.int64)
-        if self.as_traded:
-            return frame
-        adjusted = adjust(ticker_name(index), dates, frame["close"].to_numpy(), actions)
+        return frame
+
+    @staticmethod
+    def _adjusted_as_of(index: int, traded: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+        """As an adjusted-only source serves the rows on their last date: split-adjusted, with a
+        split- and dividend-adjusted close, under the actions known then."""
+        dates = traded["trade_date"].to_numpy()
+        adjusted = adjust(ticker_name(index), dates, traded["close"].to_numpy(), actions)
+        frame = traded.copy()
         for column in ("open", "high", "low", "close"):
-            frame[column] = frame[column] / adjusted.split_factor
+            frame[column] = traded[column] / adjusted.split_factor
         frame["adj_close"] = adjusted.adj_close
-        frame["volume"] = np.round(frame["volume"].to_numpy() * adjusted.split_factor).astype(
+        frame["volume"] = np.round(traded["volume"].to_numpy() * adjusted.split_factor).astype(
             np.int64
         )
         return frame
@@ -169,8 +187,12 @@ class SyntheticSource(PriceSource):
                 _PATHS.pop(next(iter(_PATHS)))
         return path
 
+    @cached_property
+    def _indices(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.available_tickers())}
+
     def _index(self, ticker: str) -> int:
-        names = {name: i for i, name in enumerate(self.available_tickers())}
+        names = self._indices
         if ticker not in names:
             raise SourceError(
                 f"unknown ticker {ticker}: the synthetic market has {self.settings.n_tickers} "
@@ -252,6 +274,21 @@ class SyntheticSource(PriceSource):
                 ROW_COLUMN: np.arange(1, n + 1),
             }
         )
+
+
+def _traded_multiple(
+    dates: np.ndarray,
+    splits: list[tuple[pd.Timestamp, str, float]],
+    ex: np.ndarray,
+    quarterly: float,
+) -> np.ndarray:
+    """Per session, as-traded price / the path's value: the dividends paid out so far (a
+    `quarterly` fraction each, on the sessions at `ex`) and the splits so far divide it."""
+    paid = np.zeros(len(dates))
+    paid[ex] = np.log1p(-quarterly)
+    for day, _, ratio in splits:
+        paid[dates.searchsorted(day.to_datetime64())] -= np.log(ratio)
+    return np.exp(np.cumsum(paid))
 
 
 def ticker_name(index: int) -> str:
