@@ -8,12 +8,21 @@ For (a) the stocknet CSVs and (b) a synthetic market, it prints rows/s of
     and committed per row as on an autocommit connection (on a tenth of those): both are slow;
   - the whole `ingest_prices` step (read, validate, write) end to end;
 and the ratio bulk / row-by-row. Each measurement gets a fresh database on a throwaway server.
+
+Then, each in a fresh process (peak memory is its own), reading and validating --validation-rows
+rows of CSV (5 million by default): one file holding a ticker's history over and over (every
+session duplicated: the hostile case, which took minutes per 100 k rows when each duplicate
+searched the batch) and the same rows as distinct tickers, one file each (the clean case).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -32,7 +41,7 @@ from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.data.sources import PriceSource, build_source
-from tickcast.data.validation import validate_prices
+from tickcast.data.validation import validate_batch, validate_prices
 from tickcast.db import embedded
 from tickcast.db.connection import connect
 from tickcast.db.migrate import apply_migrations
@@ -137,6 +146,66 @@ def measure(
     table.add_section()
 
 
+def write_validation_case(case: str, rows: int, folder: Path) -> None:
+    """`rows` rows of the stocknet AAPL history: repeated in one file, or one file per copy."""
+    history = pd.read_csv(SAMPLE_DIR / "AAPL.csv")
+    copies = -(-rows // len(history))
+    folder.mkdir(parents=True, exist_ok=True)
+    if case == "duplicates":
+        pd.concat([history] * copies, ignore_index=True).iloc[:rows].to_csv(
+            folder / "DUP.csv", index=False
+        )
+        return
+    text = history.to_csv(index=False)
+    for copy in range(copies):
+        (folder / f"T{copy:05d}.csv").write_text(text)
+
+
+def validation_child(case: str, rows: int) -> None:
+    """Read and validate the case's files in this process; print seconds and peak RSS (MB)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / case
+        write_validation_case(case, rows, folder)
+        calendar = trading_calendar()
+        started = time.perf_counter()
+        source = build_source(Settings(), "csv", folder)
+        raws = {ticker: source.fetch(ticker, None, None) for ticker in source.available_tickers()}
+        checked = validate_batch(raws, calendar, date(2026, 1, 1))
+        seconds = time.perf_counter() - started
+    rejected = sum(result.rejected for result in checked.results.values())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "rejected": rejected}))
+
+
+def measure_validation(rows: int) -> Table:
+    table = Table(title=f"read + validate {rows:,} CSV rows (each case in its own process)")
+    for column in ("case", "tickers rejected", "seconds", "peak RSS MB"):
+        table.add_column(column, justify="left" if column == "case" else "right")
+    for case in ("duplicates", "clean"):
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.ingest",
+                "--validation-case",
+                case,
+                "--validation-rows",
+                str(rows),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = json.loads(child.stdout.strip().splitlines()[-1])
+        label = (
+            "one file, every session repeated" if case == "duplicates" else "one file per ticker"
+        )
+        table.add_row(
+            label, str(found["rejected"]), f"{found['seconds']:.1f}", f"{found['peak_mb']:.0f}"
+        )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,7 +214,14 @@ def main() -> None:
     parser.add_argument("--tickers", type=int, default=500)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
+    parser.add_argument("--validation-rows", type=int, default=5_000_000)
+    parser.add_argument(
+        "--validation-case", choices=["duplicates", "clean"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.validation_case:
+        validation_child(args.validation_case, args.validation_rows)
+        return
 
     calendar = trading_calendar()
     end = date(2024, 12, 31)
@@ -165,6 +241,7 @@ def main() -> None:
         label = f"synthetic {args.tickers}x{args.years}y"
         measure(label, server_url, synthetic, "synthetic", None, args.baseline_rows, table)
     console.print(table)
+    console.print(measure_validation(args.validation_rows))
 
 
 if __name__ == "__main__":

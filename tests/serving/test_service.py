@@ -111,6 +111,10 @@ def test_read_api_and_client_errors(served: Served) -> None:
             headers={"content-type": "application/json"},
         )
         assert answer.status_code == 422, (malformed, answer.text)
+    extra = httpx.post(f"{served.url}/predict", json={"tickers": ["SYN001"], "horizon": 5})
+    assert extra.status_code == 422 and "unknown fields ['horizon']" in extra.json()["error"]
+    put = httpx.put(f"{served.url}/predict", json={"tickers": ["SYN001"]})
+    assert put.status_code == 405 and put.headers["allow"] == "POST"
     ready = get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok" and ready.json()["model_version"] == 1

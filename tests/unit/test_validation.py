@@ -109,3 +109,31 @@ def test_a_batch_judges_each_ticker_as_alone(tmp_path: Path) -> None:
     assert len(accepted) >= 2
     expected = pd.concat(accepted).sort_values(["ticker", "trade_date"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(batch.frame, expected)
+
+
+def test_a_history_repeated_over_and_over_is_refused_in_linear_time() -> None:
+    """A file holding its history 25 times (about 200 k rows): every session is named as a
+    duplicate once per ticker, listing its rows, the rest counted; no per-session scan of the
+    batch (this ran for minutes when each duplicated row searched the whole batch)."""
+    sessions = pd.DatetimeIndex(CAL.sessions_between(date(1990, 1, 2), date(2021, 12, 31)))
+    history = pd.DataFrame(
+        {
+            "trade_date": sessions.strftime("%Y-%m-%d"),
+            **{column: 10.0 for column in ("open", "high", "low", "close", "adj_close")},
+            "volume": 100.0,
+        }
+    )
+    repeated = pd.concat([history] * 25, ignore_index=True)
+    repeated["row"] = repeated.index + 2
+    clean = validate_batch({"GOOD": history.assign(row=history.index + 2)}, CAL, TODAY)
+    batch = validate_batch({"GOOD": clean.frame.iloc[0:0], "DUP": repeated}, CAL, TODAY)
+    assert len(repeated) > 200_000
+    result = batch.results["DUP"]
+    assert result.rejected and result.frame.empty
+    first = str(result.issues[0])
+    assert first.startswith("DUP row 2: [unique date] session 1990-01-02 appears on rows 2, ")
+    assert f"{2 + len(history)}, " in first and "and 15 more" in first  # 10 of 25 named
+    assert str(result.issues[-1]) == (
+        f"DUP: [unique date] {len(history) - 20} more sessions appear on several rows"
+    )
+    assert not clean.results["GOOD"].rejected

@@ -39,6 +39,10 @@ def backtest(
     from tickcast.data.calendar import trading_calendar
     from tickcast.ops.backtest import backtest as run_backtest
 
+    if start > end:
+        raise typer.BadParameter(
+            f"{start:%Y-%m-%d} is after --end {end:%Y-%m-%d}", param_hint="--start"
+        )
     with handled_errors():
         settings = state.settings()
         if epochs is not None:

@@ -68,3 +68,5 @@ def migrate() -> None:
 def _print_migrations(result: MigrationResult) -> None:
     applied = ", ".join(result.applied) or "none"
     console.print(f"Schema at version {result.current_version}; applied now: {applied}")
+    for notice in result.notices:
+        console.print(f"  {notice}")

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from tickcast.ops.train_candidate import CandidateResult
     from tickcast.ops.tune import TuneResult as SearchResult
 
+# A registered model version: MLflow's are positive and stored as PostgreSQL integers.
+VERSION_ARGUMENT = typer.Argument(
+    ..., min=1, max=2**31 - 1, help="Registered model version.", show_default=False
+)
+
 model_app = typer.Typer(help="Operate the model registry by hand.", no_args_is_help=True)
 
 
@@ -60,7 +65,7 @@ def tune(
     _print_search(result)
 
 
-def evaluate(version: int = typer.Argument(..., help="Registered model version.")) -> None:
+def evaluate(version: int = VERSION_ARGUMENT) -> None:
     """Compare a version with production and persistence on its dataset's test window."""
     from tickcast.ops.evaluate import evaluate_candidate
 
@@ -69,7 +74,7 @@ def evaluate(version: int = typer.Argument(..., help="Registered model version."
     _print_evaluation(evaluation)
 
 
-def promote(version: int = typer.Argument(..., help="Candidate version.")) -> None:
+def promote(version: int = VERSION_ARGUMENT) -> None:
     """Evaluate a candidate and move the production alias if it wins by the promotion rule."""
     from tickcast.ops.evaluate import evaluate_candidate
     from tickcast.ops.promote import promote_candidate
@@ -154,7 +159,7 @@ def model_list() -> None:
 
 
 @model_app.command("show")
-def model_show(version: int = typer.Argument(...)) -> None:
+def model_show(version: int = VERSION_ARGUMENT) -> None:
     """A version's params, metrics, tags and audit trail."""
     from tickcast.registry.catalog import version_details
 
@@ -165,7 +170,7 @@ def model_show(version: int = typer.Argument(...)) -> None:
 
 @model_app.command("promote")
 def model_promote(
-    version: int = typer.Argument(...),
+    version: int = VERSION_ARGUMENT,
     reason: str = typer.Option("manual promotion", help="Recorded in the audit table."),
 ) -> None:
     """Point the production alias at VERSION without evaluating (audited)."""

@@ -230,16 +230,28 @@ def _print_decision(decision: RetrainDecision) -> None:
 
 def serve(
     host: str | None = typer.Option(None, help="Interface to listen on (default serving.host)."),
-    port: int | None = typer.Option(None, help="Port (default serving.port)."),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port (default serving.port).", show_default=False
+    ),
 ) -> None:
     """Serve the production model, the read API and the dashboard (BentoML) until interrupted."""
     import os
+    import socket
     import sys
 
-    from tickcast.config import config_path
+    from tickcast.config import ConfigError, config_path
 
     with handled_errors():
         settings = state.settings()
+        address = (host or settings.serving.host, port or settings.serving.port)
+        try:  # a port in use (or a host that is none): one line here, not BentoML's traceback
+            with socket.create_server(address):
+                pass
+        except OSError as error:
+            raise ConfigError(
+                f"cannot listen on {address[0]}:{address[1]} ({error.strerror or error}): "
+                "choose another --host/--port (serving.host, serving.port)"
+            ) from None
     path = config_path(state.config_path)
     if path is not None:  # the service reads its settings from the environment
         os.environ["TICKCAST_CONFIG"] = str(path.resolve())

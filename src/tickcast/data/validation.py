@@ -33,6 +33,8 @@ VALUE_FIELDS = [*PRICE_FIELDS, "volume"]
 STORED_COLUMNS = ["ticker", "trade_date", *VALUE_FIELDS]
 # Issues listed per ticker before the rest are summarised by a count.
 MAX_ISSUES_LISTED = 20
+# Rows named per duplicated session.
+_SHOWN = 10
 # raw_prices.volume is a bigint: a volume must stay below 2**63.
 VOLUME_LIMIT = 2.0**63
 
@@ -115,6 +117,9 @@ def validate_batch(
 
     parsed = _parse(raw, tickers, rows, calendar.timezone, results)
     parsed = parsed[~tickers.isin(_rejected(results))]
+    for issue in _duplicate_sessions(parsed, rows):
+        results[issue.ticker].issues.append(issue)
+    parsed = parsed[~parsed["ticker"].isin(_rejected(results))]
     schema = _schema(calendar, today, tolerance, max_price)
     try:
         schema.validate(parsed, lazy=True)
@@ -250,7 +255,6 @@ def _schema(
             ),
             Check(lambda f: f["high"] >= f["low"], name="high >= low"),
         ],
-        unique=["ticker", "trade_date"],
     )
 
 
@@ -263,17 +267,7 @@ def _schema_issues(cases: pd.DataFrame, parsed: pd.DataFrame, rows: pd.Series) -
             tickers, row = parsed["ticker"].unique().tolist(), None
         else:
             tickers, row = [parsed.at[index, "ticker"]], int(rows[index])
-        if check == "multiple_fields_uniqueness":
-            if column != "trade_date":
-                continue
-            day = pd.Timestamp(case["failure_case"])
-            same = (parsed["ticker"] == tickers[0]) & (parsed["trade_date"] == day)
-            lines = ", ".join(str(rows[i]) for i in parsed.index[same])
-            check, column = "unique date", ""
-            detail = (
-                f"session {_day(day)} appears on rows {lines} (a time of day is no new session)"
-            )
-        elif case["schema_context"] == "DataFrameSchema":
+        if case["schema_context"] == "DataFrameSchema":
             values = parsed.loc[index, ["open", "high", "low", "close"]] if row is not None else {}
             detail = ", ".join(f"{k}={v:g}" for k, v in dict(values).items())
             column = ""
@@ -285,6 +279,49 @@ def _schema_issues(cases: pd.DataFrame, parsed: pd.DataFrame, rows: pd.Series) -
         for ticker in tickers:
             issues.setdefault((ticker, row, check, column), Issue(ticker, row, check, detail))
     return sorted(issues.values(), key=lambda issue: (issue.row is None, issue.row or 0))
+
+
+def _duplicate_sessions(parsed: pd.DataFrame, rows: pd.Series) -> list[Issue]:
+    """One issue per session that appears on several rows of a ticker, naming the rows: the
+    first MAX_ISSUES_LISTED sessions of each ticker, then one issue counting the rest. Linear in
+    the rows (sorts and group sizes; no per-session scan of the batch)."""
+    dated = parsed["trade_date"].notna()
+    doubled = parsed.duplicated(["ticker", "trade_date"], keep=False) & dated
+    if not doubled.any():
+        return []
+    found = pd.DataFrame(
+        {"ticker": parsed["ticker"][doubled], "day": parsed["trade_date"][doubled]}
+    ).assign(row=rows.loc[doubled.index[doubled]].to_numpy())
+    found = found.sort_values(["ticker", "row"], kind="stable")
+    sessions = found.drop_duplicates(["ticker", "day"])  # in the order they first appear
+    rank = sessions.groupby("ticker", sort=False).cumcount()
+    shown = sessions[rank < MAX_ISSUES_LISTED][["ticker", "day"]]
+    lines = found.merge(shown, on=["ticker", "day"]).groupby(["ticker", "day"], sort=False)["row"]
+    issues = []
+    for (ticker, day), numbers in lines:  # an issue on each of the session's (first) rows
+        detail = (
+            f"session {_day(day)} appears on rows {_listed(numbers.tolist())} (a time of day is "
+            "no new session)"
+        )
+        issues += [
+            Issue(str(ticker), int(line), "unique date", detail) for line in numbers.iloc[:_SHOWN]
+        ]
+    for ticker, count in sessions.groupby("ticker", sort=False).size().items():
+        if count > MAX_ISSUES_LISTED:
+            issues.append(
+                Issue(
+                    str(ticker),
+                    None,
+                    "unique date",
+                    f"{count - MAX_ISSUES_LISTED} more sessions appear on several rows",
+                )
+            )
+    return issues
+
+
+def _listed(lines: list[int], most: int = _SHOWN) -> str:
+    shown = ", ".join(str(line) for line in lines[:most])
+    return shown if len(lines) <= most else f"{shown} and {len(lines) - most} more"
 
 
 def _day(value: Any) -> str:

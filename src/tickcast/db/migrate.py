@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+import psycopg
 from pydantic import BaseModel
 
 from tickcast.config import Settings
@@ -35,6 +36,7 @@ class Migration:
 class MigrationResult(BaseModel):
     applied: list[str]
     current_version: int
+    notices: list[str] = []  # what the applied migrations reported (e.g. rows they removed)
 
 
 def available_migrations() -> list[Migration]:
@@ -55,6 +57,24 @@ def apply_migrations(conn: Connection) -> MigrationResult:
     """Apply every pending migration in one transaction; concurrent callers wait for the lock."""
     migrations = available_migrations()
     applied: list[str] = []
+    notices: list[str] = []
+
+    def noticed(diagnostic: psycopg.errors.Diagnostic) -> None:
+        if diagnostic.severity_nonlocalized == "NOTICE" and diagnostic.message_primary:
+            notices.append(diagnostic.message_primary)
+
+    conn.add_notice_handler(noticed)
+    try:
+        _apply(conn, migrations, applied, notices)
+    finally:
+        conn.remove_notice_handler(noticed)
+    current = max((m.version for m in migrations), default=0)
+    return MigrationResult(applied=applied, current_version=current, notices=notices)
+
+
+def _apply(
+    conn: Connection, migrations: list[Migration], applied: list[str], notices: list[str]
+) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
         conn.execute(
@@ -67,6 +87,7 @@ def apply_migrations(conn: Connection) -> MigrationResult:
             )
             """
         )
+        notices.clear()  # only what migrations report ("already exists, skipping" is not news)
         recorded = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
         known = {m.version for m in migrations}
         unknown = sorted(set(recorded) - known)
@@ -89,8 +110,6 @@ def apply_migrations(conn: Connection) -> MigrationResult:
                 (migration.version, migration.name, migration.checksum),
             )
             applied.append(f"{migration.version:04d}_{migration.name}")
-    current = max((m.version for m in migrations), default=0)
-    return MigrationResult(applied=applied, current_version=current)
 
 
 def init_database(settings: Settings) -> MigrationResult:

@@ -156,6 +156,18 @@ def forecast_with(
             return None
         return [float(window.last_close[i] * np.exp(q)) for q in log_returns[i]]
 
+    skipped = list(window.skipped)
+    with np.errstate(over="ignore", invalid="ignore"):
+        predicted = window.last_close * np.exp(returns)
+    usable = np.isfinite(returns) & np.isfinite(predicted) & (predicted > 0)
+    for i in np.flatnonzero(~usable):  # never stored or served: a forecast is a number
+        skipped.append(
+            SkippedTicker(
+                ticker=window.tickers[i],
+                reason=f"no finite forecast (the model gave {returns[i]:g} from a last close of "
+                f"{window.last_close[i]:g}): check its stored prices (tickcast validate)",
+            )
+        )
     forecasts = [
         Forecast(
             ticker=ticker,
@@ -173,8 +185,9 @@ def forecast_with(
             baseline_scale=known(baseline_bands, 1, i),
         )
         for i, ticker in enumerate(window.tickers)
+        if usable[i]
     ]
-    return window.target_date, forecasts, window.skipped
+    return window.target_date, forecasts, sorted(skipped, key=lambda s: s.ticker)
 
 
 def _export(
