@@ -6,6 +6,7 @@ folders) mean paths under the project root, the folder holding `config/`, wherev
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import os
 import re
@@ -217,6 +218,18 @@ class ValidationSettings(_Section):
 class CalendarSettings(_Section):
     exchange: str = "XNYS"
     first_session: date = date(1990, 1, 2)
+
+    @field_validator("exchange")
+    @classmethod
+    def _known_exchange(cls, value: str) -> str:
+        import exchange_calendars
+
+        names = exchange_calendars.get_calendar_names(include_aliases=True)
+        if value not in names:
+            close = difflib.get_close_matches(value.upper(), names, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else " (e.g. XNYS, XLON, XTKS)"
+            raise ValueError(f"unknown exchange-calendars code {value!r}{hint}")
+        return value
 
 
 # Indicator names: fixed ones, or a family with its window in sessions (e.g. rsi_14, sma_ratio_50).
@@ -689,13 +702,27 @@ def _check_yaml(path: Path) -> None:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        content = yaml.safe_load(path.read_text())
+        text = path.read_text()
+        _refuse_aliases(text, path)
+        content = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"config file {path} is not valid YAML: {yaml_problem(error)}") from None
     if content is not None and not isinstance(content, dict):
         raise ConfigError(
             f"config file {path} must hold a mapping of keys, not {type(content).__name__}"
         )
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """A configuration needs no YAML aliases, and a few nested ones expand to billions of nodes
+    (an alias bomb): refuse them before anything is built."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise ConfigError(
+                f"config file {path} line {line}: YAML aliases (*{event.anchor}) are not "
+                "supported in tickcast configuration; write the values out"
+            )
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:

@@ -5,6 +5,7 @@ starts."""
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -41,3 +42,33 @@ def test_a_port_in_use_is_named_in_one_line() -> None:
         code, output = run("serve", "--host", "127.0.0.1", "--port", str(port))
     assert code == 2
     assert f"error (config): cannot listen on 127.0.0.1:{port}" in output, output
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    bomb += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)
+    ]
+    config = tmp_path / "bomb.yaml"
+    config.write_text("\n".join(bomb) + "\n")
+    code, output = run("--config", str(config), "config")
+    assert code == 2 and "line 2: YAML aliases (*a) are not supported" in output, output
+
+
+def test_an_unknown_exchange_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKCAST_CALENDAR__EXCHANGE", "XNYZ")
+    code, output = run("config")
+    assert code == 2 and "unknown exchange-calendars code 'XNYZ' (did you mean " in output
+    assert "XNYS" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["validate", "--as-of", "1985-01-02"], "before the first known XNYS session 1990-01-02"),
+        (["decide", "--as-of", "2099-01-02"], "--as-of 2099-01-02 is in the future"),
+    ],
+)
+def test_dates_the_calendar_cannot_hold_are_usage_errors(args: list[str], problem: str) -> None:
+    code, output = run(*args)
+    assert code == 2 and problem in output, output

@@ -210,3 +210,19 @@ def test_an_infinite_price_stored_before_validation_quarantines_its_ticker(
     dropped = {d["ticker"]: d["reason"] for d in version.dropped_tickers}
     assert "GE" not in version.tickers and version.tickers
     assert "unexplained move of +inf in log on 2016-03-14 and 1 more" in dropped["GE"]
+
+
+@pytest.mark.parametrize("damage", ["emptied", "deleted", "truncated"])
+def test_a_damaged_dataset_file_is_an_integrity_error(
+    settings: Settings, subset_dir: Path, damage: str
+) -> None:
+    """Exit 7 as the README promises, not an unforeseen error: the file is named and the fix."""
+    ingest_prices(settings, source="csv", csv_path=subset_dir)
+    version = build_dataset(small(settings))
+    path = Path(version.artifact_uri.removeprefix("file://"))
+    if damage == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"" if damage == "emptied" else path.read_bytes()[:1000])
+    with pytest.raises(DatasetIntegrityError, match=r"cannot be read .*tickcast dataset build"):
+        load_dataset(small(settings), version.id)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from tickcast.config import ConfigError, Settings, load_settings
+from tickcast.data.calendar import CalendarError
 from tickcast.data.ingest import IngestLockedError
 from tickcast.data.jumps import AcceptError
 from tickcast.data.quality import DataQualityError
@@ -54,6 +55,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     StoresUnavailableError: 3,
     AcceptError: 2,
     UniverseError: 2,
+    CalendarError: 2,
 }
 
 

@@ -14,6 +14,10 @@ import pandas as pd
 _HORIZON = timedelta(days=366)
 
 
+class CalendarError(ValueError):
+    """A date the exchange calendar does not cover (before its first session, beyond its last)."""
+
+
 class TradingCalendar:
     """Sessions of one exchange between `first_session` and about a year from today."""
 
@@ -58,14 +62,16 @@ class TradingCalendar:
         """The first session strictly after `day` (Friday -> Monday, holidays skipped)."""
         index = self._position(day, "right")
         if index >= len(self._session_values):
-            raise ValueError(f"{day} is beyond the last known {self.exchange} session {self.last}")
+            raise CalendarError(
+                f"{day} is beyond the last known {self.exchange} session {self.last}"
+            )
         return self._as_date(index)
 
     def previous_session(self, day: date) -> date:
         """The last session strictly before `day`."""
         index = self._position(day, "left") - 1
         if index < 0:
-            raise ValueError(
+            raise CalendarError(
                 f"{day} is before the first known {self.exchange} session {self.first}"
             )
         return self._as_date(index)
@@ -90,7 +96,7 @@ class TradingCalendar:
         closes = self._calendar.schedule["close"]
         done = closes[closes <= moment]
         if done.empty:
-            raise ValueError(f"no {self.exchange} session has closed by {moment}")
+            raise CalendarError(f"no {self.exchange} session has closed by {moment}")
         latest: pd.Timestamp = done.index[-1]
         return latest.date()
 

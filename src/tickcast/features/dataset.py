@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -301,10 +302,16 @@ def _write_arrays(uri: str, arrays: DatasetArrays) -> None:
 
 
 def _read_arrays(version: DatasetVersion) -> DatasetArrays:
-    with open_artifact(version.artifact_uri, "rb") as file:
-        stored = np.load(io.BytesIO(file.read()))
-        fields = {name: stored[name] for name in _ARRAYS}
-        adj_close = stored["adj_close"] if "adj_close" in stored.files else None
+    try:
+        with open_artifact(version.artifact_uri, "rb") as file:
+            stored = np.load(io.BytesIO(file.read()))
+            fields = {name: stored[name] for name in _ARRAYS}
+            adj_close = stored["adj_close"] if "adj_close" in stored.files else None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise DatasetIntegrityError(
+            f"dataset {version.id}: its arrays at {version.artifact_uri} cannot be read "
+            f"({type(error).__name__}: {str(error)[:200]}); rebuild it with `tickcast dataset build`"
+        ) from None
     matrix = FeatureMatrix(
         dates=pd.DatetimeIndex(fields["dates"].astype("datetime64[D]").astype("datetime64[ns]")),
         tickers=version.tickers,

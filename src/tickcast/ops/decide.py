@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tickcast.config import DecisionSettings, Settings
-from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.data.calendar import CalendarError, TradingCalendar, trading_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.db.decisions import last_retrain, record_decision
@@ -46,6 +46,11 @@ def decide(
     when no result is given), record the decision and return it."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
+    if as_of > calendar.today():  # a recorded decision is dated: never on a day to come
+        raise CalendarError(
+            f"--as-of {as_of} is in the future (today is {calendar.today()} in "
+            f"{calendar.timezone}): a decision is made on data that exist"
+        )
     if monitored is None:
         from tickcast.ops.monitor import monitor  # torch and MLflow: only when asked to monitor
 
