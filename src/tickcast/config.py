@@ -10,6 +10,7 @@ import difflib
 import itertools
 import os
 import re
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -604,6 +605,39 @@ def config_path(explicit: Path | None = None) -> Path | None:
         return Path(from_env)
     default = project_root() / DEFAULT_CONFIG_PATH
     return default if default.is_file() else None
+
+
+# TICKCAST_* variables that are no setting but the project's own (images, tests, the config path).
+OTHER_VARIABLES = {
+    "TICKCAST_CONFIG",
+    "TICKCAST_IMAGE_REGISTRY",
+    "TICKCAST_IMAGE_TAG",
+    "TICKCAST_IMAGE_PULL_SECRETS",
+    "TICKCAST_IMAGE_TESTS",
+    "TICKCAST_TEST_DATABASE_URL",
+}
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning per TICKCAST_* variable that names no setting (it would be silently ignored,
+    e.g. TICKCAST_DATABASE_URL with one underscore), with the closest setting's variable."""
+    known = set(OTHER_VARIABLES)
+    for name, field in Settings.model_fields.items():
+        known.add(f"TICKCAST_{name.upper()}")
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            known.update(f"TICKCAST_{name.upper()}__{key.upper()}" for key in section.model_fields)
+    warnings = []
+    for variable in sorted(environ):
+        upper = variable.upper()
+        if not upper.startswith("TICKCAST_") or upper in known:
+            continue
+        if any(upper.startswith(f"{prefix}__") for prefix in known if "__" in prefix):
+            continue  # a key inside a nested section (e.g. TICKCAST_DATA__CSV__PATH)
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"{variable} names no tickcast setting and is ignored{hint}")
+    return warnings
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:

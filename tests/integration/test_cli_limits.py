@@ -72,3 +72,17 @@ def test_an_unknown_exchange_is_a_configuration_error(monkeypatch: pytest.Monkey
 def test_dates_the_calendar_cannot_hold_are_usage_errors(args: list[str], problem: str) -> None:
     code, output = run(*args)
     assert code == 2 and problem in output, output
+
+
+def test_a_misspelt_variable_is_named_with_the_setting_it_resembles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TICKCAST_DATABASE_URL", "postgresql://elsewhere/db")
+    monkeypatch.setenv("TICKCAST_DATA__CSV__PATH", "data/sample/stocknet")  # a real nested key
+    result = CliRunner().invoke(app, ["config"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: TICKCAST_DATABASE_URL names no tickcast setting and is ignored (did you mean "
+        "TICKCAST_DATABASE__URL?)"
+    ]

@@ -57,7 +57,14 @@ def test_killed_ingest_leaves_no_partial_batch_and_the_next_run_completes(
     assert runs == [("aborted", committed), ("succeeded", 150 * ROWS_PER_TICKER - committed)]
 
 
-def test_ctrl_c_marks_the_run_interrupted_with_what_it_committed(database_url: str) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stopped_ingest_marks_the_run_interrupted_with_what_it_committed(
+    database_url: str, stop: signal.Signals, code: int, said: str
+) -> None:
     env = tickcast_env(
         database_url,
         **SYNTHETIC,
@@ -67,13 +74,13 @@ def test_ctrl_c_marks_the_run_interrupted_with_what_it_committed(database_url: s
     process = start("ingest", env=env)
     with connect(database_url) as conn:
         _wait_for_the_first_batch(conn)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _, stderr = process.communicate(timeout=60)
         stored = count_prices(conn)
         runs = conn.execute("SELECT status, rows_new, finished_at IS NOT NULL FROM ingest_runs")
 
-        assert process.returncode == 130, stderr
-        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert process.returncode == code, stderr
+        assert said in stderr and "Traceback" not in stderr
         assert 0 < len(stored) < 150 and set(stored.values()) == {ROWS_PER_TICKER}
         assert runs.fetchall() == [("interrupted", sum(stored.values()), True)]
 

@@ -22,7 +22,14 @@ from tickcast.cli import (
     universe_commands,
 )
 from tickcast.cli.backtest_command import backtest
-from tickcast.cli.context import EXIT_UNEXPECTED, console, errors, handled_errors, state
+from tickcast.cli.context import (
+    EXIT_UNEXPECTED,
+    console,
+    errors,
+    handled_errors,
+    state,
+    terminate_like_interrupt,
+)
 from tickcast.cli.ingest_command import ingest
 
 app = typer.Typer(
@@ -70,6 +77,8 @@ def main_options(
 ) -> None:
     state.config_path = config
     state.verbose = verbose
+    state.warned = False
+    terminate_like_interrupt()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

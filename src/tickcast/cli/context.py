@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from tickcast.config import ConfigError, Settings, load_settings
+from tickcast.config import ConfigError, Settings, load_settings, unknown_variables
 from tickcast.data.calendar import CalendarError
 from tickcast.data.ingest import IngestLockedError
 from tickcast.data.jumps import AcceptError
@@ -36,6 +39,7 @@ console = Console(markup=False)
 errors = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM (a scheduler or `kill` stopping the command), as shells report it
 EXIT_UNEXPECTED = 70  # EX_SOFTWARE: an error no handler foresaw (a bug); one line, no traceback
 # Exit codes by error type; anything else is EXIT_UNEXPECTED.
 EXIT_CODES: dict[type[Exception], int] = {
@@ -59,13 +63,32 @@ EXIT_CODES: dict[type[Exception], int] = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stopped like Ctrl-C (an ingest records what it committed), with its own code."""
+
+
+def terminate_like_interrupt() -> None:
+    """Make SIGTERM raise Terminated in the main thread, so cleanups written for Ctrl-C run."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
+
+
 class State:
     """Per-invocation state: the config path given on the command line."""
 
     config_path: Path | None = None
     verbose: bool = False
+    warned: bool = False
 
     def settings(self) -> Settings:
+        if not self.warned:  # once per command: a misspelt variable would be silently ignored
+            self.warned = True
+            for warning in unknown_variables(os.environ):
+                errors.print(Text.assemble(("warning:", "bold yellow"), f" {warning}"))
         return load_settings(self.config_path)
 
 
@@ -77,6 +100,9 @@ def handled_errors() -> Iterator[None]:
     """Turn tickcast's expected errors into a red one-line message and a distinct exit code."""
     try:
         yield
+    except Terminated:
+        errors.print("terminated")
+        raise typer.Exit(EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None
