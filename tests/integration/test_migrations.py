@@ -139,3 +139,22 @@ def test_forecasts_scored_before_the_pending_index_stay_scored(database_url: str
         assert score_predictions(conn, "m", date(2017, 7, 7)) == 0
         pending = conn.execute("SELECT target_date::text FROM predictions WHERE NOT scored")
         assert pending.fetchall() == [("2017-07-07",)]
+
+
+def test_db_status_names_migrations_this_tickcast_does_not_know(database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from tickcast.cli.app import app
+
+    env = {"TICKCAST_DATABASE__URL": database_url, "COLUMNS": "200"}
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+    fine = CliRunner().invoke(app, ["db", "status"], env=env)
+    assert fine.exit_code == 0 and "up to date" in fine.output, fine.output
+    with connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'later', 'x')"
+        )
+    newer = CliRunner().invoke(app, ["db", "status"], env=env)
+    assert newer.exit_code == 4
+    assert "migrations [999] this tickcast does not know" in " ".join(newer.output.split())

@@ -32,6 +32,7 @@ from tickcast.ops.errors import BacktestError
 from tickcast.ops.stores import StoresUnavailableError
 from tickcast.orchestration.packages import OrchestrationError
 from tickcast.registry.errors import PromotionError
+from tickcast.text import clipped
 
 # Nothing printed is read as markup: paths, values and error texts come from users and the
 # outside world and are shown as they are (styles come from Text objects).
@@ -118,7 +119,7 @@ def handled_errors() -> Iterator[None]:
     except tuple(EXIT_CODES) as error:
         code = next(c for kind, c in EXIT_CODES.items() if isinstance(error, kind))
         label = re.sub(r"(?<!^)(?=[A-Z])", " ", type(error).__name__.removesuffix("Error")).lower()
-        errors.print(Text.assemble((f"error ({label}):", "bold red"), f" {error}"))
+        errors.print(Text.assemble((f"error ({label}):", "bold red"), f" {clipped(str(error))}"))
         raise typer.Exit(code) from None
 
 

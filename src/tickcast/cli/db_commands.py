@@ -7,7 +7,7 @@ import typer
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.db import embedded
 from tickcast.db.connection import connect, redact, server_version
-from tickcast.db.migrate import MigrationResult, init_database
+from tickcast.db.migrate import MigrationResult, init_database, schema_state
 
 app = typer.Typer(
     help="Manage the PostgreSQL store (embedded server and migrations).", no_args_is_help=True
@@ -48,7 +48,10 @@ def status() -> None:
             console.print(f"Configured database: {redact(settings.database.url)}")
             with connect(settings.database.url, retries=0) as conn:
                 version = server_version(conn)
-            console.print(f"answering: PostgreSQL {version}")
+                schema = schema_state(conn)
+            console.print(f"answering: PostgreSQL {version}; {schema.describe()}")
+            if schema.unknown:
+                raise typer.Exit(4)
             return
         server = embedded.status(settings.database.embedded_dir)
         if server is None:

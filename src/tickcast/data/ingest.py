@@ -52,6 +52,7 @@ from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
 from tickcast.db.prices import last_stored_dates, newest_closes, upsert_prices
 from tickcast.db.revisions import how_it_moved, record_revision
+from tickcast.text import clipped
 
 log = logging.getLogger(__name__)
 _LOCK_POLL_SECONDS = 0.5
@@ -330,7 +331,7 @@ def _fetch(
         detail = (
             str(error) if isinstance(error, SourceError) else f"{type(error).__name__}: {error}"
         )
-        outcome.messages.append(f"{outcome.ticker}: [source] {detail}")
+        outcome.messages.append(clipped(f"{outcome.ticker}: [source] {detail}"))
         return None
 
 
@@ -346,7 +347,7 @@ def _fetch_actions(
     except Exception as error:  # one ticker's failure must not sink the others
         detail = f"{type(error).__name__}: {error}"
     outcome.status = "failed"
-    outcome.messages.append(f"{outcome.ticker}: [actions] {detail}")
+    outcome.messages.append(clipped(f"{outcome.ticker}: [actions] {detail}"))
     return None
 
 
@@ -446,7 +447,7 @@ def _reread(
         return
     checked = validate({ticker: raw})
     result = checked.results[ticker]
-    outcome.messages.extend(str(issue) for issue in result.issues[:MAX_ISSUES_LISTED])
+    outcome.messages.extend(clipped(str(issue)) for issue in result.issues[:MAX_ISSUES_LISTED])
     frame, failed = checked.frame, dict[str, str]()
     if price_source.as_traded and not frame.empty:
         frame, failed = adjust_rows(frame, {ticker: actions})
@@ -511,7 +512,7 @@ def _listed(actions: pd.DataFrame, most: int = 3) -> str:
 
 def _apply_validation(outcome: TickerOutcome, checked: ValidationResult, has_history: bool) -> None:
     outcome.rows_fetched = checked.rows_in
-    outcome.messages.extend(str(issue) for issue in checked.issues[:MAX_ISSUES_LISTED])
+    outcome.messages.extend(clipped(str(issue)) for issue in checked.issues[:MAX_ISSUES_LISTED])
     if len(checked.issues) > MAX_ISSUES_LISTED:
         outcome.messages.append(f"… and {len(checked.issues) - MAX_ISSUES_LISTED} more issues")
     if checked.rejected:

@@ -112,6 +112,41 @@ def _apply(
             applied.append(f"{migration.version:04d}_{migration.name}")
 
 
+class SchemaState(BaseModel):
+    """Where a database's schema stands against this tickcast's migrations."""
+
+    applied: list[int]
+    pending: list[str]  # shipped migrations not applied yet
+    unknown: list[int]  # applied by a tickcast this one does not know (a newer one)
+
+    def describe(self) -> str:
+        version = max(self.applied, default=0)
+        if self.unknown:
+            return (
+                f"schema at version {version}, with migrations {self.unknown} this tickcast does "
+                "not know: it was migrated by a newer version"
+            )
+        if self.pending:
+            return f"schema at version {version}; pending: {', '.join(self.pending)} (tickcast db migrate)"
+        return f"schema at version {version}, up to date"
+
+
+def schema_state(conn: Connection) -> SchemaState:
+    """Read-only: which migrations the database has, lacks, and has that are unknown here."""
+    exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    applied = (
+        sorted(v for (v,) in conn.execute("SELECT version FROM schema_migrations").fetchall())
+        if exists and exists[0]
+        else []
+    )
+    shipped = available_migrations()
+    return SchemaState(
+        applied=applied,
+        pending=[f"{m.version:04d}_{m.name}" for m in shipped if m.version not in applied],
+        unknown=sorted(set(applied) - {m.version for m in shipped}),
+    )
+
+
 def init_database(settings: Settings) -> MigrationResult:
     """The "init database" step: apply pending migrations to the configured database."""
     with open_connection(settings) as conn:
