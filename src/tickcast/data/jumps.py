@@ -15,6 +15,7 @@ from tickcast.config import Settings
 from tickcast.db.actions import accept_jump, accepted_jumps, load_actions, stored_return
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
+from tickcast.tickers import ticker_symbol
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,10 @@ class Acceptance:
 
 def accept(settings: Settings, ticker: str, day: date, note: str) -> Acceptance:
     """Record that `ticker`'s stored move on `day` is real: a jump there quarantines no more."""
-    ticker = ticker.strip().upper()
+    try:
+        ticker = ticker_symbol(ticker.strip())
+    except ValueError as error:
+        raise AcceptError(str(error)) from None
     with open_connection(settings) as conn:
         apply_migrations(conn)
         found = stored_return(conn, ticker, day)
