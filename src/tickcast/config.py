@@ -213,6 +213,11 @@ class ValidationSettings(_Section):
     # A larger stored return that no split or dividend explains quarantines its ticker until
     # healed or accepted. Real one-day moves reach 0.67 in the sample (AGFS, 2016-11-09).
     outlier_log_return: float = Field(0.75, gt=0, le=5)
+    # So does an adjusted close further (in log) than this from the median of its ticker's
+    # previous `band_sessions` closes: a bad row reached step by step, or a ticker's level off
+    # after an accepted jump. The sample reaches 0.86 (AGFS, 2016-11-10). None: no band.
+    plausible_log_band: float | None = Field(1.5, gt=0, le=20)
+    band_sessions: int = Field(20, ge=2, le=250)
     min_healthy_fraction: float = Field(0.8, ge=0, le=1)
 
 

@@ -198,7 +198,7 @@ def test_an_infinite_price_stored_before_validation_quarantines_its_ticker(
     settings: Settings, subset_dir: Path
 ) -> None:
     """Defence in depth: a store written before the finite-price rule (its constraint is NOT
-    VALID) still yields no dataset with infinities: the ticker is left out, naming the session."""
+    VALID) still yields no dataset with infinities: the ticker is cut at that session, named."""
     ingest_prices(settings, source="csv", csv_path=subset_dir)
     with connect(settings.database.url or "") as conn:
         conn.execute("ALTER TABLE raw_prices DROP CONSTRAINT raw_prices_finite_prices")
@@ -207,9 +207,14 @@ def test_an_infinite_price_stored_before_validation_quarantines_its_ticker(
             " WHERE ticker = 'GE' AND trade_date = '2016-03-14'"
         )
     version = build_dataset(small(settings))
-    dropped = {d["ticker"]: d["reason"] for d in version.dropped_tickers}
-    assert "GE" not in version.tickers and version.tickers
-    assert "unexplained move of +inf in log on 2016-03-14 and 1 more" in dropped["GE"]
+    assert (
+        "| GE | quarantined from 2016-03-14: an adjusted close of inf on 2016-03-14"
+        in (version.report.partition("## Tickers cut short")[2])
+    )
+    _, arrays = load_dataset(small(settings), version.id)
+    ge = arrays.matrix.tickers.index("GE")
+    assert np.isfinite(arrays.matrix.adj_close[:, ge]).sum() > 0
+    assert not np.isinf(arrays.matrix.adj_close).any() and not np.isinf(arrays.matrix.values).any()
 
 
 @pytest.mark.parametrize("damage", ["emptied", "deleted", "truncated"])

@@ -1,7 +1,10 @@
-"""Unexplained jumps: a stored adjusted return beyond `validation.outlier_log_return` that no
-stored split or dividend explains (one on that session) and nobody accepted (`tickcast prices
-accept TICKER DATE`) quarantines its ticker from training and forecasting until the data are
-healed or the jump accepted. The others go on."""
+"""Unexplained rows: a stored adjusted return beyond `validation.outlier_log_return`, or an
+adjusted close further than `validation.plausible_log_band` (in log) from the median of its
+ticker's previous `validation.band_sessions` closes, that no stored split or dividend explains
+(one on that session) and nobody accepted (`tickcast prices accept TICKER DATE`), quarantines
+its ticker from that session on: its prices from there are left out of training and forecasting
+(so it moves no other ticker's cross-section) until the data are healed or the row accepted. An
+acceptance also restarts the band: the sessions after it are judged against the new level."""
 
 from __future__ import annotations
 
@@ -11,65 +14,125 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from tickcast.config import Settings
+from tickcast.config import Settings, ValidationSettings
+from tickcast.data.calendar import trading_calendar
 from tickcast.db.actions import accept_jump, accepted_jumps, load_actions, stored_return
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
+from tickcast.db.prices import load_prices
 from tickcast.tickers import ticker_symbol
+
+# A finding's days as integers below this per ticker code (days since 1970 stay under it).
+_DAYS_PER_TICKER = 1_000_000
 
 
 @dataclass(frozen=True)
 class Jump:
+    """A stored one-session move beyond the outlier threshold."""
+
     ticker: str
     trade_date: date
     log_return: float
 
+    def describe(self) -> str:
+        return f"an unexplained move of {self.log_return:+.2f} in log on {self.trade_date}"
+
 
 @dataclass(frozen=True)
-class Quarantine:
-    """A ticker's unexplained jumps, oldest first."""
+class OutOfBand:
+    """A stored adjusted close far from its ticker's recent level."""
 
     ticker: str
-    jumps: list[Jump]
+    trade_date: date
+    adj_close: float
+    median: float  # of the previous `sessions` adjusted closes
+    sessions: int
 
     @property
-    def reason(self) -> str:
-        first = self.jumps[0]
-        more = f" and {len(self.jumps) - 1} more" if len(self.jumps) > 1 else ""
+    def log_distance(self) -> float:
+        return float(np.log(self.adj_close / self.median))
+
+    def describe(self) -> str:
         return (
-            f"quarantined: an unexplained move of {first.log_return:+.2f} in log on "
-            f"{first.trade_date}{more} (no stored split or dividend that day); heal the data, "
-            f"or `tickcast prices accept {self.ticker} {first.trade_date}` if it is real"
+            f"an adjusted close of {self.adj_close:.6g} on {self.trade_date}, "
+            f"{self.log_distance:+.2f} in log from the median {self.median:.6g} of its previous "
+            f"{self.sessions} sessions"
         )
 
 
-def unexplained_jumps(
-    prices: pd.DataFrame,
-    explained: set[tuple[str, date]],
-    threshold: float,
+Finding = Jump | OutOfBand
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """A ticker's unexplained rows, oldest first: its prices from the first are left out."""
+
+    ticker: str
+    findings: list[Finding]
+
+    @property
+    def since(self) -> date:
+        return self.findings[0].trade_date
+
+    @property
+    def reason(self) -> str:
+        more = len(self.findings) - 1
+        return (
+            f"quarantined from {self.since}: {self.findings[0].describe()}"
+            f"{f' and {more} more' if more else ''} (no stored split or dividend that day); "
+            f"heal the data, or `tickcast prices accept {self.ticker} {self.since}` if it is real"
+        )
+
+
+def unexplained_rows(
+    prices: pd.DataFrame, explained: set[tuple[str, date]], rules: ValidationSettings
 ) -> dict[str, Quarantine]:
-    """Per ticker, its stored returns (prices: ticker, trade_date, adj_close, ordered by ticker
-    and date) beyond `threshold` in absolute log, except on the (ticker, session)s in
-    `explained` (an action or an acceptance)."""
-    if len(prices) < 2:
+    """Per ticker, its stored rows (prices: ticker, trade_date, adj_close, ordered by ticker
+    and date) that move beyond `rules.outlier_log_return` from the previous one or lie beyond
+    `rules.plausible_log_band` from the median of the previous `rules.band_sessions`, except on
+    the (ticker, session)s in `explained` (an action or an acceptance), where the band restarts."""
+    if prices.empty:
         return {}
     tickers = prices["ticker"].to_numpy()
-    closes = prices["adj_close"].to_numpy(dtype=float)
-    returns = np.log(closes[1:] / closes[:-1])
-    big = np.flatnonzero((tickers[1:] == tickers[:-1]) & (np.abs(returns) > threshold))
-    days = prices["trade_date"].to_numpy()
-    found: dict[str, list[Jump]] = {}
-    for i in big:  # few: a loop reads clearer than a join
-        ticker, day = str(tickers[i + 1]), pd.Timestamp(days[i + 1]).date()
-        if (ticker, day) not in explained:
-            found.setdefault(ticker, []).append(Jump(ticker, day, float(returns[i])))
-    return {ticker: Quarantine(ticker, jumps) for ticker, jumps in found.items()}
+    names, codes = np.unique(tickers, return_inverse=True)
+    days = np.asarray(prices["trade_date"].to_numpy(), dtype="datetime64[D]").astype(np.int64)
+    logs = np.log(prices["adj_close"].to_numpy(dtype=float))
+    keys = codes.astype(np.int64) * _DAYS_PER_TICKER + days
+    starts = np.ones(len(prices), dtype=bool)
+    starts[1:] = tickers[1:] != tickers[:-1]
+    present = set(names.tolist())
+    known = [(t, d) for t, d in explained if t in present]
+    if known:
+        found = np.searchsorted(names, [t for t, _ in known])
+        explained_days = np.asarray([d for _, d in known], dtype="datetime64[D]").astype(np.int64)
+        starts |= np.isin(keys, found.astype(np.int64) * _DAYS_PER_TICKER + explained_days)
+    returns = np.empty(len(prices))
+    returns[0], returns[1:] = np.nan, logs[1:] - logs[:-1]
+    jumped = ~starts & (np.abs(returns) > rules.outlier_log_return)
+    median = np.full(len(prices), np.nan)
+    outside = np.zeros(len(prices), dtype=bool)
+    window = rules.band_sessions
+    if rules.plausible_log_band is not None and len(prices) > window:
+        median[1:] = pd.Series(logs).rolling(window).median().to_numpy()[:-1]
+        segment_start = np.maximum.accumulate(np.where(starts, np.arange(len(prices)), 0))
+        judged = np.arange(len(prices)) - segment_start >= window
+        outside = judged & (np.abs(logs - median) > rules.plausible_log_band)
+    findings: dict[str, list[Finding]] = {}
+    for i in np.flatnonzero(jumped | outside):  # few: a loop reads clearer than a join
+        ticker, day = str(tickers[i]), pd.Timestamp(int(days[i]), unit="D").date()
+        if outside[i]:  # the row itself is implausible: the more telling finding
+            findings.setdefault(ticker, []).append(
+                OutOfBand(ticker, day, float(np.exp(logs[i])), float(np.exp(median[i])), window)
+            )
+        else:
+            findings.setdefault(ticker, []).append(Jump(ticker, day, float(returns[i])))
+    return {ticker: Quarantine(ticker, rows) for ticker, rows in findings.items()}
 
 
 def quarantined_tickers(
-    conn: Connection, prices: pd.DataFrame, threshold: float
+    conn: Connection, prices: pd.DataFrame, rules: ValidationSettings
 ) -> dict[str, Quarantine]:
-    """The tickers of `prices` that an unexplained jump quarantines (stored actions and
+    """The tickers of `prices` that an unexplained row quarantines (stored actions and
     acceptances explain the others)."""
     tickers = sorted(prices["ticker"].unique().tolist()) if len(prices) else []
     if not tickers:
@@ -78,7 +141,19 @@ def quarantined_tickers(
     explained = set(
         zip(actions["ticker"], (d.date() for d in actions["ex_date"]), strict=True)
     ) | accepted_jumps(conn, tickers)
-    return unexplained_jumps(prices, explained, threshold)
+    return unexplained_rows(prices, explained, rules)
+
+
+def recent_quarantines(conn: Connection, settings: Settings, as_of: date) -> dict[str, Quarantine]:
+    """The quarantines found in the stored prices of the `validation.lookback_sessions` sessions
+    up to `as_of` (read with the band's sessions before them)."""
+    rules = settings.validation
+    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    start = calendar.sessions_ending(
+        calendar.session_on_or_before(as_of), rules.lookback_sessions + rules.band_sessions + 1
+    )[0]
+    prices = load_prices(conn, settings.tickers or None, end=as_of, start=start)
+    return quarantined_tickers(conn, prices, rules)
 
 
 class AcceptError(ValueError):

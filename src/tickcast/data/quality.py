@@ -111,6 +111,8 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
     as_of = calendar.session_on_or_before(as_of or calendar.latest_completed_session())
     window = calendar.sessions_ending(as_of, rules.lookback_sessions)
     start = calendar.previous_session(window[0])  # so the window's first return is defined
+    # and the band's median of each session in the window
+    read_from = calendar.sessions_ending(start, rules.band_sessions + 1)[0]
     with open_connection(settings) as conn:
         tickers = settings.tickers or sorted(last_stored_dates(conn, None))
         universe = stored_universe(conn)
@@ -127,9 +129,10 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
         with _CHECKED_LOCK:
             if (kept := _CHECKED.get(key)) is not None:
                 return kept.model_copy(deep=True)
-        prices = load_prices(conn, tickers, end=as_of, start=start)
+        prices = load_prices(conn, tickers, end=as_of, start=read_from)
         revisions = revisions_between(conn, tickers, window[0], as_of)
-        jumps = quarantined_tickers(conn, prices, rules.outlier_log_return)
+        jumps = _in_window(quarantined_tickers(conn, prices, rules), window[0])
+    prices = prices[prices["trade_date"] >= start]
     by_ticker = dict(tuple(prices.groupby("ticker", sort=False)))
     checked = [
         _check_ticker(
@@ -171,6 +174,15 @@ def require_healthy(report: QualityReport, strict: bool = False) -> None:
         f"stored data as of {report.as_of}: only {len(report.healthy)} of {len(report.tickers)} "
         f"tickers are healthy ({needed}); {listed}"
     )
+
+
+def _in_window(found: dict[str, Quarantine], first: date) -> dict[str, Quarantine]:
+    """The quarantines of `found` by their findings on `first` or later."""
+    kept = {
+        ticker: [f for f in quarantine.findings if f.trade_date >= first]
+        for ticker, quarantine in found.items()
+    }
+    return {ticker: Quarantine(ticker, rows) for ticker, rows in kept.items() if rows}
 
 
 def _check_ticker(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -71,9 +72,12 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
+def score_predictions(
+    conn: Connection, model_name: str, as_of: date, held: Mapping[str, date] | None = None
+) -> int:
     """Score every forecast with target date <= as_of whose actual close is stored and that is not
-    scored yet; forecasts whose ticker has no price that day wait. Returns rows scored.
+    scored yet; forecasts whose ticker has no price that day wait, and so do those of a ticker
+    in `held` (quarantined from that date: its price may be wrong). Returns rows scored.
 
     The actual return is read from the stored adjusted closes, and a forecast made before a split
     or dividend (its close, band and quantiles) is rebased onto the outcome's basis: a 7:1 split
@@ -82,7 +86,7 @@ def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
     Only pending forecasts are read (`predictions.scored`, a partial index): the cost follows
     what waits, not the history."""
     with conn.transaction():
-        scored = _score_pending(conn, model_name, as_of)
+        scored = _score_pending(conn, model_name, as_of, held or {})
         conn.execute(
             """
             UPDATE predictions AS p SET scored = true
@@ -96,7 +100,7 @@ def score_predictions(conn: Connection, model_name: str, as_of: date) -> int:
     return scored
 
 
-def _score_pending(conn: Connection, model_name: str, as_of: date) -> int:
+def _score_pending(conn: Connection, model_name: str, as_of: date, held: Mapping[str, date]) -> int:
     cursor = conn.execute(
         """
         INSERT INTO model_performance_log (target_date, ticker, model_name, model_version,
@@ -132,9 +136,11 @@ def _score_pending(conn: Connection, model_name: str, as_of: date) -> int:
                         THEN 1.0 ELSE r.close / exp(a.actual_log_return) / p.last_close END AS k
         ) AS b
         WHERE p.model_name = %(model)s AND NOT p.scored AND p.target_date <= %(as_of)s
+          AND NOT EXISTS (SELECT 1 FROM unnest(%(held)s::text[], %(since)s::date[]) AS h (t, d)
+                          WHERE h.t = p.ticker AND p.target_date >= h.d)
         ON CONFLICT DO NOTHING
         """,
-        {"model": model_name, "as_of": as_of},
+        {"model": model_name, "as_of": as_of, "held": list(held), "since": list(held.values())},
     )
     return cursor.rowcount
 

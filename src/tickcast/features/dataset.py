@@ -24,7 +24,7 @@ import pandas as pd
 from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import DatasetSettings, Settings
 from tickcast.data.calendar import TradingCalendar, trading_calendar
-from tickcast.data.jumps import quarantined_tickers
+from tickcast.data.jumps import Quarantine, quarantined_tickers
 from tickcast.data.universe import Universe, stored_universe, universe_label
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
@@ -92,14 +92,14 @@ def build_dataset(
             members = universe.members_up_to(last)
             tickers = [t for t in members if not settings.tickers or t in settings.tickers]
         prices = load_prices(conn, tickers, end=as_of)
-        quarantine = quarantined_tickers(conn, prices, settings.validation.outlier_log_return)
+        quarantine = quarantined_tickers(conn, prices, settings.validation)
         stage("aligning the panel and computing features")
         assembled = _assemble(
             settings,
             prices,
             calendar,
             as_of,
-            {t: q.reason for t, q in quarantine.items()},
+            quarantine,
             universe,
         )
         version = _describe(settings, assembled, calendar)
@@ -138,7 +138,7 @@ def _assemble(
     prices: pd.DataFrame,
     calendar: TradingCalendar,
     as_of: date | None,
-    quarantined: dict[str, str] | None = None,
+    quarantined: dict[str, Quarantine] | None = None,
     universe: Universe | None = None,
 ) -> _Assembled:
     """Ragged panel -> features -> split -> (optional) correlation filter -> train-only scalers."""

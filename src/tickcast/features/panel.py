@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tickcast.data.calendar import TradingCalendar
+from tickcast.data.jumps import Quarantine
 from tickcast.data.universe import Universe
 
 PRICE_FIELDS = ["open", "high", "low", "close", "adj_close", "volume"]
@@ -38,6 +39,7 @@ class TickerDecision:
     last: date | None = None
     sessions: int = 0
     filled: int = 0
+    quarantined: bool = False  # its prices from the quarantine on are left out (`reason`)
 
 
 @dataclass
@@ -74,17 +76,21 @@ def build_panel(
     end: date | None = None,
     start: date | None = None,
     tickers: list[str] | None = None,
-    quarantined: Mapping[str, str] | None = None,
+    quarantined: Mapping[str, Quarantine] | None = None,
     membership: Universe | None = None,
 ) -> PricePanel:
     """Align long-format prices (ticker, trade_date, open..volume, optionally split_factor) on
     the exchange sessions from `start` (default: the first stored price) to `end` (default: the
-    last). Volume is split-adjusted (volume x split_factor), like adj_close. The tickers in
-    `quarantined` are left out with the reason given; with a `membership`, each ticker's prices
+    last). Volume is split-adjusted (volume x split_factor), like adj_close. The prices of a
+    ticker in `quarantined` from its quarantine on are left out (as if never stored: it takes no
+    part in any session's cross-section from there); with a `membership`, each ticker's prices
     count only on the sessions it was a member (survivorship-free)."""
     if prices.empty:
         raise PanelError("no stored prices: run `tickcast ingest` first")
     prices = prices.assign(trade_date=pd.to_datetime(prices["trade_date"]))
+    if quarantined:
+        cut = prices["ticker"].map({t: pd.Timestamp(q.since) for t, q in quarantined.items()})
+        prices = prices[~(prices["trade_date"] >= cut)]  # NaT (not quarantined) compares False
     if "split_factor" in prices:  # as-traded volume before a split, in today's shares
         prices = prices.assign(volume=(prices["volume"] * prices["split_factor"]).round())
     if end is not None:
@@ -110,11 +116,14 @@ def build_panel(
     )
     decisions: dict[str, TickerDecision] = {}
     kept: list[str] = []
+    quarantine = {t: q.reason for t, q in (quarantined or {}).items()}
     for ticker in universe:
-        if ticker not in stored:
+        if ticker in quarantine and stored.get(ticker, _Stored()).sessions < min_sessions:
+            decisions[ticker] = _decision(
+                ticker, stored.get(ticker), False, quarantine[ticker], quarantined=True
+            )
+        elif ticker not in stored:
             decisions[ticker] = TickerDecision(ticker, False, "no stored prices")
-        elif quarantined and ticker in quarantined:
-            decisions[ticker] = _decision(ticker, stored[ticker], False, quarantined[ticker])
         elif (count := stored[ticker].sessions) < min_sessions:
             decisions[ticker] = _decision(
                 ticker,
@@ -132,7 +141,10 @@ def build_panel(
         )
     frames, filled = _align(prices, kept, sessions, max_gap_sessions)
     for ticker, count in zip(kept, filled.to_numpy().sum(axis=0), strict=True):
-        decisions[ticker] = _decision(ticker, stored[ticker], True, "kept", int(count))
+        reason = quarantine.get(ticker, "kept")  # a quarantined one: its sessions before
+        decisions[ticker] = _decision(
+            ticker, stored[ticker], True, reason, int(count), quarantined=ticker in quarantine
+        )
     return PricePanel(
         dates=sessions,
         tickers=kept,
@@ -194,20 +206,27 @@ def _run_lengths(flags: np.ndarray) -> np.ndarray:
 class _Stored:
     """What is stored of one ticker in the panel's range."""
 
-    sessions: int
-    first: date
-    last: date
+    sessions: int = 0
+    first: date | None = None
+    last: date | None = None
 
 
 def _decision(
-    ticker: str, stored: _Stored, kept: bool, reason: str, filled: int = 0
+    ticker: str,
+    stored: _Stored | None,
+    kept: bool,
+    reason: str,
+    filled: int = 0,
+    quarantined: bool = False,
 ) -> TickerDecision:
+    found = stored or _Stored()
     return TickerDecision(
         ticker=ticker,
         kept=kept,
         reason=reason,
-        first=stored.first,
-        last=stored.last,
-        sessions=stored.sessions,
+        first=found.first,
+        last=found.last,
+        sessions=found.sessions,
         filled=filled,
+        quarantined=quarantined,
     )

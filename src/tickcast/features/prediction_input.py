@@ -94,12 +94,14 @@ def build_prediction_input(
         for d in decisions
         if not d.kept
     ]
+    quarantined = {d.ticker: d.reason for d in decisions if d.kept and d.quarantined}
     columns = []
     for column, ticker in enumerate(matrix.tickers):
         if usable[column]:
             columns.append(column)
         else:
-            skipped.append(SkippedTicker(ticker=ticker, reason=_why_not(matrix, column, spec)))
+            reason = quarantined.get(ticker) or _why_not(matrix, column, spec)
+            skipped.append(SkippedTicker(ticker=ticker, reason=reason))
     samples = Samples(np.full(len(columns), row, np.int64), np.asarray(columns, np.int64))
     target = anchor
     for _ in range(spec.horizon):
@@ -170,7 +172,7 @@ def spec_matrix(
             end,
             start,
             tuple(universe) if universe is not None else None,
-            settings.validation.outlier_log_return,
+            settings.validation.model_dump_json(),
             prices_version(conn),
         )
         with _COMPUTED_LOCK:
@@ -179,7 +181,7 @@ def spec_matrix(
                 return kept
         prices = load_prices(conn, universe, end=end, start=start)
         membership = stored_universe(conn)
-        quarantine = quarantined_tickers(conn, prices, settings.validation.outlier_log_return)
+        quarantine = quarantined_tickers(conn, prices, settings.validation)
     panel = build_panel(
         prices,
         calendar,
@@ -187,7 +189,7 @@ def spec_matrix(
         max_gap_sessions=spec.policy.max_gap_sessions,
         end=end,
         tickers=universe,
-        quarantined={ticker: q.reason for ticker, q in quarantine.items()},
+        quarantined=quarantine,
         membership=membership,
     )
     matrix = feature_matrix(panel, spec.feature_settings, spec.warmup_sessions, spec.horizon)
@@ -210,7 +212,7 @@ def _left_out(decision: TickerDecision, last_prices: dict[str, date], day: date)
     """Staleness for a ticker whose prices stop before `day` (the panel, reading only the
     lookback, may see too few of them, or none), else the panel's reason."""
     last = last_prices.get(decision.ticker)
-    if last is not None and last < day:
+    if last is not None and last < day and not decision.quarantined:
         return _stale(last, day)
     return decision.reason
 

@@ -66,6 +66,10 @@ def dataset_report(
     if dropped:
         lines += ["", "## Tickers left out", "", "| ticker | reason |", "| --- | --- |"]
         lines += [f"| {d.ticker} | {d.reason} |" for d in dropped]
+    if cut := [d for d in kept if d.quarantined]:
+        lines += ["", "## Tickers cut short (kept up to their quarantine)", ""]
+        lines += ["| ticker | reason |", "| --- | --- |"]
+        lines += [f"| {d.ticker} | {d.reason} |" for d in cut]
     if version.dropped_features:
         lines += ["", "## Dropped features (correlation on the training split)", ""]
         lines += [

@@ -74,6 +74,8 @@ def calibration_slope(predicted: np.ndarray, actual: np.ndarray) -> float:
 
 
 def session_means(values: np.ndarray, sessions: np.ndarray) -> np.ndarray:
-    """Each value's session mean (same shape as `values`)."""
-    means: np.ndarray = pd.Series(values).groupby(np.asarray(sessions)).transform("mean").to_numpy()
+    """Each value's session mean over the session's finite values (same shape as `values`): one
+    sample without a number moves no other sample's calibrated forecast."""
+    finite = pd.Series(np.where(np.isfinite(values), values, np.nan))
+    means: np.ndarray = finite.groupby(np.asarray(sessions)).transform("mean").to_numpy()
     return means

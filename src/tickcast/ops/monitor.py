@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
+from tickcast.data.jumps import recent_quarantines
 from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_rows
 from tickcast.db.migrate import apply_migrations
@@ -39,7 +40,10 @@ def monitor_model(
     window, cost = settings.monitoring.window_sessions, settings.evaluation.cost_bps
     with open_connection(settings) as conn:
         apply_migrations(conn)
-        scored = score_predictions(conn, settings.mlflow.model_name, as_of)
+        held = recent_quarantines(conn, settings, as_of)
+        scored = score_predictions(
+            conn, settings.mlflow.model_name, as_of, {t: q.since for t, q in held.items()}
+        )
         rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
     rolling, baseline = scored_metrics(rows, cost) if not rows.empty else (None, None)
     intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
@@ -47,6 +51,7 @@ def monitor_model(
     return MonitorResult(
         as_of=as_of,
         scored=scored,
+        held={ticker: quarantine.reason for ticker, quarantine in held.items()},
         window_sessions=int(rows["target_date"].nunique()) if not rows.empty else 0,
         rolling=rolling,
         rolling_persistence=baseline,

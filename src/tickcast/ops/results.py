@@ -31,6 +31,8 @@ class FeatureDrift(BaseModel):
 class MonitorResult(BaseModel):
     as_of: date
     scored: int  # rows scored by this run
+    # Quarantined tickers whose forecasts from the quarantine on wait, unscored, with the reason
+    held: dict[str, str] = {}
     window_sessions: int  # sessions with scored forecasts in the rolling window
     rolling: ForecastMetrics | None  # pooled over the window; None before the first score
     rolling_persistence: ForecastMetrics | None  # "tomorrow = today" on the same rows
