@@ -213,8 +213,11 @@ def test_an_infinite_price_stored_before_validation_quarantines_its_ticker(
     )
     _, arrays = load_dataset(small(settings), version.id)
     ge = arrays.matrix.tickers.index("GE")
-    assert np.isfinite(arrays.matrix.adj_close[:, ge]).sum() > 0
-    assert not np.isinf(arrays.matrix.adj_close).any() and not np.isinf(arrays.matrix.values).any()
+    assert np.isfinite(arrays.matrix.adjusted_close[:, ge]).sum() > 0
+    assert (
+        not np.isinf(arrays.matrix.adjusted_close).any()
+        and not np.isinf(arrays.matrix.values).any()
+    )
 
 
 @pytest.mark.parametrize("damage", ["emptied", "deleted", "truncated"])
