@@ -98,6 +98,28 @@ def cases() -> list[Case]:
         ),
         Case("DUPDATE", _file(duplicate), "rejected", "[unique date]", 10),
         Case(
+            "EPOCHDATE",
+            _replace(0, "1970-01-02,100,102,98,101,100.5,1000"),
+            "rejected",
+            "[on or after calendar.first_session (1990-01-02)] 1970-01-02",
+            2,
+        ),
+        Case(  # a quoted cell holding a line break: the lines after it still named right
+            "QUOTEDBREAK",
+            _file(
+                [
+                    *good_lines()[:1],
+                    f'{d[1]},101,103,99,102,101.5,"1001\n"',
+                    *good_lines()[2:9],
+                    f"{d[9]},100,102,-98,101,100.5,1000",
+                    *good_lines()[10:],
+                ]
+            ),
+            "rejected",
+            "[positive price] low",
+            12,
+        ),
+        Case(
             "FUTUREDATE",
             _replace(19, "2099-01-05,100,102,98,101,100.5,1000"),
             "rejected",
@@ -337,6 +359,13 @@ def hostile_cases() -> list[Case]:
             file="NOTES.txt",
         ),
         Case("ARCHIVE", None, "ignored", "ARCHIVE: ignored, a folder", None, file="ARCHIVE"),
+        Case(  # a link to a file outside the folder is never read (its lines never echoed)
+            "OUTSIDE",
+            None,
+            "ignored",
+            "OUTSIDE.csv: ignored, a link to a file outside the folder",
+            None,
+        ),
     ]
 
 
@@ -359,6 +388,11 @@ def write_case(case: Case, directory: Path) -> None:
         path.write_text(case.content, newline="")
     elif case.ticker == "ARCHIVE":
         (path / "old").mkdir(parents=True, exist_ok=True)
+    elif case.ticker == "OUTSIDE":
+        secret = directory.parent / f"{directory.name}-secret.txt"
+        secret.write_text("password=hunter2\n")
+        path.unlink(missing_ok=True)
+        path.symlink_to(secret)
     for name, content in case.extra:
         (directory / name).write_text(content)
 

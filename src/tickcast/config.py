@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import json
 import os
 import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import psycopg
 import yaml
@@ -645,6 +646,40 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
     return warnings
 
 
+def _unparsed_keys(section: str) -> list[str]:
+    """The variables inside `section` (TICKCAST_<SECTION>__<KEY>...) that set a list or object
+    with a value that is no JSON (when the section is not set whole)."""
+    if section.upper() in {name.upper() for name in os.environ}:
+        return []
+    found = []
+    for variable, value in sorted(os.environ.items()):
+        if variable.upper().startswith(f"{section.upper()}__") and _takes_json(variable):
+            try:
+                json.loads(value)
+            except ValueError:
+                found.append(variable)
+    return found
+
+
+def _takes_json(variable: str) -> bool:
+    """Whether the setting TICKCAST_<A>__<B>... names holds a list, a dict or a section."""
+    model: type[BaseModel] = Settings
+    annotation: Any = None
+    for part in variable.upper().removeprefix("TICKCAST_").lower().split("__"):
+        field = model.model_fields.get(part)
+        if field is None:
+            return False
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    kinds = [annotation, *get_args(annotation)]
+    return any(
+        get_origin(kind) in (list, dict, tuple, set)
+        or (isinstance(kind, type) and issubclass(kind, BaseModel | list | dict))
+        for kind in kinds
+    )
+
+
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Load settings with relative paths made absolute under the project root; raise
     ConfigError naming every bad key and its problem."""
@@ -662,6 +697,12 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     except SettingsError as error:  # a TICKCAST_* value that is not the JSON a section needs
         field = re.search(r'field "(\w+)"', str(error))
         name = f"TICKCAST_{field[1].upper()}" if field else "a TICKCAST_* variable"
+        inner = _unparsed_keys(name)
+        if inner:  # a key inside the section that needs JSON (a list, an object)
+            raise ConfigError(
+                f"invalid configuration: {', '.join(inner)} must be JSON (a list like "
+                f'["a", "b"] or an object): {error.__cause__ or error}'
+            ) from None
         raise ConfigError(
             f"invalid configuration: {name} must be a JSON object of the section's keys "
             f"(or set one key as {name}__<KEY>): {error.__cause__ or error}"

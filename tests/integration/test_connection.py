@@ -52,3 +52,23 @@ def test_a_server_that_answers_with_an_error_is_not_retried(server_url: str) -> 
             connect(url, retries=5, backoff_seconds=2.0)
         assert time.monotonic() - started < 2.0  # not one backoff waited
         assert words in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("postgresql://u:s3cret@no-such-host.invalid/db", "failed to resolve host"),
+        ("postgresql://u:s3cret@127.0.0.1:70000/db", 'invalid port number: "70000"'),
+    ],
+)
+def test_a_host_that_cannot_resolve_or_an_impossible_port_is_not_retried(
+    url: str, words: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(
+        DatabaseUnavailableError, match=r"not retried: check database\.url"
+    ) as raised:
+        connect(url, retries=5, backoff_seconds=2.0)
+    assert time.monotonic() - started < 2.0  # not one backoff waited
+    assert words in str(raised.value) and "s3cret" not in str(raised.value)
+    assert "retrying" not in caplog.text

@@ -129,6 +129,14 @@ def test_stale_tickers_are_skipped_and_stale_data_refused(
         settings, spec, arrays.scalers, as_of=date(2017, 9, 5), allow_stale=True
     )
     assert allowed.anchor_date == LAST and len(allowed.tickers) == len(SUBSET)
+    # prices years older than the inputs' last session: the same fact, not "no stored prices"
+    with pytest.raises(StaleDataError, match=r"must end on 2020-06-01 .* is 2017-09-01"):
+        build_prediction_input(settings, spec, arrays.scalers, as_of=date(2020, 6, 1))
+    years = build_prediction_input(
+        settings, spec, arrays.scalers, as_of=date(2020, 6, 1), allow_stale=True
+    )
+    assert years.anchor_date == LAST and years.tickers == allowed.tickers
+    np.testing.assert_array_equal(years.windows, allowed.windows)
 
     with connect(settings.database.url or "") as conn:  # XOM halted: its last two days missing
         conn.execute("DELETE FROM raw_prices WHERE ticker = 'XOM' AND trade_date > '2017-08-30'")

@@ -63,4 +63,4 @@ def test_case_exit_message_and_rows(case: Case, outcomes: dict[str, tuple[Any, .
             assert f"{where}" in flat and case.rule in flat, output
     assert stored_rows_of(prices, case.ticker.upper()) == case.stored_lines()
     assert stored_rows_of(prices, NEIGHBOUR) == good_lines()  # the neighbour always lands
-    assert "Traceback" not in output
+    assert "Traceback" not in output and "hunter2" not in output  # no outside file echoed

@@ -17,9 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.cli import run
 from tests.serving.conftest import POLL_SECONDS, Served
 from tickcast.db.connection import connect
 from tickcast.ops.promote import promote_manually
+from tickcast.registry.aliases import production_version
 from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow
@@ -66,6 +68,8 @@ def test_predict_matches_the_daily_run(served: Served) -> None:
 def test_read_api_and_client_errors(served: Served) -> None:
     def get(path: str) -> httpx.Response:
         return httpx.get(f"{served.url}{path}", timeout=30)
+
+    logged_before = served.log.stat().st_size
 
     assert get("/tickers").json() == {
         "model_version": 1,
@@ -115,6 +119,25 @@ def test_read_api_and_client_errors(served: Served) -> None:
     assert extra.status_code == 422 and "unknown fields ['horizon']" in extra.json()["error"]
     put = httpx.put(f"{served.url}/predict", json={"tickers": ["SYN001"]})
     assert put.status_code == 405 and put.headers["allow"] == "POST"
+    # Errors stay short whatever the request held: its input is clipped, the rest counted.
+    many = [f"NOPE{i}" for i in range(5000)]
+    bounded = {
+        "ticker path": get("/predictions/" + "X" * 10_000),
+        "asset path": get("/dashboard/" + "a" * 10_000),
+        "unknown tickers": httpx.post(f"{served.url}/predict", json={"tickers": many}),
+        "unknown fields": httpx.post(f"{served.url}/predict", json=dict.fromkeys(many, 1)),
+    }
+    for what, answer in bounded.items():
+        assert answer.status_code in (404, 422) and len(answer.content) < 2_000, (
+            what,
+            answer.status_code,
+            len(answer.content),
+        )
+    assert "more characters)" in bounded["unknown tickers"].json()["error"]
+    with served.log.open() as log:  # each refused request one line, no traceback
+        log.seek(logged_before)
+        logged = log.read()
+    assert "Traceback" not in logged and "refused: Exception on /predict [POST]" in logged, logged
     ready = get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok" and ready.json()["model_version"] == 1
@@ -239,7 +262,15 @@ def test_a_broken_version_keeps_the_old_model_serving(served: Served, tmp_path: 
     version = client.create_model_version(
         settings.mlflow.model_name, source=str(broken), run_id=run_id
     ).version
-    client.set_registered_model_alias(
+    # `tickcast model promote` loads a version before it moves the alias: refused, exit 8
+    refused = run("model", "promote", str(version), env=served.env)
+    assert refused.returncode == 8, refused.stderr
+    assert f"v{version} cannot be loaded, so the production alias stays on v{serving}" in (
+        " ".join(refused.stderr.split())
+    )
+    assert "Traceback" not in refused.stderr
+    assert production_version(client, settings) == serving
+    client.set_registered_model_alias(  # moved by other means: the service keeps the old one
         settings.mlflow.model_name, settings.mlflow.production_alias, str(version)
     )
 

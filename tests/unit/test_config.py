@@ -84,6 +84,19 @@ def test_invalid_environment_value_is_named(
         load_settings(write(tmp_path, ""))
 
 
+def test_a_list_set_as_plain_text_names_its_own_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TICKCAST_FEATURES__CROSS_SECTION", "rank")  # text: no JSON needed
+    monkeypatch.setenv("TICKCAST_FEATURES__INDICATORS", "rsi_14,macd")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(write(tmp_path, ""))
+    assert "TICKCAST_FEATURES__INDICATORS must be JSON (a list like" in str(raised.value)
+    assert "CROSS_SECTION" not in str(raised.value)
+    monkeypatch.setenv("TICKCAST_FEATURES__INDICATORS", '["rsi_14", "macd"]')
+    assert load_settings(write(tmp_path, "")).features.indicators == ["rsi_14", "macd"]
+
+
 def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is not valid YAML"):
         load_settings(write(tmp_path, "data: [unclosed\n"))

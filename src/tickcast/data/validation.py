@@ -227,7 +227,14 @@ def _schema(
                         lambda d: d <= pd.Timestamp(today), name=f"no future date (today {today})"
                     ),
                     Check(
-                        lambda d: pd.Series(calendar.sessions_mask(d), index=d.index),
+                        lambda d: d >= pd.Timestamp(calendar.first),
+                        name=f"on or after calendar.first_session ({calendar.first})",
+                    ),
+                    Check(  # an earlier date is named by the rule above
+                        lambda d: pd.Series(
+                            calendar.sessions_mask(d) | (d < pd.Timestamp(calendar.first)),
+                            index=d.index,
+                        ),
                         name=f"{calendar.exchange} trading day",
                     ),
                 ],

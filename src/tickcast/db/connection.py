@@ -29,6 +29,17 @@ class DatabaseUnavailableError(RuntimeError):
 
 # Server answers that pass with time: retried like a server that is not up yet.
 _TRANSIENT = ("starting up", "shutting down", "in recovery mode", "too many")
+# Connection failures that no wait cures (a name that does not resolve, a port that cannot be):
+# refused at once. A refused or timed-out connection, or a failed lookup (EAI_AGAIN), is retried.
+_PERMANENT = (
+    "Name or service not known",
+    "nodename nor servname provided",
+    "No address associated with hostname",
+    "invalid port number",
+    "invalid connection option",
+    "invalid integer value",
+    "invalid sslmode value",
+)
 
 
 def database_url(settings: Settings) -> str:
@@ -57,6 +68,11 @@ def connect(url: str, *, retries: int = 5, backoff_seconds: float = 0.5) -> Conn
             return psycopg.connect(url, connect_timeout=10, autocommit=True)
         except psycopg.OperationalError as error:
             message = str(error)
+            if any(words in message for words in _PERMANENT):
+                raise DatabaseUnavailableError(
+                    f"PostgreSQL at {redact(url)} cannot be reached: {' '.join(message.split())} "
+                    "(not retried: check database.url)"
+                ) from error
             if "FATAL:" in message and not any(word in message for word in _TRANSIENT):
                 refusal = message.split("FATAL:", 1)[1].split("\n")[0].strip()
                 raise DatabaseUnavailableError(

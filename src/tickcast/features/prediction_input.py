@@ -76,17 +76,19 @@ def build_prediction_input(
     realised volatility on that session too (what its interval is scaled by)."""
     calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
     as_of = as_of or calendar.latest_completed_session()
-    start = lookback_start(calendar, spec, as_of)
     last_prices = stored_tickers(settings, tickers, as_of)
-    universe = tickers or sorted(last_prices)
-    matrix, decisions = spec_matrix(settings, spec, as_of, universe, start)
-    last_stored = matrix.dates[-1].date()
-    if last_stored < as_of and not allow_stale:
+    newest = max(last_prices.values(), default=as_of)
+    if newest < as_of and not allow_stale:
         raise StaleDataError(
             f"stale data: the inputs must end on {as_of} but the newest stored session is "
-            f"{last_stored}; run `tickcast ingest` (or allow stale data explicitly)"
+            f"{newest}; run `tickcast ingest` (or allow stale data explicitly)"
         )
-    anchor = min(as_of, last_stored)
+    end = min(as_of, newest)  # prices years old are read up to their last session
+    universe = tickers or sorted(last_prices)
+    matrix, decisions = spec_matrix(
+        settings, spec, end, universe, lookback_start(calendar, spec, end)
+    )
+    anchor = matrix.dates[-1].date()
     row = len(matrix.dates) - 1
     usable = usable_windows(matrix.defined, spec.sequence_length)[row]
     skipped = [

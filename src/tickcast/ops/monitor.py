@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.jumps import recent_quarantines
-from tickcast.db.connection import open_connection
+from tickcast.db.connection import Connection, open_connection
 from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_rows
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
@@ -73,15 +73,14 @@ class RollingPoint(BaseModel):
     intervals_baseline: IntervalMetrics | None = None
 
 
-def performance_history(settings: Settings, sessions: int) -> list[RollingPoint]:
+def performance_history(conn: Connection, settings: Settings, sessions: int) -> list[RollingPoint]:
     """The rolling metrics of the newest `sessions` scored sessions, each over the
     `monitoring.window_sessions` sessions ending on it, as the monitor step computes them."""
     window = settings.monitoring.window_sessions
-    with open_connection(settings) as conn:
-        newest = latest_scored_date(conn, settings.mlflow.model_name)
-        if newest is None:
-            return []
-        rows = scored_rows(conn, settings.mlflow.model_name, newest, sessions + window - 1)
+    newest = latest_scored_date(conn, settings.mlflow.model_name)
+    if newest is None:
+        return []
+    rows = scored_rows(conn, settings.mlflow.model_name, newest, sessions + window - 1)
     return rolling_history(rows, window, settings.evaluation.cost_bps)[-sessions:]
 
 

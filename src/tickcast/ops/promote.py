@@ -17,6 +17,7 @@ from tickcast.ops.evaluate import Evaluation
 from tickcast.registry.aliases import production_version, registered_version
 from tickcast.registry.errors import PromotionError
 from tickcast.registry.tracking import configure_mlflow
+from tickcast.text import clipped
 
 LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
 ABSOLUTE_GAIN = {"rank_ic"}  # a correlation near 0: compare differences, not ratios
@@ -91,6 +92,7 @@ def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
         promoted, bootstrap, reason = decide(settings.promotion, evaluation)
     after = evaluation.candidate_version if promoted else before
     if promoted:
+        _require_loadable(settings, evaluation.candidate_version, before)
         client.set_registered_model_alias(
             settings.mlflow.model_name, settings.mlflow.production_alias, str(after)
         )
@@ -130,6 +132,7 @@ def promote_manually(
     client = configure_mlflow(settings)
     registered_version(client, settings, version)
     before = production_version(client, settings)
+    _require_loadable(settings, version, before)
     client.set_registered_model_alias(
         settings.mlflow.model_name, settings.mlflow.production_alias, str(version)
     )
@@ -158,6 +161,7 @@ def rollback(settings: Settings) -> Decision:
             f"no earlier production version recorded before v{current}: nothing to roll back to"
         )
     target = int(move["production_before"])
+    _require_loadable(settings, target, current)
     client.set_registered_model_alias(
         settings.mlflow.model_name, settings.mlflow.production_alias, str(target)
     )
@@ -171,6 +175,24 @@ def rollback(settings: Settings) -> Decision:
         production_before=current,
         production_after=target,
     )
+
+
+def _require_loadable(settings: Settings, version: int, before: int | None) -> None:
+    """PromotionError naming the load error when `version`'s model cannot be loaded as the
+    steps and the service load it: the alias stays where it is (on `before`)."""
+    from tickcast.ops.resolve_production import describe_version
+    from tickcast.registry.production_bundle import load_production_bundle
+
+    try:
+        load_production_bundle(settings, describe_version(settings, version))
+    except PromotionError:
+        raise
+    except Exception as error:  # whatever the files hold: the move is refused, said in a line
+        stays = f"v{before}" if before is not None else "no version"
+        raise PromotionError(
+            f"v{version} cannot be loaded, so the production alias stays on {stays}: "
+            f"{type(error).__name__}: {clipped(' '.join(str(error).split()))}"
+        ) from None
 
 
 def _value(metrics: ForecastMetrics, metric: str) -> float:

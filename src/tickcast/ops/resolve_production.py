@@ -8,19 +8,29 @@ from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.ops.results import ProductionModel
-from tickcast.registry.aliases import production_model_version
+from tickcast.registry.aliases import production_model_version, registered_version
 from tickcast.registry.tracking import registry_client
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 
 def resolve_production(settings: Settings) -> ProductionModel | None:
     """The production version's lineage; None when no model has been promoted yet (bootstrap)."""
     client = registry_client(settings)
     found = production_model_version(client, settings)
-    if found is None:
-        return None
+    return None if found is None else _described(settings, client, found)
+
+
+def describe_version(settings: Settings, version: int) -> ProductionModel:
+    """Registered version `version` described as the production model would be (what a step
+    loads it by); PromotionError when there is no such version."""
+    client = registry_client(settings)
+    return _described(settings, client, registered_version(client, settings, version))
+
+
+def _described(settings: Settings, client: MlflowClient, found: ModelVersion) -> ProductionModel:
     dataset_id, tickers, files = _lineage(settings, client, str(found.run_id), int(found.version))
     return ProductionModel(
         model_name=settings.mlflow.model_name,

@@ -8,8 +8,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from tickcast.db.connection import DatabaseUnavailableError
@@ -24,11 +26,13 @@ from tickcast.serving.schemas import (
     TickersOut,
 )
 from tickcast.serving.state import ServingState
+from tickcast.text import clipped
 
 DASHBOARD = files("tickcast.serving") / "dashboard"
 # Plotly's own bundled build: the dashboard works with no network.
 PLOTLY_JS = Path(str(files("plotly") / "package_data" / "plotly.min.js"))
 ASSETS = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+INPUT_SHOWN = 100  # characters of a request's own input echoed in an error
 ERROR_STATUS: dict[type[Exception], int] = {
     UnknownTickerError: 404,
     NoProductionModelError: 503,
@@ -64,11 +68,25 @@ app = FastAPI(
 
 def error_response(error: Exception) -> JSONResponse:
     status = next(code for kind, code in ERROR_STATUS.items() if isinstance(error, kind))
-    return JSONResponse({"error": str(error)}, status_code=status)
+    return JSONResponse({"error": clipped(str(error))}, status_code=status)
+
+
+def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    """422 naming each problem, with the offending input clipped (a path parameter of 70,000
+    characters is not sent back whole)."""
+    problems = error.errors() if isinstance(error, RequestValidationError) else []
+    detail = [
+        {**problem, "input": clipped(str(problem.get("input")), INPUT_SHOWN)}
+        if "input" in problem
+        else problem
+        for problem in jsonable_encoder(problems)
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 for kind in ERROR_STATUS:
     app.add_exception_handler(kind, lambda _request, error: error_response(error))
+app.add_exception_handler(RequestValidationError, invalid_request)
 
 
 @app.get("/tickers", response_model=TickersOut, tags=["forecasts"])
@@ -115,5 +133,5 @@ def dashboard_asset(asset: str) -> FileResponse:
     if asset == "plotly.min.js":
         return FileResponse(PLOTLY_JS, media_type="text/javascript")
     if asset not in ASSETS:
-        raise HTTPException(404, f"no dashboard asset {asset}")
+        raise HTTPException(404, f"no dashboard asset {clipped(asset, INPUT_SHOWN)}")
     return FileResponse(Path(str(DASHBOARD / asset)), media_type=ASSETS[asset])

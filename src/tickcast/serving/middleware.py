@@ -13,6 +13,8 @@ from typing import Any
 
 import anyio
 
+from tickcast.text import clipped
+
 ASGIApp = Any
 READINESS_PATH = "/readyz"
 PREDICT_PATH = "/predict"
@@ -41,6 +43,8 @@ class ReadinessEndpoint:
 async def _answer(
     send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
+    if isinstance(body.get("error"), str):  # bounded, whatever the request held
+        body = {**body, "error": clipped(body["error"])}
     payload = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),

@@ -15,6 +15,7 @@ from tickcast.config import load_settings
 from tickcast.serving.api import ERROR_STATUS, app, error_response
 from tickcast.serving.metrics import ModelMetrics
 from tickcast.serving.middleware import PredictInput, ReadinessEndpoint
+from tickcast.serving.request_log import one_line_client_errors
 from tickcast.serving.schemas import PredictResponse, Ticker
 from tickcast.serving.state import ServingState
 
@@ -23,6 +24,7 @@ from tickcast.serving.state import ServingState
 @bentoml.asgi_app(app, path="/")
 class TickcastService:
     def __init__(self) -> None:
+        one_line_client_errors()
         self.state = ServingState(load_settings())
         self.metrics = ModelMetrics()
         self.state.holder.listener = self.metrics.record

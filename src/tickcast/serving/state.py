@@ -120,7 +120,9 @@ class ServingState:
         )
 
     def performance(self, days: int | None) -> PerformanceOut:
-        points = performance_history(self.settings, days or self.settings.serving.history_sessions)
+        sessions = days or self.settings.serving.history_sessions
+        # the service's own connection: with the database down, 503 at once like the others
+        points = self.database.run(lambda conn: performance_history(conn, self.settings, sessions))
         return PerformanceOut(
             window_sessions=self.settings.monitoring.window_sessions,
             points=[

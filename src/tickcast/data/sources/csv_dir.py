@@ -3,6 +3,7 @@ and an optional file of splits and dividends (by default `<directory>/actions/ac
 
 from __future__ import annotations
 
+import csv
 import functools
 import warnings
 from datetime import date
@@ -96,6 +97,8 @@ class CsvDirectorySource(PriceSource):
             return "a folder" if path.is_dir() else "not a .csv file"
         if not path.is_file():
             return "not a regular file"
+        if path.is_symlink() and not _inside(path, self.directory):
+            return "a link to a file outside the folder (copy the file in to ingest it)"
         try:
             ticker = ticker_symbol(path.stem)
         except ValueError as error:
@@ -133,6 +136,14 @@ class CsvDirectorySource(PriceSource):
         rows = actions[actions["ticker"] == ticker.upper()].drop(columns="ticker")
         dates = parse_dates(rows["ex_date"], self.timezone)
         return rows[window_mask(dates, None, end)].reset_index(drop=True)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    """Whether `path`, links followed, lies in `directory`."""
+    try:
+        return path.resolve().is_relative_to(directory.resolve())
+    except OSError:
+        return False
 
 
 def _same(path: Path, other: Path) -> bool:
@@ -183,9 +194,26 @@ def _rows(
         )
     frame = raw.rename(columns=layout)
     frame = frame[[c for c in RAW_COLUMNS if c in frame.columns]]
-    frame.insert(len(frame.columns), ROW_COLUMN, frame.index + _FIRST_DATA_LINE)
+    frame.insert(len(frame.columns), ROW_COLUMN, _record_lines(path, len(frame)))
     frame = frame[frame[[c for c in RAW_COLUMNS if c in frame.columns]].notna().any(axis=1)]
     return frame, parse_dates(frame["trade_date"], timezone)
+
+
+def _record_lines(path: Path, records: int) -> np.ndarray:
+    """The file line each data record starts on: record i on line i + 2, unless a quoted cell
+    holds a line break (then counted by the csv module, only for such a file)."""
+    lines = np.arange(records) + _FIRST_DATA_LINE
+    with path.open("rb") as file:
+        if not any(b'"' in chunk for chunk in iter(lambda: file.read(1 << 20), b"")):
+            return lines
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        next(reader, None)  # the header
+        starts, previous = [], reader.line_num
+        for _ in reader:
+            starts.append(previous + 1)
+            previous = reader.line_num
+    return np.asarray(starts[:records], dtype=np.int64) if len(starts) >= records else lines
 
 
 def _read(path: Path) -> pd.DataFrame:
