@@ -41,7 +41,7 @@ from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.data.sources import PriceSource, build_source
-from tickcast.data.validation import validate_batch, validate_prices
+from tickcast.data.validation import duplicate_session_issues, validate_batch, validate_prices
 from tickcast.db import embedded
 from tickcast.db.connection import connect
 from tickcast.db.migrate import apply_migrations
@@ -206,6 +206,39 @@ def measure_validation(rows: int) -> Table:
     return table
 
 
+def scan_per_duplicate(parsed: pd.DataFrame, rows: pd.Series) -> int:
+    """The old way (before 0f6d836): each duplicated row scanned the whole batch for the rows of
+    its session, to name them. Returns the duplicated rows found."""
+    doubled = parsed.duplicated(["ticker", "trade_date"], keep=False)
+    for index in parsed.index[doubled]:
+        same = (parsed["ticker"] == parsed.at[index, "ticker"]) & (
+            parsed["trade_date"] == parsed.at[index, "trade_date"]
+        )
+        ", ".join(str(rows[i]) for i in parsed.index[same])
+    return int(doubled.sum())
+
+
+def measure_duplicate_detection(sizes: list[int]) -> Table:
+    """Finding and naming repeated sessions, old way and new, on the same repeated history."""
+    history = pd.read_csv(SAMPLE_DIR / "AAPL.csv", parse_dates=["Date"])
+    table = Table(title="naming repeated sessions: a scan per duplicate (old) vs linear (new)")
+    for column in ("rows", "old s", "new s", "old ÷ new"):
+        table.add_column(column, justify="right")
+    for size in sizes:
+        repeated = pd.concat([history] * -(-size // len(history)), ignore_index=True)[:size]
+        parsed = pd.DataFrame({"ticker": "DUP", "trade_date": repeated["Date"]})
+        rows = pd.Series(range(2, size + 2), index=parsed.index)
+        started = time.perf_counter()
+        found = scan_per_duplicate(parsed, rows)
+        old = time.perf_counter() - started
+        started = time.perf_counter()
+        issues = duplicate_session_issues(parsed, rows)
+        new = time.perf_counter() - started
+        assert found == size and issues, (found, len(issues))
+        table.add_row(f"{size:,}", f"{old:.2f}", f"{new:.3f}", f"{old / new:,.0f}")
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -215,6 +248,9 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--validation-rows", type=int, default=5_000_000)
+    parser.add_argument(
+        "--duplicate-rows", type=int, nargs="+", default=[5_000, 25_000], help="old vs new sizes"
+    )
     parser.add_argument(
         "--validation-case", choices=["duplicates", "clean"], help=argparse.SUPPRESS
     )
@@ -241,6 +277,7 @@ def main() -> None:
         label = f"synthetic {args.tickers}x{args.years}y"
         measure(label, server_url, synthetic, "synthetic", None, args.baseline_rows, table)
     console.print(table)
+    console.print(measure_duplicate_detection(args.duplicate_rows))
     console.print(measure_validation(args.validation_rows))
 
 

@@ -5,6 +5,7 @@ with one line of error, never an uncaught exception (a traceback in a terminal).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from tickcast.cli.app import app
+from tickcast.cli.context import EXIT_CODES, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNEXPECTED
 
 # Arguments a command needs to get past its usage check.
 ARGUMENTS: dict[str, list[str]] = {
@@ -114,6 +116,14 @@ def _elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_command_is_in_the_table() -> None:
     assert sorted(EXPECTED) == sorted(COMMANDS)
+
+
+def test_the_readme_documents_every_exit_code() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.partition("Exit codes:\n\n")[2].partition("\n\n")[0]
+    documented = {int(code) for code in re.findall(r"^\| +(\d+) \| ", table, re.MULTILINE)}
+    produced = {*EXIT_CODES.values(), 0, 1, EXIT_UNEXPECTED, EXIT_INTERRUPTED, EXIT_TERMINATED}
+    assert documented == produced
 
 
 @pytest.mark.parametrize("command", COMMANDS)

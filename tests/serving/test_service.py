@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from tests.integration.cli import run
-from tests.serving.conftest import POLL_SECONDS, Served
+from tests.processes import free_port, stopped_at_exit
+from tests.serving.conftest import POLL_SECONDS, Served, wait_ready
 from tickcast.db.connection import connect
 from tickcast.ops.promote import promote_manually
 from tickcast.registry.aliases import production_version
@@ -306,3 +307,28 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> float:
             return time.monotonic()
         time.sleep(0.1)
     pytest.fail("the condition did not hold in time")
+
+
+def test_a_second_service_on_the_host_leaves_the_first_ones_metrics(
+    served: Served, tmp_path: Path
+) -> None:
+    """BentoML empties its Prometheus folder when a service starts: two services sharing one
+    (the same BENTOML_HOME) made the first one's /metrics show the second's gauges."""
+
+    def version_series() -> list[str]:
+        metrics = httpx.get(f"{served.url}/metrics").text
+        return [line for line in metrics.splitlines() if line.startswith("tickcast_model_version")]
+
+    before = version_series()
+    assert len(before) == 1, before
+    port = free_port()
+    with (tmp_path / "second.log").open("w") as output:
+        second = subprocess.Popen(
+            [sys.executable, "-m", "tickcast", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=served.env,  # the same BENTOML_HOME
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    with stopped_at_exit(second):
+        wait_ready(f"http://127.0.0.1:{port}", second, tmp_path / "second.log")
+        assert version_series() == before

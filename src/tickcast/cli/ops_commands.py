@@ -238,6 +238,7 @@ def serve(
     import os
     import socket
     import sys
+    from pathlib import Path
 
     from tickcast.config import ConfigError, config_path
 
@@ -255,6 +256,11 @@ def serve(
     path = config_path(state.config_path)
     if path is not None:  # the service reads its settings from the environment
         os.environ["TICKCAST_CONFIG"] = str(path.resolve())
+    # BentoML keeps its Prometheus files in <BENTOML_HOME>/prometheus_multiproc_dir and empties
+    # it at start: a second service on this host would wipe the first one's /metrics. Each
+    # address gets a home of its own (serving needs nothing else from it).
+    home = Path(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")
+    os.environ["BENTOML_HOME"] = str(home / "tickcast-serve" / f"{address[0]}-{address[1]}")
     command = [sys.executable, "-m", "bentoml", "serve", "tickcast.serving.service:TickcastService"]
     command += [
         "--host",

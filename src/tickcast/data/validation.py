@@ -117,7 +117,7 @@ def validate_batch(
 
     parsed = _parse(raw, tickers, rows, calendar.timezone, results)
     parsed = parsed[~tickers.isin(_rejected(results))]
-    for issue in _duplicate_sessions(parsed, rows):
+    for issue in duplicate_session_issues(parsed, rows):
         results[issue.ticker].issues.append(issue)
     parsed = parsed[~parsed["ticker"].isin(_rejected(results))]
     schema = _schema(calendar, today, tolerance, max_price)
@@ -288,7 +288,7 @@ def _schema_issues(cases: pd.DataFrame, parsed: pd.DataFrame, rows: pd.Series) -
     return sorted(issues.values(), key=lambda issue: (issue.row is None, issue.row or 0))
 
 
-def _duplicate_sessions(parsed: pd.DataFrame, rows: pd.Series) -> list[Issue]:
+def duplicate_session_issues(parsed: pd.DataFrame, rows: pd.Series) -> list[Issue]:
     """One issue per session that appears on several rows of a ticker, naming the rows: the
     first MAX_ISSUES_LISTED sessions of each ticker, then one issue counting the rest. Linear in
     the rows (sorts and group sizes; no per-session scan of the batch)."""
