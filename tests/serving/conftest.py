@@ -96,11 +96,13 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         )
     url = f"http://127.0.0.1:{port}"
     with stopped_at_exit(process):
-        wait_ready(url, process, log)
+        _wait_ready(url, process, log)
         yield Served(url, settings, env, log, second.model_version)
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+def _wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

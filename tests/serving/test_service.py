@@ -19,7 +19,7 @@ import pytest
 
 from tests.integration.cli import run
 from tests.processes import free_port, stopped_at_exit
-from tests.serving.conftest import POLL_SECONDS, Served, wait_ready
+from tests.serving.conftest import POLL_SECONDS, Served
 from tickcast.db.connection import connect
 from tickcast.ops.promote import promote_manually
 from tickcast.registry.aliases import production_version
@@ -330,5 +330,14 @@ def test_a_second_service_on_the_host_leaves_the_first_ones_metrics(
             stderr=subprocess.STDOUT,
         )
     with stopped_at_exit(second):
-        wait_ready(f"http://127.0.0.1:{port}", second, tmp_path / "second.log")
+
+        def second_started() -> bool:  # ready or not (the alias may name a broken version)
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            except httpx.TransportError:
+                return False
+            return answer.json().get("reason") != "starting"
+
+        _wait_for(second_started, timeout=120)
+        assert second.poll() is None, (tmp_path / "second.log").read_text()
         assert version_series() == before

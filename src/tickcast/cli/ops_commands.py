@@ -185,6 +185,8 @@ def _print_monitoring(result: MonitorResult) -> None:
     console.print(
         f"scored {result.scored} forecasts; window: {result.window_sessions} sessions to {result.as_of}"
     )
+    for ticker, reason in result.held.items():
+        console.print(f"  not scored: {ticker}: {reason}", style="yellow")
     if result.rolling is not None and result.rolling_persistence is not None:
         m, p = result.rolling, result.rolling_persistence
         rows = [

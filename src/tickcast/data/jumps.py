@@ -94,18 +94,18 @@ def unexplained_rows(
     if prices.empty:
         return {}
     tickers = prices["ticker"].to_numpy()
-    names, codes = np.unique(tickers, return_inverse=True)
-    days = np.asarray(prices["trade_date"].to_numpy(), dtype="datetime64[D]").astype(np.int64)
+    codes, names = pd.factorize(prices["ticker"])
+    days = pd.to_datetime(prices["trade_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
     logs = np.log(prices["adj_close"].to_numpy(dtype=float))
     keys = codes.astype(np.int64) * _DAYS_PER_TICKER + days
     starts = np.ones(len(prices), dtype=bool)
-    starts[1:] = tickers[1:] != tickers[:-1]
-    present = set(names.tolist())
-    known = [(t, d) for t, d in explained if t in present]
+    starts[1:] = codes[1:] != codes[:-1]
+    code_of = {str(name): code for code, name in enumerate(names)}
+    known = [(code_of[t], d) for t, d in explained if t in code_of]
     if known:
-        found = np.searchsorted(names, [t for t, _ in known])
-        explained_days = np.asarray([d for _, d in known], dtype="datetime64[D]").astype(np.int64)
-        starts |= np.isin(keys, found.astype(np.int64) * _DAYS_PER_TICKER + explained_days)
+        explained_days = pd.to_datetime([d for _, d in known]).to_numpy().astype("datetime64[D]")
+        explained_keys = np.asarray([c for c, _ in known], np.int64) * _DAYS_PER_TICKER
+        starts |= np.isin(keys, explained_keys + explained_days.astype(np.int64))
     returns = np.empty(len(prices))
     returns[0], returns[1:] = np.nan, logs[1:] - logs[:-1]
     jumped = ~starts & (np.abs(returns) > rules.outlier_log_return)
