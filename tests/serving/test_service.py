@@ -336,7 +336,7 @@ def test_a_second_service_on_the_host_leaves_the_first_ones_metrics(
                 answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
             except httpx.TransportError:
                 return False
-            return answer.json().get("reason") != "starting"
+            return bool(answer.json().get("reason") != "starting")
 
         _wait_for(second_started, timeout=120)
         assert second.poll() is None, (tmp_path / "second.log").read_text()
