@@ -5,7 +5,7 @@ Usage: python -m bench.backtest [--sessions 10] [--tickers 10 40 100 500] [--yea
                                 [--family ridge] [--lstm]
 
 Each row is a fresh throwaway store with a synthetic market (`--years` of history before the
-backtest starts, `--tickers` tickers), then `tickcast.ops.backtest.backtest` over `--sessions`
+backtest starts, `--tickers` tickers), then `tickcast.orchestration.backtest.backtest` over `--sessions`
 sessions with the four policies (continuous, train once, fixed schedule every 5 sessions,
 persistence), no search, `--family` models. Printed per row: the replay cost per session and
 policy without retrains (target <= 0.1 s for 40 tickers), the retrains and their seconds, and
@@ -43,7 +43,8 @@ def forgetting_between_runs() -> Iterator[None]:
     from tickcast.data import quality
     from tickcast.data.sources import csv_dir
     from tickcast.features import prediction_input
-    from tickcast.ops import backtest, monitor, resolve_production
+    from tickcast.ops import monitor, resolve_production
+    from tickcast.orchestration import backtest
     from tickcast.registry import production_bundle
 
     def cold_run_daily(*args: Any, **kwargs: Any) -> Any:
@@ -86,7 +87,7 @@ def replay(
     with scratch_store(Path(), **variables):
         from tickcast.config import load_settings
         from tickcast.data.calendar import trading_calendar
-        from tickcast.ops.backtest import backtest
+        from tickcast.orchestration.backtest import backtest
 
         settings = load_settings()
         end = trading_calendar().sessions_between(start, date(2017, 12, 29))[sessions]

@@ -32,8 +32,9 @@ from tickcast.models.architectures import NETWORKS
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.training.evaluate import calibrated_results
-from tickcast.training.fit import train_model, training_data
+from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
+from tickcast.training.trained import training_data
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
 FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")

@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import copy_stocknet
 from tickcast.config import Settings
 from tickcast.db.connection import connect
-from tickcast.ops.backtest import backtest
-from tickcast.ops.errors import BacktestError
+from tickcast.orchestration.backtest import backtest
+from tickcast.orchestration.errors import BacktestError
 
 pytestmark = pytest.mark.slow(seconds=30)
 TICKERS = ["AAPL", "JPM", "XOM"]

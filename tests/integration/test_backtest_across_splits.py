@@ -12,7 +12,7 @@ import pytest
 
 from tickcast.config import Settings
 from tickcast.db.connection import connect
-from tickcast.ops.backtest import NEVER, BacktestResult, backtest
+from tickcast.orchestration.backtest import NEVER, BacktestResult, backtest
 
 pytestmark = pytest.mark.slow(seconds=60)
 START, END = date(2020, 3, 2), date(2020, 3, 20)

@@ -31,8 +31,9 @@ from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.ops.predict import Forecast, forecast_with
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.training.evaluate import calibrated_results
-from tickcast.training.fit import train_model, training_data
+from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
+from tickcast.training.trained import training_data
 
 TICKERS = ["AAPL", "AMZN", "BA", "BAC", "C", "CAT", "CSCO", "CVX", "DIS", "GE", "HD", "XOM"]
 TRAINED_TO = date(2017, 3, 31)

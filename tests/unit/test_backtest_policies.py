@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tickcast.config import Settings
-from tickcast.ops.backtest import NEVER, backtest_policies
+from tickcast.orchestration.backtest import NEVER, backtest_policies
 
 
 def test_default_and_named_continuous_policies() -> None:

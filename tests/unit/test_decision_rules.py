@@ -9,7 +9,8 @@ from tickcast.data.calendar import trading_calendar
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.decide import judge, rule_counts
-from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
+from tickcast.ops.results import FeatureDrift, MonitorResult
+from tickcast.registry.production_model import ProductionModel
 
 CAL = trading_calendar()
 AS_OF = date(2017, 6, 30)

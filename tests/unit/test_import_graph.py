@@ -1,4 +1,5 @@
-"""The import graph: light pipeline steps stay light, and no two modules import each other.
+"""The import graph: light pipeline steps stay light, no import points up the house (or across
+it), and no two modules import each other, deferred imports included.
 
 A step's weight is what a fresh interpreter holds after importing every module the step's
 function in `tickcast.orchestration.steps` imports (its pod pays that at start-up, whatever the
@@ -76,22 +77,15 @@ def test_a_heavy_import_in_a_light_module_is_caught() -> None:
     assert "torch" in heavy_after_importing(step_imports("train_candidate"))
 
 
-def module_level_imports(path: Path) -> set[str]:
-    """tickcast modules imported at module level (TYPE_CHECKING blocks included): not inside a
-    function, where a deferred import is a deliberate way to keep a module light."""
+def imports_of(path: Path) -> set[str]:
+    """Every tickcast module `path` imports, wherever the import stands: a deferred import (in a
+    function, for weight) is an edge of the graph like any other."""
     imported: set[str] = set()
-    tree = ast.parse(path.read_text())
-    pending: list[ast.stmt] = list(tree.body)
-    while pending:
-        node = pending.pop()
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tickcast"):
             imported.add(node.module)
         elif isinstance(node, ast.Import):
             imported |= {a.name for a in node.names if a.name.startswith("tickcast")}
-        elif isinstance(node, ast.If | ast.Try | ast.With):
-            pending += [
-                child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)
-            ]
     return imported
 
 
@@ -100,19 +94,68 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+GRAPH = {module_name(p): imports_of(p) for p in PACKAGE.rglob("*.py")}
+# The house, bottom up: a package imports only from lower floors and its own.
+FLOORS = [
+    {"tickcast", "text", "tickers"},
+    {"config"},
+    {"artifacts", "db", "models"},
+    {"data"},
+    {"features"},
+    {"training"},
+    {"registry"},
+    {"ops"},
+    {"orchestration", "serving"},
+    {"cli"},
+    {"__main__"},
+]
+
+
+def floor(module: str) -> tuple[int, str]:
+    package = module.split(".")[1] if "." in module else module
+    return next(i for i, names in enumerate(FLOORS) if package in names), package
+
+
+def test_every_package_has_a_floor() -> None:
+    for module in GRAPH:
+        floor(module)  # StopIteration names a package nobody placed
+
+
+def points_up_or_across(module: str, target: str) -> bool:
+    (here, package), (there, other) = floor(module), floor(target)
+    return other != package and there >= here
+
+
+def test_no_import_points_up_or_across() -> None:
+    arrows = sorted(
+        f"{module} -> {target}"
+        for module, targets in GRAPH.items()
+        for target in targets
+        if points_up_or_across(module, target)
+    )
+    assert not arrows, "imports up or across the house: " + "; ".join(arrows)
+
+
+def test_the_arrows_that_were_there_would_be_caught() -> None:
+    assert points_up_or_across("tickcast.registry.production_bundle", "tickcast.ops.results")
+    assert points_up_or_across("tickcast.ops.backtest", "tickcast.orchestration.runner")
+    assert points_up_or_across("tickcast.serving.state", "tickcast.orchestration.runner")
+    assert not points_up_or_across("tickcast.ops.monitor", "tickcast.registry.bundle")
+    assert not points_up_or_across("tickcast.training.fit", "tickcast.training.tabular")
+
+
 def test_no_modules_import_each_other() -> None:
-    graph = {module_name(p): module_level_imports(p) for p in PACKAGE.rglob("*.py")}
     cycles: list[list[str]] = []
 
     def visit(module: str, path: list[str], done: set[str]) -> None:
-        for target in sorted(graph.get(module, ())):
+        for target in sorted(GRAPH.get(module, ())):
             if target in path:
                 cycles.append([*path[path.index(target) :], target])
             elif target not in done:
                 done.add(target)
                 visit(target, [*path, target], done)
 
-    for module in sorted(graph):
+    for module in sorted(GRAPH):
         visit(module, [module], {module})
     named = sorted({" -> ".join(c) for c in cycles})
     assert not named, "import cycles: " + "; ".join(named)

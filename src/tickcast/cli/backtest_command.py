@@ -37,7 +37,7 @@ def backtest(
     """Walk forward through history: continuous training, train once, fixed schedule, persistence."""
     from tickcast.config import ConfigError, apply_policy
     from tickcast.data.calendar import trading_calendar
-    from tickcast.ops.backtest import backtest as run_backtest
+    from tickcast.orchestration.backtest import backtest as run_backtest
 
     if start > end:
         raise typer.BadParameter(

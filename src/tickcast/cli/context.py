@@ -28,8 +28,8 @@ from tickcast.db.migrate import MigrationError
 from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
 from tickcast.features.panel import PanelError
 from tickcast.features.split import SplitError
-from tickcast.ops.errors import BacktestError
 from tickcast.ops.stores import StoresUnavailableError
+from tickcast.orchestration.errors import BacktestError
 from tickcast.orchestration.packages import OrchestrationError
 from tickcast.registry.errors import PromotionError
 from tickcast.text import clipped

@@ -23,8 +23,6 @@ from pydantic import BaseModel
 
 # Scales below this (log return units) are floored: a model that claims certainty is not believed.
 MIN_SCALE = 1e-6
-# Standard normal quantile of 0.9: the baseline's raw interval (the calibration rescales it).
-_Z90 = 1.2815515655446004
 
 
 class IntervalCalibration(BaseModel):

@@ -18,7 +18,7 @@ from tickcast.config import Settings
 from tickcast.db.connection import Connection
 from tickcast.db.forecasts import band_scores
 from tickcast.models.intervals import IntervalCalibration, score_calibration
-from tickcast.ops.results import ProductionModel
+from tickcast.registry.production_model import ProductionModel
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
 from tickcast.models.intervals import IntervalMetrics, interval_metrics
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
-from tickcast.ops.results import FeatureDrift, MonitorResult, ProductionModel
+from tickcast.ops.results import FeatureDrift, MonitorResult
 from tickcast.registry.production_bundle import load_production_bundle
+from tickcast.registry.production_model import ProductionModel
 
 
 def monitor(settings: Settings, as_of: date | None = None) -> MonitorResult:

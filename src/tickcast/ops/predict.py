@@ -16,9 +16,9 @@ from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.prediction_input import SkippedTicker, build_prediction_input
 from tickcast.ops.live_calibration import LiveCalibration, live_calibration
-from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.production_bundle import load_production_bundle
+from tickcast.registry.production_model import ProductionModel
 
 
 class Forecast(BaseModel):

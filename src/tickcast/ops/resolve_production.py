@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
-from tickcast.ops.results import ProductionModel
 from tickcast.registry.aliases import production_model_version, registered_version
+from tickcast.registry.production_model import ProductionModel
 from tickcast.registry.tracking import registry_client
 
 if TYPE_CHECKING:

@@ -9,18 +9,7 @@ from pydantic import BaseModel
 
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
-
-
-class ProductionModel(BaseModel):
-    """The serialisable description of the production version (None: bootstrap needed)."""
-
-    model_name: str
-    version: int
-    run_id: str
-    dataset_id: str
-    tickers: list[str]
-    created_at: int  # ms since the epoch, as MLflow keeps it
-    artifact_uri: str = ""  # where the logged model's files are (read without MLflow when local)
+from tickcast.registry.production_model import ProductionModel
 
 
 class FeatureDrift(BaseModel):

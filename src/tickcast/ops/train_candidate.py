@@ -27,8 +27,9 @@ from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
 from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import calibrated_results
-from tickcast.training.fit import EpochRecord, train_model, training_data
+from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
+from tickcast.training.trained import EpochRecord, training_data
 
 TEST_PREDICTIONS = "predictions/test.npz"
 

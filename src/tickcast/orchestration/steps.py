@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # the step modules load lazily: a light step never imports a 
     from tickcast.ops.evaluate import Evaluation
     from tickcast.ops.predict import PredictResult
     from tickcast.ops.promote import Decision
-    from tickcast.ops.results import MonitorResult, ProductionModel
+    from tickcast.ops.results import MonitorResult
     from tickcast.ops.train_candidate import CandidateResult
     from tickcast.ops.tune import TuneResult
+    from tickcast.registry.production_model import ProductionModel
 
 OutputT = TypeVar("OutputT", str, int)
 ResultT = TypeVar("ResultT")
@@ -52,7 +53,7 @@ def _as_of(text: str) -> date | None:
 
 
 def _production(text: str) -> ProductionModel | None:
-    from tickcast.ops.results import ProductionModel
+    from tickcast.registry.production_model import ProductionModel
 
     return ProductionModel.model_validate_json(text) if text else None
 

@@ -12,8 +12,8 @@ from urllib.request import url2pathname
 import yaml
 
 from tickcast.config import Settings
-from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle, is_bundle, load_bundle
+from tickcast.registry.production_model import ProductionModel
 
 
 def load_production_bundle(settings: Settings, production: ProductionModel) -> ForecasterBundle:

@@ -20,9 +20,9 @@ from pydantic import BaseModel
 
 from tickcast.config import Settings
 from tickcast.ops.resolve_production import resolve_production
-from tickcast.ops.results import ProductionModel
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.production_bundle import load_production_bundle
+from tickcast.registry.production_model import ProductionModel
 from tickcast.registry.tracking import configure_mlflow
 
 log = logging.getLogger(__name__)

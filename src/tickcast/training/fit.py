@@ -6,10 +6,8 @@ loss of the next log return in units of recent volatility is added to the foreca
 from __future__ import annotations
 
 import copy
-import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,81 +18,20 @@ from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
 from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples, session_chunks
 from tickcast.models.architectures import NETWORKS, build_network
-from tickcast.models.forecasters import Forecaster, session_groups
+from tickcast.models.forecasters import session_groups
 from tickcast.models.intervals import ewma_volatility, pinball_loss
 from tickcast.models.network_forecaster import NetworkForecaster
 from tickcast.training.device import select_device
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    epoch: int
-    train_loss: float
-    validation_loss: float
-    seconds: float
-    # With a quantile head: its mean pinball loss on validation (returns in volatility units);
-    # the epoch kept is the one with the lowest validation_loss + validation_pinball
-    validation_pinball: float | None = None
-
-    @property
-    def selection_loss(self) -> float:
-        return self.validation_loss + (self.validation_pinball or 0.0)
-
-
-@dataclass
-class TrainedModel:
-    """A fitted forecaster with its training history (losses on scaled targets)."""
-
-    forecaster: Forecaster
-    params: ModelParams
-    history: list[EpochRecord] = field(default_factory=list)
-    best_epoch: int = 0
-    # A network's quantile head (weight (levels, hidden), bias (levels,)), trained with it
-    quantile_head: tuple[np.ndarray, np.ndarray] | None = None
-
-    @property
-    def best_validation_loss(self) -> float:
-        return min((r.validation_loss for r in self.history), default=float("nan"))
-
-
-# Called after every epoch; raising (e.g. optuna.TrialPruned) stops the training.
-EpochCallback = Callable[[EpochRecord], None]
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """The training and validation samples with the targets a model learns (raw or demeaned)."""
-
-    train: Samples
-    validation: Samples
-    train_targets: np.ndarray
-    validation_targets: np.ndarray
-    target_scale: float  # the training targets' standard deviation: models learn target / it
-
-
-def training_data(version: DatasetVersion, arrays: DatasetArrays) -> TrainingData:
-    demeaned = version.config.get("dataset", {}).get("target", "raw") == "demeaned"
-
-    def targets(samples: Samples) -> np.ndarray:
-        values = arrays.targets(samples)
-        return values - arrays.session_mean_targets[samples.rows] if demeaned else values
-
-    train = arrays.samples(version.rows("train"))
-    validation = arrays.samples(version.rows("validation"))
-    train_targets = targets(train)
-    return TrainingData(
-        train,
-        validation,
-        train_targets,
-        targets(validation),
-        float(np.nanstd(train_targets)) or 1.0,
-    )
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+from tickcast.training.tabular import train_tabular
+from tickcast.training.trained import (
+    EpochCallback,
+    EpochRecord,
+    TrainedModel,
+    TrainingData,
+    seed_everything,
+    training_data,
+    validation_mse,
+)
 
 
 @dataclass(frozen=True)
@@ -141,8 +78,6 @@ def train_model(
     if params.architecture in NETWORKS:
         quantiles = None if intervals is None else quantile_targets(arrays, data, intervals)
         return _train_network(arrays, data, params, loop, on_epoch, show_progress, quantiles)
-    from tickcast.training.tabular import train_tabular
-
     return train_tabular(arrays, data, params, loop, on_epoch)
 
 
@@ -160,6 +95,7 @@ def _train_network(
     quantile head on the same representation learns beside the forecast, and the validation
     loss kept is the sum of both."""
     seed_everything(loop.seed)
+    torch.manual_seed(loop.seed)
     device = select_device(loop.device)
     network = build_network(
         params.architecture,
@@ -248,13 +184,6 @@ def _train_network(
             head.bias.detach().cpu().double().numpy(),
         )
     return trained
-
-
-def validation_mse(forecaster: Forecaster, arrays: DatasetArrays, data: TrainingData) -> float:
-    """Mean squared error on scaled targets over the validation samples."""
-    predicted = arrays.predict(forecaster, data.validation)
-    error = (predicted - data.validation_targets) / data.target_scale
-    return float(np.nanmean(error**2)) if len(error) else float("nan")
 
 
 def _validation_losses(

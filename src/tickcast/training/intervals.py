@@ -31,8 +31,8 @@ from tickcast.models.quantile_models import (
     TreeQuantiles,
     with_volatility,
 )
-from tickcast.training.fit import TrainedModel, TrainingData
 from tickcast.training.tabular import lightgbm_params
+from tickcast.training.trained import TrainedModel, TrainingData
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 from tickcast.config import ModelParams, TrainingSettings
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.models.forecasters import LinearModel, TabularForecaster, tabular
-from tickcast.training.fit import (
+from tickcast.training.trained import (
     EpochCallback,
     EpochRecord,
     TrainedModel,

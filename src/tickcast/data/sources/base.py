@@ -87,15 +87,6 @@ def parse_dates(values: pd.Series, timezone: str) -> pd.Series:
     return plain.where(~others, local.dt.normalize())
 
 
-def within_window(
-    frame: pd.DataFrame, after: date | None, end: date | None, timezone: str
-) -> pd.DataFrame:
-    """Keep rows in (after, end]; rows with an unparseable date stay for validation to report."""
-    if after is None and end is None:
-        return frame
-    return frame[window_mask(parse_dates(frame["trade_date"], timezone), after, end)]
-
-
 def window_mask(dates: pd.Series, after: date | None, end: date | None) -> pd.Series:
     """True for parsed session dates in (after, end] and for dates that could not be parsed."""
     keep = pd.Series(True, index=dates.index)

@@ -1,4 +1,4 @@
-"""Errors of the operations layer that the CLI turns into exit codes (no heavy imports here)."""
+"""Errors of the orchestration layer that the CLI turns into exit codes (no heavy imports here)."""
 
 
 class BacktestError(ValueError):

@@ -37,8 +37,8 @@ from tickcast.db.promotions import promotion_history
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.decide import rule_counts
-from tickcast.ops.errors import BacktestError
 from tickcast.ops.monitor import scored_intervals, scored_metrics
+from tickcast.orchestration.errors import BacktestError
 from tickcast.orchestration.runner import retrain, run_daily
 
 Policy = Literal["continuous", "train_once", "fixed_schedule"]
