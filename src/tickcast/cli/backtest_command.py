@@ -36,7 +36,7 @@ def backtest(
 ) -> None:
     """Walk forward through history: continuous training, train once, fixed schedule, persistence."""
     from tickcast.config import ConfigError, apply_policy
-    from tickcast.data.calendar import trading_calendar
+    from tickcast.data.calendar import configured_calendar
     from tickcast.orchestration.backtest import backtest as run_backtest
 
     if start > end:
@@ -54,7 +54,7 @@ def backtest(
         }
         if len(continuous) < len(policy_files):
             raise ConfigError("--policy files must have different names (a policy is its stem)")
-        calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+        calendar = configured_calendar(settings)
         days = len(calendar.sessions_between(start.date(), end.date()))
         with sessions_progress() as progress:
             task = progress.add_task("sessions replayed", total=max(days - 1, 1))

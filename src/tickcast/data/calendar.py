@@ -10,6 +10,8 @@ import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
+from tickcast.config import Settings
+
 # How far past today the calendar is built; exchange-calendars knows holidays about a year ahead.
 _HORIZON = timedelta(days=366)
 
@@ -114,3 +116,8 @@ def trading_calendar(
 ) -> TradingCalendar:
     """A cached calendar per exchange (building one takes a fraction of a second)."""
     return TradingCalendar(exchange, first_session)
+
+
+def configured_calendar(settings: Settings) -> TradingCalendar:
+    """The calendar `settings.calendar` names (exchange and first session)."""
+    return trading_calendar(settings.calendar.exchange, settings.calendar.first_session)

@@ -38,7 +38,7 @@ from tickcast.data.actions import (
     checked_actions,
     empty_actions,
 )
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.data.sources import PriceSource, SourceError, build_source
 from tickcast.data.validation import (
     MAX_ISSUES_LISTED,
@@ -235,7 +235,7 @@ def _ingest_all(
     full_refresh: bool,
     on_ticker: Callable[[str], None] | None,
 ) -> list[TickerOutcome]:
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     today = calendar.today()
     stored = last_stored_dates(conn, universe)
     sessions = settings.ingest.overlap_sessions

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tickcast.config import Settings, ValidationSettings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.db.actions import accept_jump, accepted_jumps, load_actions, stored_return
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.migrate import apply_migrations
@@ -148,7 +148,7 @@ def recent_quarantines(conn: Connection, settings: Settings, as_of: date) -> dic
     """The quarantines found in the stored prices of the `validation.lookback_sessions` sessions
     up to `as_of` (read with the band's sessions before them)."""
     rules = settings.validation
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     start = calendar.sessions_ending(
         calendar.session_on_or_before(as_of), rules.lookback_sessions + rules.band_sessions + 1
     )[0]

@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.data.jumps import Quarantine, quarantined_tickers
 from tickcast.data.universe import TODAYS_TICKERS, stored_universe, universe_label
 from tickcast.db.connection import open_connection
@@ -107,7 +107,7 @@ def check_stored_prices(settings: Settings, as_of: date | None = None) -> Qualit
     """Check the configured tickers (every stored one when none are configured) up to `as_of`;
     the same check of unchanged prices is answered from this process's last reports."""
     rules = settings.validation
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     as_of = calendar.session_on_or_before(as_of or calendar.latest_completed_session())
     window = calendar.sessions_ending(as_of, rules.lookback_sessions)
     start = calendar.previous_session(window[0])  # so the window's first return is defined

@@ -23,7 +23,7 @@ import pandas as pd
 
 from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import DatasetSettings, Settings
-from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.data.calendar import TradingCalendar, configured_calendar
 from tickcast.data.jumps import Quarantine, quarantined_tickers
 from tickcast.data.universe import Universe, stored_universe, universe_label
 from tickcast.db.connection import open_connection
@@ -81,7 +81,7 @@ def build_dataset(
     Returns the existing version when the same content was built before.
     """
     stage = on_stage or (lambda _: None)
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     with open_connection(settings) as conn:
         apply_migrations(conn)
         stage("loading prices")

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.data.calendar import TradingCalendar, trading_calendar
+from tickcast.data.calendar import TradingCalendar, configured_calendar
 from tickcast.data.jumps import quarantined_tickers
 from tickcast.data.universe import stored_universe
 from tickcast.db.connection import open_connection
@@ -74,7 +74,7 @@ def build_prediction_input(
     and a fully defined window; with `allow_stale`, ending on the last stored session instead
     when nothing is stored for `as_of` yet. With `volatility_halflife`, each ticker's recent
     realised volatility on that session too (what its interval is scaled by)."""
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     as_of = as_of or calendar.latest_completed_session()
     last_prices = stored_tickers(settings, tickers, as_of)
     newest = max(last_prices.values(), default=as_of)
@@ -165,7 +165,7 @@ def spec_matrix(
     Kept (read-only) for the next call with the same database, features, range and tickers
     while the prices it was computed from are unchanged: predict and monitor of one day, and
     the policies of a backtest, compute it once."""
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     universe = tickers or settings.tickers or None
     with open_connection(settings) as conn:
         key = (

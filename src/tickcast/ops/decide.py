@@ -9,7 +9,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tickcast.config import DecisionSettings, Settings
-from tickcast.data.calendar import CalendarError, TradingCalendar, trading_calendar
+from tickcast.data.calendar import (
+    CalendarError,
+    TradingCalendar,
+    configured_calendar,
+)
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.db.decisions import last_retrain, record_decision
@@ -44,7 +48,7 @@ def decide(
 ) -> RetrainDecision:
     """Judge the production model on the monitor's rolling metrics and drift (monitoring first
     when no result is given), record the decision and return it."""
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     as_of = as_of or calendar.latest_completed_session()
     if as_of > calendar.today():  # a recorded decision is dated: never on a day to come
         raise CalendarError(

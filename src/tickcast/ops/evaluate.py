@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.features.dataset import load_dataset
 from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays
 from tickcast.features.panel import PanelError
@@ -160,7 +160,7 @@ def _production_predictions(
     (samples, NaN where production has no usable window), and its calibrated quantiles
     (samples, levels; None for a bundle without intervals)."""
     spec = production.spec
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     first = arrays.matrix.dates[int(samples.rows.min())].date()
     # Prices from far enough back that the test sessions' features equal whole-history ones.
     start = lookback_start(calendar, spec, end, len(calendar.sessions_between(first, end)))

@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.data.jumps import recent_quarantines
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_rows
@@ -36,7 +36,7 @@ def monitor_model(
 ) -> MonitorResult:
     """Score every forecast whose outcome is known; rolling metrics next to persistence; the
     drift of `production` (resolved by the caller: the in-process daily run has it already)."""
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     as_of = as_of or calendar.latest_completed_session()
     window, cost = settings.monitoring.window_sessions, settings.evaluation.cost_bps
     with open_connection(settings) as conn:
@@ -150,7 +150,7 @@ def feature_drift(
     bundle = load_production_bundle(settings, production)
     bins = settings.monitoring.drift_bins
     reference = _training_bins(settings, bundle.spec.dataset_id, bins)
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     drift = settings.monitoring.drift_sessions
     start = lookback_start(calendar, bundle.spec, as_of, drift)
     universe = sorted(stored_tickers(settings))  # the forecasts' universe: predict's matrix

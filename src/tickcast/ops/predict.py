@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
 from tickcast.db.migrate import apply_migrations
@@ -75,7 +75,7 @@ def predict_with(
 ) -> PredictResult:
     """Forecast the session after `as_of` with `production` (resolved by the caller: the
     pipeline's "resolve production" step) and store it; None: bootstrap, nothing to forecast."""
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     as_of = as_of or calendar.latest_completed_session()
     if production is None:
         target = calendar.next_session(as_of)

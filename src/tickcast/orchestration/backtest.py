@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from tickcast.artifacts import artifact_uri, open_artifact
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.data.universe import TODAYS_TICKERS, stored_universe, universe_label
 from tickcast.db.connection import open_connection
@@ -172,7 +172,7 @@ def backtest(
     `continuous` names the continuous-training policies to compare (settings differing in their
     decision, promotion, monitoring, training or tuning sections); default: the configured one.
     """
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     sessions = calendar.sessions_between(start, end)
     if len(sessions) < 3:
         raise BacktestError(f"{start} to {end} holds {len(sessions)} sessions; a backtest needs 3")

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.decisions import decisions
 from tickcast.db.promotions import promotion_history
@@ -92,7 +92,7 @@ class DemoSummary(BaseModel):
 
 def demo_sessions(settings: Settings, days: int, first: date = FIRST_DAY) -> list[date]:
     """`days` consecutive sessions from `first`."""
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     sessions = [calendar.session_on_or_before(first)]
     while len(sessions) < days:
         sessions.append(calendar.next_session(sessions[-1]))

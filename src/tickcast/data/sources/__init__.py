@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from tickcast.config import Settings
-from tickcast.data.calendar import trading_calendar
+from tickcast.data.calendar import configured_calendar
 from tickcast.data.sources.base import PriceSource, SourceError
 from tickcast.data.sources.csv_dir import CsvDirectorySource
 from tickcast.data.sources.synthetic import SyntheticSource
@@ -23,7 +23,7 @@ def build_source(
 ) -> PriceSource:
     """The configured source, or `name` (csv | synthetic | yfinance) with a CSV `path` override."""
     name = name or settings.data.source
-    calendar = trading_calendar(settings.calendar.exchange, settings.calendar.first_session)
+    calendar = configured_calendar(settings)
     if name == "csv":
         csv = settings.data.csv
         return CsvDirectorySource(
