@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from tickcast.config import DecisionSettings
 from tickcast.data.calendar import trading_calendar
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
-from tickcast.ops.decide import judge, rule_counts
+from tickcast.ops.decide import RULES, Evidence, Rule, judge, rule_counts
 from tickcast.ops.results import FeatureDrift, MonitorResult
 from tickcast.registry.production_model import ProductionModel
 
@@ -169,3 +171,44 @@ def test_the_coverage_rule_fires_when_the_interval_breaks_its_promise() -> None:
     assert judge(band, covered(0.8), AS_OF, None, CAL)[0] == "keep"
     assert judge(DecisionSettings(), covered(0.3), AS_OF, None, CAL)[0] == "keep"  # off
     assert judge(band, result(), AS_OF, None, CAL)[0] == "keep"  # no intervals stored yet
+
+
+ALL_ON = DecisionSettings(max_psi=0.5, min_rank_ic=0.0, coverage_band=(0.7, 0.9))
+CALM = Evidence(result(rank_ic=0.05), AS_OF, None, CAL)
+# Per rule: evidence on which it alone fires, and the start of its message.
+FIRING = {
+    "max_mape": (result(mape=3.1, rank_ic=0.05), "rolling MAPE 3.10% > 2.50%"),
+    "min_direction_accuracy": (
+        result(direction=0.40, rank_ic=0.05),
+        "direction accuracy 0.400 < 0.450",
+    ),
+    "max_mase": (result(mase=1.4, rank_ic=0.05), "MASE 1.400 > 1.250"),
+    "min_rank_ic": (result(rank_ic=-0.02), "rank IC -0.020 < 0.000"),
+    "coverage_band": (
+        result(rank_ic=0.05).model_copy(
+            update={"rolling_intervals": IntervalMetrics(samples=400, nominal=0.8, coverage=0.5)}
+        ),
+        "interval coverage 0.500 outside [0.70, 0.90]",
+    ),
+    "max_psi": (result(psi=0.9, rank_ic=0.05), "drift: PSI of rsi_14 0.900 > 0.500"),
+    "max_model_age_sessions": (result(rank_ic=0.05), "model age 124 sessions > 60"),
+}
+
+
+def test_every_rule_is_in_the_table_once() -> None:
+    assert [rule.id for rule in RULES] == list(FIRING)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_each_rule_alone(rule: Rule) -> None:
+    monitored, message = FIRING[rule.id]
+    data_end = date(2017, 1, 3) if rule.id == "max_model_age_sessions" else AS_OF
+    fired = rule.check(ALL_ON, Evidence(monitored, data_end, None, CAL))
+    assert fired is not None and fired.rule == rule.id and fired.message.startswith(message)
+    assert rule.check(ALL_ON, CALM) is None  # calm evidence: silent
+    others = [
+        r.id
+        for r in RULES
+        if r is not rule and r.check(ALL_ON, Evidence(monitored, data_end, None, CAL))
+    ]
+    assert others == []  # the evidence fires this rule only

@@ -114,26 +114,9 @@ def build_panel(
             prices["trade_date"].min().date(), prices["trade_date"].max().date()
         )
     )
-    decisions: dict[str, TickerDecision] = {}
-    kept: list[str] = []
     quarantine = {t: q.reason for t, q in (quarantined or {}).items()}
-    for ticker in universe:
-        if ticker in quarantine and stored.get(ticker, _Stored()).sessions < min_sessions:
-            decisions[ticker] = _decision(
-                ticker, stored.get(ticker), False, quarantine[ticker], quarantined=True
-            )
-        elif ticker not in stored:
-            decisions[ticker] = TickerDecision(ticker, False, "no stored prices")
-        elif (count := stored[ticker].sessions) < min_sessions:
-            decisions[ticker] = _decision(
-                ticker,
-                stored[ticker],
-                False,
-                f"short history: {count} sessions < {min_sessions} (warm-up, one window "
-                "and the horizon)",
-            )
-        else:
-            kept.append(ticker)
+    decisions = _left_out(universe, stored, quarantine, min_sessions)
+    kept = [ticker for ticker in universe if ticker not in decisions]
     if not kept:
         raise PanelError(
             "no ticker has enough history: "
@@ -152,6 +135,31 @@ def build_panel(
         filled=filled,
         decisions=[decisions[t] for t in universe],
     )
+
+
+def _left_out(
+    universe: list[str], stored: dict[str, _Stored], quarantine: dict[str, str], min_sessions: int
+) -> dict[str, TickerDecision]:
+    """The tickers of `universe` the panel leaves out, each with its reason: quarantined with
+    too little left before the quarantine, never stored, or too short."""
+    decisions: dict[str, TickerDecision] = {}
+    for ticker in universe:
+        found = stored.get(ticker)
+        if ticker in quarantine and (found or _Stored()).sessions < min_sessions:
+            decisions[ticker] = _decision(
+                ticker, found, False, quarantine[ticker], quarantined=True
+            )
+        elif found is None:
+            decisions[ticker] = TickerDecision(ticker, False, "no stored prices")
+        elif found.sessions < min_sessions:
+            decisions[ticker] = _decision(
+                ticker,
+                found,
+                False,
+                f"short history: {found.sessions} sessions < {min_sessions} (warm-up, one window "
+                "and the horizon)",
+            )
+    return decisions
 
 
 def _align(

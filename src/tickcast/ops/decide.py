@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.db.decisions import last_retrain, record_decision
 from tickcast.db.migrate import apply_migrations
+from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.results import MonitorResult
 
 
@@ -99,6 +101,128 @@ def decide(
     return result
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the rules read: the monitor's result, the production data's last session and the
+    last retrain decision before today."""
+
+    monitored: MonitorResult
+    data_end: date | None
+    previous_retrain: date | None
+    calendar: TradingCalendar
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One retrain rule: its id (the `decision.*` setting it reads), whether it reads the rolling
+    metrics (judged only once `min_scored_sessions` are scored) and its check."""
+
+    id: str
+    reads_scores: bool
+    check: Callable[[DecisionSettings, Evidence], Reason | None]
+
+
+def _max_mape(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    mape = _rolling(found).mape
+    if mape <= rules.max_mape:
+        return None
+    message = f"rolling MAPE {mape:.2f}% > {rules.max_mape:.2f}%"
+    return Reason(rule="max_mape", threshold=rules.max_mape, observed=mape, message=message)
+
+
+def _min_direction_accuracy(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    rolling, floor = _rolling(found), rules.min_direction_accuracy
+    if rolling.direction_accuracy >= floor:
+        return None
+    message = (
+        f"direction accuracy {rolling.direction_accuracy:.3f} < {floor:.3f}"
+        f" (up-day rate {rolling.up_rate:.3f})"
+    )
+    observed = rolling.direction_accuracy
+    return Reason(
+        rule="min_direction_accuracy", threshold=floor, observed=observed, message=message
+    )
+
+
+def _max_mase(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    mase = _rolling(found).mase
+    if mase <= rules.max_mase:
+        return None
+    message = f"MASE {mase:.3f} > {rules.max_mase:.3f}"
+    return Reason(rule="max_mase", threshold=rules.max_mase, observed=mase, message=message)
+
+
+def _min_rank_ic(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    floor, rank_ic = rules.min_rank_ic, _rolling(found).rank_ic
+    if floor is None or rank_ic is None or rank_ic >= floor:
+        return None
+    message = f"rank IC {rank_ic:.3f} < {floor:.3f}"
+    return Reason(rule="min_rank_ic", threshold=floor, observed=rank_ic, message=message)
+
+
+def _coverage_band(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    intervals = found.monitored.rolling_intervals
+    if rules.coverage_band is None or intervals is None or intervals.coverage is None:
+        return None
+    coverage, (low, high) = intervals.coverage, rules.coverage_band
+    if low <= coverage <= high:
+        return None
+    message = (
+        f"interval coverage {coverage:.3f} outside [{low:.2f}, {high:.2f}]"
+        f" (promised {intervals.nominal:.2f})"
+    )
+    bound = low if coverage < low else high
+    return Reason(rule="coverage_band", threshold=bound, observed=coverage, message=message)
+
+
+def _max_psi(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    limit, psi = rules.max_psi, found.monitored.max_psi
+    if limit is None or psi is None or psi <= limit:
+        return None
+    worst = max(found.monitored.drift, key=lambda d: d.psi)
+    message = f"drift: PSI of {worst.feature} {worst.psi:.3f} > {limit:.3f}"
+    return Reason(rule="max_psi", threshold=limit, observed=worst.psi, message=message)
+
+
+def _max_model_age(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    if found.data_end is None:
+        return None
+    calendar, data_end = found.calendar, found.data_end
+    fresh_since = max(data_end, found.previous_retrain or data_end)
+    age = len(calendar.sessions_between(calendar.next_session(fresh_since), found.monitored.as_of))
+    if age <= rules.max_model_age_sessions:
+        return None
+    origin = (
+        f"its data ends {data_end}"
+        if fresh_since == data_end
+        else f"last challenged on {fresh_since}"
+    )
+    return Reason(
+        rule="max_model_age_sessions",
+        threshold=rules.max_model_age_sessions,
+        observed=age,
+        message=f"model age {age} sessions > {rules.max_model_age_sessions} ({origin})",
+    )
+
+
+def _rolling(found: Evidence) -> ForecastMetrics:
+    rolling = found.monitored.rolling
+    assert rolling is not None  # a rule that reads scores runs only when there are some
+    return rolling
+
+
+# The rules in the order their reasons are listed.
+RULES = (
+    Rule("max_mape", True, _max_mape),
+    Rule("min_direction_accuracy", True, _min_direction_accuracy),
+    Rule("max_mase", True, _max_mase),
+    Rule("min_rank_ic", True, _min_rank_ic),
+    Rule("coverage_band", True, _coverage_band),
+    Rule("max_psi", False, _max_psi),
+    Rule("max_model_age_sessions", False, _max_model_age),
+)
+
+
 def judge(
     rules: DecisionSettings,
     monitored: MonitorResult,
@@ -109,105 +233,32 @@ def judge(
     """(decision, bootstrap, reasons) from the rules; pure, so it is tested on its own."""
     if monitored.production is None:
         return "retrain", True, [Reason(rule="bootstrap", message="bootstrap: no production model")]
-    fired: list[Reason] = []
-    rolling = monitored.rolling
-    if rolling is not None and monitored.window_sessions >= rules.min_scored_sessions:
-        if rolling.mape > rules.max_mape:
-            message = f"rolling MAPE {rolling.mape:.2f}% > {rules.max_mape:.2f}%"
-            fired.append(
-                Reason(
-                    rule="max_mape",
-                    threshold=rules.max_mape,
-                    observed=rolling.mape,
-                    message=message,
-                )
-            )
-        floor = rules.min_direction_accuracy
-        if rolling.direction_accuracy < floor:
-            message = (
-                f"direction accuracy {rolling.direction_accuracy:.3f} < {floor:.3f}"
-                f" (up-day rate {rolling.up_rate:.3f})"
-            )
-            fired.append(
-                Reason(
-                    rule="min_direction_accuracy",
-                    threshold=floor,
-                    observed=rolling.direction_accuracy,
-                    message=message,
-                )
-            )
-        if rolling.mase > rules.max_mase:
-            message = f"MASE {rolling.mase:.3f} > {rules.max_mase:.3f}"
-            fired.append(
-                Reason(
-                    rule="max_mase",
-                    threshold=rules.max_mase,
-                    observed=rolling.mase,
-                    message=message,
-                )
-            )
-        ic_floor, rank_ic = rules.min_rank_ic, rolling.rank_ic
-        if ic_floor is not None and rank_ic is not None and rank_ic < ic_floor:
-            message = f"rank IC {rank_ic:.3f} < {ic_floor:.3f}"
-            fired.append(
-                Reason(rule="min_rank_ic", threshold=ic_floor, observed=rank_ic, message=message)
-            )
-        intervals = monitored.rolling_intervals
-        if rules.coverage_band is not None and intervals is not None:
-            coverage, (low, high) = intervals.coverage, rules.coverage_band
-            if coverage is not None and not low <= coverage <= high:
-                message = (
-                    f"interval coverage {coverage:.3f} outside [{low:.2f}, {high:.2f}]"
-                    f" (promised {intervals.nominal:.2f})"
-                )
-                bound = low if coverage < low else high
-                fired.append(
-                    Reason(
-                        rule="coverage_band", threshold=bound, observed=coverage, message=message
-                    )
-                )
-    psi_limit, psi = rules.max_psi, monitored.max_psi
-    if psi_limit is not None and psi is not None and psi > psi_limit:
-        worst = max(monitored.drift, key=lambda d: d.psi)
-        message = f"drift: PSI of {worst.feature} {worst.psi:.3f} > {psi_limit:.3f}"
-        fired.append(
-            Reason(rule="max_psi", threshold=psi_limit, observed=worst.psi, message=message)
-        )
-    if data_end is not None:
-        fresh_since = max(data_end, previous_retrain or data_end)
-        age = len(calendar.sessions_between(calendar.next_session(fresh_since), monitored.as_of))
-        if age > rules.max_model_age_sessions:
-            origin = (
-                f"its data ends {data_end}"
-                if fresh_since == data_end
-                else f"last challenged on {fresh_since}"
-            )
-            message = f"model age {age} sessions > {rules.max_model_age_sessions} ({origin})"
-            fired.append(
-                Reason(
-                    rule="max_model_age_sessions",
-                    threshold=rules.max_model_age_sessions,
-                    observed=age,
-                    message=message,
-                )
-            )
-    too_early = rolling is None or monitored.window_sessions < rules.min_scored_sessions
-    if too_early and not fired:
-        scored, needed = monitored.window_sessions, rules.min_scored_sessions
-        message = f"too few scored sessions to judge ({scored} < {needed})"
+    found = Evidence(monitored, data_end, previous_retrain, calendar)
+    scored = (
+        monitored.rolling is not None and monitored.window_sessions >= rules.min_scored_sessions
+    )
+    fired = [
+        reason
+        for rule in RULES
+        if scored or not rule.reads_scores
+        if (reason := rule.check(rules, found)) is not None
+    ]
+    if not fired and not scored:
+        counted, needed = monitored.window_sessions, rules.min_scored_sessions
+        message = f"too few scored sessions to judge ({counted} < {needed})"
         return (
             "keep",
             False,
             [
                 Reason(
-                    rule="min_scored_sessions", threshold=needed, observed=scored, message=message
+                    rule="min_scored_sessions", threshold=needed, observed=counted, message=message
                 )
             ],
         )
     if not fired:
         checked = (
             "rolling metrics, drift and model age"
-            if psi_limit is not None
+            if rules.max_psi is not None
             else "rolling metrics and model age"
         )
         return (
@@ -215,20 +266,24 @@ def judge(
             False,
             [Reason(rule="within_thresholds", message=f"{checked} within thresholds")],
         )
-    if previous_retrain is not None:
-        since = len(
-            calendar.sessions_between(calendar.next_session(previous_retrain), monitored.as_of)
-        )
-        if since <= rules.cooldown_sessions:
-            message = f"cool-down: retraining decided on {previous_retrain} ({since} sessions ago)"
-            cooldown = Reason(
-                rule="cooldown_sessions",
-                threshold=rules.cooldown_sessions,
-                observed=since,
-                message=message,
-            )
-            return "keep", False, [cooldown, *fired]
-    return "retrain", False, fired
+    cooldown = _cooling_down(rules, found)
+    return ("keep", False, [cooldown, *fired]) if cooldown else ("retrain", False, fired)
+
+
+def _cooling_down(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    """The cool-down reason when a retrain was decided too few sessions ago."""
+    previous, calendar = found.previous_retrain, found.calendar
+    if previous is None:
+        return None
+    since = len(calendar.sessions_between(calendar.next_session(previous), found.monitored.as_of))
+    if since > rules.cooldown_sessions:
+        return None
+    return Reason(
+        rule="cooldown_sessions",
+        threshold=rules.cooldown_sessions,
+        observed=since,
+        message=f"cool-down: retraining decided on {previous} ({since} sessions ago)",
+    )
 
 
 def rule_counts(decisions_reasons: Iterable[list[dict[str, Any]]]) -> dict[str, int]:
