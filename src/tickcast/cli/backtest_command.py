@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tickcast.cli.context import console, handled_errors, sessions_progress, state
 from tickcast.cli.tables import Column, fitted_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tickcast.orchestration.backtest import BacktestResult
 
 
 def backtest(
@@ -68,6 +74,15 @@ def backtest(
                 baselines=baselines,
                 continuous=continuous or None,
             )
+    console.print(_results_table(result))
+    for policy in result.policies:
+        if policy.triggers:
+            console.print(f"{policy.policy} retrained for: {policy.describe_triggers()}")
+    console.print(f"report: {result.report_uri} (MLflow run {result.mlflow_run_id})")
+
+
+def _results_table(result: BacktestResult) -> Table:
+    """Each policy's pooled metrics, intervals, retrains and cost: one row per policy."""
     columns = [
         Column("policy"),
         Column("MAPE%", 2, "right"),
@@ -102,7 +117,7 @@ def backtest(
         for policy in result.policies
         if (m := policy.metrics) is not None
     ]
-    table = fitted_table(
+    return fitted_table(
         console,
         columns,
         rows,
@@ -114,8 +129,3 @@ def backtest(
         "retr/prom: retrains/promotions after the bootstrap, "
         "sec: compute seconds",
     )
-    console.print(table)
-    for policy in result.policies:
-        if policy.triggers:
-            console.print(f"{policy.policy} retrained for: {policy.describe_triggers()}")
-    console.print(f"report: {result.report_uri} (MLflow run {result.mlflow_run_id})")

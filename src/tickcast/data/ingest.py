@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -250,14 +251,14 @@ def _ingest_all(
     outcomes: list[TickerOutcome] = []
     pending = _Pending()
 
-    def validate(raws: dict[str, pd.DataFrame]) -> BatchValidation:
-        return validate_batch(
-            raws,
-            calendar,
-            today,
-            settings.validation.price_tolerance,
-            settings.validation.max_price,
-        )
+    rules = settings.validation
+    validate = partial(
+        validate_batch,
+        calendar=calendar,
+        today=today,
+        tolerance=rules.price_tolerance,
+        max_price=rules.max_price,
+    )
 
     def validate_and_write() -> None:
         nonlocal pending
@@ -276,11 +277,7 @@ def _ingest_all(
             if o.status != "rejected" and o.ticker not in readjust and o.ticker not in rebased
         ]
         names = {o.ticker for o in writing}
-        actions = pd.concat(
-            [empty_actions().assign(ticker=pd.Series(dtype=object))]
-            + [a.assign(ticker=t) for t, a in pending.actions.items() if t in names and len(a)],
-            ignore_index=True,
-        )
+        actions = _actions_of(pending, names)
         _flush(conn, run_id, writing, frame, actions, sorted(pending.whole & names), price_source)
         for ticker in sorted(rebased.keys() | readjust):
             _reread(
@@ -299,8 +296,7 @@ def _ingest_all(
         outcomes.append(outcome)
         after = None if full_refresh else stored.get(ticker)
         if overlap := newest.get(ticker):
-            days = sorted(overlap)
-            after = days[0] if len(days) > sessions else None  # the newest `sessions` again
+            after = _read_again(overlap, sessions)
             pending.overlaps[ticker] = {
                 d: v for d, v in overlap.items() if after is None or d > after
             }
@@ -318,6 +314,22 @@ def _ingest_all(
             on_ticker(ticker)
     validate_and_write()
     return outcomes
+
+
+def _read_again(overlap: dict[date, float], sessions: int) -> date | None:
+    """The stored session after which to read: the newest `sessions` are read again (None:
+    the ticker has no more stored sessions than that, read it whole)."""
+    days = sorted(overlap)
+    return days[0] if len(days) > sessions else None
+
+
+def _actions_of(pending: _Pending, tickers: set[str]) -> pd.DataFrame:
+    """The fetched actions of `tickers` in one frame, with their ticker."""
+    return pd.concat(
+        [empty_actions().assign(ticker=pd.Series(dtype=object))]
+        + [a.assign(ticker=t) for t, a in pending.actions.items() if t in tickers and len(a)],
+        ignore_index=True,
+    )
 
 
 def _fetch(

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
 from tickcast.features.dataset import load_dataset
-from tickcast.features.dataset_version import DatasetArrays
+from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
 from tickcast.models.calibration import Calibration
 from tickcast.models.intervals import IntervalMetrics
@@ -26,9 +26,9 @@ from tickcast.registry.bundle import ForecasterBundle, save_bundle
 from tickcast.registry.plots import learning_curve, predictions_vs_actuals
 from tickcast.registry.pyfunc import signature
 from tickcast.registry.tracking import code_version, configure_mlflow
-from tickcast.training.evaluate import calibrated_results
+from tickcast.training.evaluate import CalibratedResults, calibrated_results
 from tickcast.training.fit import train_model
-from tickcast.training.intervals import fit_intervals
+from tickcast.training.intervals import FittedIntervals, fit_intervals
 from tickcast.training.trained import EpochRecord, training_data
 
 TEST_PREDICTIONS = "predictions/test.npz"
@@ -63,48 +63,21 @@ def train_candidate(
     version, arrays = load_dataset(settings, dataset_id)
     configure_mlflow(settings)
     with mlflow.start_run(run_name=f"candidate {params.architecture} on {dataset_id}") as run:
-        mlflow.set_tags({"tickcast.role": "candidate", "tickcast.dataset_id": dataset_id})
-        mlflow.log_params(
-            {
-                **params.model_dump(),
-                "dataset_id": dataset_id,
-                "dataset_sha256": version.content_sha256,
-                "code_version": code_version(),
-                "tickers": len(version.tickers),
-                "features": ",".join(version.features),
-                "sequence_length": version.sequence_length,
-                "horizon": version.horizon,
-                "max_epochs": settings.training.max_epochs,
-                "patience": settings.training.patience,
-                "seed": settings.training.seed,
-            }
-        )
-
-        def log_epoch(record: EpochRecord) -> None:
-            losses = {"train_loss": record.train_loss, "validation_loss": record.validation_loss}
-            if record.validation_pinball is not None:
-                losses["validation_pinball"] = record.validation_pinball
-            mlflow.log_metrics(losses, step=record.epoch)
-
+        _log_inputs(settings, params, version)
         trained = train_model(
             version,
             arrays,
             params,
             settings.training,
-            on_epoch=log_epoch,
+            on_epoch=_log_epoch,
             show_progress=show_progress,
             intervals=settings.intervals,
         )
         judged = calibrated_results(
             trained.forecaster, version, arrays, settings.evaluation.cost_bps
         )
-        calibration, results = judged.calibration, judged.metrics
-        mlflow.log_metrics({f"calibration_{k}": v for k, v in calibration.model_dump().items()})
-        for part, metrics in results.items():
-            mlflow.log_metrics(metrics.as_dict(f"{part}_"))
-        test, baseline = judged.samples["test"], judged.test_persistence
-        mlflow.log_metrics(baseline.as_dict("test_persistence_"))
-        mlflow.log_metric("best_epoch", trained.best_epoch)
+        _log_results(judged, trained.best_epoch)
+        test = judged.samples["test"]
         intervals = fit_intervals(
             trained,
             arrays,
@@ -113,6 +86,7 @@ def train_candidate(
             settings.intervals,
             settings.training.seed,
         )
+        _log_intervals(intervals)
         _log_predictions(arrays, test, judged.predictions["test"])
         if settings.training.log_figures:
             _log_figures(
@@ -123,30 +97,15 @@ def train_candidate(
                 judged.predictions["test"],
                 intervals.test_quantiles,
             )
-        for part in ("validation", "test"):
-            mlflow.log_metrics(intervals.metrics[part].as_dict(f"{part}_interval_"))
-            mlflow.log_metrics(intervals.baseline[part].as_dict(f"{part}_interval_baseline_"))
-        mlflow.log_metric("interval_seconds", intervals.seconds)
-
         bundle = ForecasterBundle(
             trained.forecaster,
             params,
             version.feature_spec(),
             arrays.scalers,
-            calibration,
+            judged.calibration,
             intervals.forecaster,
         )
-        with tempfile.TemporaryDirectory() as scratch:
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(Path(model_code.__file__)),
-                artifacts={"bundle": str(save_bundle(Path(scratch) / "bundle", bundle))},
-                pip_requirements=_requirements(),
-                signature=signature(bundle.spec),
-                input_example=arrays.inputs(test.take(slice(-1, None))),
-                registered_model_name=settings.mlflow.model_name,
-            )
-        model_version = int(info.registered_model_version)
+        model_version = _register(settings, bundle, arrays.inputs(test.take(slice(-1, None))))
     return CandidateResult(
         run_id=run.info.run_id,
         model_name=settings.mlflow.model_name,
@@ -154,13 +113,71 @@ def train_candidate(
         dataset_id=dataset_id,
         params=params,
         best_epoch=trained.best_epoch,
-        calibration=calibration,
-        validation=results["validation"],
-        test=results["test"],
-        test_persistence=baseline,
+        calibration=judged.calibration,
+        validation=judged.metrics["validation"],
+        test=judged.metrics["test"],
+        test_persistence=judged.test_persistence,
         test_intervals=intervals.metrics["test"],
         test_intervals_baseline=intervals.baseline["test"],
     )
+
+
+def _log_inputs(settings: Settings, params: ModelParams, version: DatasetVersion) -> None:
+    """The run's tags and parameters: the model's, its data's and the training loop's."""
+    mlflow.set_tags({"tickcast.role": "candidate", "tickcast.dataset_id": version.id})
+    mlflow.log_params(
+        {
+            **params.model_dump(),
+            "dataset_id": version.id,
+            "dataset_sha256": version.content_sha256,
+            "code_version": code_version(),
+            "tickers": len(version.tickers),
+            "features": ",".join(version.features),
+            "sequence_length": version.sequence_length,
+            "horizon": version.horizon,
+            "max_epochs": settings.training.max_epochs,
+            "patience": settings.training.patience,
+            "seed": settings.training.seed,
+        }
+    )
+
+
+def _log_epoch(record: EpochRecord) -> None:
+    losses = {"train_loss": record.train_loss, "validation_loss": record.validation_loss}
+    if record.validation_pinball is not None:
+        losses["validation_pinball"] = record.validation_pinball
+    mlflow.log_metrics(losses, step=record.epoch)
+
+
+def _log_results(judged: CalibratedResults, best_epoch: int) -> None:
+    """The calibration and the calibrated metrics of each part, persistence's on test beside."""
+    mlflow.log_metrics({f"calibration_{k}": v for k, v in judged.calibration.model_dump().items()})
+    for part, metrics in judged.metrics.items():
+        mlflow.log_metrics(metrics.as_dict(f"{part}_"))
+    mlflow.log_metrics(judged.test_persistence.as_dict("test_persistence_"))
+    mlflow.log_metric("best_epoch", best_epoch)
+
+
+def _log_intervals(intervals: FittedIntervals) -> None:
+    for part in ("validation", "test"):
+        mlflow.log_metrics(intervals.metrics[part].as_dict(f"{part}_interval_"))
+        mlflow.log_metrics(intervals.baseline[part].as_dict(f"{part}_interval_baseline_"))
+    mlflow.log_metric("interval_seconds", intervals.seconds)
+
+
+def _register(settings: Settings, bundle: ForecasterBundle, example: np.ndarray) -> int:
+    """Log the bundle as the run's model and register it: the new version's number."""
+    with tempfile.TemporaryDirectory() as scratch:
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(Path(model_code.__file__)),
+            artifacts={"bundle": str(save_bundle(Path(scratch) / "bundle", bundle))},
+            pip_requirements=_requirements(),
+            signature=signature(bundle.spec),
+            input_example=example,
+            registered_model_name=settings.mlflow.model_name,
+        )
+    return int(info.registered_model_version)
 
 
 def _log_predictions(arrays: DatasetArrays, samples: Samples, predicted: np.ndarray) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -94,6 +96,107 @@ def _train_network(
     validation loss (early stopping after `loop.patience` epochs); with `quantiles`, a linear
     quantile head on the same representation learns beside the forecast, and the validation
     loss kept is the sum of both."""
+    learner = _learner(arrays, params, loop, quantiles)
+    forecaster = NetworkForecaster(learner.network, data.target_scale)
+    trained = TrainedModel(forecaster, params)
+    shuffle = np.random.default_rng(loop.seed)
+    best_state, best_loss, stale = copy.deepcopy(learner.learned.state_dict()), float("inf"), 0
+    by_session = params.architecture == "lstm_cross_stock"
+    with _epoch_progress(show_progress) as progress:
+        for epoch in range(1, loop.max_epochs + 1):
+            started = time.perf_counter()
+            batches = _batches(data.train, params.batch_size, by_session, shuffle)
+            task = progress.add_task("train", total=len(batches), epoch=epoch, val="…")
+            summed = learner.epoch(
+                batches, arrays, data, quantiles, partial(progress.advance, task)
+            )
+            validation_loss, validation_pinball = _validation_losses(
+                forecaster, learner.head, arrays, data, quantiles
+            )
+            record = EpochRecord(
+                epoch,
+                summed / len(data.train),
+                validation_loss,
+                time.perf_counter() - started,
+                validation_pinball,
+            )
+            trained.history.append(record)
+            progress.update(task, val=f"{validation_loss:.4f}")
+            progress.remove_task(task)
+            if record.selection_loss < best_loss:
+                best_state, best_loss, stale = (
+                    copy.deepcopy(learner.learned.state_dict()),
+                    record.selection_loss,
+                    0,
+                )
+                trained.best_epoch = epoch
+            else:
+                stale += 1
+            if on_epoch is not None:
+                on_epoch(record)
+            if stale >= loop.patience:
+                break
+    learner.learned.load_state_dict(best_state)
+    learner.network.eval()
+    if learner.head is not None:
+        trained.quantile_head = (
+            learner.head.weight.detach().cpu().double().numpy(),
+            learner.head.bias.detach().cpu().double().numpy(),
+        )
+    return trained
+
+
+@dataclass
+class _Learner:
+    """A network (and its quantile head) with what updates it."""
+
+    network: nn.Module
+    head: nn.Linear | None
+    learned: nn.ModuleDict  # both, for the optimiser, clipping and the kept state
+    optimiser: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    device: torch.device
+    amp: bool
+    gradient_clip: float
+
+    def epoch(
+        self,
+        batches: list[np.ndarray],
+        arrays: DatasetArrays,
+        data: TrainingData,
+        quantiles: QuantileTargets | None,
+        advance: Callable[[], None],
+    ) -> float:
+        """One pass over `batches`: the forecast loss summed over the samples."""
+        self.network.train()
+        summed = 0.0
+        for batch in batches:
+            x, s, y = _tensors(arrays, data.train.take(batch), data, batch, self.device)
+            self.optimiser.zero_grad(set_to_none=True)
+            with torch.autocast(self.device.type, enabled=self.amp):
+                represented = self.network.represent(x, s)  # type: ignore[operator]
+                loss = _mse(self.network.read(represented), y)  # type: ignore[operator]
+                total = loss
+                if self.head is not None and quantiles is not None:
+                    total = loss + _pinball(self.head(represented), quantiles, batch, self.device)
+            scaled_loss: torch.Tensor = self.scaler.scale(total)
+            scaled_loss.backward()  # type: ignore[no-untyped-call]
+            self.scaler.unscale_(self.optimiser)
+            nn.utils.clip_grad_norm_(self.learned.parameters(), self.gradient_clip)
+            self.scaler.step(self.optimiser)
+            self.scaler.update()
+            summed += loss.item() * len(batch)
+            advance()
+        return summed
+
+
+def _learner(
+    arrays: DatasetArrays,
+    params: ModelParams,
+    loop: TrainingSettings,
+    quantiles: QuantileTargets | None,
+) -> _Learner:
+    """The seeded network of `params` (with a quantile head when `quantiles`) on the device."""
     seed_everything(loop.seed)
     torch.manual_seed(loop.seed)
     device = select_device(loop.device)
@@ -111,79 +214,28 @@ def _train_network(
         learned.parameters(), lr=params.learning_rate, weight_decay=loop.weight_decay
     )
     amp = loop.mixed_precision and device.type == "cuda"
-    scaler = torch.amp.GradScaler(enabled=amp)
-    shuffle = np.random.default_rng(loop.seed)
-    trained = TrainedModel(NetworkForecaster(network, data.target_scale), params)
-    best_state, best_loss, stale = copy.deepcopy(learned.state_dict()), float("inf"), 0
-    by_session = params.architecture == "lstm_cross_stock"
+    return _Learner(
+        network,
+        head,
+        learned,
+        optimiser,
+        torch.amp.GradScaler(enabled=amp),
+        device,
+        amp,
+        loop.gradient_clip,
+    )
 
-    with Progress(
+
+def _epoch_progress(show: bool) -> Progress:
+    return Progress(
         TextColumn("epoch {task.fields[epoch]}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("val {task.fields[val]}"),
         TimeElapsedColumn(),
-        disable=not show_progress,
+        disable=not show,
         transient=True,
-    ) as progress:
-        for epoch in range(1, loop.max_epochs + 1):
-            started = time.perf_counter()
-            batches = _batches(data.train, params.batch_size, by_session, shuffle)
-            task = progress.add_task("train", total=len(batches), epoch=epoch, val="…")
-            network.train()
-            losses = []
-            for batch in batches:
-                x, s, y = _tensors(arrays, data.train.take(batch), data, batch, device)
-                optimiser.zero_grad(set_to_none=True)
-                with torch.autocast(device.type, enabled=amp):
-                    represented = network.represent(x, s)  # type: ignore[operator]
-                    loss = _mse(network.read(represented), y)  # type: ignore[operator]
-                    total = loss
-                    if head is not None and quantiles is not None:
-                        total = loss + _pinball(head(represented), quantiles, batch, device)
-                scaled_loss: torch.Tensor = scaler.scale(total)
-                scaled_loss.backward()  # type: ignore[no-untyped-call]
-                scaler.unscale_(optimiser)
-                nn.utils.clip_grad_norm_(learned.parameters(), loop.gradient_clip)
-                scaler.step(optimiser)
-                scaler.update()
-                losses.append(loss.item() * len(batch))
-                progress.advance(task)
-            assert isinstance(trained.forecaster, NetworkForecaster)
-            validation_loss, validation_pinball = _validation_losses(
-                trained.forecaster, head, arrays, data, quantiles
-            )
-            record = EpochRecord(
-                epoch,
-                sum(losses) / len(data.train),
-                validation_loss,
-                time.perf_counter() - started,
-                validation_pinball,
-            )
-            trained.history.append(record)
-            progress.update(task, val=f"{validation_loss:.4f}")
-            progress.remove_task(task)
-            if record.selection_loss < best_loss:
-                best_state, best_loss, stale = (
-                    copy.deepcopy(learned.state_dict()),
-                    record.selection_loss,
-                    0,
-                )
-                trained.best_epoch = epoch
-            else:
-                stale += 1
-            if on_epoch is not None:
-                on_epoch(record)
-            if stale >= loop.patience:
-                break
-    learned.load_state_dict(best_state)
-    network.eval()
-    if head is not None:
-        trained.quantile_head = (
-            head.weight.detach().cpu().double().numpy(),
-            head.bias.detach().cpu().double().numpy(),
-        )
-    return trained
+    )
 
 
 def _validation_losses(

@@ -202,22 +202,21 @@ def _ray_search(
     finally:
         if started_here:
             ray.shutdown()
-    records = []
-    for number in range(len(results)):
-        result = results[number]
-        frame = result.metrics_dataframe
-        history = (
-            [] if frame is None or frame.empty else [float(v) for v in frame["validation_loss"]]
-        )
-        state: State = "failed" if result.error else "complete"
-        if (
-            state == "complete"
-            and len(history) < loop.max_epochs
-            and not _early_stopped(history, loop.patience)
-        ):
-            state = "stopped"
-        records.append(_record(number, result.config or {}, history, state))
-    return records
+    return [_ray_record(number, results[number], loop) for number in range(len(results))]
+
+
+def _ray_record(number: int, result: Any, loop: TrainingSettings) -> TrialRecord:
+    """A finished Ray trial as a record: complete, stopped early by the scheduler, or failed."""
+    frame = result.metrics_dataframe
+    history = [] if frame is None or frame.empty else [float(v) for v in frame["validation_loss"]]
+    state: State = "failed" if result.error else "complete"
+    if (
+        state == "complete"
+        and len(history) < loop.max_epochs
+        and not _early_stopped(history, loop.patience)
+    ):
+        state = "stopped"
+    return _record(number, result.config or {}, history, state)
 
 
 def _record(number: int, params: dict[str, Any], history: list[float], state: State) -> TrialRecord:
