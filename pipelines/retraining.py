@@ -35,7 +35,7 @@ def retraining(
         search_gpus: GPUs for the tune pod itself; "0" when the search runs on a RayCluster.
 
     Returns:
-        The promotion verdict (JSON).
+        The promotion verdict: "promoted" or "kept".
     """
     parameters = {
         "as_of": as_of,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from tests.unit.test_decision_rules import result
 from tickcast.config import Settings
+from tickcast.data.calendar import trading_calendar
+from tickcast.models.intervals import IntervalMetrics
+from tickcast.ops.decide import RULES, Evidence
 from tickcast.orchestration.backtest import NEVER, backtest_policies
 
 
@@ -41,3 +47,19 @@ def test_without_baselines_only_the_continuous_policies_replay() -> None:
     only = backtest_policies(base, {"continuous-ridge": ridge}, baselines=False)
     assert list(only) == ["continuous-ridge"]
     assert only["continuous-ridge"][1].training.params.architecture == "ridge"
+
+
+def test_no_rule_fires_for_the_baselines_whatever_is_configured() -> None:
+    """Every rule of the decide step is off for train-once and fixed-schedule, even the ones a
+    configuration turns on (rank IC, coverage band, drift)."""
+    every_rule_on = Settings().with_overrides(
+        {"decision": {"min_rank_ic": 0.5, "coverage_band": [0.79, 0.81], "max_psi": 0.01}}
+    )
+    assert {rule.id for rule in RULES} <= set(NEVER)
+    for name in ("train_once", "fixed_schedule"):
+        rules = backtest_policies(every_rule_on)[name][1].decision
+        monitored = result(mape=50, direction=0.1, mase=9, psi=5, rank_ic=-0.5).model_copy(
+            update={"rolling_intervals": IntervalMetrics(samples=400, nominal=0.8, coverage=0.2)}
+        )
+        found = Evidence(monitored, date(2010, 1, 4), None, trading_calendar())
+        assert [rule.id for rule in RULES if rule.check(rules, found)] == [], name

@@ -36,7 +36,9 @@ model_app = typer.Typer(help="Operate the model registry by hand.", no_args_is_h
 
 def train(
     dataset: str | None = typer.Option(None, help="Dataset id (default: the newest version)."),
-    architecture: str | None = typer.Option(None, help="lstm | lstm_attention | lstm_cross_stock"),
+    architecture: str | None = typer.Option(
+        None, help="ridge | lightgbm | lstm | lstm_attention | lstm_cross_stock"
+    ),
     epochs: int | None = typer.Option(None, help="Maximum epochs (default: training.max_epochs)."),
 ) -> None:
     """Train a candidate on a dataset version, log it to MLflow and register a new version."""

@@ -1,1 +1,3 @@
-"""Forecasting models: LSTM architectures and the persistence baseline, one interface."""
+"""Forecasting models behind one interface: the networks (LSTM, attention, cross-stock
+attention), the tabular families' forecasters (ridge, LightGBM), persistence, and the maths they
+share: calibration, intervals, metrics, paired tests."""

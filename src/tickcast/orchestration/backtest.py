@@ -43,11 +43,13 @@ from tickcast.orchestration.runner import retrain, run_daily
 
 Policy = Literal["continuous", "train_once", "fixed_schedule"]
 # Decision rules that never fire: train-once and fixed-schedule only retrain when told to.
-NEVER = {
+NEVER: dict[str, object] = {
     "max_mape": 1e9,
     "min_direction_accuracy": 0.0,
     "max_mase": 1e9,
-    "max_psi": 1e9,
+    "min_rank_ic": None,
+    "coverage_band": None,
+    "max_psi": None,
     "max_model_age_sessions": 10**9,
 }
 
