@@ -27,14 +27,14 @@ from rich.table import Table
 
 from bench.scratch import scratch_store
 from tickcast.data.ingest import ingest_prices
+from tickcast.families.registry import family as registered
+from tickcast.families.trained import training_data
 from tickcast.features.dataset import build_dataset, load_dataset
-from tickcast.models.architectures import NETWORKS
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.training.evaluate import calibrated_results
 from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
-from tickcast.training.trained import training_data
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
 FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")
@@ -127,7 +127,7 @@ def main() -> None:
             )
             with_head = time.perf_counter() - started
             seconds, head_seconds = with_head, 0.0
-            if family in NETWORKS:  # trained again without its quantile head, to measure it
+            if registered(family).network:  # trained again without its head, to measure it
                 started = time.perf_counter()
                 train_model(version, arrays, params, settings.training)
                 seconds = time.perf_counter() - started

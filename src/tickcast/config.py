@@ -13,13 +13,22 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import date
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import psycopg
 import yaml
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -315,7 +324,24 @@ class DatasetSettings(_Section):
     max_gap_sessions: int = Field(5, ge=0, le=60)
 
 
-TrainableArchitecture = Literal["lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm"]
+# Model families are found by name in this entry-point group (tickcast.families.registry);
+# tickcast's own, in the order a search space lists them by default.
+FAMILY_GROUP = "tickcast.families"
+OWN_FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")
+
+
+def registered_families() -> list[str]:
+    """The family names the installed packages register (read from their metadata)."""
+    return sorted({point.name for point in entry_points(group=FAMILY_GROUP)})
+
+
+def _registered(name: str) -> str:
+    known = registered_families()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"unknown model family {name!r}{hint}; registered: {', '.join(known)}")
+    return name
 
 
 class ModelParams(_Section):
@@ -323,7 +349,7 @@ class ModelParams(_Section):
     family reads its own: the LSTMs hidden_size .. batch_size; ridge and LightGBM read the last
     tabular_sessions of the window, flattened, and ridge_alpha or the tree parameters."""
 
-    architecture: TrainableArchitecture = "lstm"
+    architecture: Annotated[str, AfterValidator(_registered)] = "lstm"
     hidden_size: int = Field(64, ge=1, le=4096)
     num_layers: int = Field(1, ge=1, le=8)
     dropout: float = Field(0.1, ge=0, lt=1)
@@ -358,8 +384,8 @@ class TrainingSettings(_Section):
 class SearchSpace(_Section):
     """What the hyperparameter search may choose from (ranges are [low, high])."""
 
-    architecture: list[TrainableArchitecture] = Field(
-        default_factory=lambda: list(get_args(TrainableArchitecture)), min_length=1
+    architecture: list[Annotated[str, AfterValidator(_registered)]] = Field(
+        default_factory=lambda: list(OWN_FAMILIES), min_length=1
     )
     hidden_size: list[int] = Field(default_factory=lambda: [32, 64, 128], min_length=1)
     num_layers: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)

@@ -24,12 +24,12 @@ import pytest
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
+from tickcast.families.trained import training_data
 from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.features.prediction_input import build_prediction_input
 from tickcast.training.evaluate import CalibratedResults, calibrated_results
 from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
-from tickcast.training.trained import training_data
 
 pytestmark = pytest.mark.slow(seconds=25)
 

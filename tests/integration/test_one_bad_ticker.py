@@ -27,13 +27,13 @@ from tests.conftest import copy_stocknet
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
+from tickcast.families.trained import training_data
 from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.ops.predict import Forecast, forecast_with
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.training.evaluate import calibrated_results
 from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
-from tickcast.training.trained import training_data
 
 TICKERS = ["AAPL", "AMZN", "BA", "BAC", "C", "CAT", "CSCO", "CVX", "DIS", "GE", "HD", "XOM"]
 TRAINED_TO = date(2017, 3, 31)

@@ -15,9 +15,9 @@ from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.db.promotions import promotion_history
+from tickcast.families.registry import family_names
 from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.features.dataset_version import DatasetVersion
-from tickcast.models.architectures import TRAINABLE
 from tickcast.models.intervals import ewma_volatility, interval_metrics
 from tickcast.ops.evaluate import evaluate_candidate
 from tickcast.ops.promote import promote_candidate, promote_manually, rollback
@@ -154,7 +154,7 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     assert "required > 50.00%" in audit[3]["reason"]
 
 
-@pytest.mark.parametrize("architecture", TRAINABLE)
+@pytest.mark.parametrize("architecture", family_names())
 def test_every_architecture_round_trips_through_mlflow(
     small: Settings, architecture: str, tmp_path: Path
 ) -> None:

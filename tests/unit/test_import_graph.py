@@ -102,6 +102,7 @@ FLOORS = [
     {"artifacts", "db", "models"},
     {"data"},
     {"features"},
+    {"families"},
     {"training"},
     {"registry"},
     {"ops"},
@@ -141,7 +142,8 @@ def test_the_arrows_that_were_there_would_be_caught() -> None:
     assert points_up_or_across("tickcast.ops.backtest", "tickcast.orchestration.runner")
     assert points_up_or_across("tickcast.serving.state", "tickcast.orchestration.runner")
     assert not points_up_or_across("tickcast.ops.monitor", "tickcast.registry.bundle")
-    assert not points_up_or_across("tickcast.training.fit", "tickcast.training.tabular")
+    assert not points_up_or_across("tickcast.training.fit", "tickcast.families.registry")
+    assert points_up_or_across("tickcast.families.networks", "tickcast.training.fit")
 
 
 def test_no_modules_import_each_other() -> None:

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from tickcast.config import DatasetSettings, FeatureSettings, ModelParams, TrainingSettings
+from tickcast.families.trained import training_data
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.scaling import fit_scalers
 from tickcast.models.network_forecaster import NetworkForecaster
 from tickcast.training.fit import train_model
-from tickcast.training.trained import training_data
 
 ROWS, STOCKS, FEATURES, SEQUENCE = 300, 6, 2, 5
 PARTS = {"train": (4, 199), "validation": (201, 248), "test": (250, 298)}

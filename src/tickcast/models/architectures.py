@@ -7,15 +7,8 @@ that session; the others are masked out).
 
 from __future__ import annotations
 
-from typing import get_args
-
 import torch
 from torch import nn
-
-from tickcast.config import TrainableArchitecture
-
-TRAINABLE: tuple[TrainableArchitecture, ...] = get_args(TrainableArchitecture)
-NETWORKS: tuple[TrainableArchitecture, ...] = ("lstm", "lstm_attention", "lstm_cross_stock")
 
 
 class StockLSTM(nn.Module):
@@ -127,18 +120,21 @@ def _by_session(
 
 
 def build_network(
-    architecture: TrainableArchitecture,
+    architecture: str,
     features: int,
     hidden_size: int = 64,
     num_layers: int = 1,
     dropout: float = 0.0,
 ) -> nn.Module:
     """The network for `architecture`, freshly initialised (seed torch first for determinism)."""
-    classes: dict[str, type[nn.Module]] = {
-        "lstm": StockLSTM,
-        "lstm_attention": StockLSTMWithAttention,
-        "lstm_cross_stock": StockLSTMWithCrossStockAttention,
-    }
-    if architecture not in classes:
-        raise ValueError(f"{architecture!r} is not a network: expected one of {list(classes)}")
-    return classes[architecture](features, hidden_size, num_layers, dropout)
+    if architecture not in NETWORKS:
+        raise ValueError(f"{architecture!r} is not a network: expected one of {list(NETWORKS)}")
+    return NETWORKS[architecture](features, hidden_size, num_layers, dropout)
+
+
+# The networks by family name (each a family of `tickcast.families.networks`).
+NETWORKS: dict[str, type[nn.Module]] = {
+    "lstm": StockLSTM,
+    "lstm_attention": StockLSTMWithAttention,
+    "lstm_cross_stock": StockLSTMWithCrossStockAttention,
+}

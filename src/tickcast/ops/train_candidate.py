@@ -14,6 +14,7 @@ import torch
 from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
+from tickcast.families.trained import EpochRecord, training_data
 from tickcast.features.dataset import load_dataset
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
@@ -29,7 +30,6 @@ from tickcast.registry.tracking import code_version, configure_mlflow
 from tickcast.training.evaluate import CalibratedResults, calibrated_results
 from tickcast.training.fit import train_model
 from tickcast.training.intervals import FittedIntervals, fit_intervals
-from tickcast.training.trained import EpochRecord, training_data
 
 TEST_PREDICTIONS = "predictions/test.npz"
 

@@ -1,6 +1,7 @@
-"""A trained forecaster on disk: the family's fitted state, parameters, calibration, feature
-spec and scalers. Everything a predictor needs travels together, so loading one needs no
-database and no guess; and only a network's bundle imports torch."""
+"""A trained forecaster on disk: the family's fitted state (written and read by the family,
+`tickcast.families`), parameters, calibration, feature spec and scalers. Everything a predictor
+needs travels together, so loading one needs no database and no guess; and only a network's
+bundle imports torch."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from tickcast.config import ModelParams
+from tickcast.families.registry import family
 from tickcast.features.scaling import Scalers
 from tickcast.features.spec import FeatureSpec
 from tickcast.models.calibration import Calibration
-from tickcast.models.forecasters import Forecaster, LinearModel, TabularForecaster
+from tickcast.models.forecasters import Forecaster
 from tickcast.models.intervals import IntervalCalibration
 from tickcast.models.quantile_models import (
     HeadQuantiles,
@@ -25,7 +27,6 @@ from tickcast.models.quantile_models import (
 )
 
 _META, _SCALERS = "model.json", "scalers.npz"
-_NETWORK, _LINEAR, _TREES = "network.pt", "linear.npz", "lightgbm.txt"
 _INTERVALS, _QUANTILE_HEAD = "intervals.json", "quantile_head.npz"
 _INTERVAL_KINDS = ("residual", "volatility_trees", "volatility_head")
 
@@ -83,31 +84,15 @@ class ForecasterBundle:
 
 
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
+    """Write `bundle` into `directory`: its family's files, the spec, scalers and calibrations."""
     directory.mkdir(parents=True, exist_ok=True)
-    forecaster = bundle.forecaster
+    stored = family(bundle.params.architecture).save(directory, bundle.forecaster)
     meta: dict[str, object] = {
         "params": bundle.params.model_dump(mode="json"),
         "calibration": bundle.calibration.model_dump(),
         "spec": bundle.spec.model_dump(mode="json"),
+        **stored,
     }
-    if isinstance(forecaster, TabularForecaster):
-        meta |= {"target_scale": forecaster.target_scale, "sessions_used": forecaster.sessions_used}
-        model = forecaster.model
-        if isinstance(model, LinearModel):
-            np.savez(
-                directory / _LINEAR, coefficients=model.coefficients, intercept=model.intercept
-            )
-        else:
-            (directory / _TREES).write_text(model.model_to_string())
-    else:
-        import torch  # a network: torch is loaded already, by its training
-
-        from tickcast.models.network_forecaster import NetworkForecaster
-
-        if not isinstance(forecaster, NetworkForecaster):
-            raise TypeError(f"cannot save a {type(forecaster).__name__}")
-        torch.save(forecaster.network.state_dict(), directory / _NETWORK)
-        meta["target_scale"] = forecaster.target_scale
     (directory / _META).write_text(json.dumps(meta, indent=2))
     np.savez(directory / _SCALERS, mean=bundle.scalers.mean, std=bundle.scalers.std)
     if bundle.intervals is not None:
@@ -175,40 +160,11 @@ def is_bundle(directory: Path) -> bool:
 
 
 def load_bundle(directory: Path) -> ForecasterBundle:
+    """The bundle in `directory`, read by the family its parameters name."""
     meta = json.loads((directory / _META).read_text())
     params = ModelParams.model_validate(meta["params"])
     spec = FeatureSpec.model_validate(meta["spec"])
-    forecaster: Forecaster
-    if (directory / _NETWORK).exists():
-        import torch  # only a network's bundle needs it
-
-        from tickcast.models.architectures import build_network
-        from tickcast.models.network_forecaster import NetworkForecaster
-
-        network = build_network(
-            params.architecture,
-            len(spec.features),
-            params.hidden_size,
-            params.num_layers,
-            params.dropout,
-        )
-        state = torch.load(directory / _NETWORK, map_location="cpu", weights_only=True)
-        network.load_state_dict(state)
-        network.eval()
-        forecaster = NetworkForecaster(network, float(meta["target_scale"]))
-    elif (directory / _LINEAR).exists():
-        with np.load(directory / _LINEAR) as stored:
-            model: object = LinearModel(stored["coefficients"], float(stored["intercept"]))
-        forecaster = TabularForecaster(
-            model, int(meta["sessions_used"]), float(meta["target_scale"])
-        )
-    else:
-        import lightgbm
-
-        model = lightgbm.Booster(model_str=(directory / _TREES).read_text())
-        forecaster = TabularForecaster(
-            model, int(meta["sessions_used"]), float(meta["target_scale"])
-        )
+    forecaster = family(params.architecture).load(directory, meta, params, spec)
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
     calibration = Calibration.model_validate(meta["calibration"])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tickcast.training.trained import EpochRecord
+from tickcast.families.trained import EpochRecord
 from tickcast.training.tune import TrialRecord
 
 

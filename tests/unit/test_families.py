@@ -1,0 +1,34 @@
+"""The model families are found by name through the `tickcast.families` entry points, each a unit
+behind one interface; names are checked against what is registered, not a fixed list."""
+
+from __future__ import annotations
+
+import pytest
+
+from tickcast.config import OWN_FAMILIES, ConfigError, ModelParams, load_settings
+from tickcast.families.registry import UnknownFamilyError, family, family_names
+
+
+def test_tickcasts_own_families_are_registered() -> None:
+    assert set(OWN_FAMILIES) <= set(family_names())
+    for name in OWN_FAMILIES:
+        found = family(name)
+        assert found.name == name and found.description
+        assert found.network == name.startswith("lstm")
+        for method in ("fit", "interval_model", "save", "load"):
+            assert callable(getattr(found, method)), (name, method)
+
+
+def test_an_unknown_family_is_named_with_the_registered_ones() -> None:
+    with pytest.raises(UnknownFamilyError, match=r"'lgbm' \(did you mean lightgbm\?\)"):
+        family("lgbm")
+    with pytest.raises(ValueError, match="unknown model family 'gru'; registered: lightgbm, lstm"):
+        ModelParams(architecture="gru")
+
+
+def test_a_configuration_naming_an_unknown_family_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TICKCAST_TUNING__SPACE__ARCHITECTURE", '["ridge", "xgboost"]')
+    with pytest.raises(ConfigError, match=r"tuning\.space\.architecture\.1: .*'xgboost'"):
+        load_settings()
