@@ -97,7 +97,7 @@ compile: setup ## Regenerate the compiled KFP YAML (components on $(REGISTRY)/<i
 	TICKCAST_IMAGE_REGISTRY=$(REGISTRY) TICKCAST_IMAGE_TAG=$(TAG) $(BIN)/python -m pipelines.compile
 
 bento: setup ## Build the serving Bento offline (then: bentoml containerize tickcast:latest)
-	rm -rf dist && $(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	rm -rf dist build && $(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .  # build/: no stale modules
 	$(BIN)/python images/pinned_requirements.py > dist/requirements.txt
 	$(BIN)/bentoml build -f bentofile.yaml .
 

@@ -120,7 +120,7 @@ def main() -> None:
         cost = settings.evaluation.cost_bps
         for family in FAMILIES:
             console.print(f"[dim]{family} ...[/]")
-            params = settings.training.params.model_copy(update={"architecture": family})
+            params = settings.training.params.model_copy(update={"family": family})
             started = time.perf_counter()
             trained = train_model(
                 version, arrays, params, settings.training, intervals=settings.intervals

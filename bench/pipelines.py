@@ -96,7 +96,7 @@ def main() -> None:
     )
     parser.add_argument("--stocknet", type=Path, default=SAMPLE_DIR)
     parser.add_argument("--tickers", type=int, default=None, help="a synthetic market instead")
-    parser.add_argument("--family", default=None, help="training.params.architecture")
+    parser.add_argument("--family", default=None, help="training.params.family")
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()

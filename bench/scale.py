@@ -165,7 +165,7 @@ def main() -> None:
         _, arrays = load_dataset(settings, version.id)
 
         def fit(family: str) -> Callable[[], Any]:
-            params = settings.training.params.model_copy(update={"architecture": family})
+            params = settings.training.params.model_copy(update={"family": family})
             return lambda: train_model(version, arrays, params, settings.training)
 
         for family in ("ridge", "lightgbm"):
@@ -183,7 +183,7 @@ def main() -> None:
             return f"full epoch ~{seconds * len(train) / len(recent):,.0f} s"
 
         def one_epoch(family: str) -> Callable[[], Any]:
-            params = settings.training.params.model_copy(update={"architecture": family})
+            params = settings.training.params.model_copy(update={"family": family})
             return lambda: train_model(capped, arrays, params, settings.training)
 
         for family in ("lstm", "lstm_attention", "lstm_cross_stock"):
@@ -196,7 +196,7 @@ def main() -> None:
         trained = train_model(
             version,
             arrays,
-            settings.training.params.model_copy(update={"architecture": "ridge"}),
+            settings.training.params.model_copy(update={"family": "ridge"}),
             settings.training,
         )
         bundle = ForecasterBundle(

@@ -22,6 +22,7 @@ import yaml
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -349,7 +350,10 @@ class ModelParams(_Section):
     family reads its own: the LSTMs hidden_size .. batch_size; ridge and LightGBM read the last
     tabular_sessions of the window, flattened, and ridge_alpha or the tree parameters."""
 
-    architecture: Annotated[str, AfterValidator(_registered)] = "lstm"
+    # The model family (tickcast.families); `architecture`, its old name, is still read.
+    family: Annotated[str, AfterValidator(_registered)] = Field(
+        "lstm", validation_alias=AliasChoices("family", "architecture")
+    )
     hidden_size: int = Field(64, ge=1, le=4096)
     num_layers: int = Field(1, ge=1, le=8)
     dropout: float = Field(0.1, ge=0, lt=1)
@@ -384,8 +388,10 @@ class TrainingSettings(_Section):
 class SearchSpace(_Section):
     """What the hyperparameter search may choose from (ranges are [low, high])."""
 
-    architecture: list[Annotated[str, AfterValidator(_registered)]] = Field(
-        default_factory=lambda: list(OWN_FAMILIES), min_length=1
+    family: list[Annotated[str, AfterValidator(_registered)]] = Field(
+        default_factory=lambda: list(OWN_FAMILIES),
+        min_length=1,
+        validation_alias=AliasChoices("family", "architecture"),
     )
     hidden_size: list[int] = Field(default_factory=lambda: [32, 64, 128], min_length=1)
     num_layers: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
@@ -648,6 +654,41 @@ OTHER_VARIABLES = {
     "TICKCAST_IMAGE_TESTS",
     "TICKCAST_TEST_DATABASE_URL",
 }
+
+
+# Keys that were renamed, where they stand: still read, with a warning naming the new key.
+RENAMED_KEYS = {
+    ("training", "params", "architecture"): "family",
+    ("tuning", "space", "architecture"): "family",
+}
+
+
+def deprecated_keys(environ: Mapping[str, str], path: Path | None) -> list[str]:
+    """A warning per renamed key set in the environment or the config file at `path`."""
+    found = []
+    for key, new in RENAMED_KEYS.items():
+        *section, old = key
+        prefix = "TICKCAST_" + "__".join(section).upper()
+        variable = f"{prefix}__{old.upper()}"
+        if any(name.upper() == variable for name in environ):
+            found.append(f"{variable} is deprecated: set {prefix}__{new.upper()}")
+    content = _yaml_mapping(path) if path is not None else {}
+    for key, new in RENAMED_KEYS.items():
+        place: Any = content
+        for part in key[:-1]:
+            place = place.get(part) if isinstance(place, dict) else None
+        if isinstance(place, dict) and key[-1] in place:
+            dotted = ".".join(key[:-1])
+            found.append(f"{path}: {dotted}.{key[-1]} is deprecated: name it {dotted}.{new}")
+    return found
+
+
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    try:
+        content = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}  # reported by load_settings
+    return content if isinstance(content, dict) else {}
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:

@@ -38,7 +38,7 @@ def run(settings: Settings, folder: Path, prices: str, url: str) -> BacktestResu
                 },
             },
             "dataset": {"sequence_length": 10},
-            "training": {"params": {"architecture": "ridge"}},
+            "training": {"params": {"family": "ridge"}},
             "decision": NEVER,
             "mlflow": {"tracking_uri": f"sqlite:///{folder}/{prices}.db"},
             "artifacts": {"root": str(folder / prices)},

@@ -53,7 +53,7 @@ def market(url: str, scratch: Path) -> Settings:
             "features": {"indicators": ["log_return", "rsi_14"]},
             "dataset": {"sequence_length": 5},
             "training": {
-                "params": {"architecture": "seasonal_naive", "tabular_sessions": 5},
+                "params": {"family": "seasonal_naive", "tabular_sessions": 5},
                 "log_figures": False,
             },
             "monitoring": {"window_sessions": 2},
@@ -69,7 +69,7 @@ def test_a_family_from_another_package_trains_registers_serves_and_backtests(
     settings = market(database_url, tmp_path / "store")
     ingest_prices(settings, end=LAST)
     candidate = train_candidate(settings, build_dataset(settings).id)
-    assert candidate.params.architecture == "seasonal_naive" and candidate.model_version == 1
+    assert candidate.params.family == "seasonal_naive" and candidate.model_version == 1
     assert candidate.test_persistence.mase == 1.0 and np.isfinite(candidate.test.mase)
     promote_manually(settings, 1, "the plugin family")
     stored = predict_next_session(settings, LAST)

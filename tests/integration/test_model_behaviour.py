@@ -74,7 +74,7 @@ def judged(settings: Settings) -> dict[str, CalibratedResults]:
     assert version.splits["test"].sessions >= 200
     results = {}
     for family in FAMILIES:
-        params = settings.training.params.model_copy(update={"architecture": family})
+        params = settings.training.params.model_copy(update={"family": family})
         trained = train_model(version, arrays, params, settings.training)
         results[family] = calibrated_results(
             trained.forecaster, version, arrays, settings.evaluation.cost_bps
@@ -121,7 +121,7 @@ def test_where_volatility_is_predictable_a_trained_interval_is_narrower(
     _, arrays = load_dataset(configured, version.id)
     test = arrays.samples(version.rows("test"))
     for family in ["lightgbm", "lstm"]:
-        params = configured.training.params.model_copy(update={"architecture": family})
+        params = configured.training.params.model_copy(update={"family": family})
         trained = train_model(
             version, arrays, params, configured.training, intervals=configured.intervals
         )
@@ -146,7 +146,7 @@ def test_a_late_starter_is_forecast_and_a_stopped_ticker_skipped(settings: Setti
     configured = market(settings, planted=0.08).with_overrides(
         {
             "data": {"synthetic": {"n_tickers": 20}},
-            "training": {"params": {"architecture": "ridge"}},
+            "training": {"params": {"family": "ridge"}},
         }
     )
     ingest_prices(configured, end=END)

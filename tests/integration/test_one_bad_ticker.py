@@ -58,7 +58,7 @@ def configured(url: str, folder: Path, artifacts: Path) -> Settings:
             "training": {
                 "max_epochs": 2,
                 "device": "cpu",
-                "params": {"architecture": "lstm_cross_stock", "hidden_size": 8},
+                "params": {"family": "lstm_cross_stock", "hidden_size": 8},
             },
         }
     )

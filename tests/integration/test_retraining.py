@@ -154,17 +154,15 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     assert "required > 50.00%" in audit[3]["reason"]
 
 
-@pytest.mark.parametrize("architecture", family_names())
+@pytest.mark.parametrize("family", family_names())
 def test_every_architecture_round_trips_through_mlflow(
-    small: Settings, architecture: str, tmp_path: Path
+    small: Settings, family: str, tmp_path: Path
 ) -> None:
-    settings = small.with_overrides(
-        {"training": {"max_epochs": 1, "params": {"architecture": architecture}}}
-    )
+    settings = small.with_overrides({"training": {"max_epochs": 1, "params": {"family": family}}})
     version: DatasetVersion = build_dataset(settings)
     result = train_candidate(settings, version.id)
     loaded = load_forecaster(model_uri(settings, result.model_version))
-    assert loaded.params.architecture == architecture
+    assert loaded.params.family == family
     assert loaded.spec == version.feature_spec()
     _, arrays = load_dataset(settings, version.id)
     test = arrays.samples(version.rows("test"))

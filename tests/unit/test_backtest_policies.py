@@ -43,10 +43,10 @@ def test_default_and_named_continuous_policies() -> None:
 
 def test_without_baselines_only_the_continuous_policies_replay() -> None:
     base = Settings()
-    ridge = base.with_overrides({"training": {"params": {"architecture": "ridge"}}})
+    ridge = base.with_overrides({"training": {"params": {"family": "ridge"}}})
     only = backtest_policies(base, {"continuous-ridge": ridge}, baselines=False)
     assert list(only) == ["continuous-ridge"]
-    assert only["continuous-ridge"][1].training.params.architecture == "ridge"
+    assert only["continuous-ridge"][1].training.params.family == "ridge"
 
 
 def test_no_rule_fires_for_the_baselines_whatever_is_configured() -> None:

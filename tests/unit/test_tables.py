@@ -7,7 +7,7 @@ from tickcast.cli.tables import Column, fitted_table
 COLUMNS = [
     Column("version"),
     Column("dataset", 2),
-    Column("architecture", 1),
+    Column("family", 1),
     Column("test MASE", justify="right"),
     Column("promotion", 2),
 ]
@@ -22,7 +22,7 @@ def render(width: int, rows: list[list[str]] = ROWS) -> str:
 
 def test_wide_terminal_shows_every_column_whole() -> None:
     text = render(160)
-    for header in ("version", "dataset", "architecture", "test MASE", "promotion"):
+    for header in ("version", "dataset", "family", "test MASE", "promotion"):
         assert header in text
     assert "ds-0123456789ab" in text and "lstm_cross_stock" in text
     assert "not shown" not in text
@@ -32,7 +32,7 @@ def test_narrow_terminal_drops_low_priority_columns_and_says_which() -> None:
     text = render(50)
     lines = text.splitlines()
     assert all(len(line) <= 50 for line in lines)
-    assert "architecture" in text and "lstm_cross_stock" in text  # priority 1 stays longest
+    assert "family" in text and "lstm_cross_stock" in text  # priority 1 stays longest
     assert "…" not in text  # nothing truncated
     flat = " ".join(text.split())
     assert "not shown at this width: dataset, promotion" in flat

@@ -83,17 +83,17 @@ PARAMS = ModelParams(hidden_size=16, batch_size=64, learning_rate=5e-3, dropout=
 FAMILIES = ["lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm"]
 
 
-@pytest.mark.parametrize("architecture", FAMILIES)
-def test_every_family_learns_the_signal(architecture: str) -> None:
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_learns_the_signal(family: str) -> None:
     version, arrays = synthetic()
     params = PARAMS.model_copy(
-        update={"architecture": architecture, "tabular_sessions": 1, "min_child_samples": 20}
+        update={"family": family, "tabular_sessions": 1, "min_child_samples": 20}
     )
     trained = train_model(version, arrays, params, LOOP)
     assert trained.best_validation_loss == min(r.validation_loss for r in trained.history)
     test = arrays.samples(version.rows("test"))
     predicted = trained.forecaster.predict(arrays.inputs(test), test.rows)
-    assert np.corrcoef(predicted, arrays.targets(test))[0, 1] > 0.8, architecture
+    assert np.corrcoef(predicted, arrays.targets(test))[0, 1] > 0.8, family
     assert 5 in set(test.columns.tolist())  # the late starter is forecast too
 
 
@@ -141,10 +141,8 @@ def test_early_stopping_after_patience() -> None:
 def test_cuda_with_mixed_precision() -> None:
     version, arrays = synthetic()
     loop = LOOP.model_copy(update={"device": "cuda", "mixed_precision": True})
-    for architecture in ("lstm", "lstm_attention", "lstm_cross_stock"):
-        trained = train_model(
-            version, arrays, PARAMS.model_copy(update={"architecture": architecture}), loop
-        )
+    for family in ("lstm", "lstm_attention", "lstm_cross_stock"):
+        trained = train_model(version, arrays, PARAMS.model_copy(update={"family": family}), loop)
         forecaster = trained.forecaster
         assert isinstance(forecaster, NetworkForecaster)
         assert next(forecaster.network.parameters()).is_cuda

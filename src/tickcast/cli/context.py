@@ -16,7 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from tickcast.config import ConfigError, Settings, load_settings, unknown_variables
+from tickcast.config import (
+    ConfigError,
+    Settings,
+    config_path,
+    deprecated_keys,
+    load_settings,
+    unknown_variables,
+)
 from tickcast.data.calendar import CalendarError
 from tickcast.data.ingest import IngestLockedError
 from tickcast.data.jumps import AcceptError
@@ -88,7 +95,9 @@ class State:
     def settings(self) -> Settings:
         if not self.warned:  # once per command: a misspelt variable would be silently ignored
             self.warned = True
-            for warning in unknown_variables(os.environ):
+            noticed = unknown_variables(os.environ)
+            noticed += deprecated_keys(os.environ, config_path(self.config_path))
+            for warning in noticed:
                 errors.print(Text.assemble(("warning:", "bold yellow"), f" {warning}"))
         return load_settings(self.config_path)
 

@@ -36,8 +36,12 @@ model_app = typer.Typer(help="Operate the model registry by hand.", no_args_is_h
 
 def train(
     dataset: str | None = typer.Option(None, help="Dataset id (default: the newest version)."),
-    architecture: str | None = typer.Option(
-        None, help="ridge | lightgbm | lstm | lstm_attention | lstm_cross_stock"
+    family: str | None = typer.Option(
+        None,
+        "--family",
+        "--architecture",  # its old name, still accepted
+        help="The model family: lstm | lstm_attention | lstm_cross_stock | ridge | lightgbm, or "
+        "one another installed package registers.",
     ),
     epochs: int | None = typer.Option(None, help="Maximum epochs (default: training.max_epochs)."),
 ) -> None:
@@ -45,7 +49,7 @@ def train(
     from tickcast.ops.train_candidate import train_candidate
 
     with handled_errors():
-        settings = _with_training(state.settings(), architecture, epochs)
+        settings = _with_training(state.settings(), family, epochs)
         result = train_candidate(settings, dataset or _newest_dataset(settings), show_progress=True)
     _print_candidate(result)
 
@@ -127,7 +131,7 @@ def model_list() -> None:
     columns = [
         Column("version"),
         Column("dataset", 2),
-        Column("architecture", 1),
+        Column("family", 1),
         Column("test MASE", justify="right"),
         Column("test MAPE %", 3, "right"),
         Column("direction", 1, "right"),
@@ -142,7 +146,7 @@ def model_list() -> None:
             [
                 f"{'*' if row['production'] else ' '} v{row['version']}",
                 str(row["dataset_id"]),
-                str(row["architecture"]),
+                str(row["family"]),
                 _number(row["test_mase"]),
                 _number(row["test_mape"]),
                 _number(row["test_direction_accuracy"]),
@@ -193,10 +197,10 @@ def model_rollback() -> None:
     _print_decision(decision)
 
 
-def _with_training(settings: Settings, architecture: str | None, epochs: int | None) -> Settings:
+def _with_training(settings: Settings, family: str | None, epochs: int | None) -> Settings:
     changes: dict[str, object] = {}
-    if architecture:
-        changes["params"] = {"architecture": architecture}
+    if family:
+        changes["params"] = {"family": family}
     if epochs:
         changes["max_epochs"] = epochs
     return settings.with_overrides({"training": changes}) if changes else settings
@@ -217,7 +221,7 @@ def _print_search(result: SearchResult) -> None:
         Column("state", 2),
         Column("epochs", 2, "right"),
         Column("best val loss", justify="right"),
-        Column("architecture"),
+        Column("family"),
         Column("hidden", 1, "right"),
         Column("layers", 1, "right"),
         Column("dropout", 1, "right"),
@@ -233,7 +237,7 @@ def _print_search(result: SearchResult) -> None:
             trial.state,
             str(trial.epochs),
             _number(trial.validation_loss),
-            trial.params.architecture,
+            trial.params.family,
             str(trial.params.hidden_size),
             str(trial.params.num_layers),
             f"{trial.params.dropout:.2f}",

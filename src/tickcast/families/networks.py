@@ -86,7 +86,7 @@ def _train_network(
     trained = TrainedModel(forecaster, params)
     shuffle = np.random.default_rng(loop.seed)
     best_state, best_loss, stale = copy.deepcopy(learner.learned.state_dict()), float("inf"), 0
-    by_session = params.architecture == CROSS_STOCK
+    by_session = params.family == CROSS_STOCK
     with _epoch_progress(show_progress) as progress:
         for epoch in range(1, loop.max_epochs + 1):
             started = time.perf_counter()
@@ -186,7 +186,7 @@ def _learner(
     torch.manual_seed(loop.seed)
     device = select_device(loop.device)
     network = build_network(
-        params.architecture,
+        params.family,
         len(arrays.matrix.features),
         params.hidden_size,
         params.num_layers,

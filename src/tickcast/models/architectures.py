@@ -120,16 +120,16 @@ def _by_session(
 
 
 def build_network(
-    architecture: str,
+    name: str,
     features: int,
     hidden_size: int = 64,
     num_layers: int = 1,
     dropout: float = 0.0,
 ) -> nn.Module:
-    """The network for `architecture`, freshly initialised (seed torch first for determinism)."""
-    if architecture not in NETWORKS:
-        raise ValueError(f"{architecture!r} is not a network: expected one of {list(NETWORKS)}")
-    return NETWORKS[architecture](features, hidden_size, num_layers, dropout)
+    """The network `name`, freshly initialised (seed torch first for determinism)."""
+    if name not in NETWORKS:
+        raise ValueError(f"{name!r} is not a network: expected one of {list(NETWORKS)}")
+    return NETWORKS[name](features, hidden_size, num_layers, dropout)
 
 
 # The networks by family name (each a family of `tickcast.families.networks`).

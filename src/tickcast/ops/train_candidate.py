@@ -62,7 +62,7 @@ def train_candidate(
     params = params or tuned_params(settings, dataset_id) or settings.training.params
     version, arrays = load_dataset(settings, dataset_id)
     configure_mlflow(settings)
-    with mlflow.start_run(run_name=f"candidate {params.architecture} on {dataset_id}") as run:
+    with mlflow.start_run(run_name=f"candidate {params.family} on {dataset_id}") as run:
         _log_inputs(settings, params, version)
         trained = train_model(
             version,

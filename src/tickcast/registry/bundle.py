@@ -86,7 +86,7 @@ class ForecasterBundle:
 def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     """Write `bundle` into `directory`: its family's files, the spec, scalers and calibrations."""
     directory.mkdir(parents=True, exist_ok=True)
-    stored = family(bundle.params.architecture).save(directory, bundle.forecaster)
+    stored = family(bundle.params.family).save(directory, bundle.forecaster)
     meta: dict[str, object] = {
         "params": bundle.params.model_dump(mode="json"),
         "calibration": bundle.calibration.model_dump(),
@@ -164,7 +164,7 @@ def load_bundle(directory: Path) -> ForecasterBundle:
     meta = json.loads((directory / _META).read_text())
     params = ModelParams.model_validate(meta["params"])
     spec = FeatureSpec.model_validate(meta["spec"])
-    forecaster = family(params.architecture).load(directory, meta, params, spec)
+    forecaster = family(params.family).load(directory, meta, params, spec)
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
     calibration = Calibration.model_validate(meta["calibration"])

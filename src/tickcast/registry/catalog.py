@@ -42,7 +42,7 @@ def list_versions(settings: Settings) -> list[dict[str, Any]]:
                 "created": found.creation_timestamp,
                 "run_id": found.run_id,
                 "dataset_id": run.data.params.get("dataset_id"),
-                "architecture": run.data.params.get("architecture"),
+                "family": run.data.params.get("family") or run.data.params.get("architecture"),
                 "promotion": found.tags.get("tickcast.promotion", ""),
                 **{name: run.data.metrics.get(name) for name in SHOWN_METRICS},
             }

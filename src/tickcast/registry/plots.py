@@ -70,7 +70,7 @@ def search_results(records: list[TrialRecord]) -> Figure:
             linewidth=2.5 if highlight else 1,
             alpha=1 if highlight else 0.5,
             label=(
-                f"best: trial {record.number} {record.params.architecture} h{record.params.hidden_size}"
+                f"best: trial {record.number} {record.params.family} h{record.params.hidden_size}"
                 if highlight
                 else None
             ),

@@ -18,10 +18,10 @@ def train_model(
     show_progress: bool = False,
     intervals: IntervalSettings | None = None,
 ) -> TrainedModel:
-    """Fit `params.architecture` on the version's training samples, selected on validation;
+    """Fit `params.family` on the version's training samples, selected on validation;
     with `intervals`, what its interval model learns during training too (a network's quantile
     head; the other families fit theirs afterwards: `tickcast.training.intervals`)."""
-    return family(params.architecture).fit(
+    return family(params.family).fit(
         arrays,
         training_data(version, arrays),
         params,

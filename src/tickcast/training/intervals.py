@@ -58,7 +58,7 @@ def fit_intervals(
     vol = {name: volatility[s.rows, s.columns] for name, s in parts.items()}
     actual = {name: arrays.targets(s) for name, s in parts.items()}
     # Raw point forecasts (the training ones only for a family whose interval model reads them)
-    kind = family(trained.params.architecture)
+    kind = family(trained.params.family)
     point = {
         name: arrays.predict(trained.forecaster, s)
         for name, s in parts.items()

@@ -1,4 +1,4 @@
-"""Hyperparameter search over architecture and training parameters, two interchangeable backends
+"""Hyperparameter search over model family and training parameters, two interchangeable backends
 sharing one objective: Ray Tune (OptunaSearch + ASHA; local, or a KubeRay cluster by address) and
 plain in-process Optuna (TPE + successive halving) for quick local runs."""
 
@@ -99,7 +99,7 @@ def _optuna_search(
 
 def _suggest(space: SearchSpace, trial: Any) -> ModelParams:
     return ModelParams(
-        architecture=trial.suggest_categorical("architecture", space.architecture),
+        family=trial.suggest_categorical("family", space.family),
         hidden_size=trial.suggest_categorical("hidden_size", space.hidden_size),
         num_layers=trial.suggest_categorical("num_layers", space.num_layers),
         dropout=trial.suggest_float("dropout", *space.dropout),
@@ -163,7 +163,7 @@ def _ray_search(
         gpus = trial_gpus(tuning, ray.cluster_resources())  # type: ignore[no-untyped-call]
         space = tuning.space
         param_space = {
-            "architecture": tune.choice(space.architecture),
+            "family": tune.choice(space.family),
             "hidden_size": tune.choice(space.hidden_size),
             "num_layers": tune.choice(space.num_layers),
             "dropout": tune.uniform(*space.dropout),
