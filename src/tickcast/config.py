@@ -249,7 +249,7 @@ class CalendarSettings(_Section):
         return value
 
 
-# Indicator names: fixed ones, or a family with its window in sessions (e.g. rsi_14, sma_ratio_50).
+# Indicator names: fixed ones, or a kind with its window in sessions (e.g. rsi_14, sma_ratio_50).
 INDICATOR_PATTERN = re.compile(
     r"^(log_return|return|macd|macd_signal|macd_hist"
     r"|(rsi|sma_ratio|ema_ratio|atr_ratio|bb_pband|bb_wband|volume_z|obv_change)_([1-9]\d{0,2}))$"

@@ -31,8 +31,8 @@ def warmup_sessions(names: list[str]) -> int:
     """Sessions before every indicator in `names` is defined (the longest look-back)."""
     longest = 1
     for name in names:
-        family, window = parse_indicator(name)
-        if family in ("macd", "macd_signal", "macd_hist"):
+        kind, window = parse_indicator(name)
+        if kind in ("macd", "macd_signal", "macd_hist"):
             longest = max(longest, MACD_SLOW + MACD_SIGNAL - 1)
         elif window:
             longest = max(longest, window + 1)
@@ -126,7 +126,7 @@ def _ratio(numerator: pd.DataFrame, denominator: pd.DataFrame) -> pd.DataFrame:
 
 
 def _indicator(p: _Prices, name: str) -> pd.DataFrame:
-    family, n = parse_indicator(name)
+    kind, n = parse_indicator(name)
     builders: dict[str, Callable[[], pd.DataFrame]] = {
         "log_return": lambda: p.close.transform(np.log).diff(),
         "return": lambda: p.close.pct_change(),
@@ -148,4 +148,4 @@ def _indicator(p: _Prices, name: str) -> pd.DataFrame:
             p.volume.rolling(n, min_periods=n).sum(),
         ),
     }
-    return builders[family]().astype("float64")
+    return builders[kind]().astype("float64")

@@ -21,32 +21,32 @@ def ta_indicator(prices: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _ta_values(prices: pd.DataFrame, name: str) -> Any:
-    family, n = parse_indicator(name)
+    kind, n = parse_indicator(name)
     close, volume = prices["close"], prices["volume"]
-    if family == "log_return":
+    if kind == "log_return":
         return np.log(close).diff()
-    if family == "return":
+    if kind == "return":
         return close.pct_change()
-    if family.startswith("macd"):
+    if kind.startswith("macd"):
         macd = MACD(close, window_slow=MACD_SLOW, window_fast=MACD_FAST, window_sign=MACD_SIGNAL)
         line = {"macd": macd.macd, "macd_signal": macd.macd_signal, "macd_hist": macd.macd_diff}
-        return line[family]() / close
-    if family == "rsi":
+        return line[kind]() / close
+    if kind == "rsi":
         return RSIIndicator(close, window=n).rsi()
-    if family == "sma_ratio":
+    if kind == "sma_ratio":
         return close / SMAIndicator(close, window=n).sma_indicator() - 1
-    if family == "ema_ratio":
+    if kind == "ema_ratio":
         return close / EMAIndicator(close, window=n).ema_indicator() - 1
-    if family == "atr_ratio":
+    if kind == "atr_ratio":
         atr = AverageTrueRange(prices["high"], prices["low"], close, window=n).average_true_range()
         return atr.where(np.arange(len(atr)) >= n - 1) / close  # ta writes 0 before the window
-    if family in ("bb_pband", "bb_wband"):
+    if kind in ("bb_pband", "bb_wband"):
         bands = BollingerBands(close, window=n, window_dev=2)
-        return bands.bollinger_pband() if family == "bb_pband" else bands.bollinger_wband()
-    if family == "volume_z":
+        return bands.bollinger_pband() if kind == "bb_pband" else bands.bollinger_wband()
+    if kind == "volume_z":
         mean, std = volume.rolling(n).mean(), volume.rolling(n).std()
         return ((volume - mean) / std.where(std != 0)).where(std != 0, 0.0).where(std.notna())
-    if family == "obv_change":
+    if kind == "obv_change":
         obv = OnBalanceVolumeIndicator(close, volume).on_balance_volume()
         total = volume.rolling(n).sum()
         return (obv.diff(n) / total.where(total != 0)).where(total != 0, 0.0).where(total.notna())
