@@ -18,8 +18,9 @@ from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
 from tickcast.features.dataset import build_dataset
 from tickcast.features.matrix import feature_names
+from tickcast.models.drift import population_stability
 from tickcast.ops.evaluate import evaluate_candidate
-from tickcast.ops.monitor import monitor, population_stability
+from tickcast.ops.monitor import monitor
 from tickcast.ops.predict import predict_next_session
 from tickcast.ops.promote import promote_candidate
 from tickcast.ops.train_candidate import train_candidate

@@ -56,7 +56,7 @@ def test_regime_shift_turns_keep_into_retrain(market: Settings) -> None:
     ingest_prices(market, end=BOOTSTRAP_END)
     bootstrap = decide(market, BOOTSTRAP_END)
     assert (bootstrap.decision, bootstrap.bootstrap) == ("retrain", True)
-    assert retrain(market, BOOTSTRAP_END, search=False).decision.bootstrap
+    assert retrain(market, BOOTSTRAP_END, search=False).promotion.bootstrap
 
     days = simulate(market, DAYS)
 

@@ -22,7 +22,7 @@ from tickcast.features.dataset import DatasetNotFoundError
 if TYPE_CHECKING:
     from tickcast.models.intervals import IntervalMetrics
     from tickcast.ops.evaluate import Evaluation
-    from tickcast.ops.promote import Decision
+    from tickcast.ops.promote import PromotionDecision
     from tickcast.ops.train_candidate import CandidateResult
     from tickcast.ops.tune import TuneResult as SearchResult
 
@@ -117,7 +117,7 @@ def retrain(
     if result.search is not None:
         _print_search(result.search)
     _print_candidate(result.candidate)
-    _print_decision(result.decision)
+    _print_decision(result.promotion)
 
 
 @model_app.command("list")
@@ -338,7 +338,7 @@ def _print_evaluation(evaluation: Evaluation) -> None:
         console.print(evaluation.production_error, style="yellow")
 
 
-def _print_decision(decision: Decision) -> None:
+def _print_decision(decision: PromotionDecision) -> None:
     if decision.evaluation is not None:
         _print_evaluation(decision.evaluation)
     verdict = Text("promoted", "green") if decision.promoted else Text("not promoted", "yellow")

@@ -162,9 +162,9 @@ def daily(
     _print_decision(result.decision)
     if result.retraining is not None:
         r = result.retraining
-        verdict = "promoted" if r.decision.promoted else "not promoted"
+        verdict = "promoted" if r.promotion.promoted else "not promoted"
         console.print(
-            f"retrained on {r.dataset.id}: candidate v{r.candidate.model_version} {verdict}: {r.decision.reason}"
+            f"retrained on {r.dataset.id}: candidate v{r.candidate.model_version} {verdict}: {r.promotion.reason}"
         )
 
 

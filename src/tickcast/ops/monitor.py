@@ -17,6 +17,7 @@ from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_
 from tickcast.db.migrate import apply_migrations
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
+from tickcast.models.drift import reference_bins, stability
 from tickcast.models.intervals import IntervalMetrics, interval_metrics
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 from tickcast.ops.results import FeatureDrift, MonitorResult
@@ -176,30 +177,3 @@ def _training_bins(
             reference_bins(training[:, :, i].ravel(), bins) for i in range(training.shape[2])
         ]
     return _BINS[(dataset_id, bins)]
-
-
-def reference_bins(reference: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile bin edges of the finite reference values (outer edges open) and each bin's share
-    (empty edges when there is no finite value)."""
-    reference = reference[np.isfinite(reference)]
-    if len(reference) == 0:
-        return np.empty(0), np.empty(0)
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
-    edges[0], edges[-1] = -np.inf, np.inf
-    expected: np.ndarray = np.histogram(reference, edges)[0] / len(reference)
-    return edges, expected
-
-
-def stability(edges: np.ndarray, expected: np.ndarray, recent: np.ndarray) -> float:
-    """PSI = sum (recent% - reference%) * ln(recent% / reference%) over the reference bins."""
-    recent = recent[np.isfinite(recent)]
-    if len(edges) == 0 or len(recent) == 0:
-        return float("nan")
-    actual = np.histogram(recent, edges)[0] / len(recent)
-    expected, actual = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
-    return float(((actual - expected) * np.log(actual / expected)).sum())
-
-
-def population_stability(reference: np.ndarray, recent: np.ndarray, bins: int) -> float:
-    """PSI of `recent` against `reference` on `bins` quantile bins of the reference."""
-    return stability(*reference_bins(reference, bins), recent)

@@ -23,7 +23,7 @@ LOWER_IS_BETTER = {"mase", "mae", "rmse", "mape"}
 ABSOLUTE_GAIN = {"rank_ic"}  # a correlation near 0: compare differences, not ratios
 
 
-class Decision(BaseModel):
+class PromotionDecision(BaseModel):
     promoted: bool
     bootstrap: bool
     reason: str
@@ -32,7 +32,7 @@ class Decision(BaseModel):
     evaluation: Evaluation | None = None
 
 
-def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool, str]:
+def judge_candidate(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool, str]:
     """(promote, bootstrap, reason) by the rule."""
     metric = rule.metric
     candidate = _value(evaluation.candidate, metric)
@@ -82,14 +82,14 @@ def decide(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bool, bool,
     return won, False, verdict
 
 
-def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
+def promote_candidate(settings: Settings, evaluation: Evaluation) -> PromotionDecision:
     """The "promote" step: apply the rule, move the alias if it says so, audit either way."""
     client = configure_mlflow(settings)
     before = production_version(client, settings)
     if before == evaluation.candidate_version:
         promoted, bootstrap, reason = False, False, f"v{before} is already production"
     else:
-        promoted, bootstrap, reason = decide(settings.promotion, evaluation)
+        promoted, bootstrap, reason = judge_candidate(settings.promotion, evaluation)
     after = evaluation.candidate_version if promoted else before
     if promoted:
         _require_loadable(settings, evaluation.candidate_version, before)
@@ -115,7 +115,7 @@ def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
         reason,
         evaluation,
     )
-    return Decision(
+    return PromotionDecision(
         promoted=promoted,
         bootstrap=bootstrap,
         reason=reason,
@@ -127,7 +127,7 @@ def promote_candidate(settings: Settings, evaluation: Evaluation) -> Decision:
 
 def promote_manually(
     settings: Settings, version: int, reason: str = "manual promotion"
-) -> Decision:
+) -> PromotionDecision:
     """Point the alias at `version` by hand (audited)."""
     client = configure_mlflow(settings)
     registered_version(client, settings, version)
@@ -138,7 +138,7 @@ def promote_manually(
     )
     _tag(client, settings, version, "promoted manually", reason, None)
     _audit(settings, "promote", version, before, version, True, before is None, reason, None)
-    return Decision(
+    return PromotionDecision(
         promoted=True,
         bootstrap=before is None,
         reason=reason,
@@ -147,7 +147,7 @@ def promote_manually(
     )
 
 
-def rollback(settings: Settings) -> Decision:
+def rollback(settings: Settings) -> PromotionDecision:
     """Move the alias back to where the promotion of the current production version found it."""
     client = configure_mlflow(settings)
     current = production_version(client, settings)
@@ -168,7 +168,7 @@ def rollback(settings: Settings) -> Decision:
     reason = f"rollback from v{current} to v{target} (undoing audit row {move['id']})"
     _tag(client, settings, current, "rolled back", reason, None)
     _audit(settings, "rollback", current, current, target, False, False, reason, None)
-    return Decision(
+    return PromotionDecision(
         promoted=False,
         bootstrap=False,
         reason=reason,

@@ -23,7 +23,7 @@ from tickcast.data.quality import QualityReport
 from tickcast.features.dataset_version import DatasetVersion
 from tickcast.ops.decide import RetrainDecision
 from tickcast.ops.predict import PredictResult
-from tickcast.ops.promote import Decision
+from tickcast.ops.promote import PromotionDecision
 from tickcast.ops.results import MonitorResult
 from tickcast.ops.train_candidate import CandidateResult
 from tickcast.ops.tune import TuneResult
@@ -113,7 +113,7 @@ class RetrainResult(BaseModel):
     dataset: DatasetVersion
     search: TuneResult | None
     candidate: CandidateResult
-    decision: Decision
+    promotion: PromotionDecision
 
 
 class DailyResult(BaseModel):
@@ -140,7 +140,7 @@ def retrain(settings: Settings, as_of: date | None = None, search: bool = True) 
         dataset=runs["build_dataset"].result,
         search=runs["tune"].result,
         candidate=runs["train_candidate"].result,
-        decision=runs["promote"].result,
+        promotion=runs["promote"].result,
     )
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the step modules load lazily: a light step never imports a 
     from tickcast.ops.decide import RetrainDecision
     from tickcast.ops.evaluate import Evaluation
     from tickcast.ops.predict import PredictResult
-    from tickcast.ops.promote import Decision
+    from tickcast.ops.promote import PromotionDecision
     from tickcast.ops.results import MonitorResult
     from tickcast.ops.train_candidate import CandidateResult
     from tickcast.ops.tune import TuneResult
@@ -258,7 +258,7 @@ def evaluate(
 
 def promote(
     evaluation: str, report: FileOutput, settings: Settings | None = None
-) -> Outcome[str, Decision]:
+) -> Outcome[str, PromotionDecision]:
     """ "promoted" or "kept"; the verdict with the three-way comparison goes to the report."""
     from tickcast.ops.evaluate import Evaluation
     from tickcast.ops.promote import promote_candidate
