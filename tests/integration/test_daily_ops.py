@@ -19,10 +19,10 @@ from tickcast.db.connection import connect
 from tickcast.features.dataset import build_dataset
 from tickcast.features.matrix import feature_names
 from tickcast.models.drift import population_stability
-from tickcast.ops.evaluate import evaluate_candidate
+from tickcast.ops.evaluate import evaluate
 from tickcast.ops.monitor import monitor
-from tickcast.ops.predict import predict_next_session
-from tickcast.ops.promote import promote_candidate
+from tickcast.ops.predict import predict
+from tickcast.ops.promote import promote
 from tickcast.ops.train_candidate import train_candidate
 
 pytestmark = pytest.mark.slow
@@ -54,15 +54,15 @@ def count(settings: Settings, table: str) -> int:
 def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, Path]) -> None:
     settings, csv = ops
     ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
-    nothing = predict_next_session(settings, as_of=HOLIDAY_EVE)  # no model yet: a normal state
+    nothing = predict(settings, as_of=HOLIDAY_EVE)  # no model yet: a normal state
     assert (nothing.model, nothing.forecasts, nothing.export_uri) == (None, [], None)
     candidate = train_candidate(settings, build_dataset(settings).id)
-    promote_candidate(settings, evaluate_candidate(settings, candidate.model_version))
+    promote(settings, evaluate(settings, candidate.model_version))
 
-    first = predict_next_session(settings, as_of=HOLIDAY_EVE)
+    first = predict(settings, as_of=HOLIDAY_EVE)
     assert first.target_date == date(2016, 7, 5)  # Friday -> Tuesday: the 4th is a holiday
     assert [f.ticker for f in first.forecasts] == TICKERS
-    again = predict_next_session(settings, as_of=HOLIDAY_EVE)
+    again = predict(settings, as_of=HOLIDAY_EVE)
     assert count(settings, "predictions") == len(TICKERS)  # a re-run replaces, never duplicates
     assert again.forecasts == first.forecasts
     exported = json.loads(
@@ -89,7 +89,7 @@ def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, 
     ingest_prices(settings, source="csv", csv_path=csv, full_refresh=True, end=date(2016, 7, 8))
     late = monitor(settings, as_of=date(2016, 7, 8))
     assert late.scored == 1  # XOM's actual arrived: scored now
-    friday = predict_next_session(settings, as_of=date(2016, 7, 8))
+    friday = predict(settings, as_of=date(2016, 7, 8))
     assert friday.target_date == date(2016, 7, 11)  # Friday -> Monday
 
 
@@ -110,11 +110,11 @@ def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]
     )
     ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
     candidate = train_candidate(settings, build_dataset(settings).id)
-    promote_candidate(settings, evaluate_candidate(settings, candidate.model_version))
+    promote(settings, evaluate(settings, candidate.model_version))
     days = [HOLIDAY_EVE, *(date(2016, 7, d) for d in (5, 6, 7, 8, 11, 12))]
     said = []
     for as_of, scored_on in itertools.pairwise([*days, date(2016, 7, 13)]):
-        made = predict_next_session(settings, as_of=as_of)
+        made = predict(settings, as_of=as_of)
         said.append(made.interval_calibration or "")
         ingest_prices(settings, source="csv", csv_path=csv, end=scored_on)
         monitor(settings, as_of=scored_on)
@@ -143,7 +143,7 @@ def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]
         stored = np.log(np.asarray(quantiles) / last_close)
         assert stored == pytest.approx(centre + scale * expected_scores, abs=1e-9)
 
-    again = predict_next_session(settings, as_of=days[-1])  # its session is scored by now
+    again = predict(settings, as_of=days[-1])  # its session is scored by now
     assert again.interval_calibration == said[-1]
     assert [f.predicted_quantiles for f in again.forecasts] == [
         pytest.approx(q) for q in (row[3] for row in newest)

@@ -22,7 +22,7 @@ from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.families.registry import family_names
 from tickcast.features.dataset import build_dataset
-from tickcast.ops.predict import predict_next_session
+from tickcast.ops.predict import predict
 from tickcast.ops.promote import promote_manually
 from tickcast.ops.train_candidate import train_candidate
 from tickcast.orchestration.backtest import backtest
@@ -72,7 +72,7 @@ def test_a_family_from_another_package_trains_registers_serves_and_backtests(
     assert candidate.params.family == "seasonal_naive" and candidate.model_version == 1
     assert candidate.test_persistence.mase == 1.0 and np.isfinite(candidate.test.mase)
     promote_manually(settings, 1, "the plugin family")
-    stored = predict_next_session(settings, LAST)
+    stored = predict(settings, LAST)
     assert len(stored.forecasts) == 5 and stored.forecasts[0].predicted_quantiles
 
     with serving(settings, tmp_path) as url:

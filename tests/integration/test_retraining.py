@@ -19,10 +19,10 @@ from tickcast.families.registry import family_names
 from tickcast.features.dataset import build_dataset, load_dataset
 from tickcast.features.dataset_version import DatasetVersion
 from tickcast.models.intervals import ewma_volatility, interval_metrics
-from tickcast.ops.evaluate import evaluate_candidate
-from tickcast.ops.promote import promote_candidate, promote_manually, rollback
+from tickcast.ops.evaluate import evaluate
+from tickcast.ops.promote import promote, promote_manually, rollback
 from tickcast.ops.train_candidate import TEST_PREDICTIONS, train_candidate
-from tickcast.ops.tune import tune_hyperparameters, tuned_params
+from tickcast.ops.tune import tune, tuned_params
 from tickcast.registry.aliases import model_uri, production_version
 from tickcast.registry.bundle import load_bundle
 from tickcast.registry.errors import PromotionError
@@ -65,7 +65,7 @@ def small(
 
 def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) -> None:
     version = build_dataset(small)
-    searched = tune_hyperparameters(
+    searched = tune(
         small.with_overrides(
             {"tuning": {"backend": "ray", "trials": 2, "max_epochs": 2, "grace_period": 1}}
         ),
@@ -81,7 +81,7 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     assert first.params == searched.best_params
     assert first.test_persistence.mase == 1.0
 
-    decision = promote_candidate(small, evaluate_candidate(small, 1))
+    decision = promote(small, evaluate(small, 1))
     assert decision.promoted and decision.bootstrap
     assert (decision.production_before, decision.production_after) == (None, 1)
     client = configure_mlflow(small)
@@ -108,7 +108,7 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
         {"promotion": {"min_improvement": 0.5}, "training": {"seed": 1}}  # another model
     )
     second = train_candidate(strict, version.id)
-    evaluation = evaluate_candidate(strict, second.model_version)
+    evaluation = evaluate(strict, second.model_version)
     assert evaluation.production_version == 1 and evaluation.production is not None
     assert evaluation.persistence.mase == 1.0
     paired = evaluation.paired_test  # same rows, both models: Diebold-Mariano on |errors|
@@ -120,14 +120,14 @@ def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) 
     assert baseline is not None and all(b is not None for b in bands)
     assert {b.samples for b in (*bands, baseline) if b} == {evaluation.candidate.samples}
     assert all(b is not None and 0 < (b.coverage or 0) <= 1 for b in (*bands, baseline))
-    refused = promote_candidate(strict, evaluation)
+    refused = promote(strict, evaluation)
     assert not refused.promoted
     assert "required > 50.00%" in refused.reason
     assert production_version(client, small) == 1
     tags = client.get_model_version(small.mlflow.model_name, "2").tags
     assert tags["tickcast.promotion"] == "rejected"
 
-    again = promote_candidate(small, evaluate_candidate(small, 1))
+    again = promote(small, evaluate(small, 1))
     assert not again.promoted and again.reason == "v1 is already production"
 
     manual = promote_manually(small, 2, "operator test")
@@ -224,7 +224,7 @@ def test_optuna_search_records_trials_in_postgres_and_mlflow(small: Settings) ->
         }
     )
     version = build_dataset(settings)
-    result = tune_hyperparameters(settings, version.id)
+    result = tune(settings, version.id)
     assert [t.number for t in result.trials] == [0, 1, 2, 3]
     assert all(1 <= t.epochs <= 3 and t.state in ("complete", "stopped") for t in result.trials)
     with connect(settings.database.url or "") as conn:

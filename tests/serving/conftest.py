@@ -22,8 +22,8 @@ from tests.processes import free_port, stopped_at_exit
 from tickcast.config import ModelParams, Settings, load_settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import build_dataset
-from tickcast.ops.evaluate import evaluate_candidate
-from tickcast.ops.promote import promote_candidate
+from tickcast.ops.evaluate import evaluate
+from tickcast.ops.promote import promote
 from tickcast.ops.train_candidate import train_candidate
 from tickcast.orchestration.runner import simulate
 
@@ -80,7 +80,7 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         ingest_prices(settings, end=BOOTSTRAP)
         dataset = build_dataset(settings).id
         first = train_candidate(settings, dataset)
-        promote_candidate(settings, evaluate_candidate(settings, first.model_version))
+        promote(settings, evaluate(settings, first.model_version))
         second = train_candidate(settings, dataset, ModelParams(hidden_size=16))
         simulate(settings, DAYS)  # stored forecasts for 5, 6 and 7 July; the first two scored
 

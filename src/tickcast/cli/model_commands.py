@@ -60,34 +60,34 @@ def tune(
     trials: int | None = typer.Option(None, help="Number of trials (default: tuning.trials)."),
 ) -> None:
     """Search hyperparameters on a dataset version; the best become the next candidate's."""
-    from tickcast.ops.tune import tune_hyperparameters
+    from tickcast.ops.tune import tune as run_tune
 
     with handled_errors():
         settings = _with_tuning(state.settings(), backend, trials)
         with console.status(
             f"searching: {settings.tuning.trials} trials with {settings.tuning.backend}"
         ):
-            result = tune_hyperparameters(settings, dataset or _newest_dataset(settings))
+            result = run_tune(settings, dataset or _newest_dataset(settings))
     _print_search(result)
 
 
 def evaluate(version: int = VERSION_ARGUMENT) -> None:
     """Compare a version with production and persistence on its dataset's test window."""
-    from tickcast.ops.evaluate import evaluate_candidate
+    from tickcast.ops.evaluate import evaluate as run_evaluate
 
     with handled_errors():
-        evaluation = evaluate_candidate(state.settings(), version)
+        evaluation = run_evaluate(state.settings(), version)
     _print_evaluation(evaluation)
 
 
 def promote(version: int = VERSION_ARGUMENT) -> None:
     """Evaluate a candidate and move the production alias if it wins by the promotion rule."""
-    from tickcast.ops.evaluate import evaluate_candidate
-    from tickcast.ops.promote import promote_candidate
+    from tickcast.ops.evaluate import evaluate as run_evaluate
+    from tickcast.ops.promote import promote as run_promote
 
     with handled_errors():
         settings = state.settings()
-        decision = promote_candidate(settings, evaluate_candidate(settings, version))
+        decision = run_promote(settings, run_evaluate(settings, version))
     _print_decision(decision)
 
 

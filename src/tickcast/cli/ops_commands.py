@@ -34,12 +34,10 @@ def predict(
 ) -> None:
     """Forecast the next trading session per ticker with the production model and store it;
     the tickers it cannot forecast are listed with the reason and the others go on."""
-    from tickcast.ops.predict import predict_next_session
+    from tickcast.ops.predict import predict as run_predict
 
     with handled_errors():
-        result = predict_next_session(
-            state.settings(), as_of.date() if as_of else None, allow_stale
-        )
+        result = run_predict(state.settings(), as_of.date() if as_of else None, allow_stale)
     _print_forecasts(result)
     if strict and result.skipped:
         raise typer.Exit(1)

@@ -47,7 +47,7 @@ class Evaluation(BaseModel):
     baseline_intervals: IntervalMetrics | None = None
 
 
-def evaluate_candidate(settings: Settings, candidate_version: int) -> Evaluation:
+def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
     """The "evaluate" step: the candidate's test samples, scored for all three on the samples
     production can forecast too (every one, unless production's features exclude some)."""
     client = configure_mlflow(settings)

@@ -57,7 +57,7 @@ class PredictResult(BaseModel):
     interval_calibration: str | None = None  # which calibration the bands used (None: no bands)
 
 
-def predict_next_session(
+def predict(
     settings: Settings, as_of: date | None = None, allow_stale: bool = False
 ) -> PredictResult:
     """Forecast the session after `as_of` (default: the latest completed session) with the model

@@ -82,7 +82,7 @@ def judge_candidate(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bo
     return won, False, verdict
 
 
-def promote_candidate(settings: Settings, evaluation: Evaluation) -> PromotionDecision:
+def promote(settings: Settings, evaluation: Evaluation) -> PromotionDecision:
     """The "promote" step: apply the rule, move the alias if it says so, audit either way."""
     client = configure_mlflow(settings)
     before = production_version(client, settings)

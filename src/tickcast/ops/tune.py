@@ -31,7 +31,7 @@ class TuneResult(BaseModel):
     mlflow_run_id: str
 
 
-def tune_hyperparameters(settings: Settings, dataset_id: str) -> TuneResult:
+def tune(settings: Settings, dataset_id: str) -> TuneResult:
     """Search the configured space on the version; the best parameters become the candidate's."""
     tuning = settings.tuning
     version, arrays = load_dataset(settings, dataset_id)

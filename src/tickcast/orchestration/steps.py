@@ -203,10 +203,10 @@ def tune(
     """The best parameters as JSON ("" when trials is 0: the candidate uses the defaults)."""
     if trials <= 0:
         return Outcome("", None)
-    from tickcast.ops.tune import tune_hyperparameters
+    from tickcast.ops.tune import tune as run
 
     configured = (settings or load_settings()).with_overrides({"tuning": {"trials": trials}})
-    result = tune_hyperparameters(configured, dataset_id)
+    result = run(configured, dataset_id)
     _log(
         metrics,
         {
@@ -241,9 +241,9 @@ def train_candidate(
 def evaluate(
     model_version: int, metrics: MetricsOutput, settings: Settings | None = None
 ) -> Outcome[str, Evaluation]:
-    from tickcast.ops.evaluate import evaluate_candidate
+    from tickcast.ops.evaluate import evaluate as run
 
-    evaluation = evaluate_candidate(settings or load_settings(), model_version)
+    evaluation = run(settings or load_settings(), model_version)
     _log(metrics, evaluation.candidate.model_dump(), "candidate_")
     if evaluation.production:
         _log(metrics, evaluation.production.model_dump(), "production_")
@@ -261,10 +261,10 @@ def promote(
 ) -> Outcome[str, PromotionDecision]:
     """ "promoted" or "kept"; the verdict with the three-way comparison goes to the report."""
     from tickcast.ops.evaluate import Evaluation
-    from tickcast.ops.promote import promote_candidate
+    from tickcast.ops.promote import promote as run
 
     parsed = Evaluation.model_validate_json(evaluation)
-    decision = promote_candidate(settings or load_settings(), parsed)
+    decision = run(settings or load_settings(), parsed)
     rows = [
         ("candidate", parsed.candidate),
         (f"production v{parsed.production_version}", parsed.production),
