@@ -11,7 +11,7 @@ def evaluate(model_version: int, metrics: Output[Metrics]) -> str:
     """Candidate vs production vs persistence on the same test rows.
 
     Calls `tickcast.orchestration.steps.evaluate`, which runs
-    `tickcast.ops.evaluate.evaluate_candidate`.
+    `tickcast.ops.evaluate.evaluate`.
     """
     from tickcast.orchestration import steps
 

@@ -11,7 +11,7 @@ def promote(evaluation: str, report: Output[Markdown]) -> str:
     """Move the production alias if the candidate wins; audited.
 
     Calls `tickcast.orchestration.steps.promote`, which runs
-    `tickcast.ops.promote.promote_candidate`.
+    `tickcast.ops.promote.promote`.
     """
     from tickcast.orchestration import steps
 

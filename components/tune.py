@@ -11,7 +11,7 @@ def tune(dataset_id: str, trials: int, metrics: Output[Metrics]) -> str:
     """Search hyperparameters on the dataset version.
 
     Calls `tickcast.orchestration.steps.tune`, which runs
-    `tickcast.ops.tune.tune_hyperparameters`.
+    `tickcast.ops.tune.tune`.
     """
     from tickcast.orchestration import steps
 

@@ -5,7 +5,7 @@ included). The steps and their wiring: `tickcast.orchestration.dag.DAILY`."""
 from kfp import dsl
 
 from pipelines.retraining import retraining
-from pipelines.steps import add_steps
+from pipelines.tasks import add_tasks
 from tickcast.orchestration.dag import DAILY, RETRAIN_WHEN
 
 
@@ -45,7 +45,7 @@ def daily(
         "gpu_node_selector": gpu_node_selector,
         "search_gpus": search_gpus,
     }
-    tasks = add_steps(DAILY, parameters)  # no step cached: each reads today's state
+    tasks = add_tasks(DAILY, parameters)  # no step cached: each reads today's state
     decision = tasks[RETRAIN_WHEN.step].outputs["Output"]
     with dsl.If(decision == RETRAIN_WHEN.equals, name="retrain"):
         retraining(**parameters).set_display_name("retraining")

@@ -3,7 +3,7 @@ promote. The steps and their wiring: `tickcast.orchestration.dag.RETRAINING`."""
 
 from kfp import dsl
 
-from pipelines.steps import add_steps
+from pipelines.tasks import add_tasks
 from tickcast.orchestration.dag import RETRAINING
 
 
@@ -46,5 +46,5 @@ def retraining(
     }
     # Only the search is cached (same dataset version and budget, same result); the rest reads
     # the store and the registry as they are now.
-    tasks = add_steps(RETRAINING, parameters)
+    tasks = add_tasks(RETRAINING, parameters)
     return tasks[RETRAINING[-1].function].outputs["Output"]

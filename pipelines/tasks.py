@@ -12,7 +12,7 @@ from pipelines.cluster import on_cluster, on_gpu
 from tickcast.orchestration.dag import POD_SIZES, Parameter, Step
 
 
-def add_steps(steps: tuple[Step, ...], parameters: dict[str, Any]) -> dict[str, dsl.PipelineTask]:
+def add_tasks(steps: tuple[Step, ...], parameters: dict[str, Any]) -> dict[str, dsl.PipelineTask]:
     """Each step's task, by function name, each after the one before it. `parameters`: the
     pipeline's parameters (as_of, trials, gpus, gpu_node_selector, search_gpus)."""
     tasks: dict[str, dsl.PipelineTask] = {}
