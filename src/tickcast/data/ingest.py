@@ -116,6 +116,16 @@ class _Pending:
     actions: dict[str, pd.DataFrame] = field(default_factory=dict)
     whole: set[str] = field(default_factory=set)
 
+    def add(
+        self, outcome: TickerOutcome, raw: pd.DataFrame, actions: pd.DataFrame, whole: bool
+    ) -> None:
+        """A fetched ticker: its rows and actions (`whole`: its history read whole)."""
+        ticker = outcome.ticker
+        self.outcomes[ticker], self.raws[ticker], self.actions[ticker] = outcome, raw, actions
+        if whole:
+            self.whole.add(ticker)
+        self.rows += len(raw)
+
 
 def ingest_prices(
     settings: Settings,
@@ -280,15 +290,8 @@ def _ingest_all(
         actions = _actions_of(pending, names)
         _flush(conn, run_id, writing, frame, actions, sorted(pending.whole & names), price_source)
         for ticker in sorted(rebased.keys() | readjust):
-            _reread(
-                conn,
-                run_id,
-                price_source,
-                pending.outcomes[ticker],
-                rebased.get(ticker),
-                end,
-                validate,
-            )
+            outcome = pending.outcomes[ticker]
+            _reread(conn, run_id, price_source, outcome, rebased.get(ticker), end, validate)
         pending = _Pending()
 
     for ticker in universe:
@@ -303,11 +306,7 @@ def _ingest_all(
         raw = _fetch(price_source, outcome, after, end)
         actions = None if raw is None else _fetch_actions(price_source, outcome, after, end)
         if raw is not None and actions is not None:
-            pending.outcomes[ticker], pending.raws[ticker] = outcome, raw
-            pending.actions[ticker] = actions
-            if after is None:
-                pending.whole.add(ticker)
-            pending.rows += len(raw)
+            pending.add(outcome, raw, actions, whole=after is None)
         if pending.rows >= settings.ingest.batch_rows:
             validate_and_write()
         if on_ticker is not None:

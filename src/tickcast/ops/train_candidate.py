@@ -64,6 +64,7 @@ def train_candidate(
     configure_mlflow(settings)
     with mlflow.start_run(run_name=f"candidate {params.family} on {dataset_id}") as run:
         _log_inputs(settings, params, version)
+        data = training_data(version, arrays)
         trained = train_model(
             version,
             arrays,
@@ -72,6 +73,7 @@ def train_candidate(
             on_epoch=_log_epoch,
             show_progress=show_progress,
             intervals=settings.intervals,
+            data=data,
         )
         judged = calibrated_results(
             trained.forecaster, version, arrays, settings.evaluation.cost_bps
@@ -81,7 +83,7 @@ def train_candidate(
         intervals = fit_intervals(
             trained,
             arrays,
-            training_data(version, arrays),
+            data,
             test,
             settings.intervals,
             settings.training.seed,

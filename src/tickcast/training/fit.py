@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
 from tickcast.families.registry import family
-from tickcast.families.trained import EpochCallback, TrainedModel, training_data
+from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData, training_data
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 
 
@@ -17,13 +17,15 @@ def train_model(
     on_epoch: EpochCallback | None = None,
     show_progress: bool = False,
     intervals: IntervalSettings | None = None,
+    data: TrainingData | None = None,
 ) -> TrainedModel:
     """Fit `params.family` on the version's training samples, selected on validation;
     with `intervals`, what its interval model learns during training too (a network's quantile
-    head; the other families fit theirs afterwards: `tickcast.training.intervals`)."""
+    head; the other families fit theirs afterwards: `tickcast.training.intervals`). `data`: the
+    version's training data when the caller holds it already."""
     return family(params.family).fit(
         arrays,
-        training_data(version, arrays),
+        data or training_data(version, arrays),
         params,
         loop,
         on_epoch=on_epoch,
