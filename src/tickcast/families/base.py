@@ -16,7 +16,7 @@ from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.spec import FeatureSpec
 from tickcast.models.forecasters import Forecaster
-from tickcast.models.quantile_models import QuantileModel
+from tickcast.models.quantile_models import QuantileModel, ResidualQuantiles
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,15 @@ class IntervalEvidence:
     volatility: dict[str, np.ndarray]
     actual: dict[str, np.ndarray]
     point: dict[str, np.ndarray]
+
+
+def residual_quantiles(evidence: IntervalEvidence) -> ResidualQuantiles:
+    """The interval model of a family that has nothing better: the quantiles of its training
+    residuals in units of recent volatility (needs `reads_training_forecasts`)."""
+    actual, volatility = evidence.actual["train"], evidence.volatility["train"]
+    known = np.isfinite(volatility) & np.isfinite(actual)
+    standardised = (actual - evidence.point["train"])[known] / volatility[known]
+    return ResidualQuantiles(np.quantile(standardised, evidence.levels))
 
 
 class Family(Protocol):

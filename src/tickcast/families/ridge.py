@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 
 from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
-from tickcast.families.base import IntervalEvidence
+from tickcast.families.base import IntervalEvidence, residual_quantiles
 from tickcast.families.tabular import as_tabular, fit_tabular
 from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.spec import FeatureSpec
 from tickcast.models.forecasters import Forecaster, LinearModel, TabularForecaster
-from tickcast.models.quantile_models import QuantileModel, ResidualQuantiles
+from tickcast.models.quantile_models import QuantileModel
 
 _COEFFICIENTS = "linear.npz"
 
@@ -60,10 +60,7 @@ class RidgeFamily:
         evidence: IntervalEvidence,
         seed: int,
     ) -> QuantileModel:
-        actual, volatility = evidence.actual["train"], evidence.volatility["train"]
-        known = np.isfinite(volatility) & np.isfinite(actual)
-        standardised = (actual - evidence.point["train"])[known] / volatility[known]
-        return ResidualQuantiles(np.quantile(standardised, evidence.levels))
+        return residual_quantiles(evidence)
 
     def save(self, directory: Path, forecaster: Forecaster) -> dict[str, object]:
         found = as_tabular(forecaster, self.name)

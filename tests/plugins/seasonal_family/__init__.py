@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
-from tickcast.families.base import IntervalEvidence
+from tickcast.families.base import IntervalEvidence, residual_quantiles
 from tickcast.families.trained import (
     EpochCallback,
     EpochRecord,
@@ -25,7 +25,7 @@ from tickcast.families.trained import (
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.spec import FeatureSpec
 from tickcast.models.forecasters import Forecaster
-from tickcast.models.quantile_models import QuantileModel, ResidualQuantiles
+from tickcast.models.quantile_models import QuantileModel
 
 _STATE = "seasonal.json"
 
@@ -83,10 +83,7 @@ class SeasonalNaive:
         evidence: IntervalEvidence,
         seed: int,
     ) -> QuantileModel:
-        actual, volatility = evidence.actual["train"], evidence.volatility["train"]
-        known = np.isfinite(volatility) & np.isfinite(actual)
-        standardised = (actual - evidence.point["train"])[known] / volatility[known]
-        return ResidualQuantiles(np.quantile(standardised, evidence.levels))
+        return residual_quantiles(evidence)
 
     def save(self, directory: Path, forecaster: Forecaster) -> dict[str, object]:
         assert isinstance(forecaster, LaggedReturn)
