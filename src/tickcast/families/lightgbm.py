@@ -13,12 +13,12 @@ import numpy as np
 
 from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
 from tickcast.families.base import IntervalEvidence
-from tickcast.families.tabular import as_tabular, fit_tabular
+from tickcast.families.tabular import fit_tabular, tabular_forecaster, tabular_state
 from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.samples import Samples
 from tickcast.features.spec import FeatureSpec
-from tickcast.models.forecasters import Forecaster, TabularForecaster, tabular
+from tickcast.models.forecasters import Forecaster, tabular
 from tickcast.models.quantile_models import QuantileModel, TreeQuantiles, with_volatility
 
 EARLY_STOPPING_ROUNDS = 50
@@ -99,17 +99,18 @@ class LightGBMFamily:
         return TreeQuantiles(boosters, sessions)
 
     def save(self, directory: Path, forecaster: Forecaster) -> dict[str, object]:
-        found = as_tabular(forecaster, self.name)
-        (directory / _TREES).write_text(found.model.model_to_string())
-        return {"target_scale": found.target_scale, "sessions_used": found.sessions_used}
+        model, stored = tabular_state(forecaster, self.name)
+        (directory / _TREES).write_text(model.model_to_string())
+        return stored
 
     def load(
         self, directory: Path, meta: dict[str, Any], params: ModelParams, spec: FeatureSpec
     ) -> Forecaster:
         import lightgbm
 
-        model = lightgbm.Booster(model_str=(directory / _TREES).read_text())
-        return TabularForecaster(model, int(meta["sessions_used"]), float(meta["target_scale"]))
+        return tabular_forecaster(
+            lightgbm.Booster(model_str=(directory / _TREES).read_text()), meta
+        )
 
 
 def lightgbm_params(params: ModelParams, seed: int, **objective: object) -> dict[str, object]:

@@ -12,11 +12,11 @@ import numpy as np
 
 from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
 from tickcast.families.base import IntervalEvidence, residual_quantiles
-from tickcast.families.tabular import as_tabular, fit_tabular
+from tickcast.families.tabular import fit_tabular, tabular_forecaster, tabular_state
 from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.spec import FeatureSpec
-from tickcast.models.forecasters import Forecaster, LinearModel, TabularForecaster
+from tickcast.models.forecasters import Forecaster, LinearModel
 from tickcast.models.quantile_models import QuantileModel
 
 _COEFFICIENTS = "linear.npz"
@@ -63,21 +63,20 @@ class RidgeFamily:
         return residual_quantiles(evidence)
 
     def save(self, directory: Path, forecaster: Forecaster) -> dict[str, object]:
-        found = as_tabular(forecaster, self.name)
-        model = found.model
+        model, stored = tabular_state(forecaster, self.name)
         if not isinstance(model, LinearModel):
             raise TypeError(f"a ridge bundle holds a linear model, not a {type(model).__name__}")
         np.savez(
             directory / _COEFFICIENTS, coefficients=model.coefficients, intercept=model.intercept
         )
-        return {"target_scale": found.target_scale, "sessions_used": found.sessions_used}
+        return stored
 
     def load(
         self, directory: Path, meta: dict[str, Any], params: ModelParams, spec: FeatureSpec
     ) -> Forecaster:
         with np.load(directory / _COEFFICIENTS) as stored:
             model = LinearModel(stored["coefficients"], float(stored["intercept"]))
-        return TabularForecaster(model, int(meta["sessions_used"]), float(meta["target_scale"]))
+        return tabular_forecaster(model, meta)
 
 
 RIDGE = RidgeFamily()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,10 +50,20 @@ def fit_tabular(
     return trained
 
 
-def as_tabular(forecaster: Forecaster, family: str) -> TabularForecaster:
-    """`forecaster` as the tabular forecaster a `family` bundle holds."""
+def tabular_state(forecaster: Forecaster, family: str) -> tuple[Any, dict[str, object]]:
+    """The fitted model inside a tabular `family`'s forecaster, and what the bundle's model.json
+    keeps to rebuild the forecaster around it (`tabular_forecaster`)."""
     if not isinstance(forecaster, TabularForecaster):
         raise TypeError(
             f"a {family} bundle holds a tabular model, not a {type(forecaster).__name__}"
         )
-    return forecaster
+    stored: dict[str, object] = {
+        "target_scale": forecaster.target_scale,
+        "sessions_used": forecaster.sessions_used,
+    }
+    return forecaster.model, stored
+
+
+def tabular_forecaster(model: Any, meta: dict[str, Any]) -> TabularForecaster:
+    """The forecaster a tabular bundle holds, around its loaded `model`."""
+    return TabularForecaster(model, int(meta["sessions_used"]), float(meta["target_scale"]))
