@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
+
+from tickcast.families.threads import cpu_threads
 
 
 def select_device(preference: str = "auto") -> torch.device:
@@ -12,7 +12,5 @@ def select_device(preference: str = "auto") -> torch.device:
         raise RuntimeError("training.device is cuda but no CUDA device is available")
     if preference in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda")
-    # A Ray worker gets OMP_NUM_THREADS = its CPUs per trial: use that, not every core.
-    threads = os.environ.get("OMP_NUM_THREADS") or str(len(os.sched_getaffinity(0)))
-    torch.set_num_threads(max(1, int(threads)))
+    torch.set_num_threads(cpu_threads())
     return torch.device("cpu")

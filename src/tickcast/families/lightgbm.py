@@ -4,7 +4,6 @@ interval model: one quantile booster per level on the next return in units of re
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import numpy as np
 from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
 from tickcast.families.base import IntervalEvidence
 from tickcast.families.tabular import fit_tabular, tabular_forecaster, tabular_state
+from tickcast.families.threads import cpu_threads
 from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.samples import Samples
@@ -125,7 +125,7 @@ def lightgbm_params(params: ModelParams, seed: int, **objective: object) -> dict
         "bagging_freq": 1,
         "seed": seed,
         "deterministic": True,
-        "num_threads": os.cpu_count() or 1,
+        "num_threads": cpu_threads(),
         "verbosity": -1,
         **objective,
     }
