@@ -44,7 +44,7 @@ from tickcast.orchestration.runner import run_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "data/sample/stocknet"
-BOOTSTRAP, IN_PROCESS_DAY, KFP_DAY = date(2017, 6, 30), "2017-07-03", "2017-07-05"
+BOOTSTRAP, IN_PROCESS_DAY, KFP_DAY = date(2017, 6, 30), date(2017, 7, 3), date(2017, 7, 5)
 console = Console()
 
 
@@ -54,7 +54,7 @@ def empty_step(value: int) -> int:
     return value
 
 
-def in_process_daily(as_of: str) -> dict[str, float]:
+def in_process_daily(as_of: date) -> dict[str, float]:
     """The daily steps run in this process, the way `tickcast daily` runs them (by KFP task name)."""
     warm_imports()
     runs = run_steps(DAILY, {"as_of": as_of, "trials": 0}, load_settings())
@@ -132,7 +132,7 @@ def main() -> None:
         print_run(retraining, f"retraining ({args.trials} trials, {args.epochs} epochs)")
 
         direct = in_process_daily(IN_PROCESS_DAY)
-        daily = run_local(settings, "daily", PipelineArguments(as_of=date.fromisoformat(KFP_DAY)))
+        daily = run_local(settings, "daily", PipelineArguments(as_of=KFP_DAY))
         empty = empty_step_seconds(5, scratch / "kfp")
         cold = {
             "Python": python_start_seconds("pass"),

@@ -11,8 +11,9 @@ def build_dataset(as_of: str, report: Output[Markdown]) -> str:
     """Build (or find) the dataset version of all stored prices.
 
     Calls `tickcast.orchestration.steps.build_dataset`, which runs
-    `tickcast.features.dataset.build_dataset`.
+    `tickcast.features.dataset.build_dataset`; `tickcast.orchestration.kfp_values.build_dataset` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.build_dataset(as_of, report).output
+    return kfp_values.build_dataset(as_of, report)

@@ -11,8 +11,9 @@ def decide(as_of: str, monitoring: str, report: Output[Markdown]) -> str:
     """Retrain or keep, with reasons.
 
     Calls `tickcast.orchestration.steps.decide`, which runs
-    `tickcast.ops.decide.decide`.
+    `tickcast.ops.decide.decide`; `tickcast.orchestration.kfp_values.decide` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.decide(as_of, monitoring, report).output
+    return kfp_values.decide(as_of, monitoring, report)

@@ -11,8 +11,9 @@ def evaluate(model_version: int, metrics: Output[Metrics]) -> str:
     """Candidate vs production vs persistence on the same test rows.
 
     Calls `tickcast.orchestration.steps.evaluate`, which runs
-    `tickcast.ops.evaluate.evaluate`.
+    `tickcast.ops.evaluate.evaluate`; `tickcast.orchestration.kfp_values.evaluate` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.evaluate(model_version, metrics).output
+    return kfp_values.evaluate(model_version, metrics)

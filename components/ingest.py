@@ -11,8 +11,9 @@ def ingest(as_of: str, metrics: Output[Metrics]) -> str:
     """Fetch and store new prices (incremental, validated, bulk).
 
     Calls `tickcast.orchestration.steps.ingest`, which runs
-    `tickcast.data.ingest.ingest_prices`.
+    `tickcast.data.ingest.ingest_prices`; `tickcast.orchestration.kfp_values.ingest` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.ingest(as_of, metrics).output
+    return kfp_values.ingest(as_of, metrics)

@@ -10,8 +10,9 @@ def init_database() -> int:
     """Apply pending database migrations.
 
     Calls `tickcast.orchestration.steps.init_database`, which runs
-    `tickcast.db.migrate.init_database`.
+    `tickcast.db.migrate.init_database`; `tickcast.orchestration.kfp_values.init_database` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.init_database().output
+    return kfp_values.init_database()

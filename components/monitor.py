@@ -11,8 +11,9 @@ def monitor(as_of: str, production: str, metrics: Output[Metrics]) -> str:
     """Score forecasts whose actuals exist; rolling metrics and the production model's drift.
 
     Calls `tickcast.orchestration.steps.monitor`, which runs
-    `tickcast.ops.monitor.monitor_model`.
+    `tickcast.ops.monitor.monitor_model`; `tickcast.orchestration.kfp_values.monitor` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.monitor(as_of, production, metrics).output
+    return kfp_values.monitor(as_of, production, metrics)

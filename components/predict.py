@@ -12,8 +12,9 @@ def predict(as_of: str, production: str, report: Output[Markdown]) -> str:
     """Forecast the next session with the production model that resolve-production named.
 
     Calls `tickcast.orchestration.steps.predict`, which runs
-    `tickcast.ops.predict.predict_with`.
+    `tickcast.ops.predict.predict_with`; `tickcast.orchestration.kfp_values.predict` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.predict(as_of, production, report).output
+    return kfp_values.predict(as_of, production, report)

@@ -11,8 +11,9 @@ def promote(evaluation: str, report: Output[Markdown]) -> str:
     """Move the production alias if the candidate wins; audited.
 
     Calls `tickcast.orchestration.steps.promote`, which runs
-    `tickcast.ops.promote.promote`.
+    `tickcast.ops.promote.promote`; `tickcast.orchestration.kfp_values.promote` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.promote(evaluation, report).output
+    return kfp_values.promote(evaluation, report)

@@ -10,8 +10,9 @@ def resolve_production() -> str:
     """The production version's lineage (JSON), or "" (bootstrap).
 
     Calls `tickcast.orchestration.steps.resolve_production`, which runs
-    `tickcast.ops.resolve_production.resolve_production`.
+    `tickcast.ops.resolve_production.resolve_production`; `tickcast.orchestration.kfp_values.resolve_production` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.resolve_production().output
+    return kfp_values.resolve_production()

@@ -11,8 +11,9 @@ def train_candidate(dataset_id: str, params: str, metrics: Output[Metrics]) -> i
     """Train, log and register a candidate.
 
     Calls `tickcast.orchestration.steps.train_candidate`, which runs
-    `tickcast.ops.train_candidate.train_candidate`.
+    `tickcast.ops.train_candidate.train_candidate`; `tickcast.orchestration.kfp_values.train_candidate` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.train_candidate(dataset_id, params, metrics).output
+    return kfp_values.train_candidate(dataset_id, params, metrics)

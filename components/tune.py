@@ -11,8 +11,9 @@ def tune(dataset_id: str, trials: int, metrics: Output[Metrics]) -> str:
     """Search hyperparameters on the dataset version.
 
     Calls `tickcast.orchestration.steps.tune`, which runs
-    `tickcast.ops.tune.tune`.
+    `tickcast.ops.tune.tune`; `tickcast.orchestration.kfp_values.tune` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.tune(dataset_id, trials, metrics).output
+    return kfp_values.tune(dataset_id, trials, metrics)

@@ -11,8 +11,9 @@ def validate(as_of: str, metrics: Output[Metrics], report: Output[Markdown]) -> 
     """Check the stored prices: missing, stale and gappy tickers, outlier returns.
 
     Calls `tickcast.orchestration.steps.validate`, which runs
-    `tickcast.data.quality.check_stored_prices`.
+    `tickcast.data.quality.check_stored_prices`; `tickcast.orchestration.kfp_values.validate` converts KFP's
+    strings to its inputs and its output back.
     """
-    from tickcast.orchestration import steps
+    from tickcast.orchestration import kfp_values
 
-    return steps.validate(as_of, metrics, report).output
+    return kfp_values.validate(as_of, metrics, report)

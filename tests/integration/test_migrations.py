@@ -7,7 +7,13 @@ from psycopg.types.json import Jsonb
 
 from tickcast.db.connection import connect
 from tickcast.db.forecasts import score_predictions
-from tickcast.db.migrate import MigrationError, apply_migrations, available_migrations
+from tickcast.db.migrate import (
+    MIGRATION_LOCK_KEY,
+    MigrationError,
+    apply_migrations,
+    available_migrations,
+    ensure_schema,
+)
 
 
 def test_applies_every_migration_once(database_url: str) -> None:
@@ -42,6 +48,24 @@ def test_concurrent_runs_apply_each_migration_exactly_once(database_url: str) ->
     with connect(database_url) as conn:
         count = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
     assert count == (len(available_migrations()),)
+
+
+def test_an_up_to_date_database_is_read_without_the_lock(database_url: str) -> None:
+    """Every step of a run checks the schema; only the first, on a database behind, may wait
+    for the migration lock: here another holds it and the checks still return at once."""
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+    with connect(database_url) as holder, holder.transaction():
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+        with connect(database_url) as conn:
+            conn.execute("SET lock_timeout = '1s'")
+            assert apply_migrations(conn).applied == []
+            ensure_schema(conn)
+        with connect(database_url) as conn:  # a pending migration still waits for the lock
+            conn.execute("SET lock_timeout = '1s'")
+            conn.execute("DELETE FROM schema_migrations WHERE version = 1")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                apply_migrations(conn)
 
 
 def test_edited_migration_is_refused(database_url: str) -> None:

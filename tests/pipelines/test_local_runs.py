@@ -1,4 +1,6 @@
-"""Both pipelines through kfp.local (SubprocessRunner in this venv) against real PostgreSQL and MLflow."""
+"""Both pipelines through kfp.local (SubprocessRunner in this venv) against real PostgreSQL and
+MLflow: the retraining pipeline nested in the daily one, as a bootstrap day runs it (the components
+one by one: test_components.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from kfp import components
 from pipelines.compile import ROOT
 from pipelines.daily import daily
 
 from tests.integration.cli import run
 from tickcast.config import load_settings
 from tickcast.db.connection import connect
+from tickcast.orchestration.dag import DAILY, RETRAINING
 from tickcast.orchestration.local import run_local
 from tickcast.orchestration.packages import PipelineArguments
 from tickcast.orchestration.runner import run_daily
@@ -65,15 +67,20 @@ def stored(url: str) -> dict[str, list[tuple[object, ...]]]:
 def test_daily_bootstraps_then_keeps(
     environment: Path, second_database_url: str, tmp_path: Path
 ) -> None:
-    # The first day runs the committed, compiled pipeline as loaded back from its YAML.
-    compiled = components.load_component_from_file(str(ROOT / "pipelines/daily.yaml"))
-    assert compiled(as_of="2017-06-30", trials=0) is not None
+    # The first day runs the committed, compiled pipeline as loaded back from its YAML, the
+    # retraining pipeline nested in it; run_local times each task and reads what it published.
     settings = load_settings()
+    first = run_local(settings, "daily", PipelineArguments(as_of=SESSIONS[0], trials=0))
+    tasks = {task.task.removesuffix("-2"): task for task in first.tasks}  # nested init-database
+    assert set(tasks) == {step.function.replace("_", "-") for step in (*DAILY, *RETRAINING)}
+    assert all(task.status == "SUCCESS" and task.seconds > 0 for task in first.tasks)
+    assert first.seconds >= sum(task.seconds for task in first.tasks)
     assert production_version(configure_mlflow(settings), settings) == 1
-    decision = (outputs(environment, "decide", "report")[0]).read_text()
-    assert "retrain (bootstrap)" in decision
-    verdict = outputs(environment, "promote", "report")[0].read_text()
-    assert "Candidate v1: promoted" in verdict and "| persistence | 1.0000 |" in verdict
+    assert "retrain (bootstrap)" in (tasks["decide"].report or "")
+    evaluated = tasks["evaluate"].metrics
+    assert evaluated["persistence_mase"] == 1.0 and "candidate_mase" in evaluated
+    verdict = tasks["promote"].report or ""
+    assert verdict.startswith("# Candidate v1: promoted") and "| persistence | 1.0000 |" in verdict
 
     daily(as_of="2017-07-03", trials=0)  # the first forecasts: for Wednesday 5th (4th: holiday)
     # As a user would: scores them, forecasts the 6th, keeps the model.
@@ -130,31 +137,3 @@ def test_daily_bootstraps_then_keeps(
     }
     for table, rows in through_kfp.items():
         assert in_this_process[table] == rows, f"{table} differ"
-
-
-def test_retraining_alone_registers_and_records_a_verdict(environment: Path) -> None:
-    from tickcast.data.ingest import ingest_prices
-
-    ingest_prices(load_settings(), end=date(2017, 6, 30))
-    settings = load_settings()
-    ran = run_local(settings, "retraining", PipelineArguments(as_of=date(2017, 6, 30), trials=2))
-    tasks = {task.task: task for task in ran.tasks}
-    assert list(tasks) == [
-        "init-database",
-        "build-dataset",
-        "tune",
-        "train-candidate",
-        "evaluate",
-        "promote",
-    ]
-    assert all(task.status == "SUCCESS" and task.seconds > 0 for task in ran.tasks)
-    assert ran.seconds >= sum(task.seconds for task in ran.tasks)
-    assert production_version(configure_mlflow(settings), settings) == 1
-    searched = tasks["tune"].metrics
-    assert searched["trials"] == 2.0 and searched["best_validation_loss"] > 0
-    evaluated = tasks["evaluate"].metrics
-    assert evaluated["persistence_mase"] == 1.0 and "candidate_mase" in evaluated
-    assert (tasks["promote"].report or "").startswith("# Candidate v1: promoted")
-    with connect(settings.database.url or "") as conn:
-        audit = conn.execute("SELECT action, promoted, bootstrap FROM model_promotions").fetchall()
-    assert audit == [("promote", True, True)]

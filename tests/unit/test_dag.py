@@ -8,6 +8,7 @@ import inspect
 
 import pytest
 
+import tickcast.orchestration.kfp_values as kfp_values
 import tickcast.orchestration.steps as steps
 from tickcast.orchestration.dag import AS_OF, DAILY, RETRAINING, OutputOf, Step, check
 
@@ -20,11 +21,13 @@ ALL_STEPS = {step.function: step for step in (*DAILY, *RETRAINING)}
 def test_a_step_function_and_its_component_take_its_inputs(step: str) -> None:
     inputs = set(ALL_STEPS[step].inputs)
     function = set(inspect.signature(getattr(steps, step)).parameters) - SUPPLIED
+    boundary = inspect.signature(getattr(kfp_values, step))
     component = getattr(importlib.import_module(f"components.{step}"), step)
     declared = set(component.component_spec.inputs or {})
     outputs = set(component.component_spec.outputs or {}) - {"Output"}
     assert function == inputs, f"steps.{step} takes {sorted(function)}"
     assert declared == inputs, f"components/{step}.py takes {sorted(declared)}"
+    assert set(boundary.parameters) == inputs | outputs, f"kfp_values.{step}: {boundary}"
     assert outputs <= SUPPLIED
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import tickcast
+import tickcast.orchestration.kfp_values as kfp_values
 import tickcast.orchestration.steps as steps
 
 PACKAGE = Path(tickcast.__file__).parent
@@ -39,18 +40,20 @@ ALLOWED = {
 
 
 def step_imports(name: str) -> list[str]:
-    """The tickcast modules a step function imports (its body's imports)."""
-    tree = ast.parse(Path(steps.__file__).read_text())
-    [function] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    return sorted(
-        {
+    """The tickcast modules a step's pod imports for it: its step function's body and its KFP
+    boundary function's (which reads the step's inputs from their strings)."""
+    found: set[str] = set()
+    for module in (steps, kfp_values):
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        [function] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+        found |= {
             node.module
             for node in ast.walk(function)
             if isinstance(node, ast.ImportFrom)
             and node.module
             and node.module.startswith("tickcast")
         }
-    )
+    return sorted(found)
 
 
 def heavy_after_importing(modules: list[str]) -> list[str]:

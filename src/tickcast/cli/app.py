@@ -46,7 +46,8 @@ app.add_typer(pipeline_commands.schedule_app, name="schedule")
 app.add_typer(demo_commands.app, name="demo")
 app.add_typer(prices_commands.app, name="prices")
 app.add_typer(universe_commands.app, name="universe")
-steps: list[Callable[..., None]] = [
+# The top-level commands (the groups above hold the rest).
+top_level_commands: list[Callable[..., None]] = [
     ingest,
     ops_commands.validate,
     model_commands.tune,
@@ -61,8 +62,8 @@ steps: list[Callable[..., None]] = [
     ops_commands.serve,
     backtest,
 ]
-for step in steps:
-    app.command()(step)
+for command in top_level_commands:
+    app.command()(command)
 
 
 @app.callback()

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="The end-to-end demo on a simulated market.", no_args_is_help=True)
 WORKDIR = typer.Option(
-    None, help="Where the demo keeps its logs and pids (default: .tickcast/demo in the project)."
+    None,
+    help="Where the demo keeps its stores, logs and pids (default: .tickcast/demo in the project).",
 )
 
 
@@ -44,7 +45,7 @@ def run(
     """Run the daily pipeline through kfp.local over simulated days, then serve the result."""
     from tickcast.orchestration.demo import demo_sessions, run_demo
 
-    workdir = workdir or _default_workdir()
+    workdir = _keep_stores_under(workdir or _default_workdir())
     with handled_errors():
         _stop(workdir, state.settings())  # a fresh start: nothing of an earlier demo survives
         shutil.rmtree(workdir, ignore_errors=True)
@@ -83,7 +84,7 @@ def run(
 @app.command("down")
 def down(workdir: Path | None = WORKDIR) -> None:
     """Stop the service, the MLflow UI and the embedded PostgreSQL the demo started."""
-    workdir = workdir or _default_workdir()
+    workdir = _keep_stores_under(workdir or _default_workdir())
     with handled_errors():
         settings = state.settings()
     stopped = _stop(workdir, settings)
@@ -92,6 +93,18 @@ def down(workdir: Path | None = WORKDIR) -> None:
 
 def _default_workdir() -> Path:
     return project_root(config_path(state.config_path)) / ".tickcast/demo"
+
+
+def _keep_stores_under(workdir: Path) -> Path:
+    """The demo's embedded PostgreSQL, MLflow store, artifacts and kfp.local outputs under
+    `workdir` (config/demo.yaml names the default one), so that a fresh start there leaves
+    nothing of an earlier demo and `demo down` stops the server this demo started."""
+    workdir = workdir.resolve()
+    os.environ["TICKCAST_DATABASE__EMBEDDED_DIR"] = str(workdir / "pg")
+    os.environ["TICKCAST_MLFLOW__TRACKING_URI"] = f"sqlite:///{workdir / 'mlflow.db'}"
+    os.environ["TICKCAST_ARTIFACTS__ROOT"] = str(workdir / "artifacts")
+    os.environ["TICKCAST_KFP__LOCAL_ROOT"] = str(workdir / "kfp")
+    return workdir
 
 
 def _print_summary(summary: DemoSummary, workdir: Path, window: int) -> None:

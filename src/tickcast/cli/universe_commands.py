@@ -37,11 +37,11 @@ def show(
     """Which universe tickcast uses, and its members on a date."""
     from tickcast.data.universe import stored_universe, universe_label
     from tickcast.db.connection import open_connection
-    from tickcast.db.migrate import apply_migrations
+    from tickcast.db.migrate import ensure_schema
 
     day = (as_of or datetime.now()).date()
     with handled_errors(), open_connection(state.settings()) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         universe = stored_universe(conn)
     console.print(universe_label(universe, day))
     if universe is not None:

@@ -50,7 +50,7 @@ from tickcast.data.validation import (
 from tickcast.db import ingest_runs
 from tickcast.db.actions import load_actions, store_actions
 from tickcast.db.connection import Connection, open_connection
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.prices import last_stored_dates, newest_closes, upsert_prices
 from tickcast.db.revisions import how_it_moved, record_revision
 from tickcast.text import clipped
@@ -157,7 +157,7 @@ def ingest_prices(
     wait = settings.ingest.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
 
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         _acquire_lock(conn, wait)
         try:
             ingest_runs.abort_stale_runs(conn)

@@ -18,7 +18,7 @@ from tickcast.config import Settings, ValidationSettings
 from tickcast.data.calendar import configured_calendar
 from tickcast.db.actions import accept_jump, accepted_jumps, load_actions, stored_return
 from tickcast.db.connection import Connection, open_connection
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.prices import load_prices
 from tickcast.tickers import ticker_symbol
 
@@ -175,7 +175,7 @@ def accept(settings: Settings, ticker: str, day: date, note: str) -> Acceptance:
     except ValueError as error:
         raise AcceptError(str(error)) from None
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         found = stored_return(conn, ticker, day)
         if found is None:
             raise AcceptError(f"{ticker} has no stored price on {day}: nothing to accept")

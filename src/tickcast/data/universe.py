@@ -19,7 +19,7 @@ import pandas as pd
 
 from tickcast.config import Settings
 from tickcast.db.connection import Connection, open_connection
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.universe import Interval, load_members, replace_members
 from tickcast.tickers import ticker_symbol
 
@@ -118,7 +118,7 @@ def load_universe(settings: Settings, path: Path) -> Universe:
     if not rows:
         raise UniverseError(f"{path} lists no member")
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         replace_members(conn, rows)
         universe = stored_universe(conn)
     assert universe is not None

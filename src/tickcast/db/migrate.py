@@ -53,9 +53,29 @@ def available_migrations() -> list[Migration]:
     return migrations
 
 
+# The databases (host, port, name) this process has migrated or found up to date: a run's later
+# steps in the same process (tickcast daily, the backtest) check no more.
+_CURRENT: set[tuple[str, int, str]] = set()
+
+
+def ensure_schema(conn: Connection) -> None:
+    """Apply pending migrations, unless this process already brought this database up to date."""
+    if _database(conn) not in _CURRENT:
+        apply_migrations(conn)
+
+
+def _database(conn: Connection) -> tuple[str, int, str]:
+    return conn.info.host, conn.info.port, conn.info.dbname
+
+
 def apply_migrations(conn: Connection) -> MigrationResult:
-    """Apply every pending migration in one transaction; concurrent callers wait for the lock."""
+    """Apply every pending migration in one transaction; concurrent callers wait for the lock.
+    A database that already has exactly the shipped migrations is read, not locked."""
     migrations = available_migrations()
+    current = max((m.version for m in migrations), default=0)
+    if _up_to_date(conn, migrations):
+        _CURRENT.add(_database(conn))
+        return MigrationResult(applied=[], current_version=current, notices=[])
     applied: list[str] = []
     notices: list[str] = []
 
@@ -68,8 +88,18 @@ def apply_migrations(conn: Connection) -> MigrationResult:
         _apply(conn, migrations, applied, notices)
     finally:
         conn.remove_notice_handler(noticed)
-    current = max((m.version for m in migrations), default=0)
+    _CURRENT.add(_database(conn))
     return MigrationResult(applied=applied, current_version=current, notices=notices)
+
+
+def _up_to_date(conn: Connection, migrations: list[Migration]) -> bool:
+    """The database records exactly these migrations, each with its checksum (no lock taken)."""
+    with conn.transaction():
+        exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+        if not (exists and exists[0]):
+            return False
+        recorded = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+    return recorded == {m.version: m.checksum for m in migrations}
 
 
 def _apply(

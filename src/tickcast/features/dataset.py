@@ -28,7 +28,7 @@ from tickcast.data.jumps import Quarantine, quarantined_tickers
 from tickcast.data.universe import Universe, stored_universe, universe_label
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset, insert_dataset
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.prices import load_prices
 from tickcast.features.correlation import DroppedFeature, correlation_filter
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion, SplitPart
@@ -83,7 +83,7 @@ def build_dataset(
     stage = on_stage or (lambda _: None)
     calendar = configured_calendar(settings)
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         stage("loading prices")
         universe = stored_universe(conn)
         last = as_of or calendar.latest_completed_session()

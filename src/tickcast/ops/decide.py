@@ -18,7 +18,7 @@ from tickcast.data.calendar import (
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import get_dataset
 from tickcast.db.decisions import last_retrain, record_decision
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.results import MonitorResult
 
@@ -62,7 +62,7 @@ def decide(
 
         monitored = monitor(settings, as_of)
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         previous = last_retrain(conn, settings.mlflow.model_name, as_of)
         dataset = (
             get_dataset(conn, monitored.production.dataset_id) if monitored.production else None

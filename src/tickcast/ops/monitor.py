@@ -14,7 +14,7 @@ from tickcast.data.calendar import configured_calendar
 from tickcast.data.jumps import recent_quarantines
 from tickcast.db.connection import Connection, open_connection
 from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_rows
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
 from tickcast.models.drift import reference_bins, stability
@@ -41,7 +41,7 @@ def monitor_model(
     as_of = as_of or calendar.latest_completed_session()
     window, cost = settings.monitoring.window_sessions, settings.evaluation.cost_bps
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         held = recent_quarantines(conn, settings, as_of)
         scored = score_predictions(
             conn, settings.mlflow.model_name, as_of, {t: q.since for t, q in held.items()}

@@ -13,7 +13,7 @@ from tickcast.config import Settings
 from tickcast.data.calendar import configured_calendar
 from tickcast.db.connection import open_connection
 from tickcast.db.forecasts import upsert_predictions
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.features.prediction_input import SkippedTicker, build_prediction_input
 from tickcast.ops.live_calibration import LiveCalibration, live_calibration
 from tickcast.registry.bundle import ForecasterBundle
@@ -85,7 +85,7 @@ def predict_with(
     bundle = load_production_bundle(settings, production)
     live = None
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         if bundle.intervals is not None:
             live = live_calibration(conn, settings, production, bundle.intervals.levels, as_of)
     target_date, forecasts, skipped = forecast_with(settings, bundle, as_of, allow_stale, live=live)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from tickcast.config import PromotionSettings, Settings
 from tickcast.db.connection import open_connection
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.promotions import last_alias_move_to, record_promotion
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.evaluate import Evaluation
@@ -154,7 +154,7 @@ def rollback(settings: Settings) -> PromotionDecision:
     if current is None:
         raise PromotionError("no production model to roll back")
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         move = last_alias_move_to(conn, settings.mlflow.model_name, current)
     if move is None or move["production_before"] is None:
         raise PromotionError(
@@ -246,7 +246,7 @@ def _audit(
             "window": [evaluation.first_anchor, evaluation.last_anchor],
         }
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         record_promotion(
             conn,
             {

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from tickcast.config import URI_SCHEME, ModelParams, Settings
 from tickcast.db.connection import open_connection
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.optimization import latest_search, record_search
 from tickcast.features.dataset import load_dataset
 from tickcast.registry.plots import search_results
@@ -77,7 +77,7 @@ def tune(settings: Settings, dataset_id: str) -> TuneResult:
         mlflow_run_id=parent.info.run_id,
     )
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         record_search(
             conn,
             {
@@ -96,7 +96,7 @@ def tune(settings: Settings, dataset_id: str) -> TuneResult:
 def tuned_params(settings: Settings, dataset_id: str) -> ModelParams | None:
     """The best parameters of the newest search on the version, if one ran."""
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         found = latest_search(conn, dataset_id)
     return ModelParams.model_validate(found["best_params"]) if found else None
 

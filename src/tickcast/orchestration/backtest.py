@@ -31,7 +31,7 @@ from tickcast.data.universe import TODAYS_TICKERS, stored_universe, universe_lab
 from tickcast.db.connection import open_connection
 from tickcast.db.decisions import decisions
 from tickcast.db.forecasts import scored_rows
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.prices import newest_trade_date
 from tickcast.db.promotions import promotion_history
 from tickcast.models.intervals import IntervalMetrics
@@ -214,7 +214,7 @@ def _require_clean_stores(
     from tickcast.registry.catalog import registered_version_count
 
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         newest = newest_trade_date(conn)
     if newest is not None and newest > start:
         raise BacktestError(

@@ -1,7 +1,9 @@
 """The pipelines run in this process: the steps of `tickcast.orchestration.dag`, in its order,
 each fed what the KFP pipeline would feed it (parameters and earlier steps' outputs), each the same
-`tickcast.orchestration.steps` function a component calls. Behind `tickcast daily`, `tickcast
-retrain`, the multi-day simulation and the backtest; the full results are kept for them.
+`tickcast.orchestration.steps` function a component calls. Values pass as they are (a date, a
+`ProductionModel`, a `MonitorResult`): strings and JSON are for the KFP boundary alone. Behind
+`tickcast daily`, `tickcast retrain`, the multi-day simulation and the backtest; the full results
+are kept for them.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class ReportFile:
 @dataclass(frozen=True)
 class StepRun:
     function: str
-    output: str | int
+    output: Any  # what the next steps read
     result: Any
     metrics: dict[str, float]
     report: str | None
@@ -60,7 +62,7 @@ class StepRun:
 
 def run_steps(
     steps: tuple[Step, ...],
-    parameters: Mapping[str, str | int],
+    parameters: Mapping[str, object],
     settings: Settings,
     skip: Collection[str] = (),
 ) -> dict[str, StepRun]:
@@ -98,10 +100,10 @@ def run_steps(
 
 def _value(
     source: Parameter | OutputOf,
-    parameters: Mapping[str, str | int],
+    parameters: Mapping[str, object],
     runs: Mapping[str, StepRun],
     step: Step,
-) -> str | int:
+) -> object:
     if isinstance(source, Parameter):
         return parameters[source.name]
     if source.step not in runs:
@@ -126,11 +128,9 @@ class DailyResult(BaseModel):
     retraining: RetrainResult | None = None
 
 
-def _parameters(settings: Settings, as_of: date | None, search: bool) -> dict[str, str | int]:
-    return {
-        "as_of": as_of.isoformat() if as_of else "",  # "": the latest completed session
-        "trials": settings.tuning.trials if search else 0,
-    }
+def _parameters(settings: Settings, as_of: date | None, search: bool) -> dict[str, object]:
+    """None as_of: the latest completed session."""
+    return {"as_of": as_of, "trials": settings.tuning.trials if search else 0}
 
 
 def retrain(settings: Settings, as_of: date | None = None, search: bool = True) -> RetrainResult:

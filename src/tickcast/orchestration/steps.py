@@ -1,10 +1,11 @@
-"""One function per pipeline step: the KFP components and the in-process runner both call these.
+"""One function per pipeline step: the in-process runner calls these, and so do the KFP
+components, through `tickcast.orchestration.kfp_values`, which turns KFP's strings into these
+typed inputs and a step's output back into a string or number.
 
-Each takes the step's inputs as KFP passes them (strings and numbers), uses the settings it is
-given (in-process) or loads them (config file + TICKCAST_* environment: a ConfigMap and a Secret on
-the cluster), runs the step, publishes what a person looks at in the KFP UI (Metrics, Markdown)
-and returns an `Outcome`: the small value the next step reads (ids, verdicts, JSON) and the full
-result that in-process callers keep.
+Each takes the step's inputs as typed values, uses the settings it is given (in-process) or loads
+them (config file + TICKCAST_* environment: a ConfigMap and a Secret on the cluster), runs the
+step, publishes what a person looks at in the KFP UI (Metrics, Markdown) and returns an
+`Outcome`: the value the next step reads and the full result that in-process callers keep.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from tickcast.config import Settings, load_settings
 
 if TYPE_CHECKING:  # the step modules load lazily: a light step never imports a heavy one
+    from tickcast.config import ModelParams
     from tickcast.data.ingest import IngestResult
     from tickcast.data.quality import QualityReport
     from tickcast.features.dataset_version import DatasetVersion
@@ -28,7 +30,7 @@ if TYPE_CHECKING:  # the step modules load lazily: a light step never imports a 
     from tickcast.ops.tune import TuneResult
     from tickcast.registry.production_model import ProductionModel
 
-OutputT = TypeVar("OutputT", str, int)
+OutputT = TypeVar("OutputT")
 ResultT = TypeVar("ResultT")
 
 
@@ -46,16 +48,6 @@ class MetricsOutput(Protocol):
 
 class FileOutput(Protocol):
     path: str
-
-
-def _as_of(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _production(text: str) -> ProductionModel | None:
-    from tickcast.registry.production_model import ProductionModel
-
-    return ProductionModel.model_validate_json(text) if text else None
 
 
 def _write(report: FileOutput, markdown: str) -> None:
@@ -80,11 +72,12 @@ def init_database(settings: Settings | None = None) -> Outcome[int, int]:
 
 
 def ingest(
-    as_of: str, metrics: MetricsOutput, settings: Settings | None = None
+    as_of: date | None, metrics: MetricsOutput, settings: Settings | None = None
 ) -> Outcome[str, IngestResult]:
+    """`as_of` None: up to the latest completed session (so for every step)."""
     from tickcast.data.ingest import ingest_prices
 
-    result = ingest_prices(settings or load_settings(), end=_as_of(as_of))
+    result = ingest_prices(settings or load_settings(), end=as_of)
     _log(
         metrics,
         {
@@ -98,33 +91,41 @@ def ingest(
 
 
 def validate(
-    as_of: str, metrics: MetricsOutput, report: FileOutput, settings: Settings | None = None
+    as_of: date | None,
+    metrics: MetricsOutput,
+    report: FileOutput,
+    settings: Settings | None = None,
 ) -> Outcome[int, QualityReport]:
     """The number of healthy tickers; fails the run when too few are (the report says why)."""
     from tickcast.data.quality import check_stored_prices, require_healthy
 
-    result = check_stored_prices(settings or load_settings(), _as_of(as_of))
+    result = check_stored_prices(settings or load_settings(), as_of)
     _log(metrics, result.counts())
     _write(report, result.markdown())
     require_healthy(result)
     return Outcome(len(result.healthy), result)
 
 
-def resolve_production(settings: Settings | None = None) -> Outcome[str, ProductionModel | None]:
-    """The production version's lineage as JSON, or "" when there is none (bootstrap)."""
+def resolve_production(
+    settings: Settings | None = None,
+) -> Outcome[ProductionModel | None, ProductionModel | None]:
+    """The production version's lineage, or None when there is none (bootstrap)."""
     from tickcast.ops.resolve_production import resolve_production as run
 
     production = run(settings or load_settings())
-    return Outcome(production.model_dump_json() if production else "", production)
+    return Outcome(production, production)
 
 
 def predict(
-    as_of: str, production: str, report: FileOutput, settings: Settings | None = None
-) -> Outcome[str, PredictResult]:
+    as_of: date | None,
+    production: ProductionModel | None,
+    report: FileOutput,
+    settings: Settings | None = None,
+) -> Outcome[date, PredictResult]:
     """Forecasts of the model `resolve_production` named; the output is their target date."""
     from tickcast.ops.predict import predict_with
 
-    result = predict_with(settings or load_settings(), _as_of(as_of), _production(production))
+    result = predict_with(settings or load_settings(), as_of, production)
     rows = [
         f"| {f.ticker} | {f.last_close:.2f} | {f.predicted_close:.2f} | {f.predicted_log_return:+.5f} |"
         for f in result.forecasts
@@ -147,16 +148,19 @@ def predict(
         )
         + "\n",
     )
-    return Outcome(result.target_date.isoformat(), result)
+    return Outcome(result.target_date, result)
 
 
 def monitor(
-    as_of: str, production: str, metrics: MetricsOutput, settings: Settings | None = None
-) -> Outcome[str, MonitorResult]:
+    as_of: date | None,
+    production: ProductionModel | None,
+    metrics: MetricsOutput,
+    settings: Settings | None = None,
+) -> Outcome[MonitorResult, MonitorResult]:
     """Scores, rolling metrics and the drift of the model `resolve_production` named."""
     from tickcast.ops.monitor import monitor_model
 
-    result = monitor_model(settings or load_settings(), _as_of(as_of), _production(production))
+    result = monitor_model(settings or load_settings(), as_of, production)
     _log(metrics, {"scored": result.scored, "window_sessions": result.window_sessions})
     if result.rolling and result.rolling_persistence:
         _log(metrics, result.rolling.model_dump(), "rolling_")
@@ -166,18 +170,19 @@ def monitor(
         _log(metrics, result.rolling_intervals_baseline.as_dict(), "rolling_interval_baseline_")
     if result.max_psi is not None:
         metrics.log_metric("max_psi", result.max_psi)
-    return Outcome(result.model_dump_json(), result)
+    return Outcome(result, result)
 
 
 def decide(
-    as_of: str, monitoring: str, report: FileOutput, settings: Settings | None = None
+    as_of: date | None,
+    monitoring: MonitorResult,
+    report: FileOutput,
+    settings: Settings | None = None,
 ) -> Outcome[str, RetrainDecision]:
     """ "retrain" or "keep" (the pipeline's dsl.If reads it)."""
     from tickcast.ops.decide import decide as run
-    from tickcast.ops.results import MonitorResult
 
-    monitored = MonitorResult.model_validate_json(monitoring)
-    result = run(settings or load_settings(), _as_of(as_of), monitored)
+    result = run(settings or load_settings(), as_of, monitoring)
     label = "retrain (bootstrap)" if result.bootstrap else result.decision
     _write(
         report,
@@ -188,21 +193,22 @@ def decide(
 
 
 def build_dataset(
-    as_of: str, report: FileOutput, settings: Settings | None = None
+    as_of: date | None, report: FileOutput, settings: Settings | None = None
 ) -> Outcome[str, DatasetVersion]:
+    """The dataset version's id (its content's hash)."""
     from tickcast.features.dataset import build_dataset as run
 
-    version = run(settings or load_settings(), _as_of(as_of))
+    version = run(settings or load_settings(), as_of)
     _write(report, version.report)
     return Outcome(version.id, version)
 
 
 def tune(
     dataset_id: str, trials: int, metrics: MetricsOutput, settings: Settings | None = None
-) -> Outcome[str, TuneResult | None]:
-    """The best parameters as JSON ("" when trials is 0: the candidate uses the defaults)."""
+) -> Outcome[ModelParams | None, TuneResult | None]:
+    """The best parameters (None when trials is 0: the candidate uses the configured ones)."""
     if trials <= 0:
-        return Outcome("", None)
+        return Outcome(None, None)
     from tickcast.ops.tune import tune as run
 
     configured = (settings or load_settings()).with_overrides({"tuning": {"trials": trials}})
@@ -215,17 +221,19 @@ def tune(
             "seconds": result.seconds,
         },
     )
-    return Outcome(result.best_params.model_dump_json(), result)
+    return Outcome(result.best_params, result)
 
 
 def train_candidate(
-    dataset_id: str, params: str, metrics: MetricsOutput, settings: Settings | None = None
+    dataset_id: str,
+    params: ModelParams | None,
+    metrics: MetricsOutput,
+    settings: Settings | None = None,
 ) -> Outcome[int, CandidateResult]:
-    from tickcast.config import ModelParams
+    """The registered candidate's version."""
     from tickcast.ops.train_candidate import train_candidate as run
 
-    tuned = ModelParams.model_validate_json(params) if params else None
-    result = run(settings or load_settings(), dataset_id, tuned)
+    result = run(settings or load_settings(), dataset_id, params)
     _log(metrics, result.test.model_dump(), "test_")
     _log(
         metrics,
@@ -240,7 +248,7 @@ def train_candidate(
 
 def evaluate(
     model_version: int, metrics: MetricsOutput, settings: Settings | None = None
-) -> Outcome[str, Evaluation]:
+) -> Outcome[Evaluation, Evaluation]:
     from tickcast.ops.evaluate import evaluate as run
 
     evaluation = run(settings or load_settings(), model_version)
@@ -253,22 +261,20 @@ def evaluate(
         if evaluation.production_intervals:
             _log(metrics, evaluation.production_intervals.as_dict(), "production_interval_")
         _log(metrics, evaluation.baseline_intervals.as_dict(), "baseline_interval_")
-    return Outcome(evaluation.model_dump_json(), evaluation)
+    return Outcome(evaluation, evaluation)
 
 
 def promote(
-    evaluation: str, report: FileOutput, settings: Settings | None = None
+    evaluation: Evaluation, report: FileOutput, settings: Settings | None = None
 ) -> Outcome[str, PromotionDecision]:
     """ "promoted" or "kept"; the verdict with the three-way comparison goes to the report."""
-    from tickcast.ops.evaluate import Evaluation
     from tickcast.ops.promote import promote as run
 
-    parsed = Evaluation.model_validate_json(evaluation)
-    decision = run(settings or load_settings(), parsed)
+    decision = run(settings or load_settings(), evaluation)
     rows = [
-        ("candidate", parsed.candidate),
-        (f"production v{parsed.production_version}", parsed.production),
-        ("persistence", parsed.persistence),
+        ("candidate", evaluation.candidate),
+        (f"production v{evaluation.production_version}", evaluation.production),
+        ("persistence", evaluation.persistence),
     ]
     table = [
         f"| {name} | {m.mase:.4f} | {m.mape:.3f} | {m.direction_accuracy:.3f} | "
@@ -281,7 +287,7 @@ def promote(
         report,
         "\n".join(
             [
-                f"# Candidate v{parsed.candidate_version}: {verdict}",
+                f"# Candidate v{evaluation.candidate_version}: {verdict}",
                 "",
                 decision.reason,
                 "",

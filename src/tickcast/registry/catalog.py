@@ -6,7 +6,7 @@ from typing import Any
 
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
-from tickcast.db.migrate import apply_migrations
+from tickcast.db.migrate import ensure_schema
 from tickcast.db.promotions import promotion_history
 from tickcast.registry.aliases import production_version, registered_version
 from tickcast.registry.tracking import configure_mlflow
@@ -56,7 +56,7 @@ def version_details(settings: Settings, version: int) -> dict[str, Any]:
     found = registered_version(client, settings, version)
     run = client.get_run(str(found.run_id))
     with open_connection(settings) as conn:
-        apply_migrations(conn)
+        ensure_schema(conn)
         audit = [
             row
             for row in promotion_history(conn, settings.mlflow.model_name, limit=500)
