@@ -42,6 +42,7 @@ class TaskRun(BaseModel):
     task: str
     status: str
     seconds: float
+    output: str | int | None = None  # what the component returned (None: it returns nothing)
     metrics: dict[str, float] = {}
     report: str | None = None  # the task's Markdown report, when it writes one
 
@@ -123,6 +124,7 @@ def run_local(
                 task=task,
                 status=status,
                 seconds=elapsed,
+                output=_output(folder),
                 metrics=_metrics(folder),
                 report=_report(folder),
             )
@@ -169,11 +171,24 @@ def _task_folder(directory: Path, task: str) -> Path | None:
     return next((p for p in found if p.is_dir()), None)
 
 
-def _metrics(folder: Path | None) -> dict[str, float]:
-    output = folder / "executor_output.json" if folder else None
-    if output is None or not output.is_file():
+def _executor_output(folder: Path | None) -> dict[str, Any]:
+    """What kfp.local recorded of a task: its return value and output artifacts."""
+    path = folder / "executor_output.json" if folder else None
+    if path is None or not path.is_file():
         return {}
-    artifacts = json.loads(output.read_text()).get("artifacts", {})
+    found: dict[str, Any] = json.loads(path.read_text())
+    return found
+
+
+def _output(folder: Path | None) -> str | int | None:
+    value = _executor_output(folder).get("parameterValues", {}).get("Output")
+    if isinstance(value, float) and value.is_integer():  # a number comes back as JSON's
+        return int(value)
+    return value if isinstance(value, str | int) else None
+
+
+def _metrics(folder: Path | None) -> dict[str, float]:
+    artifacts = _executor_output(folder).get("artifacts", {})
     metrics = artifacts.get("metrics", {}).get("artifacts", [{}])[0].get("metadata", {})
     return {key: float(value) for key, value in metrics.items()}
 
