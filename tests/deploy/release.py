@@ -1,6 +1,6 @@
 """A tickcast release as the deploy tests install it (the chart's values over servers started
-here), and what a bootstrap day then a keep day must leave in its stores. Shared by the
-cluster-configuration test (steps as subprocesses) and the image test (steps in containers)."""
+here), and what a bootstrap day then a keep day must leave in its stores (the image test runs
+the steps in their containers)."""
 
 from __future__ import annotations
 

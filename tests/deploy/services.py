@@ -1,6 +1,5 @@
-"""The services a tickcast release talks to, started here as servers on 127.0.0.1: PostgreSQL
-(the binaries pgserver ships), an S3 endpoint (moto's server mode) and `mlflow server` with the
-chart's own arguments."""
+"""The services a tickcast release talks to, as the image test starts them: an S3 endpoint (moto's
+server mode) on 127.0.0.1, and `mlflow server` with the chart's own arguments and environment."""
 
 from __future__ import annotations
 
@@ -14,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import psycopg
 
-from tests.deploy.pod import Account
 from tests.processes import free_port, stopped_at_exit
 
 
@@ -36,53 +33,6 @@ def answers(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-@contextmanager
-def postgres_server(
-    account: Account, site_packages: Path, directory: Path, password: str, databases: list[str]
-) -> Iterator[int]:
-    """A PostgreSQL server as `account` on a TCP port (password login for role `tickcast`,
-    which owns `databases`), run from pgserver's binaries in `site_packages`; yields the port."""
-    binaries = site_packages / "pgserver/pginstall/bin"
-    data, sockets, log = directory / "data", account.owns(directory / "sockets"), directory / "log"
-    account.owns(directory, 0o755)
-    initialised = account.run(
-        [
-            str(binaries / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-        ]
-    )
-    assert initialised.returncode == 0, initialised.stderr
-    port = free_port()
-    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1"
-    started = account.run(
-        [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
-    )
-    assert started.returncode == 0, started.stderr + log.read_text(errors="replace")
-    try:
-        with psycopg.connect(
-            host=str(sockets), port=port, user="postgres", dbname="postgres", autocommit=True
-        ) as admin:
-            admin.execute(
-                psycopg.sql.SQL("CREATE ROLE tickcast LOGIN PASSWORD {}").format(
-                    psycopg.sql.Literal(password)
-                )
-            )
-            for database in databases:
-                admin.execute(
-                    psycopg.sql.SQL("CREATE DATABASE {} OWNER tickcast").format(
-                        psycopg.sql.Identifier(database)
-                    )
-                )
-        yield port
-    finally:
-        account.run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
 
 
 @contextmanager
@@ -138,24 +88,3 @@ def mlflow_arguments(container: dict[str, Any], port: int) -> list[str]:
         elif key == "--allowed-hosts":
             args[i] = f"{arg},127.0.0.1:{port}"
     return args
-
-
-@contextmanager
-def mlflow_server(
-    account: Account,
-    python: Path,
-    port: int,
-    container: dict[str, Any],
-    secrets: dict[tuple[str, str], str],
-    env: dict[str, str],
-    cwd: Path,
-    log: Path,
-) -> Iterator[str]:
-    """The chart's MLflow container (its args and env, secrets resolved) as `account`, on
-    `port` of 127.0.0.1; yields its URL."""
-    command = [str(python), "-m", "mlflow", *mlflow_arguments(container, port)[1:]]
-    process = account.start(command, log, env={**env, **container_env(container, secrets)}, cwd=cwd)
-    with stopped_at_exit(process):
-        url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: answers(f"{url}/health"), "mlflow server", log, seconds=180)
-        yield url
