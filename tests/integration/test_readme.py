@@ -79,7 +79,7 @@ def test_tested_blocks_run_as_written() -> None:
             if "tickcast backtest" in body:
                 for policy in ("continuous-strict", "train_once", "fixed_schedule", "persistence"):
                     assert policy in run.stdout
-                report = workdir / ".tickcast/artifacts/backtests/2016-06-01_2016-06-30/report.md"
+                report = workdir / ".tickcast/artifacts/backtests/2016-06-01_2016-06-15/report.md"
                 assert "| continuous-strict |" in report.read_text()
     finally:
         for embedded in workdir.glob(".tickcast/**/pg"):
