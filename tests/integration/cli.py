@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.stores import mlflow_store
+
 
 def tickcast_env(database_url: str | None = None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKCAST_")}
@@ -23,7 +25,7 @@ def local_stores_env(database_url: str, directory: Path, **extra: str) -> dict[s
     return tickcast_env(
         database_url,
         TICKCAST_ARTIFACTS__ROOT=str(directory / "artifacts"),
-        TICKCAST_MLFLOW__TRACKING_URI=f"sqlite:///{directory}/mlflow.db",
+        TICKCAST_MLFLOW__TRACKING_URI=mlflow_store(directory),
         **extra,
     )
 

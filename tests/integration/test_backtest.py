@@ -10,6 +10,7 @@ import mlflow
 import pytest
 
 from tests.conftest import copy_stocknet
+from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.db.connection import connect
 from tickcast.orchestration.backtest import backtest
@@ -30,7 +31,7 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
             "dataset": {"sequence_length": 10},
             "training": {"max_epochs": 1, "params": {"hidden_size": 8}},
             "tuning": {"backend": "optuna", "trials": 2, "max_epochs": 1},  # a small search budget
-            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
             "monitoring": {"window_sessions": 5},
             "decision": {"min_scored_sessions": 3, "cooldown_sessions": 5, "max_mape": 1.2},
         }

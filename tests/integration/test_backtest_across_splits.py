@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.db.connection import connect
 from tickcast.orchestration.backtest import NEVER, BacktestResult, backtest
@@ -40,7 +41,7 @@ def run(settings: Settings, folder: Path, prices: str, url: str) -> BacktestResu
             "dataset": {"sequence_length": 10},
             "training": {"params": {"family": "ridge"}},
             "decision": NEVER,
-            "mlflow": {"tracking_uri": f"sqlite:///{folder}/{prices}.db"},
+            "mlflow": {"tracking_uri": mlflow_store(folder, f"{prices}.db")},
             "artifacts": {"root": str(folder / prices)},
         }
     )

@@ -16,6 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from tests.stores import mlflow_store
 from tickcast.cli.app import app
 from tickcast.cli.context import EXIT_CODES, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNEXPECTED
 
@@ -158,7 +159,7 @@ def test_a_broken_environment_exits_2_naming_the_variable(environment: dict[str,
 @pytest.fixture
 def stores(tmp_path: Path) -> dict[str, str]:
     return {
-        "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+        "TICKCAST_MLFLOW__TRACKING_URI": mlflow_store(tmp_path),
         "TICKCAST_ARTIFACTS__ROOT": str(tmp_path / "artifacts"),
         "TICKCAST_DATA__SOURCE": "synthetic",
         "TICKCAST_DATA__SYNTHETIC__N_TICKERS": "2",
@@ -211,8 +212,8 @@ def test_an_empty_store(stores: dict[str, str], empty_databases: Any, tmp_path: 
         if expected is None:
             continue
         env = {**stores, "TICKCAST_DATABASE__URL": empty_databases()}
-        env["TICKCAST_MLFLOW__TRACKING_URI"] = (
-            f"sqlite:///{tmp_path}/{command.replace(' ', '_')}.db"
+        env["TICKCAST_MLFLOW__TRACKING_URI"] = mlflow_store(
+            tmp_path, f"{command.replace(' ', '_')}.db"
         )
         result = invoke(command, *ARGUMENTS.get(command, []), env=env)
         assert result.exit_code == expected, (command, result.output)

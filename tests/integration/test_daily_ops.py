@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import copy_stocknet
+from tests.stores import mlflow_store
 from tickcast.artifacts import artifact_uri
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
@@ -37,7 +38,7 @@ def ops(settings: Settings, stocknet_dir: Path, tmp_path: Path) -> tuple[Setting
             "tickers": TICKERS,
             "dataset": {"sequence_length": 10},
             "training": {"max_epochs": 1, "params": {"hidden_size": 8}},
-            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
             "monitoring": {"window_sessions": 5},
         }
     )

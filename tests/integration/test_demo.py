@@ -1,7 +1,7 @@
 """`make demo` as a newcomer runs it, with the fewest days that show the loop: day 1 bootstraps v1,
-the market shifts on day 4, the first day past the 5-session cool-down (day 7) sees the rolling MAPE
-degraded and retrains, the candidate gets a verdict; the service and the MLflow UI it leaves
-running answer."""
+the market shifts on day 3, day 5 (the first with 3 scored sessions, past the 3-session cool-down)
+sees the rolling MAPE degraded and retrains, the candidate gets a verdict; the service and the
+MLflow UI it leaves running answer."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def test_make_demo_shows_the_loop_and_leaves_the_service_running() -> None:
     make = [
         "make",
         "-s",
-        "DEMO_DAYS=7",
-        "DEMO_SHIFT_AFTER=3",
+        "DEMO_DAYS=5",
+        "DEMO_SHIFT_AFTER=2",
         f"DEMO_PORT={serve}",
         f"DEMO_MLFLOW_PORT={mlflow}",
     ]
@@ -58,7 +58,7 @@ def test_make_demo_shows_the_loop_and_leaves_the_service_running() -> None:
         assert "retrain (bootstrap)" in out and "Candidate v1: promoted" in out
         assert "retrain: rolling MAPE" in out  # the injected shift, seen by the monitor
         assert "Candidate v2: " in out  # the verdict on the candidate that followed
-        assert "7 days in" in out and "rolling metrics per production version" in out
+        assert "5 days in" in out and "rolling metrics per production version" in out
         ready = wait_for(f"http://127.0.0.1:{serve}/readyz").json()
         assert ready["ready"] and ready["model_version"] in (1, 2)
         wait_for(f"http://127.0.0.1:{mlflow}/health")

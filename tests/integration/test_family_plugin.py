@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from tests.processes import free_port, stopped_at_exit
+from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.families.registry import family_names
@@ -45,7 +46,7 @@ def market(url: str, scratch: Path) -> Settings:
         {
             "database": {"url": url, "connect_retries": 1, "connect_backoff_seconds": 0.01},
             "artifacts": {"root": str(scratch / "artifacts")},
-            "mlflow": {"tracking_uri": f"sqlite:///{scratch}/mlflow.db"},
+            "mlflow": {"tracking_uri": mlflow_store(scratch)},
             "data": {
                 "source": "synthetic",
                 "synthetic": {"n_tickers": 5, "start": "2016-01-04", "end": str(LAST)},

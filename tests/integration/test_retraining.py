@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import copy_stocknet
+from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
@@ -54,7 +55,7 @@ def small(
             "dataset": {"sequence_length": 10},
             "training": {"max_epochs": 2, "params": {"hidden_size": 16, "batch_size": 128}},
             "mlflow": {
-                "tracking_uri": f"sqlite:///{tracking_dir}/mlflow.db",
+                "tracking_uri": mlflow_store(tracking_dir),
                 "model_name": f"test-{request.node.name[:40]}".replace("[", "-").replace("]", ""),
             },
         }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.db.connection import DatabaseUnavailableError
 from tickcast.serving.state import ServingState
@@ -22,7 +23,7 @@ def test_every_read_fails_fast_with_the_database_down(tmp_path: Path) -> None:
                 "connect_retries": 5,
                 "connect_backoff_seconds": 2.0,
             },
-            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
         }
     )
     state = ServingState(down)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.data.calendar import trading_calendar
 from tickcast.data.ingest import ingest_prices
@@ -36,7 +37,7 @@ def market(settings: Settings, tmp_path: Path) -> Settings:
             },
             "dataset": {"sequence_length": 10},
             "training": {"max_epochs": 2, "params": {"hidden_size": 8}},
-            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
             "monitoring": {"window_sessions": 5},
             # Bands follow a slow volatility estimate: they cannot keep up with a sudden jump
             "intervals": {"volatility_halflife_sessions": 40},

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from kfp import local
 
+from tests.stores import mlflow_store
+
 
 @pytest.fixture
 def environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -15,7 +17,7 @@ def environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for key, value in {
         "TICKCAST_DATABASE__URL": database_url,
         "TICKCAST_ARTIFACTS__ROOT": str(tmp_path / "artifacts"),
-        "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+        "TICKCAST_MLFLOW__TRACKING_URI": mlflow_store(tmp_path),
         "TICKCAST_DATA__SOURCE": "synthetic",
         "TICKCAST_DATA__SYNTHETIC__N_TICKERS": "4",
         "TICKCAST_DATA__SYNTHETIC__START": "2016-01-04",

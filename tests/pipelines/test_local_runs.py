@@ -15,6 +15,7 @@ import pytest
 from pipelines.compile import ROOT
 
 from tests.integration.cli import run
+from tests.stores import mlflow_store
 from tickcast.config import ModelParams, load_settings
 from tickcast.db.connection import connect
 from tickcast.orchestration.dag import DAILY, RETRAINING
@@ -184,7 +185,7 @@ def test_daily_bootstraps_then_keeps(
     in_process = settings.with_overrides(
         {
             "database": {"url": second_database_url},
-            "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/in-process-mlflow.db"},
+            "mlflow": {"tracking_uri": mlflow_store(tmp_path, "in-process-mlflow.db")},
             "artifacts": {"root": str(tmp_path / "in-process-artifacts")},
             "tuning": {"trials": 2},
         }

@@ -19,6 +19,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.processes import free_port, stopped_at_exit
+from tests.stores import mlflow_store
 from tickcast.config import ModelParams, Settings, load_settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import build_dataset
@@ -60,7 +61,7 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "TICKCAST_CONFIG": os.environ["TICKCAST_CONFIG"],
         "TICKCAST_DATABASE__URL": module_database,
         "TICKCAST_ARTIFACTS__ROOT": str(scratch / "artifacts"),
-        "TICKCAST_MLFLOW__TRACKING_URI": f"sqlite:///{scratch}/mlflow.db",
+        "TICKCAST_MLFLOW__TRACKING_URI": mlflow_store(scratch),
         "TICKCAST_DATA__SOURCE": "synthetic",
         "TICKCAST_DATA__SYNTHETIC__N_TICKERS": "5",
         "TICKCAST_DATA__SYNTHETIC__START": "2016-01-04",

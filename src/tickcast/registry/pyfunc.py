@@ -15,7 +15,7 @@ from tickcast.features.spec import FeatureSpec
 from tickcast.registry.bundle import ForecasterBundle, load_bundle
 
 
-class TickcastForecaster(PythonModel):
+class TickcastForecaster(PythonModel):  # type: ignore[misc]  # MLflow's classes are Any to mypy
     """predict(windows) -> log returns, the windows taken as one session's tickers; `bundle`
     exposes the spec and scalers to build windows (and predicts several sessions at once)."""
 
@@ -44,5 +44,5 @@ def signature(spec: FeatureSpec) -> ModelSignature:
 def load_forecaster(model_uri: str) -> ForecasterBundle:
     """The bundle inside a logged model (e.g. models:/tickcast-forecaster@production)."""
     loaded = load_model(model_uri)
-    forecaster: TickcastForecaster = loaded.unwrap_python_model()  # type: ignore[no-untyped-call]
+    forecaster: TickcastForecaster = loaded.unwrap_python_model()
     return forecaster.bundle

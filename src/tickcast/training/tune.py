@@ -160,7 +160,7 @@ def _ray_search(
             _temp_dir=_session_dir(storage) if tuning.ray_address is None else None,
         )
     try:
-        gpus = trial_gpus(tuning, ray.cluster_resources())  # type: ignore[no-untyped-call]
+        gpus = trial_gpus(tuning, ray.cluster_resources())
         space = tuning.space
         param_space = {
             "family": tune.choice(space.family),
