@@ -41,7 +41,7 @@ TEST_WORKERS ?= 3
 TEST_THREADS ?= 1
 export RAY_AUTH_MODE := disabled
 
-.PHONY: help setup tools chromium lint format test test-fast test-images compile bento serve container-tools base-image wheelhouse images images-clean kind-load kind-up kind-install kind-smoke demo demo-down bench clean
+.PHONY: help setup tools chromium lint format test test-fast test-release compile bento serve container-tools base-image wheelhouse images images-clean kind-load kind-up kind-install kind-smoke demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -72,19 +72,19 @@ format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: lint chromium tools ## Lint, then the whole suite (in parallel, throwaway PostgreSQL per worker); the ten slowest at the end
-	$(call pytest,--durations=10 --ignore=tests/images)
+	$(call pytest,--durations=10 --ignore=tests/images --ignore=tests/release)
 
 test-fast: setup ## The suite without the slow tests
-	$(call pytest,-m "not slow" --ignore=tests/images)
+	$(call pytest,-m "not slow" --ignore=tests/images --ignore=tests/release)
 
 # Everything it writes stays in the clone, but for the image store: pytest's and the steps'
-# temporary files under .tickcast/test-images, removed at the end.
-test-images: wheelhouse images tools ## Both pipelines, the service and MLflow run in their images (podman or docker)
-	@started=$$(date +%s); dir=$(CURDIR)/.tickcast/test-images; rm -rf "$$dir"; mkdir -p "$$dir/tmp"; \
+# temporary files under .tickcast/test-release, removed at the end.
+test-release: wheelhouse images tools ## What a user gets: both pipelines, the service and MLflow in their images (podman or docker), make demo, the README's tour
+	@started=$$(date +%s); dir=$(CURDIR)/.tickcast/test-release; rm -rf "$$dir"; mkdir -p "$$dir/tmp"; \
 	TMPDIR="$$dir/tmp" TICKCAST_IMAGE_REGISTRY=$(REGISTRY) TICKCAST_IMAGE_TAG=$(TAG) \
-		$(BIN)/pytest -n 0 -p no:cacheprovider --basetemp "$$dir/pytest" --durations=0 tests/images; \
+		$(BIN)/pytest -n 0 -p no:cacheprovider --basetemp "$$dir/pytest" --durations=0 tests/images tests/release; \
 	status=$$?; rm -rf "$$dir"; \
-	echo "make test-images: $$(( $$(date +%s) - started )) s; the images stay in $(CONTAINER)'s store (make images-clean removes them)"; \
+	echo "make test-release: $$(( $$(date +%s) - started )) s; the images stay in $(CONTAINER)'s store (make images-clean removes them)"; \
 	exit $$status
 
 # pytest in a temporary folder of its own: pytest's default one is shared by every pytest run of

@@ -1,4 +1,4 @@
-"""The images as the cluster runs them, on this machine's container engine (`make test-images`).
+"""The images as the cluster runs them, on this machine's container engine (`make test-release`).
 
 Both compiled pipelines run step by step in their images through kfp.local's DockerRunner, as
 the images' user with a read-only root, configured only by what the chart renders (the

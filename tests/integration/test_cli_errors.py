@@ -115,6 +115,15 @@ def _elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+def test_the_demo_commands_leave_the_environment_as_they_found_it(tmp_path: Path) -> None:
+    """They point the steps and the service they start at the demo's stores through TICKCAST_*
+    variables; a command run in-process (a test, a notebook) gets its environment back."""
+    before = dict(os.environ)
+    result = invoke("demo down", "--workdir", str(tmp_path / "demo"), env={})
+    assert result.exit_code == 0 and "nothing was running" in result.output
+    assert dict(os.environ) == before
+
+
 def test_every_command_is_in_the_table() -> None:
     assert sorted(EXPECTED) == sorted(COMMANDS)
 

@@ -1,16 +1,14 @@
 """Every command in the README is exercised. Shell blocks carry a mark after the language:
-`test` blocks run as written, in order, in a fresh working directory; `reference` (the CLI list)
-is checked against the real command tree; `cluster` blocks, which need Docker and Kubernetes, are
-checked offline (`make -n`, `helm template`, `kubectl kustomize`); `ci` blocks are make targets
-that CI (`make test`) and the demo test run. The configuration table is checked against
-`Settings`."""
+`test` blocks run as written, in order, in a fresh working directory (`make test-release`:
+tests/release/test_readme_tour.py); `reference` (the CLI list) is checked against the real command
+tree; `cluster` blocks, which need Docker and Kubernetes, are checked offline (`make -n`, `helm
+template`, `kubectl kustomize`); `ci` blocks are make targets that CI (`.ci/run`) runs. The
+configuration table is checked against `Settings`."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -44,52 +42,6 @@ def test_every_shell_block_says_how_it_is_exercised() -> None:
     found = [(lang, mark) for lang, mark, _ in BLOCK.findall(README) if lang in SHELLS]
     assert found and all(mark in MARKS for _, mark in found), found
     assert all(blocks(mark) for mark in MARKS)
-
-
-@pytest.mark.slow(seconds=90)
-def test_tested_blocks_run_as_written() -> None:
-    """The tour and the backtest example, in a fresh directory with only the repo's config and
-    compiled pipelines: embedded PostgreSQL, MLflow on SQLite, no TICKCAST_* variables."""
-    workdir = (
-        ROOT / ".tickcast/readme-test"
-    )  # under the repo: the embedded server's user can read it
-    shutil.rmtree(workdir, ignore_errors=True)
-    (workdir / "pipelines").mkdir(parents=True)
-    shutil.copytree(ROOT / "config", workdir / "config")
-    for compiled in (ROOT / "pipelines").glob("*.yaml"):
-        shutil.copy(compiled, workdir / "pipelines")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKCAST_")}
-    env["PATH"] = f"{ROOT / '.venv/bin'}{os.pathsep}{env['PATH']}"
-    env["COLUMNS"] = "200"
-    try:
-        for index, body in enumerate(blocks("test")):
-            run = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", body],
-                cwd=workdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            assert run.returncode == 0, (
-                f"block {index}:\n{body}\n{run.stdout[-5000:]}{run.stderr[-5000:]}"
-            )
-            if "tickcast model list" in body:
-                assert "production" in run.stdout
-            if "tickcast backtest" in body:
-                for policy in ("continuous-strict", "train_once", "fixed_schedule", "persistence"):
-                    assert policy in run.stdout
-                report = workdir / ".tickcast/artifacts/backtests/2016-06-01_2016-06-15/report.md"
-                assert "| continuous-strict |" in report.read_text()
-    finally:
-        for embedded in workdir.glob(".tickcast/**/pg"):
-            subprocess.run(
-                [str(ROOT / ".venv/bin/tickcast"), "db", "down"],
-                cwd=workdir,
-                env={**env, "TICKCAST_DATABASE__EMBEDDED_DIR": str(embedded)},
-                capture_output=True,
-            )
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _command_tree() -> Any:

@@ -7,6 +7,8 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,9 +45,21 @@ def run(
     workdir: Path | None = WORKDIR,
 ) -> None:
     """Run the daily pipeline through kfp.local over simulated days, then serve the result."""
+    with _demo_environment(workdir or _default_workdir()) as folder:
+        _run(days, shift_after, trials, data, serve, (serve_port, mlflow_port), folder)
+
+
+def _run(
+    days: int,
+    shift_after: int,
+    trials: int,
+    data: Path | None,
+    serve: bool,
+    ports: tuple[int, int],
+    workdir: Path,
+) -> None:
     from tickcast.orchestration.demo import demo_sessions, run_demo
 
-    workdir = _keep_stores_under(workdir or _default_workdir())
     with handled_errors():
         _stop(workdir, state.settings())  # a fresh start: nothing of an earlier demo survives
         shutil.rmtree(workdir, ignore_errors=True)
@@ -78,16 +92,16 @@ def run(
             )
     _print_summary(summary, workdir, settings.monitoring.window_sessions)
     if serve:
-        _serve(settings, workdir, serve_port, mlflow_port)
+        _serve(settings, workdir, *ports)
 
 
 @app.command("down")
 def down(workdir: Path | None = WORKDIR) -> None:
     """Stop the service, the MLflow UI and the embedded PostgreSQL the demo started."""
-    workdir = _keep_stores_under(workdir or _default_workdir())
-    with handled_errors():
-        settings = state.settings()
-    stopped = _stop(workdir, settings)
+    with _demo_environment(workdir or _default_workdir()) as folder:
+        with handled_errors():
+            settings = state.settings()
+        stopped = _stop(folder, settings)
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
@@ -95,16 +109,23 @@ def _default_workdir() -> Path:
     return project_root(config_path(state.config_path)) / ".tickcast/demo"
 
 
-def _keep_stores_under(workdir: Path) -> Path:
+@contextmanager
+def _demo_environment(workdir: Path) -> Iterator[Path]:
     """The demo's embedded PostgreSQL, MLflow store, artifacts and kfp.local outputs under
     `workdir` (config/demo.yaml names the default one), so that a fresh start there leaves
-    nothing of an earlier demo and `demo down` stops the server this demo started."""
+    nothing of an earlier demo and `demo down` stops the server this demo started; the steps
+    and the service it starts read them from the environment, which is restored afterwards."""
     workdir = workdir.resolve()
+    saved = dict(os.environ)
     os.environ["TICKCAST_DATABASE__EMBEDDED_DIR"] = str(workdir / "pg")
     os.environ["TICKCAST_MLFLOW__TRACKING_URI"] = f"sqlite:///{workdir / 'mlflow.db'}"
     os.environ["TICKCAST_ARTIFACTS__ROOT"] = str(workdir / "artifacts")
     os.environ["TICKCAST_KFP__LOCAL_ROOT"] = str(workdir / "kfp")
-    return workdir
+    try:
+        yield workdir
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _print_summary(summary: DemoSummary, workdir: Path, window: int) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.processes import free_port
 
-pytestmark = pytest.mark.slow(seconds=190)
+pytestmark = pytest.mark.slow(seconds=135)
 ROOT = Path(__file__).resolve().parents[2]
 
 
