@@ -13,7 +13,7 @@ from tests.integration.cli import local_stores_env, run, tickcast_env
 SYNTHETIC_20 = ("ingest", "--source", "synthetic", "--tickers", "20", "--start", "2015-01-01")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_embedded_database_from_nothing(tmp_path: Path) -> None:
     env = tickcast_env()
     assert "TICKCAST_DATABASE__URL" not in env
@@ -123,7 +123,7 @@ def test_dataset_commands(database_url: str, stocknet_dir: Path, tmp_path: Path)
     assert "error (dataset not found)" in missing.stderr
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=40)
 def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_path: Path) -> None:
     env = local_stores_env(
         database_url,

@@ -64,6 +64,7 @@ def small(
     return configured
 
 
+@pytest.mark.slow(seconds=45)  # a Ray search: Ray's start-up and two trials
 def test_search_bootstrap_then_a_worse_candidate_then_rollback(small: Settings) -> None:
     version = build_dataset(small)
     searched = tune(

@@ -25,7 +25,7 @@ from tickcast.orchestration.runner import run_daily
 from tickcast.registry.aliases import production_version
 from tickcast.registry.tracking import configure_mlflow
 
-pytestmark = pytest.mark.slow(seconds=45)
+pytestmark = pytest.mark.slow(seconds=75)
 
 
 def outputs(root: Path, task: str, name: str) -> list[Path]:
