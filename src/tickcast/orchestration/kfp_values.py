@@ -16,10 +16,19 @@ from tickcast.orchestration.steps import FileOutput, MetricsOutput
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from tickcast.registry.production_model import ProductionModel
+
 
 def _as_of(text: str) -> date | None:
     """ "": the latest completed session."""
     return date.fromisoformat(text) if text else None
+
+
+def _production(text: str) -> ProductionModel | None:
+    """ "": no production model yet (bootstrap)."""
+    from tickcast.registry.production_model import ProductionModel
+
+    return ProductionModel.model_validate_json(text) if text else None
 
 
 def _json(model: BaseModel | None) -> str:
@@ -43,17 +52,11 @@ def resolve_production() -> str:
 
 
 def predict(as_of: str, production: str, report: FileOutput) -> str:
-    from tickcast.registry.production_model import ProductionModel
-
-    named = ProductionModel.model_validate_json(production) if production else None
-    return steps.predict(_as_of(as_of), named, report).output.isoformat()
+    return steps.predict(_as_of(as_of), _production(production), report).output.isoformat()
 
 
 def monitor(as_of: str, production: str, metrics: MetricsOutput) -> str:
-    from tickcast.registry.production_model import ProductionModel
-
-    named = ProductionModel.model_validate_json(production) if production else None
-    return _json(steps.monitor(_as_of(as_of), named, metrics).output)
+    return _json(steps.monitor(_as_of(as_of), _production(production), metrics).output)
 
 
 def decide(as_of: str, monitoring: str, report: FileOutput) -> str:
