@@ -119,13 +119,14 @@ def run_local(
     tasks = []
     for task, status, elapsed in timer.finished:
         folder = _task_folder(directory, task)
+        recorded = _executor_output(folder)
         tasks.append(
             TaskRun(
                 task=task,
                 status=status,
                 seconds=elapsed,
-                output=_output(folder),
-                metrics=_metrics(folder),
+                output=_output(recorded),
+                metrics=_metrics(recorded),
                 report=_report(folder),
             )
         )
@@ -180,15 +181,15 @@ def _executor_output(folder: Path | None) -> dict[str, Any]:
     return found
 
 
-def _output(folder: Path | None) -> str | int | None:
-    value = _executor_output(folder).get("parameterValues", {}).get("Output")
+def _output(recorded: dict[str, Any]) -> str | int | None:
+    value = recorded.get("parameterValues", {}).get("Output")
     if isinstance(value, float) and value.is_integer():  # a number comes back as JSON's
         return int(value)
     return value if isinstance(value, str | int) else None
 
 
-def _metrics(folder: Path | None) -> dict[str, float]:
-    artifacts = _executor_output(folder).get("artifacts", {})
+def _metrics(recorded: dict[str, Any]) -> dict[str, float]:
+    artifacts = recorded.get("artifacts", {})
     metrics = artifacts.get("metrics", {}).get("artifacts", [{}])[0].get("metadata", {})
     return {key: float(value) for key, value in metrics.items()}
 
