@@ -117,7 +117,7 @@ def main() -> None:
         rows: list[list[str]] = []
         persistence: ForecastMetrics | None = None
         baseline: IntervalMetrics | None = None
-        cost = settings.evaluation.cost_bps
+        cost = settings.evaluation
         for family in FAMILIES:
             console.print(f"[dim]{family} ...[/]")
             params = settings.training.params.model_copy(update={"family": family})

@@ -138,9 +138,9 @@ def main() -> None:
             arrays,
             samples,
             trained.forecaster.predict(arrays.inputs(samples), samples.rows),
-            settings.evaluation.cost_bps,
+            settings.evaluation,
         )
-        baseline = persistence_metrics(arrays, samples, settings.evaluation.cost_bps)
+        baseline = persistence_metrics(arrays, samples, settings.evaluation)
         result = Table(
             title=f"best model on the test split ({test.first_anchor} .. {test.last_anchor})"
         )

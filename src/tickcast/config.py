@@ -437,9 +437,12 @@ class TuningSettings(_Section):
 
 class EvaluationSettings(_Section):
     """How forecasts are judged beyond price errors: the trading cost charged to the quintile
-    spread (basis points per unit of portfolio weight traded at each daily rebalance)."""
+    spread (basis points per unit of portfolio weight traded at each daily rebalance), and the
+    share of the sessions offered on which a cross-sectional figure (IC, rank IC, spread) must be
+    judged to be shown at all (fewer: "not judged", with the reason)."""
 
     cost_bps: float = Field(5.0, ge=0, le=1000)
+    min_judged_share: float = Field(0.5, gt=0, le=1)
 
 
 class IntervalSettings(_Section):

@@ -150,11 +150,15 @@ def test_retrain_and_model_commands(database_url: str, stocknet_dir: Path, tmp_p
     assert "promoted (bootstrap)" in flat and "production: none -> v1" in flat
     assert "search on ds-" in flat and "2 trials with optuna" in flat
     # Three tickers a session: the cross-sectional figures exist for the model, not persistence.
-    assert re.search(r"rank IC -?\d\.\d{3} \(t -?\d+\.\d\)", flat), flat
-    assert re.search(r"│ persistence .*│ +- │ +- │", retrained.stdout), retrained.stdout
+    # Each figure with the sessions it rests on; persistence's equal forecasts: not judged.
+    assert re.search(r"rank IC -?\d\.\d{3} \(t -?\d+\.\d; (\d+)/\d+ sessions\)", flat), flat
+    persistence = next(line for line in retrained.stdout.splitlines() if "│ persistence" in line)
+    assert re.search(r"│ not judged: \d+/\d+ sessions.*│ +not judged │", persistence), persistence
     listed = run("model", "list", env={**env, "COLUMNS": "200"})
     assert "rank IC (t)" in listed.stdout
-    assert re.search(r"\* v1 .*│ +-?\d\.\d{3} \(-?\d+\.\d\) │", listed.stdout), listed.stdout
+    assert re.search(
+        r"\* v1 .*│ +-?\d\.\d{3} \(t -?\d+\.\d; \d+/\d+ sessions\) │", listed.stdout
+    ), listed.stdout
     assert "* v1" in listed.stdout
     assert "* production (the 'production' alias)" in " ".join(listed.stdout.split())
     tuned = run("tune", "--trials", "1", "--backend", "optuna", env=env, timeout=300)

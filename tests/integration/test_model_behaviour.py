@@ -77,7 +77,7 @@ def judged(settings: Settings) -> dict[str, CalibratedResults]:
         params = settings.training.params.model_copy(update={"family": family})
         trained = train_model(version, arrays, params, settings.training)
         results[family] = calibrated_results(
-            trained.forecaster, version, arrays, settings.evaluation.cost_bps
+            trained.forecaster, version, arrays, settings.evaluation
         )
     return results
 

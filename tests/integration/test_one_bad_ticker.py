@@ -77,7 +77,7 @@ def model(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         trained = train_model(
             version, arrays, params, settings.training, intervals=settings.intervals
         )
-        judged = calibrated_results(trained.forecaster, version, arrays, 0.0)
+        judged = calibrated_results(trained.forecaster, version, arrays, settings.evaluation)
         intervals = fit_intervals(
             trained,
             arrays,

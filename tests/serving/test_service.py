@@ -100,6 +100,8 @@ def test_read_api_and_client_errors(served: Served) -> None:
     assert [p["target_date"] for p in points] == ["2017-07-05", "2017-07-06"]
     assert points[-1]["samples"] == 10 and points[-1]["persistence_mape"] > 0
     assert -1 <= points[-1]["rank_ic"] <= 1  # five tickers a session: an ordering to judge
+    assert points[-1]["ic_sessions"] == points[-1]["ic_sessions_offered"] == 2
+    assert points[-1]["not_judged"] is None
     assert points[-1]["interval_nominal"] == pytest.approx(0.8)
     assert 0 <= points[-1]["interval_coverage"] <= 1
     assert 0 <= points[-1]["baseline_interval_coverage"] <= 1

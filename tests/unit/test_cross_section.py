@@ -8,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import pearsonr, spearmanr  # type: ignore[import-untyped]
 
+from tickcast.config import EvaluationSettings
 from tickcast.models.cross_section import session_skill, summarise
 from tickcast.models.metrics import forecast_metrics
+from tickcast.models.newey_west import newey_west_t
 
 
 def long_format(predicted: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -41,7 +43,7 @@ def test_summary_means_irs_and_t_statistic() -> None:
     assert summary.ic_sessions == 50
     assert summary.rank_ic == pytest.approx(rank_ic.mean())
     assert summary.rank_ic_ir == pytest.approx(rank_ic.mean() / rank_ic.std(ddof=1))
-    assert summary.rank_ic_t == pytest.approx(summary.rank_ic_ir * np.sqrt(50))
+    assert summary.rank_ic_t == pytest.approx(newey_west_t(rank_ic))
     assert summary.rank_ic is not None and summary.rank_ic > 0.1
     assert summary.rank_ic_t is not None and summary.rank_ic_t > 3
 
@@ -75,9 +77,9 @@ def test_flat_rows_need_their_sessions_and_tickers() -> None:
     actual = rng.normal(0, 0.02, (8, 5))
     predicted = actual + rng.normal(0, 0.01, actual.shape)
     close = np.full(actual.shape, 50.0)
-    wide = forecast_metrics(predicted, actual, close, cost_bps=5.0)
+    wide = forecast_metrics(predicted, actual, close)
     p, a, sessions, tickers = long_format(predicted, actual)
-    flat = forecast_metrics(p, a, close.ravel(), sessions=sessions, tickers=tickers, cost_bps=5.0)
+    flat = forecast_metrics(p, a, close.ravel(), sessions=sessions, tickers=tickers)
     assert wide == flat and wide.rank_ic is not None and wide.rank_ic > 0.5
     assert forecast_metrics(p, a, close.ravel()).rank_ic is None
 
@@ -115,3 +117,40 @@ def test_rows_in_any_order_with_ties_give_scipys_figures(
         if judged:
             assert skill.loc[session, "ic"] == pytest.approx(pearsonr(p, a)[0], abs=1e-12)
             assert skill.loc[session, "rank_ic"] == pytest.approx(spearmanr(p, a)[0], abs=1e-12)
+
+
+def test_forecasts_tied_on_most_sessions_are_not_judged_never_a_mean_of_a_few() -> None:
+    # An early-stopped tree model: one forecast for every ticker but on 3 of 200 sessions.
+    rng = np.random.default_rng(11)
+    actual = rng.normal(0, 0.02, (200, 30))
+    predicted = np.tile(rng.normal(0, 0.001, (200, 1)), (1, 30))
+    predicted[:3] = actual[:3]  # a perfect ordering on those 3
+    metrics = forecast_metrics(predicted, actual, np.full(actual.shape, 20.0))
+    assert metrics.ic_sessions == 3 and metrics.ic_sessions_offered == 200
+    assert metrics.distinct_forecasts == 1  # the candidate report's "why"
+    assert metrics.rank_ic is None and metrics.rank_ic_t is None and metrics.spread_net_bps is None
+    assert metrics.not_judged == "forecasts tied across tickers (model output)"
+    assert metrics.rank_ic_text() == (
+        "not judged: 3/200 sessions, forecasts tied across tickers (model output)"
+    )
+    assert metrics.spread_text() == "not judged"
+    logged = metrics.as_dict("test_")
+    assert logged["test_ic_sessions"] == 3 and "test_rank_ic" not in logged
+    # The same forecasts judged on enough sessions: the figure with what it rests on.
+    predicted[:150] = actual[:150] + rng.normal(0, 0.02, (150, 30))
+    judged = forecast_metrics(predicted, actual, np.full(actual.shape, 20.0))
+    assert judged.not_judged is None and judged.rank_ic is not None and judged.rank_ic > 0.3
+    assert judged.rank_ic_text().endswith("; 150/200 sessions)")
+    assert judged.distinct_forecasts == 30
+    strict = EvaluationSettings(min_judged_share=0.9)
+    assert (
+        forecast_metrics(predicted, actual, np.full(actual.shape, 20.0), evaluation=strict)
+        .rank_ic_text()
+        .startswith("not judged: 150/200 sessions")
+    )
+
+
+def test_too_few_tickers_is_the_reason_where_it_is() -> None:
+    actual = np.random.default_rng(12).normal(0, 0.02, (10, 2))
+    metrics = forecast_metrics(actual, actual, np.full(actual.shape, 5.0))
+    assert metrics.not_judged == "fewer than 3 tickers with a forecast and an outcome"

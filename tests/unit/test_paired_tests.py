@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import norm  # type: ignore[import-untyped]
 
+from tickcast.models.newey_west import newey_west_t
 from tickcast.models.paired_tests import diebold_mariano, rank_ic_difference
 
 
@@ -29,7 +31,8 @@ def test_p_value_is_the_normal_tail_of_the_statistic() -> None:
     result = diebold_mariano(candidate, production)
     assert result is not None
     d = np.abs(production).mean(axis=1) - np.abs(candidate).mean(axis=1)
-    assert result.statistic == pytest.approx(d.mean() / (d.std() / np.sqrt(len(d))))
+    assert result.statistic == pytest.approx(newey_west_t(d))
+    assert result.p_value == pytest.approx(norm.sf(result.statistic))
 
 
 def test_rank_ic_difference_needs_a_better_ordering() -> None:

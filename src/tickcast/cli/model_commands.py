@@ -123,6 +123,7 @@ def retrain(
 @model_app.command("list")
 def model_list() -> None:
     """Registered versions with their test metrics; * marks the production version."""
+    from tickcast.models.metrics import rank_ic_text
     from tickcast.registry.catalog import list_versions
 
     with handled_errors():
@@ -151,7 +152,13 @@ def model_list() -> None:
                 _number(row["test_mape"]),
                 _number(row["test_direction_accuracy"]),
                 _number(row["test_up_rate"]),
-                _rank_ic(row["test_rank_ic"], row["test_rank_ic_t"]),
+                rank_ic_text(
+                    row["test_rank_ic"],
+                    row["test_rank_ic_t"],
+                    _count(row["test_ic_sessions"]),
+                    _count(row["test_ic_sessions_offered"]),
+                    row["test_not_judged"],
+                ),
                 str(row["promotion"]),
             ]
             for row in rows
@@ -159,7 +166,8 @@ def model_list() -> None:
         title="registered versions",
         caption=f"* production (the {settings.mlflow.production_alias!r} alias); metrics on "
         "each version's own test split; direction next to the up-day rate of the same rows; "
-        "rank IC: mean per-session Spearman correlation across tickers, t its t-statistic",
+        "rank IC: mean per-session Spearman correlation across tickers, t its Newey-West "
+        "t-statistic, on the sessions judged out of those offered",
     )
     console.print(table)
 
@@ -259,13 +267,19 @@ def _newest_dataset(settings: Settings) -> str:
 
 
 def _print_candidate(result: CandidateResult) -> None:
+    kept = (
+        f"best epoch {result.best_epoch}"
+        if result.best_iteration is None
+        else f"best iteration {result.best_iteration} of up to {result.params.n_estimators}"
+    )
     console.print(
-        f"registered {result.model_name} v{result.model_version} (run {result.run_id}, best epoch "
-        f"{result.best_epoch}; calibrated on validation: x {result.calibration.cross_section:.3f} "
+        f"registered {result.model_name} v{result.model_version} (run {result.run_id}, {kept}; "
+        f"calibrated on validation: x {result.calibration.cross_section:.3f} "
         f"across tickers, x {result.calibration.market:.3f} for the session mean)\n"
         f"test: MASE {result.test.mase:.4f}, MAPE {result.test.mape:.3f}%, direction "
         f"{result.test.direction_accuracy:.3f} vs up-day rate {result.test.up_rate:.3f}, "
-        f"rank IC {result.test.rank_ic_text()}; persistence MAPE {result.test_persistence.mape:.3f}%"
+        f"rank IC {result.test.rank_ic_text()}, {result.test.distinct_text()} distinct forecasts "
+        f"a session (median); persistence MAPE {result.test_persistence.mape:.3f}%"
     )
     _print_intervals("test", result.test_intervals, result.test_intervals_baseline)
 
@@ -318,8 +332,8 @@ def _print_evaluation(evaluation: Evaluation) -> None:
     )
     caption = (
         "rank IC: mean per-session Spearman correlation of forecast and realised returns "
-        "across tickers (t: its t-statistic); spread: top minus bottom forecast quintile, "
-        "bp a day, net of evaluation.cost_bps"
+        "across tickers (t: Newey-West; the sessions judged out of those offered); spread: top "
+        "minus bottom forecast quintile, bp a day, net of evaluation.cost_bps"
     )
     console.print(fitted_table(console, columns, rows, title=title, caption=caption))
     if (test := evaluation.paired_test) is not None:
@@ -358,7 +372,5 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def _rank_ic(value: float | None, t: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3f}" + (f" ({t:.1f})" if t is not None else "")
+def _count(value: float | None) -> int | None:
+    return None if value is None else int(value)

@@ -58,7 +58,10 @@ class LightGBMFamily:
                 callbacks=[lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
             )
 
-        return fit_tabular(arrays, data, params, loop, boosted, on_epoch)
+        trained = fit_tabular(arrays, data, params, loop, boosted, on_epoch)
+        booster, _ = tabular_state(trained.forecaster, self.name)
+        trained.best_iteration = int(booster.best_iteration)
+        return trained
 
     def interval_model(
         self,

@@ -38,6 +38,8 @@ class TrainedModel:
     params: ModelParams
     history: list[EpochRecord] = field(default_factory=list)
     best_epoch: int = 0
+    # Boosted trees: the round early stopping kept (1: stopped at the first tree)
+    best_iteration: int | None = None
     # A network's quantile head (weight (levels, hidden), bias (levels,)), trained with it
     quantile_head: tuple[np.ndarray, np.ndarray] | None = None
 

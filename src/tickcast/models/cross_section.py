@@ -3,18 +3,25 @@
 The measures quant research reports (qlib's benchmark tables among them): the information
 coefficient (Pearson correlation of forecast and realised returns across the tickers of one
 session), the rank IC (Spearman), their mean over sessions, the IR (mean / standard deviation)
-and the t-statistic of the mean (IR x sqrt(sessions)); and the realised return of a daily
-rebalanced long-short portfolio, long the top quintile of forecasts and short the bottom one,
-gross and net of a trading cost charged on what each rebalance trades.
+and the Newey-West t-statistic of each mean (tickcast.models.newey_west: sessions are not
+independent); and the realised return of a daily rebalanced long-short portfolio, long the top
+quintile of forecasts and short the bottom one, gross and net of a trading cost charged on what
+each rebalance trades.
+
+Every figure says what it rests on: the sessions judged out of the sessions offered (those with a
+forecast and an outcome). A figure judged on fewer than a minimum share of the sessions offered is
+not shown at all ("not judged", with the reason most of the other sessions had), never as a mean
+over a handful of sessions.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+
+from tickcast.models.newey_west import newey_west_t
 
 # A session with fewer tickers than this (or with equal forecasts for all) has no ordering to
 # judge: it is left out of every cross-sectional figure.
@@ -22,16 +29,68 @@ MIN_TICKERS = 3
 QUANTILES = 5
 
 
+TOO_FEW_TICKERS = f"fewer than {MIN_TICKERS} tickers with a forecast and an outcome"
+TIED_FORECASTS = "forecasts tied across tickers (model output)"
+TIED_OUTCOMES = "outcomes tied across tickers"
+
+
 @dataclass(frozen=True)
 class CrossSectionSummary:
     ic_sessions: int  # sessions judged
     ic: float | None
     ic_ir: float | None
+    ic_t: float | None  # Newey-West
     rank_ic: float | None
     rank_ic_ir: float | None
-    rank_ic_t: float | None
+    rank_ic_t: float | None  # Newey-West
     spread_bps: float | None  # mean daily top-minus-bottom quintile log return, basis points
     spread_net_bps: float | None  # the same less cost_bps x what each rebalance trades
+    spread_net_t: float | None  # Newey-West
+    ic_sessions_offered: int = 0  # sessions with a forecast and an outcome (0: not counted)
+    distinct_forecasts: float | None = None  # median number of different forecasts a session
+    not_judged: str | None = None  # why no figure is shown (too few sessions judged)
+
+
+def judge(
+    predicted: np.ndarray,
+    actual: np.ndarray,
+    sessions: np.ndarray,
+    tickers: np.ndarray,
+    *,
+    cost_bps: float,
+    min_share: float,
+    horizon: int = 1,
+) -> CrossSectionSummary:
+    """The summary of rows with known forecasts and outcomes, with the sessions offered; every
+    figure withheld (`not_judged` says why) when fewer than `min_share` of them were judged."""
+    skill = session_skill(predicted, actual, sessions, tickers)
+    distinct = pd.Series(predicted).groupby(np.asarray(sessions)).nunique()
+    offered, median = len(distinct), float(distinct.median()) if len(distinct) else None
+    if offered and len(skill) >= min_share * offered:
+        summary = summarise(skill, cost_bps, horizon)
+        return replace(summary, ic_sessions_offered=offered, distinct_forecasts=median)
+    return replace(
+        summarise(skill.iloc[:0], cost_bps),
+        ic_sessions=len(skill),
+        ic_sessions_offered=offered,
+        distinct_forecasts=median,
+        not_judged=_unjudged_reason(predicted, actual, sessions, skill.index),
+    )
+
+
+def _unjudged_reason(
+    predicted: np.ndarray, actual: np.ndarray, sessions: np.ndarray, judged: pd.Index
+) -> str:
+    """Why most sessions that were offered but not judged were left out."""
+    rows = pd.DataFrame({"session": sessions, "predicted": predicted, "actual": actual})
+    per_session = rows[~rows["session"].isin(judged)].groupby("session").nunique()
+    sizes = rows[~rows["session"].isin(judged)].groupby("session").size()
+    reasons = np.where(
+        sizes < MIN_TICKERS,
+        TOO_FEW_TICKERS,
+        np.where(per_session["predicted"] <= 1, TIED_FORECASTS, TIED_OUTCOMES),
+    )
+    return str(pd.Series(reasons).mode().iloc[0]) if len(reasons) else TOO_FEW_TICKERS
 
 
 def session_skill(
@@ -76,23 +135,24 @@ def session_skill(
     return result.dropna(subset=["ic", "rank_ic"])
 
 
-def summarise(skill: pd.DataFrame, cost_bps: float) -> CrossSectionSummary:
-    """Means over sessions, IRs, the rank IC's t-statistic and the quintile spreads."""
+def summarise(skill: pd.DataFrame, cost_bps: float, horizon: int = 1) -> CrossSectionSummary:
+    """Means over the judged sessions, IRs, Newey-West t-statistics and the quintile spreads."""
     count = len(skill)
     if count == 0:
-        return CrossSectionSummary(0, None, None, None, None, None, None, None)
-    ic, rank_ic = skill["ic"].to_numpy(), skill["rank_ic"].to_numpy()
-    net = skill["spread"].to_numpy() - skill["traded"].to_numpy() * cost_bps / 1e4
-    rank_ic_ir = _ir(rank_ic)
+        return CrossSectionSummary(0, None, None, None, None, None, None, None, None, None)
+    ic, rank_ic = skill["ic"].to_numpy(float), skill["rank_ic"].to_numpy(float)
+    net = skill["spread"].to_numpy(float) - skill["traded"].to_numpy(float) * cost_bps / 1e4
     return CrossSectionSummary(
         ic_sessions=count,
         ic=float(ic.mean()),
         ic_ir=_ir(ic),
+        ic_t=newey_west_t(ic, horizon),
         rank_ic=float(rank_ic.mean()),
-        rank_ic_ir=rank_ic_ir,
-        rank_ic_t=rank_ic_ir * math.sqrt(count) if rank_ic_ir is not None else None,
+        rank_ic_ir=_ir(rank_ic),
+        rank_ic_t=newey_west_t(rank_ic, horizon),
         spread_bps=float(skill["spread"].mean() * 1e4),
         spread_net_bps=float(net.mean() * 1e4),
+        spread_net_t=newey_west_t(net, horizon),
     )
 
 

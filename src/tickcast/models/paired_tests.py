@@ -3,10 +3,10 @@
 After calibration two models' forecasts differ little, and most differences between candidates
 are noise; promotion can require that the win is unlikely to be one (promotion.significance).
 - Diebold-Mariano on absolute price errors: per session, the candidate's mean absolute error
-  less production's; the mean of that series over its standard error (Newey-West with
-  horizon - 1 lags, as overlapping multi-session targets are autocorrelated).
-- Rank IC difference: per session, the candidate's rank IC less production's; a t-test.
-p-values use the normal approximation (hundreds of test sessions).
+  less production's; the mean of that series over its standard error.
+- Rank IC difference: per session, the candidate's rank IC less production's.
+Both standard errors are Newey-West (tickcast.models.newey_west: a day's difference is
+correlated with the next's); p-values use the normal approximation (hundreds of test sessions).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tickcast.models.cross_section import session_skill
+from tickcast.models.newey_west import newey_west_t
 
 
 class PairedTest(BaseModel):
@@ -37,7 +38,7 @@ def diebold_mariano(
         production = np.where(both, np.abs(production_errors), np.nan)
     usable = both.any(axis=1)
     differences = np.nanmean(production[usable], axis=1) - np.nanmean(candidate[usable], axis=1)
-    return _test("diebold_mariano", differences, max(horizon - 1, 0))
+    return _test("diebold_mariano", differences, horizon)
 
 
 def rank_ic_difference(
@@ -53,26 +54,20 @@ def rank_ic_difference(
 
     ours, theirs = skill(candidate), skill(production)
     shared = sorted(set(ours) & set(theirs))
-    return _test("rank_ic_difference", np.array([ours[s] - theirs[s] for s in shared]), 0)
+    return _test("rank_ic_difference", np.array([ours[s] - theirs[s] for s in shared]), 1)
 
 
 def _test(
-    method: Literal["diebold_mariano", "rank_ic_difference"], differences: np.ndarray, lags: int
+    method: Literal["diebold_mariano", "rank_ic_difference"],
+    differences: np.ndarray,
+    horizon: int,
 ) -> PairedTest | None:
-    count = len(differences)
-    if count < 3:
+    statistic = newey_west_t(differences, horizon)
+    if statistic is None:
         return None
-    centred = differences - differences.mean()
-    variance = float(centred @ centred) / count
-    for lag in range(1, min(lags, count - 1) + 1):
-        weight = 1 - lag / (lags + 1)
-        variance += 2 * weight * float(centred[lag:] @ centred[:-lag]) / count
-    if variance <= 0:
-        return None
-    statistic = float(differences.mean()) / math.sqrt(variance / count)
     return PairedTest(
         method=method,
         statistic=statistic,
         p_value=0.5 * math.erfc(statistic / math.sqrt(2)),
-        sessions=count,
+        sessions=len(differences),
     )

@@ -79,7 +79,6 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
     compared = samples.take(shared)
     predicted = predicted[shared]
     actual, close = arrays.targets(compared), arrays.close(compared)
-    cost = settings.evaluation.cost_bps
 
     def metrics(forecast: np.ndarray) -> ForecastMetrics:
         return forecast_metrics(
@@ -88,7 +87,7 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
             close,
             sessions=compared.rows,
             tickers=compared.columns,
-            cost_bps=cost,
+            evaluation=settings.evaluation,
         )
 
     paired = None

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from tickcast.config import Settings
+from tickcast.config import EvaluationSettings, Settings
 from tickcast.data.calendar import configured_calendar
 from tickcast.data.jumps import recent_quarantines
 from tickcast.db.connection import Connection, open_connection
@@ -39,7 +39,7 @@ def monitor_model(
     drift of `production` (resolved by the caller: the in-process daily run has it already)."""
     calendar = configured_calendar(settings)
     as_of = as_of or calendar.latest_completed_session()
-    window, cost = settings.monitoring.window_sessions, settings.evaluation.cost_bps
+    window = settings.monitoring.window_sessions
     with open_connection(settings) as conn:
         ensure_schema(conn)
         held = recent_quarantines(conn, settings, as_of)
@@ -47,7 +47,9 @@ def monitor_model(
             conn, settings.mlflow.model_name, as_of, {t: q.since for t, q in held.items()}
         )
         rows = scored_rows(conn, settings.mlflow.model_name, as_of, window)
-    rolling, baseline = scored_metrics(rows, cost) if not rows.empty else (None, None)
+    rolling, baseline = (
+        scored_metrics(rows, settings.evaluation) if not rows.empty else (None, None)
+    )
     intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
     drift = feature_drift(settings, production, as_of) if production else []
     return MonitorResult(
@@ -83,16 +85,18 @@ def performance_history(conn: Connection, settings: Settings, sessions: int) -> 
     if newest is None:
         return []
     rows = scored_rows(conn, settings.mlflow.model_name, newest, sessions + window - 1)
-    return rolling_history(rows, window, settings.evaluation.cost_bps)[-sessions:]
+    return rolling_history(rows, window, settings.evaluation)[-sessions:]
 
 
-def rolling_history(rows: pd.DataFrame, window: int, cost_bps: float) -> list[RollingPoint]:
+def rolling_history(
+    rows: pd.DataFrame, window: int, evaluation: EvaluationSettings
+) -> list[RollingPoint]:
     """One point per scored target date, pooling the rows of the `window` dates ending on it."""
     dates = sorted(rows["target_date"].unique())
     points = []
     for i, day in enumerate(dates):
         pooled = rows[rows["target_date"].isin(dates[max(0, i - window + 1) : i + 1])]
-        model, persistence = scored_metrics(pooled, cost_bps)
+        model, persistence = scored_metrics(pooled, evaluation)
         band, baseline = scored_intervals(pooled)
         points.append(
             RollingPoint(
@@ -106,7 +110,9 @@ def rolling_history(rows: pd.DataFrame, window: int, cost_bps: float) -> list[Ro
     return points
 
 
-def scored_metrics(rows: pd.DataFrame, cost_bps: float) -> tuple[ForecastMetrics, ForecastMetrics]:
+def scored_metrics(
+    rows: pd.DataFrame, evaluation: EvaluationSettings
+) -> tuple[ForecastMetrics, ForecastMetrics]:
     """The model's and persistence's metrics on scored rows (persistence: a zero log return),
     across tickers per target date for the IC figures."""
     actual, close = rows["actual_log_return"].to_numpy(), rows["last_close"].to_numpy()
@@ -114,7 +120,7 @@ def scored_metrics(rows: pd.DataFrame, cost_bps: float) -> tuple[ForecastMetrics
 
     def metrics(predicted: np.ndarray) -> ForecastMetrics:
         return forecast_metrics(
-            predicted, actual, close, sessions=sessions, tickers=tickers, cost_bps=cost_bps
+            predicted, actual, close, sessions=sessions, tickers=tickers, evaluation=evaluation
         )
 
     return metrics(rows["predicted_log_return"].to_numpy()), metrics(np.zeros_like(actual))

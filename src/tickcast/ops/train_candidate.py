@@ -43,6 +43,7 @@ class CandidateResult(BaseModel):
     dataset_id: str
     params: ModelParams
     best_epoch: int
+    best_iteration: int | None = None  # boosted trees: the round early stopping kept
     calibration: Calibration  # what the forecasts are multiplied by (fitted on validation)
     validation: ForecastMetrics
     test: ForecastMetrics
@@ -75,10 +76,10 @@ def train_candidate(
             intervals=settings.intervals,
             data=data,
         )
-        judged = calibrated_results(
-            trained.forecaster, version, arrays, settings.evaluation.cost_bps
-        )
+        judged = calibrated_results(trained.forecaster, version, arrays, settings.evaluation)
         _log_results(judged, trained.best_epoch)
+        if trained.best_iteration is not None:
+            mlflow.log_metric("best_iteration", trained.best_iteration)
         test = judged.samples["test"]
         intervals = fit_intervals(
             trained,
@@ -115,6 +116,7 @@ def train_candidate(
         dataset_id=dataset_id,
         params=params,
         best_epoch=trained.best_epoch,
+        best_iteration=trained.best_iteration,
         calibration=judged.calibration,
         validation=judged.metrics["validation"],
         test=judged.metrics["test"],
@@ -156,6 +158,8 @@ def _log_results(judged: CalibratedResults, best_epoch: int) -> None:
     mlflow.log_metrics({f"calibration_{k}": v for k, v in judged.calibration.model_dump().items()})
     for part, metrics in judged.metrics.items():
         mlflow.log_metrics(metrics.as_dict(f"{part}_"))
+        if metrics.not_judged:
+            mlflow.set_tag(f"tickcast.{part}_not_judged", metrics.not_judged)
     mlflow.log_metrics(judged.test_persistence.as_dict("test_persistence_"))
     mlflow.log_metric("best_epoch", best_epoch)
 

@@ -256,7 +256,7 @@ def _score(
             ]
         later = [a for a in audit if not a["bootstrap"]]
         model_metrics, baseline = (
-            scored_metrics(rows, configured.evaluation.cost_bps) if not rows.empty else (None, None)
+            scored_metrics(rows, configured.evaluation) if not rows.empty else (None, None)
         )
         intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
         results.append(

@@ -235,6 +235,8 @@ def train_candidate(
 
     result = run(settings or load_settings(), dataset_id, params)
     _log(metrics, result.test.model_dump(), "test_")
+    if result.best_iteration is not None:
+        metrics.log_metric("best_iteration", float(result.best_iteration))
     _log(
         metrics,
         {"mase": result.test_persistence.mase, "mape": result.test_persistence.mape},
@@ -278,7 +280,7 @@ def promote(
     ]
     table = [
         f"| {name} | {m.mase:.4f} | {m.mape:.3f} | {m.direction_accuracy:.3f} | "
-        f"{m.rank_ic_text()} | {m.spread_text()} |"
+        f"{m.rank_ic_text()} | {m.spread_text()} | {m.distinct_text()} |"
         for name, m in rows
         if m is not None
     ]
@@ -291,8 +293,9 @@ def promote(
                 "",
                 decision.reason,
                 "",
-                "| model | MASE | MAPE % | direction | rank IC (t) | spread bp (net) |",
-                "| --- | ---: | ---: | ---: | ---: | ---: |",
+                "| model | MASE | MAPE % | direction | rank IC (t; sessions judged) "
+                "| spread bp (net, t) | distinct forecasts a session |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
                 *table,
             ]
         )

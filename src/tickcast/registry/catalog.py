@@ -18,6 +18,8 @@ SHOWN_METRICS = (
     "test_up_rate",
     "test_rank_ic",
     "test_rank_ic_t",
+    "test_ic_sessions",
+    "test_ic_sessions_offered",
     "validation_mase",
 )
 
@@ -44,6 +46,7 @@ def list_versions(settings: Settings) -> list[dict[str, Any]]:
                 "dataset_id": run.data.params.get("dataset_id"),
                 "family": run.data.params.get("family") or run.data.params.get("architecture"),
                 "promotion": found.tags.get("tickcast.promotion", ""),
+                "test_not_judged": run.data.tags.get("tickcast.test_not_judged"),
                 **{name: run.data.metrics.get(name) for name in SHOWN_METRICS},
             }
         )

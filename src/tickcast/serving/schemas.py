@@ -135,7 +135,12 @@ class PerformancePoint(BaseModel):
     rank_ic: float | None = Field(
         None, description="Mean per-session rank IC across tickers (None: not judged)."
     )
-    rank_ic_t: float | None = None
+    rank_ic_t: float | None = Field(None, description="Its Newey-West t-statistic.")
+    ic_sessions: int = Field(0, description="Sessions the cross-sectional figures judged.")
+    ic_sessions_offered: int = Field(0, description="Sessions with a forecast and an outcome.")
+    not_judged: str | None = Field(
+        None, description="Why no rank IC is given (too few sessions judged); null when it is."
+    )
     interval_coverage: float | None = Field(
         None, description="Share of the window's closes inside their central interval."
     )

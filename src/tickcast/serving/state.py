@@ -136,6 +136,9 @@ class ServingState:
                     up_rate=p.model.up_rate,
                     rank_ic=p.model.rank_ic,
                     rank_ic_t=p.model.rank_ic_t,
+                    ic_sessions=p.model.ic_sessions,
+                    ic_sessions_offered=p.model.ic_sessions_offered,
+                    not_judged=p.model.not_judged,
                     interval_coverage=p.intervals.coverage if p.intervals else None,
                     interval_nominal=p.intervals.nominal if p.intervals else None,
                     baseline_interval_coverage=(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tickcast.config import EvaluationSettings
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
 from tickcast.models.calibration import Calibration, fit_calibration
@@ -25,7 +26,10 @@ class CalibratedResults:
 
 
 def calibrated_results(
-    forecaster: Forecaster, version: DatasetVersion, arrays: DatasetArrays, cost_bps: float
+    forecaster: Forecaster,
+    version: DatasetVersion,
+    arrays: DatasetArrays,
+    evaluation: EvaluationSettings,
 ) -> CalibratedResults:
     """Calibrate on validation, then score validation and test (and persistence on test)."""
     samples = {part: arrays.samples(version.rows(part)) for part in ("validation", "test")}
@@ -40,14 +44,17 @@ def calibrated_results(
         samples=samples,
         predictions=predictions,
         metrics={
-            part: score(arrays, samples[part], predictions[part], cost_bps) for part in samples
+            part: score(arrays, samples[part], predictions[part], evaluation) for part in samples
         },
-        test_persistence=persistence_metrics(arrays, samples["test"], cost_bps),
+        test_persistence=persistence_metrics(arrays, samples["test"], evaluation),
     )
 
 
 def score(
-    arrays: DatasetArrays, samples: Samples, predicted: np.ndarray, cost_bps: float
+    arrays: DatasetArrays,
+    samples: Samples,
+    predicted: np.ndarray,
+    evaluation: EvaluationSettings,
 ) -> ForecastMetrics:
     """Metrics of predicted log returns (samples,), across tickers per session for the ICs."""
     return forecast_metrics(
@@ -56,12 +63,12 @@ def score(
         arrays.close(samples),
         sessions=samples.rows,
         tickers=samples.columns,
-        cost_bps=cost_bps,
+        evaluation=evaluation,
     )
 
 
 def persistence_metrics(
-    arrays: DatasetArrays, samples: Samples, cost_bps: float
+    arrays: DatasetArrays, samples: Samples, evaluation: EvaluationSettings
 ) -> ForecastMetrics:
     """The baseline: a zero log return everywhere (its MASE is 1 by construction)."""
-    return score(arrays, samples, np.zeros(len(samples)), cost_bps)
+    return score(arrays, samples, np.zeros(len(samples)), evaluation)

@@ -118,6 +118,10 @@ function fillModel(model) {
   const shown = ["test_mase", "test_mape", "test_direction_accuracy", "test_up_rate",
     "test_rank_ic", "test_rank_ic_t", "test_spread_net_bps"]
     .filter((k) => k in test).map((k) => `${k.replace("test_", "")} ${test[k].toFixed(4)}`);
+  if ("test_ic_sessions_offered" in test) {  // what the cross-sectional figures rest on
+    const judged = `${test.test_ic_sessions ?? 0}/${test.test_ic_sessions_offered} sessions`;
+    shown.push("test_rank_ic" in test ? `judged on ${judged}` : `rank IC not judged (${judged})`);
+  }
   document.getElementById("model-metrics").textContent =
     `Test set: ${shown.join(" · ")} (persistence: MASE 1.0000)` +
     (model.last_reload && !model.last_reload.ok ? ` · last reload failed: ${model.last_reload.error}` : "");
