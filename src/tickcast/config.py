@@ -188,12 +188,14 @@ class PromotionSettings(_Section):
     candidate's dataset) by more than `min_improvement` (relative for error metrics, absolute
     for rank_ic), optionally beat persistence, and optionally win a one-sided paired test at
     `significance` (Diebold-Mariano on absolute errors; for rank_ic, the t-test of per-session
-    rank IC differences)."""
+    rank IC differences). With `must_beat_baseline`, it must also beat that one-line baseline
+    (tickcast.models.baselines) on the same rows by the same margin and test."""
 
     metric: Literal["mase", "mae", "rmse", "mape", "direction_accuracy", "rank_ic"] = "mase"
     min_improvement: float = Field(0.0, ge=0, lt=1)
     must_beat_persistence: bool = False
     significance: float | None = Field(None, gt=0, lt=0.5)  # None: any win promotes
+    must_beat_baseline: Literal["reversal", "market"] | None = None
 
 
 class ArtifactSettings(_Section):
@@ -443,6 +445,8 @@ class EvaluationSettings(_Section):
 
     cost_bps: float = Field(5.0, ge=0, le=1000)
     min_judged_share: float = Field(0.5, gt=0, le=1)
+    # The `market` baseline: the market's mean daily return over this many recent sessions.
+    market_sessions: int = Field(20, ge=1, le=2520)
 
 
 class IntervalSettings(_Section):

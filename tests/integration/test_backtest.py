@@ -57,7 +57,18 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
     assert all(stored == day and (used is None or used < day) for day, stored, used in seen)
     assert len(seen) == result.sessions - 1 == 22  # June 2017 after the bootstrap on May 31
     by_policy = {p.policy: p for p in result.policies}
-    assert list(by_policy) == ["continuous", "train_once", "fixed_schedule", "persistence"]
+    assert list(by_policy) == [
+        "continuous",
+        "train_once",
+        "fixed_schedule",
+        "persistence",
+        "reversal baseline",
+        "market baseline",
+    ]
+    for name in ("reversal baseline", "market baseline"):  # on the same rows as persistence
+        one_line, persistence = by_policy[name].metrics, by_policy["persistence"].metrics
+        assert one_line is not None and persistence is not None
+        assert one_line.samples == persistence.samples and one_line.mase > 0.9
     assert by_policy["train_once"].retrains == 0
     assert by_policy["fixed_schedule"].retrains == 2  # sessions 8 and 16
     continuous = by_policy["continuous"]
@@ -92,8 +103,12 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
         "| spread bp (net) | interval coverage (Kupiec p) | width % | retrains | promotions |"
         in report
     )
-    # Every policy's central interval on the same rows; persistence shows the baseline's.
+    # Every policy's central interval on the same rows; persistence shows the volatility
+    # baseline's; the one-line baselines forecast points only.
     for judged in by_policy.values():
+        if judged.policy.endswith(" baseline"):
+            assert judged.intervals is None and f"| {judged.policy} |" in report
+            continue
         band = judged.intervals
         assert band is not None and band.samples == samples["train_once"], judged.policy
         assert band.nominal == pytest.approx(0.8) and 0 <= (band.coverage or -1) <= 1

@@ -63,6 +63,10 @@ def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, 
     first = predict(settings, as_of=HOLIDAY_EVE)
     assert first.target_date == date(2016, 7, 5)  # Friday -> Tuesday: the 4th is a holiday
     assert [f.ticker for f in first.forecasts] == TICKERS
+    for forecast in first.forecasts:  # the one-line baselines beside every forecast
+        assert forecast.reversal_log_return is not None and forecast.market_log_return is not None
+    # The market baseline is one number for every ticker; the reversal one differs by ticker.
+    assert len({f.market_log_return for f in first.forecasts}) == 1
     again = predict(settings, as_of=HOLIDAY_EVE)
     assert count(settings, "predictions") == len(TICKERS)  # a re-run replaces, never duplicates
     assert again.forecasts == first.forecasts
@@ -84,6 +88,9 @@ def test_predict_then_score_across_a_holiday_and_a_weekend(ops: tuple[Settings, 
     assert scored.rolling is not None and scored.rolling.samples == len(TICKERS) - 1
     assert scored.window_sessions == 1
     assert scored.rolling_persistence is not None and scored.rolling_persistence.mase == 1.0
+    assert set(scored.rolling_baselines) == {"reversal", "market"}
+    for baseline in scored.rolling_baselines.values():  # scored on exactly the model's rows
+        assert baseline.samples == len(TICKERS) - 1 and baseline.mase > 0
     assert {d.feature for d in scored.drift} == set(feature_names(settings.features))
     assert monitor(settings, as_of=date(2016, 7, 5)).scored == 0  # never scored twice
 

@@ -90,7 +90,8 @@ def test_a_family_from_another_package_trains_registers_serves_and_backtests(
         schedule_sessions=3,
         baselines=False,
     )
-    [continuous, persistence] = replayed.policies
+    [continuous, persistence, *one_line] = replayed.policies
+    assert [p.policy for p in one_line] == ["reversal baseline", "market baseline"]
     assert continuous.policy == "continuous" and continuous.metrics is not None
     assert persistence.metrics is not None and persistence.metrics.mase == 1.0
     assert continuous.metrics.samples == persistence.metrics.samples >= 5 * 4  # the same rows

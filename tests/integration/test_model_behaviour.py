@@ -5,8 +5,10 @@ dataset version -> training -> calibration -> evaluation -> prediction input):
   the next session (data.synthetic.planted_reversal 0.08: a rank IC of about 0.05 for the
   observable reversal forecast), every family's test rank IC has a t-statistic of at least 3.
   Power: t ~ IC x sqrt(tickers x sessions) = 0.05 x sqrt(100 x 200) ~ 7 for a perfect model;
+  The one-line `reversal` baseline (tickcast.models.baselines) finds it too (t >= 3);
 - no signal gives no skill: on the same market without it, every family's calibrated test MASE
-  is at most 1.005 and its rank IC's |t| stays below 3;
+  is at most 1.005 and its rank IC's |t| stays below 3, and every baseline's MASE is at most
+  1.005;
 - where volatility can be seen coming (data.synthetic.volatility_spell_sessions: calm and
   turbulent spells of 5 sessions on average, a turbulent one five times as volatile and trading
   five times the volume from the session before it), LightGBM's and the LSTM's calibrated 80%
@@ -88,6 +90,10 @@ def test_a_planted_signal_is_learned_by_every_family(settings: Settings) -> None
         test = result.metrics["test"]
         assert test.rank_ic_t is not None and test.rank_ic_t >= 3, (family, test)
         assert test.rank_ic is not None and test.rank_ic > 0.02, (family, test)
+    # The one-line reversal baseline finds it too (the same for every family: one dataset).
+    reversal = results["ridge"].test_baselines["reversal"]
+    assert reversal.rank_ic_t is not None and reversal.rank_ic_t >= 3, reversal
+    assert reversal.mase < 1, reversal
 
 
 def test_no_signal_gives_no_skill_and_calibration_gives_persistence(settings: Settings) -> None:
@@ -96,6 +102,8 @@ def test_no_signal_gives_no_skill_and_calibration_gives_persistence(settings: Se
         test = result.metrics["test"]
         assert test.mase <= 1.005, (family, test.mase, result.calibration)
         assert test.rank_ic_t is None or abs(test.rank_ic_t) < 3, (family, test)
+    for name, baseline in results["ridge"].test_baselines.items():
+        assert baseline.mase <= 1.005, (name, baseline, results["ridge"].baselines)
 
 
 def test_where_volatility_is_predictable_a_trained_interval_is_narrower(

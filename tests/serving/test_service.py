@@ -102,6 +102,7 @@ def test_read_api_and_client_errors(served: Served) -> None:
     assert -1 <= points[-1]["rank_ic"] <= 1  # five tickers a session: an ordering to judge
     assert points[-1]["ic_sessions"] == points[-1]["ic_sessions_offered"] == 2
     assert points[-1]["not_judged"] is None
+    assert points[-1]["reversal_mase"] > 0 and points[-1]["market_mase"] > 0  # same rows
     assert points[-1]["interval_nominal"] == pytest.approx(0.8)
     assert 0 <= points[-1]["interval_coverage"] <= 1
     assert 0 <= points[-1]["baseline_interval_coverage"] <= 1

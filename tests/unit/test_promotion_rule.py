@@ -129,3 +129,23 @@ def test_significance_needs_a_passed_paired_test() -> None:
     promote, _, reason = judge_candidate(rule, evaluation(better, incumbent))
     assert not promote and "no paired test possible" in reason
     assert judge_candidate(PromotionSettings(), evaluation(better, incumbent, p_value=0.4))[0]
+
+
+def test_a_candidate_that_only_reproduces_the_reversal_is_not_promoted_over_it() -> None:
+    rule = PromotionSettings(metric="rank_ic", must_beat_baseline="reversal")
+    reversal = metrics(0.999, rank_ic=0.03)
+    copy = evaluation(metrics(0.999, rank_ic=0.03), metrics(1.0, rank_ic=0.0))
+    copy = copy.model_copy(update={"baselines": {"reversal": reversal, "market": metrics(1.0)}})
+    promote, _, reason = judge_candidate(rule, copy)
+    assert not promote
+    assert "candidate rank_ic 0.03 vs the reversal baseline 0.03 (+0.0000" in reason
+    assert judge_candidate(PromotionSettings(metric="rank_ic"), copy)[0]  # option off: promoted
+    better = copy.model_copy(update={"candidate": metrics(0.998, rank_ic=0.05)})
+    assert judge_candidate(rule, better)[0]
+    # With significance, the win over the baseline needs its own paired test.
+    significant = rule.model_copy(update={"significance": 0.05})
+    promote, _, reason = judge_candidate(significant, better)
+    assert not promote and "vs the reversal baseline" in reason and "no paired test" in reason
+    # A bundle saved before the baselines cannot show it beats one: not promoted.
+    promote, _, reason = judge_candidate(rule, better.model_copy(update={"baselines": {}}))
+    assert not promote and "no reversal baseline to beat" in reason

@@ -138,6 +138,8 @@ def model_list() -> None:
         Column("direction", 1, "right"),
         Column("up rate", 1, "right"),
         Column("rank IC (t)", justify="right"),
+        Column("reversal MASE, rank IC", justify="right"),
+        Column("market MASE", justify="right"),
         Column("promotion", 2),
     ]
     table = fitted_table(
@@ -159,6 +161,8 @@ def model_list() -> None:
                     _count(row["test_ic_sessions_offered"]),
                     row["test_not_judged"],
                 ),
+                _pair(row["test_reversal_mase"], row["test_reversal_rank_ic"]),
+                _number(row["test_market_mase"]),
                 str(row["promotion"]),
             ]
             for row in rows
@@ -167,7 +171,8 @@ def model_list() -> None:
         caption=f"* production (the {settings.mlflow.production_alias!r} alias); metrics on "
         "each version's own test split; direction next to the up-day rate of the same rows; "
         "rank IC: mean per-session Spearman correlation across tickers, t its Newey-West "
-        "t-statistic, on the sessions judged out of those offered",
+        "t-statistic, on the sessions judged out of those offered; the one-line baselines "
+        "fitted with each version, on the same rows",
     )
     console.print(table)
 
@@ -281,6 +286,10 @@ def _print_candidate(result: CandidateResult) -> None:
         f"rank IC {result.test.rank_ic_text()}, {result.test.distinct_text()} distinct forecasts "
         f"a session (median); persistence MAPE {result.test_persistence.mape:.3f}%"
     )
+    for name, metrics in result.test_baselines.items():
+        console.print(
+            f"test, {name} baseline: MASE {metrics.mase:.4f}, rank IC {metrics.rank_ic_text()}"
+        )
     _print_intervals("test", result.test_intervals, result.test_intervals_baseline)
 
 
@@ -314,6 +323,7 @@ def _print_evaluation(evaluation: Evaluation) -> None:
         ("candidate", evaluation.candidate),
         (f"production v{evaluation.production_version}", evaluation.production),
         ("persistence", evaluation.persistence),
+        *((f"{name} baseline", metrics) for name, metrics in evaluation.baselines.items()),
     ]
     keys = ("mase", "mae", "rmse", "mape", "direction_accuracy", "up_rate")
     rows = [
@@ -336,12 +346,16 @@ def _print_evaluation(evaluation: Evaluation) -> None:
         "minus bottom forecast quintile, bp a day, net of evaluation.cost_bps"
     )
     console.print(fitted_table(console, columns, rows, title=title, caption=caption))
-    if (test := evaluation.paired_test) is not None:
-        console.print(
-            f"candidate vs production, {test.method.replace('_', ' ')} over {test.sessions} "
-            f"sessions: statistic {test.statistic:+.2f} (positive: candidate better), "
-            f"one-sided p = {test.p_value:.3g}"
-        )
+    for other, test in (
+        ("production", evaluation.paired_test),
+        ("the baseline promotion.must_beat_baseline names", evaluation.baseline_paired_test),
+    ):
+        if test is not None:
+            console.print(
+                f"candidate vs {other}, {test.method.replace('_', ' ')} over {test.sessions} "
+                f"sessions: statistic {test.statistic:+.2f} (positive: candidate better), "
+                f"one-sided p = {test.p_value:.3g}"
+            )
     _print_intervals("candidate's", evaluation.candidate_intervals, evaluation.baseline_intervals)
     _print_intervals(
         f"production v{evaluation.production_version}'s",
@@ -370,6 +384,12 @@ def _version(version: int | None) -> str:
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+def _pair(mase: float | None, rank_ic: float | None) -> str:
+    if mase is None:
+        return ""
+    return f"{mase:.4f}, " + ("-" if rank_ic is None else f"{rank_ic:.3f}")
 
 
 def _count(value: float | None) -> int | None:

@@ -187,13 +187,29 @@ def _print_monitoring(result: MonitorResult) -> None:
         console.print(f"  not scored: {ticker}: {reason}", style="yellow")
     if result.rolling is not None and result.rolling_persistence is not None:
         m, p = result.rolling, result.rolling_persistence
+        others = list(result.rolling_baselines.items())
         rows = [
-            ["MAPE %", f"{m.mape:.3f}", f"{p.mape:.3f}"],
-            ["RMSE", f"{m.rmse:.4f}", f"{p.rmse:.4f}"],
-            ["MASE", f"{m.mase:.3f}", f"{p.mase:.3f}"],
-            ["direction accuracy", f"{m.direction_accuracy:.3f}", f"up-day rate {m.up_rate:.3f}"],
-            ["rank IC (t)", m.rank_ic_text(), p.rank_ic_text()],
-            ["quintile spread bp", m.spread_text(), p.spread_text()],
+            ["MAPE %", f"{m.mape:.3f}", f"{p.mape:.3f}", *(f"{b.mape:.3f}" for _, b in others)],
+            ["RMSE", f"{m.rmse:.4f}", f"{p.rmse:.4f}", *(f"{b.rmse:.4f}" for _, b in others)],
+            ["MASE", f"{m.mase:.3f}", f"{p.mase:.3f}", *(f"{b.mase:.3f}" for _, b in others)],
+            [
+                "direction accuracy",
+                f"{m.direction_accuracy:.3f}",
+                f"up-day rate {m.up_rate:.3f}",
+                *(f"{b.direction_accuracy:.3f}" for _, b in others),
+            ],
+            [
+                "rank IC (t)",
+                m.rank_ic_text(),
+                p.rank_ic_text(),
+                *(b.rank_ic_text() for _, b in others),
+            ],
+            [
+                "quintile spread bp",
+                m.spread_text(),
+                p.spread_text(),
+                *(b.spread_text() for _, b in others),
+            ],
         ]
         band, baseline = result.rolling_intervals, result.rolling_intervals_baseline
         if band is not None and baseline is not None:
@@ -206,7 +222,13 @@ def _print_monitoring(result: MonitorResult) -> None:
                 ["interval width % of close", _figure(band.width_pct), _figure(baseline.width_pct)],
                 ["pinball loss bp", _figure(band.pinball), _figure(baseline.pinball)],
             ]
-        columns = [Column("metric"), Column("model"), Column("persistence")]
+        rows = [row + [""] * (3 + len(others) - len(row)) for row in rows]
+        columns = [
+            Column("metric"),
+            Column("model"),
+            Column("persistence"),
+            *(Column(f"{name} baseline") for name, _ in others),
+        ]
         title = f"rolling metrics over {m.samples} forecasts"
         console.print(fitted_table(console, columns, rows, title=title))
     if result.drift:

@@ -22,6 +22,8 @@ _QUANTILE_COLUMNS = (
     "interval_scale",
     "baseline_centre",
     "baseline_scale",
+    "reversal_log_return",
+    "market_log_return",
 )
 _PREDICTION_COLUMNS = (
     "target_date",
@@ -45,12 +47,14 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
             INSERT INTO predictions (target_date, ticker, model_name, model_version, run_id,
                 dataset_id, predicted_log_return, predicted_close, last_close, last_close_date,
                 quantile_levels, predicted_quantiles, baseline_quantiles, interval_centre,
-                interval_scale, baseline_centre, baseline_scale)
+                interval_scale, baseline_centre, baseline_scale, reversal_log_return,
+                market_log_return)
             VALUES (%(target_date)s, %(ticker)s, %(model_name)s, %(model_version)s, %(run_id)s,
                 %(dataset_id)s, %(predicted_log_return)s, %(predicted_close)s, %(last_close)s,
                 %(last_close_date)s, %(quantile_levels)s, %(predicted_quantiles)s,
                 %(baseline_quantiles)s, %(interval_centre)s, %(interval_scale)s,
-                %(baseline_centre)s, %(baseline_scale)s)
+                %(baseline_centre)s, %(baseline_scale)s, %(reversal_log_return)s,
+                %(market_log_return)s)
             ON CONFLICT (target_date, ticker, model_name, model_version) DO UPDATE SET
                 run_id = EXCLUDED.run_id, dataset_id = EXCLUDED.dataset_id,
                 predicted_log_return = EXCLUDED.predicted_log_return,
@@ -62,7 +66,9 @@ def upsert_predictions(conn: Connection, rows: list[dict[str, Any]]) -> int:
                 interval_centre = EXCLUDED.interval_centre,
                 interval_scale = EXCLUDED.interval_scale,
                 baseline_centre = EXCLUDED.baseline_centre,
-                baseline_scale = EXCLUDED.baseline_scale, created_at = now()
+                baseline_scale = EXCLUDED.baseline_scale,
+                reversal_log_return = EXCLUDED.reversal_log_return,
+                market_log_return = EXCLUDED.market_log_return, created_at = now()
             """,
             [
                 {key: row.get(key) for key in (*_PREDICTION_COLUMNS, *_QUANTILE_COLUMNS)}
@@ -107,7 +113,8 @@ def _score_pending(conn: Connection, model_name: str, as_of: date, held: Mapping
             actual_close, predicted_close, last_close, predicted_log_return, actual_log_return,
             abs_error, pct_error, direction_hit, persistence_abs_error,
             quantile_levels, predicted_quantiles, baseline_quantiles,
-            interval_centre, interval_scale, baseline_centre, baseline_scale)
+            interval_centre, interval_scale, baseline_centre, baseline_scale,
+            reversal_log_return, market_log_return)
         SELECT p.target_date, p.ticker, p.model_name, p.model_version,
                r.close, p.predicted_close * b.k, p.last_close * b.k, p.predicted_log_return,
                a.actual_log_return,
@@ -120,7 +127,8 @@ def _score_pending(conn: Connection, model_name: str, as_of: date, held: Mapping
                 FROM unnest(p.predicted_quantiles) WITH ORDINALITY AS u (q, i)),
                (SELECT array_agg(q * b.k ORDER BY i)
                 FROM unnest(p.baseline_quantiles) WITH ORDINALITY AS u (q, i)),
-               p.interval_centre, p.interval_scale, p.baseline_centre, p.baseline_scale
+               p.interval_centre, p.interval_scale, p.baseline_centre, p.baseline_scale,
+               p.reversal_log_return, p.market_log_return
         FROM predictions AS p
         JOIN raw_prices AS r ON r.ticker = p.ticker AND r.trade_date = p.target_date
         LEFT JOIN raw_prices AS l ON l.ticker = p.ticker AND l.trade_date = p.last_close_date

@@ -23,6 +23,7 @@ from tickcast.features.panel import PanelError, TickerDecision, build_panel
 from tickcast.features.samples import Samples, gather_windows, usable_windows
 from tickcast.features.scaling import Scalers, scale
 from tickcast.features.spec import FeatureSpec
+from tickcast.models.baselines import Baselines
 from tickcast.models.intervals import ewma_volatility
 
 # Sessions of prices read for a forecast. The exponential indicators (MACD's 26-session EMA, the
@@ -58,6 +59,8 @@ class PredictionInput:
     last_close: np.ndarray  # (tickers,) raw close on anchor_date
     skipped: list[SkippedTicker]
     volatility: np.ndarray  # (tickers,) recent realised volatility (NaN when not asked for)
+    # Each one-line baseline's forecast (tickers,), when the caller gave the fitted baselines
+    baselines: dict[str, np.ndarray]
 
 
 def build_prediction_input(
@@ -68,12 +71,14 @@ def build_prediction_input(
     allow_stale: bool = False,
     tickers: list[str] | None = None,
     volatility_halflife: float | None = None,
+    baselines: Baselines | None = None,
 ) -> PredictionInput:
     """Windows ending on `as_of` (default: the latest completed session) for every ticker of
     `tickers` (default: the configured ones, else every stored one) that has a price that day
     and a fully defined window; with `allow_stale`, ending on the last stored session instead
     when nothing is stored for `as_of` yet. With `volatility_halflife`, each ticker's recent
-    realised volatility on that session too (what its interval is scaled by)."""
+    realised volatility on that session too (what its interval is scaled by); with `baselines`,
+    their forecasts from the same prices."""
     calendar = configured_calendar(settings)
     as_of = as_of or calendar.latest_completed_session()
     last_prices = stored_tickers(settings, tickers, as_of)
@@ -119,6 +124,11 @@ def build_prediction_input(
             ewma_volatility(matrix.adjusted_close, volatility_halflife)[row, columns]
             if volatility_halflife is not None
             else np.full(len(columns), np.nan)
+        ),
+        baselines=(
+            baselines.forecast(matrix.adjusted_close, samples.rows, samples.columns)
+            if baselines is not None
+            else {}
         ),
     )
 

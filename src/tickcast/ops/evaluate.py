@@ -1,5 +1,6 @@
-"""The "evaluate" step: a candidate, production and persistence scored on the same test rows of the
-candidate's dataset, with the paired test promotion.significance asks for."""
+"""The "evaluate" step: a candidate, production, persistence and the one-line baselines scored on
+the same test rows of the candidate's dataset, with the paired tests promotion.significance asks
+for."""
 
 from __future__ import annotations
 
@@ -38,8 +39,13 @@ class Evaluation(BaseModel):
     candidate: ForecastMetrics
     production: ForecastMetrics | None
     persistence: ForecastMetrics
+    # The candidate's baselines (tickcast.models.baselines: fitted on its training rows) on the
+    # same rows; empty for a bundle saved without them
+    baselines: dict[str, ForecastMetrics] = {}
     # Candidate vs production on the same rows, by the test promotion.metric calls for.
     paired_test: PairedTest | None = None
+    # Candidate vs the baseline promotion.must_beat_baseline names, by the same test.
+    baseline_paired_test: PairedTest | None = None
     # The calibrated central intervals of the candidate and production, and the volatility
     # baseline's, on the same rows (None: a model saved without intervals).
     candidate_intervals: IntervalMetrics | None = None
@@ -48,8 +54,9 @@ class Evaluation(BaseModel):
 
 
 def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
-    """The "evaluate" step: the candidate's test samples, scored for all three on the samples
-    production can forecast too (every one, unless production's features exclude some)."""
+    """The "evaluate" step: the candidate's test samples, scored for each model and baseline on
+    the samples production can forecast too (every one, unless production's features exclude
+    some)."""
     client = configure_mlflow(settings)
     registered_version(client, settings, candidate_version)
     candidate = load_forecaster(model_uri(settings, candidate_version))
@@ -57,19 +64,11 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
     samples = arrays.samples(version.rows("test"))
     predicted = candidate.predict(arrays.inputs(samples), samples.rows)
     production_number = production_version(client, settings)
-    production_predicted: np.ndarray | None = None
-    production_quantiles: np.ndarray | None = None
-    production_levels: list[float] = []
-    problem: str | None = None
-    if production_number is not None and production_number != candidate_version:
-        production = load_forecaster(model_uri(settings, production_number))
-        production_levels = production.intervals.levels if production.intervals else []
-        try:
-            production_predicted, production_quantiles = _production_predictions(
-                settings, production, arrays, samples, version.source_end
-            )
-        except PanelError as error:
-            problem = f"production v{production_number} cannot be evaluated on this window: {error}"
+    production_predicted, production_quantiles, production_levels, problem = (
+        _production_on_test(settings, production_number, arrays, samples, version.source_end)
+        if production_number is not None and production_number != candidate_version
+        else (None, None, [], None)
+    )
     shared = np.ones(len(samples), bool)
     if production_predicted is not None:
         shared = np.isfinite(production_predicted)
@@ -90,17 +89,20 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
             evaluation=settings.evaluation,
         )
 
-    paired = None
-    if production_predicted is not None:
-        width = len(arrays.matrix.tickers)
-        paired = _paired_test(
+    width = len(arrays.matrix.tickers)
+
+    def paired_with(other: np.ndarray) -> PairedTest | None:
+        return _paired_test(
             settings.promotion.metric,
             compared.wide(predicted, width),
-            compared.wide(production_predicted, width),
+            compared.wide(other, width),
             compared.wide(actual, width),
             compared.wide(close, width),
             version.horizon,
         )
+
+    baselines = _baseline_forecasts(candidate, arrays, compared)
+    named = settings.promotion.must_beat_baseline
     dates = arrays.matrix.dates[compared.rows]
     intervals, baseline = _intervals(candidate, arrays, compared, actual)
     return Evaluation(
@@ -114,7 +116,9 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
         candidate=metrics(predicted),
         production=metrics(production_predicted) if production_predicted is not None else None,
         persistence=metrics(np.zeros_like(actual)),
-        paired_test=paired,
+        baselines={name: metrics(values) for name, values in baselines.items()},
+        paired_test=paired_with(production_predicted) if production_predicted is not None else None,
+        baseline_paired_test=paired_with(baselines[named]) if named in baselines else None,
         candidate_intervals=intervals,
         production_intervals=(
             interval_metrics(production_quantiles, actual, production_levels)
@@ -123,6 +127,35 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
         ),
         baseline_intervals=baseline,
     )
+
+
+def _production_on_test(
+    settings: Settings, number: int, arrays: DatasetArrays, samples: Samples, end: date
+) -> tuple[np.ndarray | None, np.ndarray | None, list[float], str | None]:
+    """Production v`number`'s forecasts and quantiles for the candidate's test samples, its
+    interval levels, and why it cannot be evaluated on them (None: it can)."""
+    production = load_forecaster(model_uri(settings, number))
+    levels = production.intervals.levels if production.intervals else []
+    try:
+        predicted, quantiles = _production_predictions(settings, production, arrays, samples, end)
+    except PanelError as error:
+        return (
+            None,
+            None,
+            levels,
+            f"production v{number} cannot be evaluated on this window: {error}",
+        )
+    return predicted, quantiles, levels, None
+
+
+def _baseline_forecasts(
+    bundle: ForecasterBundle, arrays: DatasetArrays, samples: Samples
+) -> dict[str, np.ndarray]:
+    """The bundle's baselines for `samples` (a sample without today's return: a zero return)."""
+    if bundle.baselines is None:
+        return {}
+    found = bundle.baselines.forecast(arrays.matrix.adjusted_close, samples.rows, samples.columns)
+    return {name: np.nan_to_num(values, nan=0.0) for name, values in found.items()}
 
 
 def _intervals(

@@ -1,5 +1,7 @@
 """The "monitor" step: score every forecast whose actual is now known, roll the metrics over a
-window of sessions next to persistence, and measure feature drift against the training data."""
+window of sessions next to persistence and the one-line baselines (their forecasts are stored
+beside each forecast, from the same stored prices), and measure feature drift against the
+training data."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tickcast.db.forecasts import latest_scored_date, score_predictions, scored_
 from tickcast.db.migrate import ensure_schema
 from tickcast.features.dataset import load_dataset
 from tickcast.features.prediction_input import lookback_start, spec_matrix, stored_tickers
+from tickcast.models.baselines import BASELINES
 from tickcast.models.drift import reference_bins, stability
 from tickcast.models.intervals import IntervalMetrics, interval_metrics
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
@@ -51,6 +54,7 @@ def monitor_model(
         scored_metrics(rows, settings.evaluation) if not rows.empty else (None, None)
     )
     intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
+    baselines = scored_baselines(rows, settings.evaluation) if not rows.empty else {}
     drift = feature_drift(settings, production, as_of) if production else []
     return MonitorResult(
         as_of=as_of,
@@ -59,6 +63,7 @@ def monitor_model(
         window_sessions=int(rows["target_date"].nunique()) if not rows.empty else 0,
         rolling=rolling,
         rolling_persistence=baseline,
+        rolling_baselines=baselines,
         rolling_intervals=intervals,
         rolling_intervals_baseline=interval_baseline,
         drift=drift,
@@ -73,6 +78,7 @@ class RollingPoint(BaseModel):
     target_date: date
     model: ForecastMetrics
     persistence: ForecastMetrics
+    baselines: dict[str, ForecastMetrics] = {}  # the stored baselines' on the same rows
     intervals: IntervalMetrics | None = None  # the stored intervals on the same rows
     intervals_baseline: IntervalMetrics | None = None
 
@@ -103,6 +109,7 @@ def rolling_history(
                 target_date=day,
                 model=model,
                 persistence=persistence,
+                baselines=scored_baselines(pooled, evaluation),
                 intervals=band,
                 intervals_baseline=baseline,
             )
@@ -124,6 +131,31 @@ def scored_metrics(
         )
 
     return metrics(rows["predicted_log_return"].to_numpy()), metrics(np.zeros_like(actual))
+
+
+def scored_baselines(
+    rows: pd.DataFrame, evaluation: EvaluationSettings
+) -> dict[str, ForecastMetrics]:
+    """Each one-line baseline's metrics on the scored rows, from the forecasts stored beside
+    the model's (a row without one: a zero return, as persistence); a baseline no row has is
+    left out."""
+    found = {}
+    for name in BASELINES:
+        column = f"{name}_log_return"
+        if column not in rows:
+            continue
+        forecasts = pd.to_numeric(rows[column], errors="coerce").to_numpy(np.float64)
+        if not np.isfinite(forecasts).any():
+            continue
+        found[name] = forecast_metrics(
+            np.nan_to_num(forecasts, nan=0.0),
+            rows["actual_log_return"].to_numpy(),
+            rows["last_close"].to_numpy(),
+            sessions=rows["target_date"].to_numpy(),
+            tickers=rows["ticker"].to_numpy(),
+            evaluation=evaluation,
+        )
+    return found
 
 
 def scored_intervals(

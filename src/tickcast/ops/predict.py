@@ -39,6 +39,10 @@ class Forecast(BaseModel):
     interval_scale: float | None = Field(None, exclude=True)
     baseline_centre: float | None = Field(None, exclude=True)
     baseline_scale: float | None = Field(None, exclude=True)
+    # The one-line baselines' forecasts (tickcast.models.baselines) of the same return, stored
+    # for the monitor to score beside the model's; None for a bundle saved without them
+    reversal_log_return: float | None = Field(None, exclude=True)
+    market_log_return: float | None = Field(None, exclude=True)
 
     def stored(self) -> dict[str, object]:
         """Every field, the raw bands too."""
@@ -138,7 +142,14 @@ def forecast_with(
     intervals = bundle.intervals
     halflife = intervals.volatility_halflife_sessions if intervals else None
     window = build_prediction_input(
-        settings, bundle.spec, bundle.scalers, as_of, allow_stale, tickers, halflife
+        settings,
+        bundle.spec,
+        bundle.scalers,
+        as_of,
+        allow_stale,
+        tickers,
+        halflife,
+        bundle.baselines,
     )
     sessions = np.zeros(len(window.windows), np.int64)
     returns, bands = bundle.forecast(window.windows, sessions, window.volatility)
@@ -183,11 +194,17 @@ def forecast_with(
             interval_scale=known(bands, 1, i),
             baseline_centre=known(baseline_bands, 0, i),
             baseline_scale=known(baseline_bands, 1, i),
+            reversal_log_return=_finite(window.baselines.get("reversal"), i),
+            market_log_return=_finite(window.baselines.get("market"), i),
         )
         for i, ticker in enumerate(window.tickers)
         if usable[i]
     ]
     return window.target_date, forecasts, sorted(skipped, key=lambda s: s.ticker)
+
+
+def _finite(values: np.ndarray | None, i: int) -> float | None:
+    return float(values[i]) if values is not None and np.isfinite(values[i]) else None
 
 
 def _export(

@@ -1,5 +1,5 @@
 """The "promote" step (champion / challenger): move the production alias only when the candidate
-beat production and persistence by the configured rule; manual promotions and rollbacks. Every
+beat production (and, as configured, persistence and a one-line baseline) by the configured rule; manual promotions and rollbacks. Every
 decision is audited."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from tickcast.db.connection import open_connection
 from tickcast.db.migrate import ensure_schema
 from tickcast.db.promotions import last_alias_move_to, record_promotion
 from tickcast.models.metrics import ForecastMetrics
+from tickcast.models.paired_tests import PairedTest
 from tickcast.ops.evaluate import Evaluation
 from tickcast.registry.aliases import production_version, registered_version
 from tickcast.registry.errors import PromotionError
@@ -43,6 +44,19 @@ def judge_candidate(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bo
             False,
             f"candidate {metric} {candidate:.6g} does not beat persistence {baseline:.6g}",
         )
+    if rule.must_beat_baseline is not None:
+        named = rule.must_beat_baseline
+        if named not in evaluation.baselines:
+            return False, False, f"no {named} baseline to beat: the candidate was saved without it"
+        won, verdict = _wins(
+            rule,
+            candidate,
+            _value(evaluation.baselines[named], metric),
+            f"the {named} baseline",
+            evaluation.baseline_paired_test,
+        )
+        if not won:
+            return False, False, verdict
     if evaluation.production is None:
         if evaluation.production_error:
             return True, False, f"{evaluation.production_error}; the candidate replaces it"
@@ -52,24 +66,31 @@ def judge_candidate(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bo
             f"bootstrap: no production model; candidate {metric} {candidate:.6g} (persistence {baseline:.6g})",
         )
     incumbent = _value(evaluation.production, metric)
+    won, verdict = _wins(rule, candidate, incumbent, "production", evaluation.paired_test)
+    return won, False, f"{verdict}; persistence {baseline:.6g}"
+
+
+def _wins(
+    rule: PromotionSettings,
+    candidate: float,
+    other: float,
+    name: str,
+    test: PairedTest | None,
+) -> tuple[bool, str]:
+    """Does the candidate beat `other` (production or a baseline) by the rule's margin, and by
+    its paired test when it asks for one? With the verdict in words."""
+    metric = rule.metric
     if metric in ABSOLUTE_GAIN:
-        gain = candidate - incumbent
+        gain = candidate - other
         margin = f"{gain:+.4f}; required > {rule.min_improvement:.4f}"
     else:
-        gain = (
-            incumbent - candidate if metric in LOWER_IS_BETTER else candidate - incumbent
-        ) / abs(incumbent)
+        gain = (other - candidate if metric in LOWER_IS_BETTER else candidate - other) / abs(other)
         margin = f"{gain:+.2%}; required > {rule.min_improvement:.2%}"
-    verdict = (
-        f"candidate {metric} {candidate:.6g} vs production {incumbent:.6g} ({margin}); "
-        f"persistence {baseline:.6g}"
-    )
+    verdict = f"candidate {metric} {candidate:.6g} vs {name} {other:.6g} ({margin})"
     won = gain > rule.min_improvement
     if won and rule.significance is not None:
-        test = evaluation.paired_test
         if test is None:
             return (
-                False,
                 False,
                 f"{verdict}; no paired test possible (under 3 sessions, or no difference at all)",
             )
@@ -79,7 +100,7 @@ def judge_candidate(rule: PromotionSettings, evaluation: Evaluation) -> tuple[bo
             f"sessions ({'<=' if significant else '>'} {rule.significance})"
         )
         won = significant
-    return won, False, verdict
+    return won, verdict
 
 
 def promote(settings: Settings, evaluation: Evaluation) -> PromotionDecision:
@@ -242,6 +263,7 @@ def _audit(
             "candidate": evaluation.candidate.model_dump(),
             "production": evaluation.production.model_dump() if evaluation.production else None,
             "persistence": evaluation.persistence.model_dump(),
+            "baselines": {k: m.model_dump() for k, m in evaluation.baselines.items()},
             "tickers": len(evaluation.tickers),
             "window": [evaluation.first_anchor, evaluation.last_anchor],
         }

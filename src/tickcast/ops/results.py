@@ -25,6 +25,8 @@ class MonitorResult(BaseModel):
     window_sessions: int  # sessions with scored forecasts in the rolling window
     rolling: ForecastMetrics | None  # pooled over the window; None before the first score
     rolling_persistence: ForecastMetrics | None  # "tomorrow = today" on the same rows
+    # The one-line baselines stored beside each forecast, on the same rows (empty: none stored)
+    rolling_baselines: dict[str, ForecastMetrics] = {}
     # The stored intervals on the window's scored rows, and the volatility baseline's.
     rolling_intervals: IntervalMetrics | None = None
     rolling_intervals_baseline: IntervalMetrics | None = None

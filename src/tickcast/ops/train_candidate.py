@@ -48,6 +48,7 @@ class CandidateResult(BaseModel):
     validation: ForecastMetrics
     test: ForecastMetrics
     test_persistence: ForecastMetrics
+    test_baselines: dict[str, ForecastMetrics] = {}  # tickcast.models.baselines, same rows
     test_intervals: IntervalMetrics | None = None  # the calibrated central interval on test
     test_intervals_baseline: IntervalMetrics | None = None  # the volatility baseline's
 
@@ -107,6 +108,7 @@ def train_candidate(
             arrays.scalers,
             judged.calibration,
             intervals.forecaster,
+            judged.baselines,
         )
         model_version = _register(settings, bundle, arrays.inputs(test.take(slice(-1, None))))
     return CandidateResult(
@@ -121,6 +123,7 @@ def train_candidate(
         validation=judged.metrics["validation"],
         test=judged.metrics["test"],
         test_persistence=judged.test_persistence,
+        test_baselines=judged.test_baselines,
         test_intervals=intervals.metrics["test"],
         test_intervals_baseline=intervals.baseline["test"],
     )
@@ -161,6 +164,15 @@ def _log_results(judged: CalibratedResults, best_epoch: int) -> None:
         if metrics.not_judged:
             mlflow.set_tag(f"tickcast.{part}_not_judged", metrics.not_judged)
     mlflow.log_metrics(judged.test_persistence.as_dict("test_persistence_"))
+    for name, metrics in judged.test_baselines.items():
+        mlflow.log_metrics(metrics.as_dict(f"test_{name}_"))
+    fitted = judged.baselines
+    mlflow.log_params(
+        {
+            "baseline_reversal_slope": fitted.reversal_slope,
+            "baseline_market_sessions": fitted.market_sessions,
+        }
+    )
     mlflow.log_metric("best_epoch", best_epoch)
 
 

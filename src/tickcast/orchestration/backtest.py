@@ -37,7 +37,7 @@ from tickcast.db.promotions import promotion_history
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.decide import rule_counts
-from tickcast.ops.monitor import scored_intervals, scored_metrics
+from tickcast.ops.monitor import scored_baselines, scored_intervals, scored_metrics
 from tickcast.orchestration.errors import BacktestError
 from tickcast.orchestration.runner import retrain, run_daily
 
@@ -107,7 +107,11 @@ class BacktestResult(BaseModel):
                     "fixed schedule: every "
                     f"{self.schedule_sessions} sessions. Metrics pool every scored next-session "
                     "forecast; persistence is scored on the same rows (MASE 1 by definition), "
-                    "and its interval is the calibrated volatility baseline's.",
+                    "and its interval is the calibrated volatility baseline's; so are the "
+                    "one-line baselines stored beside the first policy's forecasts (reversal: "
+                    "-b x today's return relative to the market; market: the market's recent "
+                    "mean return; both fitted with each of its versions). Rank IC: Newey-West "
+                    "t and the sessions judged out of those offered.",
                     "",
                     "| policy | MAPE % | RMSE | direction | up-day rate | MASE | rank IC (t) "
                     "| spread bp (net) | interval coverage (Kupiec p) | width % | retrains "
@@ -243,6 +247,7 @@ def _score(
     history: dict[str, pd.DataFrame] = {}
     # Persistence on the first policy's rows (every policy is scored on the same ones).
     persistence: tuple[pd.DataFrame, ForecastMetrics | None, IntervalMetrics | None] | None = None
+    baselines: dict[str, ForecastMetrics] = {}
     for policy, (_, configured) in policies.items():
         model = configured.mlflow.model_name
         with open_connection(configured) as conn:
@@ -273,7 +278,9 @@ def _score(
             )
         )
         history[policy] = rows
-        persistence = persistence or (rows, baseline, interval_baseline)
+        if persistence is None:
+            persistence = (rows, baseline, interval_baseline)
+            baselines = scored_baselines(rows, configured.evaluation) if not rows.empty else {}
     if persistence is not None:
         rows, baseline, interval_baseline = persistence
         results.append(
@@ -287,6 +294,10 @@ def _score(
             )
         )
         history["persistence"] = rows.assign(predicted_log_return=0.0)  # for the plot
+    results += [
+        PolicyResult(policy=f"{name} baseline", metrics=found, retrains=0, promotions=0, seconds=0)
+        for name, found in baselines.items()
+    ]
     return results, history
 
 

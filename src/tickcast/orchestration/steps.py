@@ -242,6 +242,8 @@ def train_candidate(
         {"mase": result.test_persistence.mase, "mape": result.test_persistence.mape},
         "test_persistence_",
     )
+    for name, found in result.test_baselines.items():
+        _log(metrics, {"mase": found.mase, "rank_ic": found.rank_ic}, f"test_{name}_")
     if result.test_intervals and result.test_intervals_baseline:
         _log(metrics, result.test_intervals.as_dict(), "test_interval_")
         _log(metrics, result.test_intervals_baseline.as_dict(), "test_interval_baseline_")
@@ -258,6 +260,8 @@ def evaluate(
     if evaluation.production:
         _log(metrics, evaluation.production.model_dump(), "production_")
     _log(metrics, evaluation.persistence.model_dump(), "persistence_")
+    for name, found in evaluation.baselines.items():
+        _log(metrics, found.model_dump(), f"{name}_")
     if evaluation.candidate_intervals and evaluation.baseline_intervals:
         _log(metrics, evaluation.candidate_intervals.as_dict(), "candidate_interval_")
         if evaluation.production_intervals:
@@ -277,6 +281,7 @@ def promote(
         ("candidate", evaluation.candidate),
         (f"production v{evaluation.production_version}", evaluation.production),
         ("persistence", evaluation.persistence),
+        *((f"{name} baseline", metrics) for name, metrics in evaluation.baselines.items()),
     ]
     table = [
         f"| {name} | {m.mase:.4f} | {m.mape:.3f} | {m.direction_accuracy:.3f} | "

@@ -1,5 +1,6 @@
 """A trained forecaster on disk: the family's fitted state (written and read by the family,
-`tickcast.families`), parameters, calibration, feature spec and scalers. Everything a predictor
+`tickcast.families`), parameters, calibration, feature spec, scalers, and the one-line baselines
+fitted on the same training rows. Everything a predictor
 needs travels together, so loading one needs no database and no guess; and only a network's
 bundle imports torch."""
 
@@ -15,6 +16,7 @@ from tickcast.config import ModelParams
 from tickcast.families.registry import family
 from tickcast.features.scaling import Scalers
 from tickcast.features.spec import FeatureSpec
+from tickcast.models.baselines import Baselines
 from tickcast.models.calibration import Calibration
 from tickcast.models.forecasters import Forecaster
 from tickcast.models.intervals import IntervalCalibration
@@ -39,6 +41,7 @@ class ForecasterBundle:
     scalers: Scalers
     calibration: Calibration  # fitted on validation (tickcast.models.calibration)
     intervals: IntervalForecaster | None = None  # quantiles; None in bundles saved before them
+    baselines: Baselines | None = None  # None in bundles saved before them
 
     def predict(self, windows: np.ndarray, sessions: np.ndarray | None = None) -> np.ndarray:
         """Log returns (samples,) for scaled windows (samples, sequence, features); `sessions`
@@ -91,6 +94,7 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
         "params": bundle.params.model_dump(mode="json"),
         "calibration": bundle.calibration.model_dump(),
         "spec": bundle.spec.model_dump(mode="json"),
+        **({"baselines": bundle.baselines.model_dump()} if bundle.baselines else {}),
         **stored,
     }
     (directory / _META).write_text(json.dumps(meta, indent=2))
@@ -169,4 +173,5 @@ def load_bundle(directory: Path) -> ForecasterBundle:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
     calibration = Calibration.model_validate(meta["calibration"])
     intervals = _load_intervals(directory, forecaster)
-    return ForecasterBundle(forecaster, params, spec, scalers, calibration, intervals)
+    baselines = Baselines.model_validate(meta["baselines"]) if "baselines" in meta else None
+    return ForecasterBundle(forecaster, params, spec, scalers, calibration, intervals, baselines)

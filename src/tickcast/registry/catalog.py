@@ -20,6 +20,9 @@ SHOWN_METRICS = (
     "test_rank_ic_t",
     "test_ic_sessions",
     "test_ic_sessions_offered",
+    "test_reversal_mase",
+    "test_reversal_rank_ic",
+    "test_market_mase",
     "validation_mase",
 )
 

@@ -141,6 +141,15 @@ class PerformancePoint(BaseModel):
     not_judged: str | None = Field(
         None, description="Why no rank IC is given (too few sessions judged); null when it is."
     )
+    reversal_mase: float | None = Field(
+        None, description="The reversal baseline's MASE on the same rows (None: not stored)."
+    )
+    reversal_rank_ic: float | None = Field(
+        None, description="The reversal baseline's rank IC on the same rows."
+    )
+    market_mase: float | None = Field(
+        None, description="The market baseline's MASE on the same rows (None: not stored)."
+    )
     interval_coverage: float | None = Field(
         None, description="Share of the window's closes inside their central interval."
     )

@@ -11,6 +11,7 @@ from tickcast.config import Settings
 from tickcast.db.forecasts import latest_predictions, ticker_predictions
 from tickcast.db.prices import recent_closes
 from tickcast.db.promotions import promotion_history
+from tickcast.models.metrics import ForecastMetrics
 from tickcast.ops.monitor import performance_history
 from tickcast.serving.database import ServingDatabase
 from tickcast.serving.holder import LoadedModel, ModelHolder
@@ -139,6 +140,9 @@ class ServingState:
                     ic_sessions=p.model.ic_sessions,
                     ic_sessions_offered=p.model.ic_sessions_offered,
                     not_judged=p.model.not_judged,
+                    reversal_mase=_figure(p.baselines, "reversal", "mase"),
+                    reversal_rank_ic=_figure(p.baselines, "reversal", "rank_ic"),
+                    market_mase=_figure(p.baselines, "market", "mase"),
                     interval_coverage=p.intervals.coverage if p.intervals else None,
                     interval_nominal=p.intervals.nominal if p.intervals else None,
                     baseline_interval_coverage=(
@@ -180,3 +184,10 @@ class ServingState:
                 "no production model to serve yet: run the daily or retraining pipeline"
             )
         return model
+
+
+def _figure(baselines: dict[str, ForecastMetrics], name: str, metric: str) -> float | None:
+    """A baseline's figure, None where the baseline or the figure is missing."""
+    found = baselines.get(name)
+    value = getattr(found, metric) if found is not None else None
+    return None if value is None else float(value)

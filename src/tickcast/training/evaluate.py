@@ -1,4 +1,5 @@
-"""Judging predictions on a part of a dataset version, always next to persistence."""
+"""Judging predictions on a part of a dataset version, always next to persistence and the
+one-line baselines (tickcast.models.baselines), fitted on the version's training rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 from tickcast.config import EvaluationSettings
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
+from tickcast.models.baselines import Baselines, fit_baselines
 from tickcast.models.calibration import Calibration, fit_calibration
 from tickcast.models.forecasters import Forecaster
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
@@ -23,6 +25,8 @@ class CalibratedResults:
     predictions: dict[str, np.ndarray]  # calibrated
     metrics: dict[str, ForecastMetrics]
     test_persistence: ForecastMetrics
+    baselines: Baselines  # fitted on training, calibrated on validation
+    test_baselines: dict[str, ForecastMetrics]  # each baseline on the same test samples
 
 
 def calibrated_results(
@@ -31,7 +35,8 @@ def calibrated_results(
     arrays: DatasetArrays,
     evaluation: EvaluationSettings,
 ) -> CalibratedResults:
-    """Calibrate on validation, then score validation and test (and persistence on test)."""
+    """Calibrate on validation, then score validation and test (and persistence and the
+    baselines on test)."""
     samples = {part: arrays.samples(version.rows(part)) for part in ("validation", "test")}
     raw = {part: arrays.predict(forecaster, found) for part, found in samples.items()}
     validation = samples["validation"]
@@ -39,6 +44,7 @@ def calibrated_results(
     predictions = {
         part: calibration.apply(values, samples[part].rows) for part, values in raw.items()
     }
+    baselines = version_baselines(version, arrays, evaluation)
     return CalibratedResults(
         calibration=calibration,
         samples=samples,
@@ -47,7 +53,38 @@ def calibrated_results(
             part: score(arrays, samples[part], predictions[part], evaluation) for part in samples
         },
         test_persistence=persistence_metrics(arrays, samples["test"], evaluation),
+        baselines=baselines,
+        test_baselines=baseline_metrics(baselines, arrays, samples["test"], evaluation),
     )
+
+
+def version_baselines(
+    version: DatasetVersion, arrays: DatasetArrays, evaluation: EvaluationSettings
+) -> Baselines:
+    """The baselines fitted on the version's training samples, calibrated on its validation
+    samples."""
+    train, validation = (arrays.samples(version.rows(part)) for part in ("train", "validation"))
+    return fit_baselines(
+        arrays.matrix.adjusted_close,
+        arrays.matrix.targets,
+        (train.rows, train.columns),
+        (validation.rows, validation.columns),
+        evaluation.market_sessions,
+    )
+
+
+def baseline_metrics(
+    baselines: Baselines,
+    arrays: DatasetArrays,
+    samples: Samples,
+    evaluation: EvaluationSettings,
+) -> dict[str, ForecastMetrics]:
+    """Each baseline's metrics on `samples` (a sample without today's return: a zero return)."""
+    found = baselines.forecast(arrays.matrix.adjusted_close, samples.rows, samples.columns)
+    return {
+        name: score(arrays, samples, np.nan_to_num(values, nan=0.0), evaluation)
+        for name, values in found.items()
+    }
 
 
 def score(

@@ -94,6 +94,8 @@ async function drawPerformance() {
       mode: "lines", line: { dash: "dot" } },
     { x, y: performance.points.map((p) => p.rank_ic), name: "rank IC", yaxis: "y2",
       mode: "lines+markers", connectgaps: false },
+    { x, y: performance.points.map((p) => p.reversal_rank_ic), name: "reversal baseline rank IC",
+      yaxis: "y2", mode: "lines", line: { dash: "dot" }, connectgaps: false },
     { x, y: performance.points.map((p) => p.interval_coverage), name: "interval coverage",
       yaxis: "y2", mode: "lines+markers", connectgaps: false },
     { x, y: performance.points.map((p) => p.baseline_interval_coverage),
