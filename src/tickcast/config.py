@@ -461,6 +461,12 @@ class IntervalSettings(_Section):
     # sessions (split conformal on a rolling window); null: the bundle's validation calibration.
     recalibration_sessions: int | None = Field(60, ge=1, le=5000)
     recalibration_min_sessions: int = Field(20, ge=1, le=5000)
+    # On top of that (composed, not replacing it), every quantile adapts online after each scored
+    # session (tickcast.models.adaptive_intervals): its offset, in units of the band's scale,
+    # moves by `adaptive_step` x (share of outcomes above it - its promised share), at most
+    # `adaptive_bound` either way; null: off.
+    adaptive_step: float | None = Field(1.0, gt=0, le=10)
+    adaptive_bound: float = Field(10.0, gt=0, le=100)
 
     @field_validator("levels")
     @classmethod

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pgserver
 import pytest
 
 from tests.conftest import copy_stocknet
@@ -29,6 +31,8 @@ from tickcast.ops.train_candidate import train_candidate
 pytestmark = pytest.mark.slow
 TICKERS = ["AAPL", "GE", "JPM", "XOM"]
 HOLIDAY_EVE = date(2016, 7, 1)  # Friday before Independence Day (Monday 4th)
+# The embedded server's own client tools (pg_dump, psql), the same major version as the server.
+PG_BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
 
 
 @pytest.fixture
@@ -111,10 +115,17 @@ def test_population_stability() -> None:
 def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]) -> None:
     """Once the version has 3 scored sessions before the as-of session, predict's bands use the
     conformal score quantiles of its newest 4 (the baseline's too): equal to a recomputation
-    from the stored raw bands and outcomes, and the same after the as-of session is scored."""
+    from the stored raw bands and outcomes, and the same after the as-of session is scored
+    (the online offsets off: the next test has them)."""
     settings, csv = ops
     settings = settings.with_overrides(
-        {"intervals": {"recalibration_sessions": 4, "recalibration_min_sessions": 3}}
+        {
+            "intervals": {
+                "recalibration_sessions": 4,
+                "recalibration_min_sessions": 3,
+                "adaptive_step": None,
+            }
+        }
     )
     ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
     candidate = train_candidate(settings, build_dataset(settings).id)
@@ -155,4 +166,82 @@ def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]
     assert again.interval_calibration == said[-1]
     assert [f.predicted_quantiles for f in again.forecasts] == [
         pytest.approx(q) for q in (row[3] for row in newest)
+    ]
+
+
+def test_bands_adapt_online_and_a_restored_backup_forecasts_the_same(
+    ops: tuple[Settings, Path], second_database_url: str
+) -> None:
+    """With the online offsets on (the default), predict's bands are the rolling window's score
+    quantiles moved by offsets folded from every earlier scored session's share of outcomes
+    above each issued quantile; the offsets are kept in PostgreSQL, equal to a recomputation
+    from the stored forecasts and outcomes, and a restored backup forecasts the same bands."""
+    settings, csv = ops
+    settings = settings.with_overrides(
+        {"intervals": {"recalibration_sessions": 4, "recalibration_min_sessions": 3}}
+    )
+    ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
+    candidate = train_candidate(settings, build_dataset(settings).id)
+    promote(settings, evaluate(settings, candidate.model_version))
+    days = [HOLIDAY_EVE, *(date(2016, 7, d) for d in (5, 6, 7, 8, 11, 12))]
+    said = []
+    for as_of, scored_on in itertools.pairwise([*days, date(2016, 7, 13)]):
+        said.append(predict(settings, as_of=as_of).interval_calibration or "")
+        ingest_prices(settings, source="csv", csv_path=csv, end=scored_on)
+        monitor(settings, as_of=scored_on)
+    assert said[1] == "the model's validation calibration (" + said[1].split("(")[1], said
+    assert said[2].endswith(", adapted online over 1 scored session"), said
+    assert said[6] == (
+        "recalibrated on 16 outcomes of its newest 4 scored sessions, adapted online over 5 "
+        "scored sessions"
+    ), said
+
+    with connect(settings.database.url or "") as conn:
+        outcomes = conn.execute(
+            """SELECT target_date, actual_close, predicted_quantiles, actual_log_return,
+                      interval_centre, interval_scale
+               FROM model_performance_log WHERE target_date < '2016-07-12'
+               ORDER BY target_date, ticker"""
+        ).fetchall()
+        [stored] = conn.execute(
+            """SELECT sessions, model_offsets FROM interval_adaptation
+               WHERE session = '2016-07-11'"""
+        ).fetchall()
+        newest = conn.execute(
+            """SELECT interval_centre, interval_scale, last_close, predicted_quantiles
+               FROM predictions WHERE target_date = '2016-07-13' ORDER BY ticker"""
+        ).fetchall()
+    offsets = np.zeros(3)
+    for _, rows in itertools.groupby(outcomes, key=lambda row: row[0]):
+        found = list(rows)
+        above = np.mean([[close > q for q in quantiles] for _, close, quantiles, *_ in found], 0)
+        offsets = np.clip(offsets + 1.0 * (above - np.array([0.9, 0.5, 0.1])), -10, 10)
+    assert stored[0] == 5 and stored[1] == pytest.approx(offsets.tolist(), abs=1e-12)
+    window = [row for row in outcomes if row[0] >= date(2016, 7, 6)]
+    scores = np.sort([(a - c) / s for *_, a, c, s in window])
+    n = len(scores)
+    ranks = [math.floor((n + 1) * 0.1), math.ceil((n + 1) * 0.5), math.ceil((n + 1) * 0.9)]
+    expected = np.maximum.accumulate([scores[r - 1] for r in ranks] + offsets)
+    for centre, scale, last_close, quantiles in newest:
+        assert np.log(np.asarray(quantiles) / last_close) == pytest.approx(
+            centre + scale * expected, abs=1e-9
+        )
+
+    # Back up the database, restore it into another, forecast the same day there.
+    dump = subprocess.run(
+        [str(PG_BIN / "pg_dump"), "--no-owner", settings.database.url or ""],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(
+        [str(PG_BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", second_database_url],
+        input=dump.stdout,
+        capture_output=True,
+        check=True,
+    )
+    restored = settings.with_overrides({"database": {"url": second_database_url}})
+    again = predict(restored, as_of=days[-1])
+    assert again.interval_calibration == said[-1]
+    assert [f.predicted_quantiles for f in again.forecasts] == [
+        pytest.approx(row[3], abs=1e-9) for row in newest
     ]

@@ -91,7 +91,7 @@ def predict_with(
     with open_connection(settings) as conn:
         ensure_schema(conn)
         if bundle.intervals is not None:
-            live = live_calibration(conn, settings, production, bundle.intervals.levels, as_of)
+            live = live_calibration(conn, settings, production, bundle.intervals, as_of, store=True)
     target_date, forecasts, skipped = forecast_with(settings, bundle, as_of, allow_stale, live=live)
     rows = [
         {

@@ -81,7 +81,7 @@ class LiveForecasts:
                 if intervals is None
                 else self._database.run(
                     lambda conn: live_calibration(
-                        conn, self._settings, model.production, intervals.levels, as_of
+                        conn, self._settings, model.production, intervals, as_of
                     )
                 )
             )
