@@ -98,6 +98,12 @@ def test_policies_side_by_side_without_look_ahead(settings: Settings, tmp_path: 
     for policy in by_policy:
         assert f"| {policy} |" in report
     assert f"- continuous: {continuous.describe_triggers()}" in report
+    # Every row again on calm and turbulent sessions (June 2017: a calm month).
+    assert "| policy | calm sessions | MASE | rank IC (t) | coverage | turbulent " in report
+    for judged in by_policy.values():
+        calm, turbulent = judged.regimes["calm"], judged.regimes["turbulent"]
+        assert calm.sessions + turbulent.sessions == 21, judged.policy
+        assert f"| {judged.policy} | {calm.cells()} | {turbulent.cells()} |" in report
     assert (
         "| policy | MAPE % | RMSE | direction | up-day rate | MASE | rank IC (t) "
         "| spread bp (net) | interval coverage (Kupiec p) | width % | retrains | promotions |"

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import chi2  # type: ignore[import-untyped]
+import statsmodels.api as sm  # type: ignore[import-untyped]
+from scipy.stats import chi2, chi2_contingency  # type: ignore[import-untyped]
 
 from tickcast.models.intervals import (
     band_calibration,
@@ -158,3 +159,60 @@ def test_recalibrating_on_the_newest_outcomes_restores_a_drifted_band() -> None:
     tolerance = 3 * math.sqrt(0.16 / n + 0.16 / (window * tickers))
     assert abs(np.mean(rolling_inside) - 0.8) <= tolerance
     assert np.mean(fixed_inside) > 0.8 + 2 * tolerance  # the fixed calibration over-covers
+
+
+def test_clustered_coverage_error_equals_statsmodels_cluster_robust_one() -> None:
+    rng = np.random.default_rng(21)
+    sessions = np.repeat(np.arange(120), 25)
+    market = rng.normal(0, 1, 120)[sessions]  # a day's moves, and so its misses, go together
+    actual = 0.8 * market + 0.6 * rng.normal(0, 1, len(sessions))
+    quantiles = np.tile([-1.28, 0.0, 1.28], (len(sessions), 1))
+    tickers = np.tile(np.arange(25), 120)
+    metrics = interval_metrics(quantiles, actual, LEVELS, sessions=sessions, tickers=tickers)
+    inside = ((actual >= -1.28) & (actual <= 1.28)).astype(float)
+    fit = sm.OLS(inside, np.ones(len(inside))).fit(
+        cov_type="cluster", cov_kwds={"groups": sessions}
+    )
+    assert metrics.coverage == pytest.approx(fit.params[0])
+    assert metrics.coverage_se == pytest.approx(fit.bse[0], rel=1e-10)
+    naive = np.sqrt(inside.mean() * (1 - inside.mean()) / len(inside))
+    assert metrics.coverage_se is not None and metrics.coverage_se > 2 * naive
+
+
+def test_christoffersen_sees_misses_that_come_in_runs() -> None:
+    rng = np.random.default_rng(22)
+    sessions, tickers = (grid.ravel() for grid in np.indices((400, 10)))
+    quantiles = np.tile([-1.28, 0.0, 1.28], (len(sessions), 1))
+    independent = rng.normal(0, 1, len(sessions))
+    calm = interval_metrics(quantiles, independent, LEVELS, sessions=sessions, tickers=tickers)
+    assert calm.christoffersen_p is not None and calm.christoffersen_p > 0.01
+    # The same share of misses, in runs of 5 sessions per ticker.
+    runs = np.where(rng.random((80, 10)) < 0.2, 3.0, 0.0).repeat(5, axis=0).ravel()
+    clustered = interval_metrics(quantiles, runs, LEVELS, sessions=sessions, tickers=tickers)
+    assert clustered.kupiec_p is not None and clustered.kupiec_p > 0.001
+    assert clustered.christoffersen_p is not None and clustered.christoffersen_p < 1e-6
+    # The independence part equals the likelihood-ratio (G) test of the 2x2 transition table.
+    miss = (runs > 1.28).reshape(400, 10)
+    before, after = miss[:-1].ravel(), miss[1:].ravel()
+    table = [
+        [np.sum(~before & ~after), np.sum(~before & after)],
+        [np.sum(before & ~after), np.sum(before & after)],
+    ]
+    g, *_ = chi2_contingency(table, correction=False, lambda_="log-likelihood")
+    assert clustered.christoffersen_lr == pytest.approx(clustered.kupiec_lr + g, rel=1e-9)
+
+
+def test_coverage_by_volatility_tercile() -> None:
+    rng = np.random.default_rng(23)
+    volatility = rng.uniform(0.5, 2.0, 3000)
+    actual = rng.normal(0, 1, 3000) * volatility  # a band of fixed width: calm covered, not wild
+    quantiles = np.tile([-1.28, 0.0, 1.28], (3000, 1))
+    metrics = interval_metrics(quantiles, actual, LEVELS, volatility=volatility)
+    low, mid, high = (
+        metrics.coverage_low_volatility,
+        metrics.coverage_mid_volatility,
+        metrics.coverage_high_volatility,
+    )
+    assert low is not None and mid is not None and high is not None
+    assert low > mid > high and low > 0.85 and high < 0.7
+    assert metrics.tercile_text() == f"{low:.3f} / {mid:.3f} / {high:.3f}"

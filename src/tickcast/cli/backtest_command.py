@@ -75,10 +75,39 @@ def backtest(
                 continuous=continuous or None,
             )
     console.print(_results_table(result))
+    console.print(_regimes_table(result))
     for policy in result.policies:
         if policy.triggers:
             console.print(f"{policy.policy} retrained for: {policy.describe_triggers()}")
     console.print(f"report: {result.report_uri} (MLflow run {result.mlflow_run_id})")
+
+
+def _regimes_table(result: BacktestResult) -> Table:
+    """Each row's MASE, rank IC and coverage on the calm and the turbulent sessions alone."""
+    columns = [Column("policy")]
+    for regime in ("calm", "turbulent"):
+        columns += [
+            Column(f"{regime} sessions", 1, "right"),
+            Column("MASE", justify="right"),
+            Column("rank IC (t)", justify="right"),
+            Column("cover", 2, "right"),
+        ]
+    rows = [
+        [
+            policy.policy,
+            *(cell for regime in ("calm", "turbulent") for cell in policy.regimes[regime].values()),
+        ]
+        for policy in result.policies
+        if policy.regimes
+    ]
+    return fitted_table(
+        console,
+        columns,
+        rows,
+        title="calm and turbulent sessions",
+        caption="turbulent: the market's 20-session realised volatility above twice its "
+        "250-session median",
+    )
 
 
 def _results_table(result: BacktestResult) -> Table:
@@ -123,7 +152,8 @@ def _results_table(result: BacktestResult) -> Table:
         rows,
         title=f"walk-forward backtest {result.start} to {result.end}, {result.tickers} tickers",
         caption="dir: direction accuracy, up: up-day rate of the same rows, rank IC: mean "
-        "per-session Spearman correlation across tickers (t-statistic), spread: top minus bottom "
+        "per-session Spearman correlation across tickers (Newey-West t; sessions judged of "
+        "those offered), spread: top minus bottom "
         "quintile, bp a day net of costs, cover: the central interval's coverage (Kupiec p; "
         "persistence: the volatility baseline's), width: its mean width in % of the close, "
         "retr/prom: retrains/promotions after the bootstrap, "

@@ -303,7 +303,8 @@ def _print_intervals(
         f"{whose} {band.nominal:.0%} interval: coverage {band.coverage_text()}, width "
         f"{band.width_pct:.2f}% of close, pinball {band.pinball:.1f} bp; volatility baseline: "
         f"coverage {baseline.coverage_text()}, width {baseline.width_pct:.2f}%, pinball "
-        f"{baseline.pinball:.1f} bp"
+        f"{baseline.pinball:.1f} bp; coverage by volatility tercile (low / mid / high) "
+        f"{band.tercile_text()}, baseline {baseline.tercile_text()}"
     )
 
 

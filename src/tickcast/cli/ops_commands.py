@@ -220,6 +220,11 @@ def _print_monitoring(result: MonitorResult) -> None:
                     f"volatility baseline {baseline.coverage_text()}",
                 ],
                 ["interval width % of close", _figure(band.width_pct), _figure(baseline.width_pct)],
+                [
+                    "coverage by volatility tercile",
+                    band.tercile_text(),
+                    f"volatility baseline {baseline.tercile_text()}",
+                ],
                 ["pinball loss bp", _figure(band.pinball), _figure(baseline.pinball)],
             ]
         rows = [row + [""] * (3 + len(others) - len(row)) for row in rows]

@@ -121,6 +121,16 @@ class IntervalMetrics(BaseModel):
     pinball: float | None = None  # mean pinball loss over the levels, log return x 1e4 (bp)
     kupiec_lr: float | None = None  # unconditional-coverage likelihood ratio (chi-square, 1 df)
     kupiec_p: float | None = None  # its p-value: small = the promised coverage is not held
+    # With the samples' sessions and tickers: the coverage's session-clustered standard error
+    # (a day's misses are correlated), and Christoffersen's conditional-coverage test (Kupiec's
+    # plus the independence of a ticker's consecutive misses; chi-square, 2 df)
+    coverage_se: float | None = None
+    christoffersen_lr: float | None = None
+    christoffersen_p: float | None = None
+    # With each sample's volatility: coverage in its low, middle and high tercile
+    coverage_low_volatility: float | None = None
+    coverage_mid_volatility: float | None = None
+    coverage_high_volatility: float | None = None
 
     def as_dict(self, prefix: str = "") -> dict[str, float]:
         """The figures that are known, as MLflow metrics."""
@@ -131,9 +141,24 @@ class IntervalMetrics(BaseModel):
         }
 
     def coverage_text(self) -> str:
-        if self.coverage is None:
+        """ "0.801 ±0.006 (p 0.45; cc p 0.30)": ± the session-clustered standard error, p
+        Kupiec's, cc p Christoffersen's, where known."""
+        if self.coverage is None or self.kupiec_p is None:
             return "-"
-        return f"{self.coverage:.3f} (p {self.kupiec_p:.2f})" if self.kupiec_p is not None else "-"
+        se = f" ±{self.coverage_se:.3f}" if self.coverage_se is not None else ""
+        cc = f"; cc p {self.christoffersen_p:.2f}" if self.christoffersen_p is not None else ""
+        return f"{self.coverage:.3f}{se} (p {self.kupiec_p:.2f}{cc})"
+
+    def tercile_text(self) -> str:
+        """Coverage by volatility tercile, low / mid / high ("-" where not measured)."""
+        values = (
+            self.coverage_low_volatility,
+            self.coverage_mid_volatility,
+            self.coverage_high_volatility,
+        )
+        if any(value is None for value in values):
+            return "-"
+        return " / ".join(f"{value:.3f}" for value in values if value is not None)
 
 
 def pinball_loss(quantiles: np.ndarray, actual: np.ndarray, levels: list[float]) -> float:
@@ -144,10 +169,18 @@ def pinball_loss(quantiles: np.ndarray, actual: np.ndarray, levels: list[float])
 
 
 def interval_metrics(
-    quantiles: np.ndarray, actual: np.ndarray, levels: list[float]
+    quantiles: np.ndarray,
+    actual: np.ndarray,
+    levels: list[float],
+    *,
+    sessions: np.ndarray | None = None,
+    tickers: np.ndarray | None = None,
+    volatility: np.ndarray | None = None,
 ) -> IntervalMetrics:
     """Coverage, width, pinball loss and Kupiec's test of forecast quantiles of log returns
-    (samples, levels) against realised log returns (samples,)."""
+    (samples, levels) against realised log returns (samples,); with each sample's session and
+    ticker, the clustered standard error and Christoffersen's test too; with its volatility,
+    coverage by volatility tercile."""
     quantiles, actual = np.asarray(quantiles, np.float64), np.asarray(actual, np.float64)
     nominal = float(max(levels) - min(levels))
     known = np.isfinite(actual) & np.isfinite(quantiles).all(axis=1)
@@ -159,7 +192,7 @@ def interval_metrics(
     inside = (a >= low) & (a <= high)
     pinball = pinball_loss(q, a, levels)
     lr = kupiec_lr(int(n - inside.sum()), n, 1 - nominal)
-    return IntervalMetrics(
+    found = IntervalMetrics(
         samples=n,
         nominal=nominal,
         coverage=float(inside.mean()),
@@ -168,6 +201,78 @@ def interval_metrics(
         kupiec_lr=lr,
         kupiec_p=math.erfc(math.sqrt(lr / 2)),
     )
+    extra: dict[str, float | None] = {}
+    if sessions is not None and tickers is not None:
+        session, ticker = np.asarray(sessions)[known], np.asarray(tickers)[known]
+        independence = christoffersen_independence_lr(inside, session, ticker)
+        extra["coverage_se"] = clustered_coverage_se(inside, session)
+        if independence is not None:
+            extra["christoffersen_lr"] = lr + independence
+            extra["christoffersen_p"] = math.exp(-(lr + independence) / 2)  # chi-square, 2 df
+    if volatility is not None:
+        extra |= _by_volatility(inside, np.asarray(volatility, np.float64)[known])
+    return found.model_copy(update=extra)
+
+
+def clustered_coverage_se(inside: np.ndarray, sessions: np.ndarray) -> float | None:
+    """The standard error of the coverage clustered by session: sqrt(sum over sessions of
+    (misses-from-mean summed within the session)^2) / samples; None for a single session."""
+    group, found = pd.factorize(np.asarray(sessions))
+    if len(found) < 2:
+        return None
+    residual = inside.astype(np.float64) - inside.mean()
+    per_session = np.bincount(group, residual, minlength=len(found))
+    clusters = len(found)
+    correction = clusters / (clusters - 1)
+    return float(math.sqrt(correction * float(per_session @ per_session)) / len(inside))
+
+
+def christoffersen_independence_lr(
+    inside: np.ndarray, sessions: np.ndarray, tickers: np.ndarray
+) -> float | None:
+    """Christoffersen's independence likelihood ratio (chi-square, 1 df): is a miss more likely
+    after a miss? Transitions between each ticker's consecutive samples in session order,
+    pooled over tickers; None without any transition."""
+    frame = pd.DataFrame({"ticker": tickers, "session": sessions, "miss": ~inside})
+    frame = frame.sort_values(["ticker", "session"], kind="stable")
+    miss = frame["miss"].to_numpy()
+    same = frame["ticker"].to_numpy()[1:] == frame["ticker"].to_numpy()[:-1]
+    before, after = miss[:-1][same], miss[1:][same]
+    if len(before) == 0:
+        return None
+    n00 = int((~before & ~after).sum())
+    n01 = int((~before & after).sum())
+    n10 = int((before & ~after).sum())
+    n11 = int((before & after).sum())
+
+    def log_likelihood(stay: int, move: int, rate: float) -> float:
+        total = 0.0
+        if move:
+            total += move * math.log(rate) if rate > 0 else -math.inf
+        if stay:
+            total += stay * math.log(1 - rate) if rate < 1 else -math.inf
+        return total
+
+    pooled = (n01 + n11) / (n00 + n01 + n10 + n11)
+    after_hit = n01 / (n00 + n01) if n00 + n01 else 0.0
+    after_miss = n11 / (n10 + n11) if n10 + n11 else 0.0
+    restricted = log_likelihood(n00 + n10, n01 + n11, pooled)
+    free = log_likelihood(n00, n01, after_hit) + log_likelihood(n10, n11, after_miss)
+    return max(0.0, -2 * (restricted - free))
+
+
+def _by_volatility(inside: np.ndarray, volatility: np.ndarray) -> dict[str, float | None]:
+    """Coverage within the low, middle and high terciles of the samples' volatility."""
+    known = np.isfinite(volatility)
+    if known.sum() < 3:
+        return {}
+    cuts = np.quantile(volatility[known], [1 / 3, 2 / 3])
+    tercile = np.searchsorted(cuts, volatility[known], side="right")
+    names = ("coverage_low_volatility", "coverage_mid_volatility", "coverage_high_volatility")
+    return {
+        name: float(inside[known][tercile == i].mean()) if (tercile == i).any() else None
+        for i, name in enumerate(names)
+    }
 
 
 def kupiec_lr(misses: int, samples: int, expected_miss_rate: float) -> float:

@@ -121,7 +121,13 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
         baseline_paired_test=paired_with(baselines[named]) if named in baselines else None,
         candidate_intervals=intervals,
         production_intervals=(
-            interval_metrics(production_quantiles, actual, production_levels)
+            interval_metrics(
+                production_quantiles,
+                actual,
+                production_levels,
+                sessions=compared.rows,
+                tickers=compared.columns,
+            )
             if production_quantiles is not None
             else None
         ),
@@ -175,9 +181,10 @@ def _intervals(
         assert quantiles is not None
         found[chunk] = quantiles
     levels = bundle.intervals.levels
+    where = {"sessions": samples.rows, "tickers": samples.columns, "volatility": volatility}
     return (
-        interval_metrics(found, actual, levels),
-        interval_metrics(bundle.intervals.baseline_quantiles(volatility), actual, levels),
+        interval_metrics(found, actual, levels, **where),
+        interval_metrics(bundle.intervals.baseline_quantiles(volatility), actual, levels, **where),
     )
 
 

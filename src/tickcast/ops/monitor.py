@@ -176,7 +176,14 @@ def scored_intervals(
 
     def judged(column: str) -> IntervalMetrics:
         closes = np.array(rows[column].tolist(), dtype=np.float64)
-        return interval_metrics(np.log(closes / last), actual, levels)
+        return interval_metrics(
+            np.log(closes / last),
+            actual,
+            levels,
+            sessions=rows["target_date"].to_numpy(),
+            tickers=rows["ticker"].to_numpy(),
+            volatility=pd.to_numeric(rows["baseline_scale"], errors="coerce").to_numpy(float),
+        )
 
     return judged("predicted_quantiles"), judged("baseline_quantiles")
 

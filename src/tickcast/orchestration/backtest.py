@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.artifacts import artifact_uri, open_artifact
-from tickcast.config import Settings
+from tickcast.config import EvaluationSettings, Settings
 from tickcast.data.calendar import configured_calendar
 from tickcast.data.ingest import ingest_prices
 from tickcast.data.universe import TODAYS_TICKERS, stored_universe, universe_label
@@ -32,10 +33,12 @@ from tickcast.db.connection import open_connection
 from tickcast.db.decisions import decisions
 from tickcast.db.forecasts import scored_rows
 from tickcast.db.migrate import ensure_schema
-from tickcast.db.prices import newest_trade_date
+from tickcast.db.prices import load_prices, newest_trade_date
 from tickcast.db.promotions import promotion_history
+from tickcast.models.baselines import daily_returns, market_returns
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
+from tickcast.models.regimes import turbulent_sessions
 from tickcast.ops.decide import rule_counts
 from tickcast.ops.monitor import scored_baselines, scored_intervals, scored_metrics
 from tickcast.orchestration.errors import BacktestError
@@ -54,6 +57,29 @@ NEVER: dict[str, object] = {
 }
 
 
+class RegimeScore(BaseModel):
+    """A row's figures on the calm or the turbulent sessions alone (tickcast.models.regimes)."""
+
+    sessions: int
+    metrics: ForecastMetrics | None = None
+    intervals: IntervalMetrics | None = None
+
+    def values(self) -> list[str]:
+        """Sessions, MASE, rank IC (t) and coverage, as shown."""
+        if self.metrics is None:
+            return [str(self.sessions), "-", "-", "-"]
+        coverage = self.intervals.coverage_text() if self.intervals else "-"
+        return [
+            str(self.sessions),
+            f"{self.metrics.mase:.4f}",
+            self.metrics.rank_ic_text(),
+            coverage,
+        ]
+
+    def cells(self) -> str:
+        return " | ".join(self.values())
+
+
 class PolicyResult(BaseModel):
     policy: str
     metrics: ForecastMetrics | None  # over every scored forecast of the backtest
@@ -65,6 +91,8 @@ class PolicyResult(BaseModel):
     triggers: dict[str, int] = {}  # decision rule -> retrain decisions it fired in (continuous)
     # The central interval on the same rows (persistence: the volatility baseline's).
     intervals: IntervalMetrics | None = None
+    # The same figures on the calm and the turbulent sessions alone
+    regimes: dict[str, RegimeScore] = {}
 
     def coverage_text(self) -> str:
         return self.intervals.coverage_text() if self.intervals else "-"
@@ -119,6 +147,19 @@ class BacktestResult(BaseModel):
                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
                     "| ---: | ---: |",
                     *rows,
+                    "",
+                    "The same rows on calm and turbulent sessions (turbulent: the market's "
+                    "20-session realised volatility above twice its 250-session median):",
+                    "",
+                    "| policy | calm sessions | MASE | rank IC (t) | coverage | turbulent "
+                    "sessions | MASE | rank IC (t) | coverage |",
+                    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+                    *[
+                        f"| {p.policy} | {p.regimes['calm'].cells()} | "
+                        f"{p.regimes['turbulent'].cells()} |"
+                        for p in self.policies
+                        if p.regimes
+                    ],
                     "",
                     "![rolling MAPE](rolling_mape.png)",
                     "",
@@ -206,7 +247,7 @@ def backtest(
                 policy == "fixed_schedule" and index % schedule_sessions == 0
             ):
                 timed_retrain(name, configured, day)
-    results, history = _score(policies, seconds, sessions)
+    results, history = _score(policies, seconds, sessions, _turbulence(settings, sessions[-1]))
     return _report(settings, sessions, schedule_sessions, results, history)
 
 
@@ -238,16 +279,60 @@ def _require_clean_stores(
         )
 
 
+def _turbulence(settings: Settings, end: date) -> pd.Series:
+    """Per stored session up to `end`: is it turbulent (tickcast.models.regimes), judged on the
+    equal-weight mean of every stored ticker's adjusted daily return."""
+    with open_connection(settings) as conn:
+        prices = load_prices(conn, end=end)
+    if prices.empty:
+        return pd.Series(dtype=bool)
+    wide = prices.pivot(index="trade_date", columns="ticker", values="adj_close").sort_index()
+    market = market_returns(daily_returns(wide.to_numpy(np.float64)))
+    return turbulent_sessions(pd.Series(market, index=pd.to_datetime(wide.index)))
+
+
+def _scored(
+    evaluation: EvaluationSettings, row: str, rows: pd.DataFrame
+) -> tuple[ForecastMetrics | None, IntervalMetrics | None]:
+    """A report row's figures on scored rows: the model's, persistence's (with the volatility
+    baseline's interval) or a one-line baseline's (no interval)."""
+    if row in ("model", "persistence"):
+        which = 0 if row == "model" else 1
+        return scored_metrics(rows, evaluation)[which], scored_intervals(rows)[which]
+    return scored_baselines(rows, evaluation).get(row), None
+
+
+def _by_regime(
+    rows: pd.DataFrame,
+    turbulent: pd.Series,
+    score: Callable[[pd.DataFrame], tuple[ForecastMetrics | None, IntervalMetrics | None]],
+) -> dict[str, RegimeScore]:
+    """`score` of the calm rows and of the turbulent rows (by their target session)."""
+    if rows.empty:
+        return {}
+    flags = turbulent.reindex(pd.to_datetime(rows["target_date"])).fillna(False).to_numpy(bool)
+    found = {}
+    for regime, chosen in (("calm", ~flags), ("turbulent", flags)):
+        part = rows[chosen]
+        metrics, intervals = score(part) if not part.empty else (None, None)
+        found[regime] = RegimeScore(
+            sessions=int(part["target_date"].nunique()), metrics=metrics, intervals=intervals
+        )
+    return found
+
+
 def _score(
     policies: dict[str, tuple[Policy, Settings]],
     seconds: dict[str, dict[str, float]],
     sessions: list[date],
+    turbulent: pd.Series,
 ) -> tuple[list[PolicyResult], dict[str, pd.DataFrame]]:
     results: list[PolicyResult] = []
     history: dict[str, pd.DataFrame] = {}
     # Persistence on the first policy's rows (every policy is scored on the same ones).
     persistence: tuple[pd.DataFrame, ForecastMetrics | None, IntervalMetrics | None] | None = None
     baselines: dict[str, ForecastMetrics] = {}
+    evaluation = next(iter(policies.values()))[1].evaluation
     for policy, (_, configured) in policies.items():
         model = configured.mlflow.model_name
         with open_connection(configured) as conn:
@@ -275,6 +360,7 @@ def _score(
                 replay_seconds_per_session=seconds[policy]["replay"] / (len(sessions) - 1),
                 triggers=rule_counts(d["reasons"] for d in retrains),
                 intervals=intervals,
+                regimes=_by_regime(rows, turbulent, partial(_scored, evaluation, "model")),
             )
         )
         history[policy] = rows
@@ -291,11 +377,21 @@ def _score(
                 promotions=0,
                 seconds=0,
                 intervals=interval_baseline,
+                regimes=_by_regime(rows, turbulent, partial(_scored, evaluation, "persistence")),
             )
         )
         history["persistence"] = rows.assign(predicted_log_return=0.0)  # for the plot
     results += [
-        PolicyResult(policy=f"{name} baseline", metrics=found, retrains=0, promotions=0, seconds=0)
+        PolicyResult(
+            policy=f"{name} baseline",
+            metrics=found,
+            retrains=0,
+            promotions=0,
+            seconds=0,
+            regimes=_by_regime(persistence[0], turbulent, partial(_scored, evaluation, name))
+            if persistence
+            else {},
+        )
         for name, found in baselines.items()
     ]
     return results, history

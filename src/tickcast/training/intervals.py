@@ -83,9 +83,14 @@ def fit_intervals(
     for name in ("validation", "test"):
         quantiles[name] = calibration.apply(raw(name))
         quantiles[name][~np.isfinite(vol[name])] = np.nan
-        metrics[name] = interval_metrics(quantiles[name], actual[name], levels)
+        where = {
+            "sessions": parts[name].rows,
+            "tickers": parts[name].columns,
+            "volatility": vol[name],
+        }
+        metrics[name] = interval_metrics(quantiles[name], actual[name], levels, **where)
         baselines[name] = interval_metrics(
-            forecaster.baseline_quantiles(vol[name]), actual[name], levels
+            forecaster.baseline_quantiles(vol[name]), actual[name], levels, **where
         )
     return FittedIntervals(
         forecaster, metrics, baselines, quantiles["test"], time.perf_counter() - started
