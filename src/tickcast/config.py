@@ -331,6 +331,7 @@ class DatasetSettings(_Section):
 # tickcast's own, in the order a search space lists them by default.
 FAMILY_GROUP = "tickcast.families"
 OWN_FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")
+ENSEMBLE = "ensemble"  # a family built from the others' best trials, never a search's member
 
 
 def registered_families() -> list[str]:
@@ -369,6 +370,22 @@ class ModelParams(_Section):
     tree_learning_rate: float = Field(0.05, gt=0, le=1)
     n_estimators: int = Field(400, ge=1, le=100000)  # early-stopped on validation
     min_child_samples: int = Field(200, ge=1)
+    # The ensemble family (tickcast.families.ensemble): the families it averages, and each one's
+    # own parameters over these (the "train candidate" step fills them with the search's best
+    # trial of each family when a search ran on the dataset)
+    members: list[Annotated[str, AfterValidator(_registered)]] = Field(
+        default_factory=lambda: ["ridge", "lightgbm", "lstm"], min_length=1
+    )
+    member_params: dict[str, dict[str, Any]] = {}
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, members: list[str]) -> list[str]:
+        if ENSEMBLE in members:
+            raise ValueError("an ensemble cannot be a member of an ensemble")
+        if len(set(members)) < len(members):
+            raise ValueError(f"members must differ, got {members}")
+        return members
 
 
 class TrainingSettings(_Section):
@@ -414,6 +431,12 @@ class SearchSpace(_Section):
                 raise ValueError(f"{name} range must be 0 <= low <= high, got [{low}, {high}]")
         if self.dropout[1] >= 1:
             raise ValueError("dropout must stay below 1")
+        if ENSEMBLE in self.family:
+            raise ValueError(
+                "the ensemble is not a search-space member (every trial would train every "
+                "family): set training.params.family: ensemble, built from the search's best "
+                "trial of each member family"
+            )
         for name in ("learning_rate", "ridge_alpha", "tree_learning_rate"):
             if getattr(self, name)[0] <= 0:
                 raise ValueError(f"{name} must be positive (searched on a log scale)")

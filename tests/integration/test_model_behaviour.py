@@ -21,21 +21,26 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
+from tickcast.families.ensemble import EnsembleForecaster
 from tickcast.families.trained import training_data
 from tickcast.features.dataset import build_dataset, load_dataset
+from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.prediction_input import build_prediction_input
+from tickcast.models.forecasters import Forecaster
+from tickcast.models.paired_tests import diebold_mariano
 from tickcast.training.evaluate import CalibratedResults, calibrated_results
 from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
 
 pytestmark = pytest.mark.slow(seconds=25)
 
-FAMILIES = ["ridge", "lightgbm", "lstm", "lstm_attention", "lstm_cross_stock"]
+FAMILIES = ["ridge", "lightgbm", "lstm", "lstm_attention", "lstm_cross_stock", "ensemble"]
 END = date(2017, 10, 31)  # 2015-01-02 .. : 713 sessions, 200 of them in the test part
 
 
@@ -81,7 +86,37 @@ def judged(settings: Settings) -> dict[str, CalibratedResults]:
         results[family] = calibrated_results(
             trained.forecaster, version, arrays, settings.evaluation
         )
+        if family == "ensemble":
+            never_worse_than_its_best_member(trained.forecaster, results[family], arrays)
     return results
+
+
+def never_worse_than_its_best_member(
+    ensemble: Forecaster, result: CalibratedResults, arrays: DatasetArrays
+) -> None:
+    """On the test rows, the ensemble's price errors against each member's (each calibrated on
+    validation): a Diebold-Mariano statistic of at least -2 against the best member."""
+    assert isinstance(ensemble, EnsembleForecaster)
+    assert [m.params.family for m in ensemble.members] == ["ridge", "lightgbm", "lstm"]
+    assert ensemble.weights.sum() == pytest.approx(1.0) and (ensemble.weights >= 0).all()
+    test = result.samples["test"]
+    members = ensemble.member_forecasts(arrays.inputs(test), test.rows)
+    width = len(arrays.matrix.tickers)
+    close, actual = arrays.close(test), arrays.targets(test)
+
+    def errors(forecast: np.ndarray) -> np.ndarray:
+        return test.wide(close * np.exp(forecast) - close * np.exp(actual), width)
+
+    mae = np.abs(members - actual[:, None]).mean(axis=0)
+    best = int(np.argmin(mae))
+    paired = diebold_mariano(errors(result.predictions["test"]), errors(members[:, best]))
+    assert paired is not None
+    print(
+        f"ensemble ({ensemble.weighting} weights {np.round(ensemble.weights, 3).tolist()}) vs "
+        f"its best member {ensemble.members[best].params.family}: Diebold-Mariano "
+        f"{paired.statistic:+.2f} over {paired.sessions} sessions"
+    )
+    assert paired.statistic >= -2, paired
 
 
 def test_a_planted_signal_is_learned_by_every_family(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -11,7 +12,7 @@ import matplotlib.pyplot as plt
 import mlflow
 from pydantic import BaseModel
 
-from tickcast.config import URI_SCHEME, ModelParams, Settings
+from tickcast.config import ENSEMBLE, URI_SCHEME, ModelParams, Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.migrate import ensure_schema
 from tickcast.db.optimization import latest_search, record_search
@@ -60,7 +61,8 @@ def tune(settings: Settings, dataset_id: str) -> TuneResult:
                 for epoch, loss in enumerate(record.history, start=1):
                     mlflow.log_metric("validation_loss", loss, step=epoch)
         best = best_trial(records)
-        mlflow.log_params({f"best_{k}": v for k, v in best.params.model_dump().items()})
+        chosen = candidate_params(settings, records)
+        mlflow.log_params({f"best_{k}": v for k, v in chosen.model_dump().items()})
         mlflow.log_metrics(
             {"best_validation_loss": best.validation_loss or float("nan"), "seconds": seconds}
         )
@@ -70,7 +72,7 @@ def tune(settings: Settings, dataset_id: str) -> TuneResult:
     result = TuneResult(
         dataset_id=dataset_id,
         backend=tuning.backend,
-        best_params=best.params,
+        best_params=chosen,
         best_validation_loss=best.validation_loss or float("nan"),
         trials=records,
         seconds=round(seconds, 3),
@@ -84,13 +86,34 @@ def tune(settings: Settings, dataset_id: str) -> TuneResult:
                 "dataset_id": dataset_id,
                 "backend": tuning.backend,
                 "trials": [r.model_dump(mode="json") for r in records],
-                "best_params": best.params.model_dump(mode="json"),
+                "best_params": chosen.model_dump(mode="json"),
                 "best_validation_loss": result.best_validation_loss,
                 "mlflow_run_id": result.mlflow_run_id,
                 "seconds": result.seconds,
             },
         )
     return result
+
+
+def candidate_params(settings: Settings, records: list[TrialRecord]) -> ModelParams:
+    """What the candidate trains after a search: its best trial; or, when training.params names
+    the ensemble, the ensemble with each member family's best trial as that member's parameters
+    (a member the search did not try keeps the configured ones)."""
+    configured = settings.training.params
+    if configured.family != ENSEMBLE:
+        return best_trial(records).params
+    best: dict[str, TrialRecord] = {}
+    for record in records:
+        loss, name = record.validation_loss, record.params.family
+        if loss is None or not math.isfinite(loss) or name not in configured.members:
+            continue
+        if name not in best or loss < (best[name].validation_loss or math.inf):
+            best[name] = record
+    searched = {
+        name: record.params.model_dump(mode="json", exclude={"family", "members", "member_params"})
+        for name, record in best.items()
+    }
+    return configured.model_copy(update={"member_params": {**configured.member_params, **searched}})
 
 
 def tuned_params(settings: Settings, dataset_id: str) -> ModelParams | None:
