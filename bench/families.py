@@ -5,9 +5,11 @@ Usage: python -m bench.families [--epochs 10] [--tickers ...] [--end 2017-08-31]
 Ingests the shipped sample prices (data/sample/stocknet) into a throwaway store, builds one
 dataset version with the configured features and split (chronological, with a horizon gap),
 then trains each family once on its training sessions, calibrates it on the validation
-sessions and scores it on the test sessions, next to persistence on the same rows: MAPE, MASE,
-direction accuracy next to the up-day rate, IC, rank IC (its t-statistic over sessions), and the
-top-minus-bottom quintile spread gross and net of evaluation.cost_bps; the calibrated 80%
+sessions and scores it on the test sessions, next to persistence and the one-line baselines
+(reversal, market) on the same rows: MAPE, MASE, direction accuracy next to the up-day rate, IC,
+rank IC (its Newey-West t and the sessions it rests on), and the top-minus-bottom quintile spread
+gross and net of evaluation.cost_bps; the power of the run (the smallest mean rank IC it could
+tell from zero); the calibrated 80%
 band's coverage (Kupiec p), width and pinball loss next to the volatility baseline's. Training
 seconds are printed beside: the point model's alone, and what the intervals add (a network is
 trained a second time without its quantile head to measure it). The walk-forward backtest (`tickcast backtest`) answers the policy question;
@@ -37,7 +39,7 @@ from tickcast.training.fit import train_model
 from tickcast.training.intervals import fit_intervals
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data/sample/stocknet"
-FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm")
+FAMILIES = ("lstm", "lstm_attention", "lstm_cross_stock", "ridge", "lightgbm", "ensemble")
 
 console = Console(width=200)
 
@@ -117,6 +119,8 @@ def main() -> None:
         rows: list[list[str]] = []
         persistence: ForecastMetrics | None = None
         baseline: IntervalMetrics | None = None
+        one_line: dict[str, ForecastMetrics] = {}
+        errors: list[float] = []  # each family's rank IC standard error (Newey-West)
         cost = settings.evaluation
         for family in FAMILIES:
             console.print(f"[dim]{family} ...[/]")
@@ -155,8 +159,14 @@ def main() -> None:
             )
             persistence = judged.test_persistence
             baseline = intervals.baseline["test"]
+            one_line = judged.test_baselines
+            found = judged.metrics["test"]
+            if found.rank_ic is not None and found.rank_ic_t:
+                errors.append(abs(found.rank_ic / found.rank_ic_t))
         assert persistence is not None
         rows.append(row("persistence / volatility baseline", persistence, "0", "-", baseline, "0"))
+        for name, metrics in one_line.items():
+            rows.append(row(f"{name} baseline", metrics, "0", "-", None, "0"))
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
@@ -168,7 +178,8 @@ def main() -> None:
         "MASE: MAE / persistence MAE on the same rows; direction: share of forecasts whose sign "
         "matched (up: > 0), next to the share of up moves; IC / rank IC: per-session Pearson / "
         "Spearman correlation of forecast and realised returns across tickers, averaged over "
-        "the test sessions (t = mean / sd x sqrt(sessions)); spread: top minus bottom quintile "
+        "the test sessions (Newey-West t; sessions judged / offered); spread: top minus bottom "
+        "quintile "
         f"of forecasts, basis points a day, net of {settings.evaluation.cost_bps:g} bp per unit "
         "traded; calibration: the validation slopes kept (cross-section / market; 0.001 = none); "
         f"coverage: share of test closes inside the calibrated {settings.intervals.levels[0]:.0%}"
@@ -176,8 +187,17 @@ def main() -> None:
         "held), width: its mean in % of the close, pinball: mean pinball loss over the levels "
         "(bp of log return); the last row's interval is the calibrated volatility baseline's; "
         "train s: the point model alone, + interval s: what its intervals add (a network's "
-        "quantile head, trained with it, and the calibrations)."
+        "quantile head, trained with it, and the calibrations); reversal baseline: -b x today's "
+        "return relative to the market, market baseline: the market's mean return over "
+        f"{settings.evaluation.market_sessions} sessions, both fitted on the training sessions "
+        "and calibrated on validation like the models."
     )
+    if errors:
+        console.print(
+            f"Power: the rank ICs' standard errors (Newey-West) average {sum(errors) / len(errors):.4f}: "
+            f"a mean rank IC below {2 * sum(errors) / len(errors):.3f} in size (2 standard errors) "
+            "could not be told from zero on these sessions."
+        )
 
 
 if __name__ == "__main__":

@@ -9,12 +9,19 @@ import pandas as pd
 import pytest
 import torch
 
-from tickcast.config import DatasetSettings, FeatureSettings, ModelParams, TrainingSettings
+from tickcast.config import (
+    DatasetSettings,
+    EvaluationSettings,
+    FeatureSettings,
+    ModelParams,
+    TrainingSettings,
+)
 from tickcast.families.trained import training_data
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.scaling import fit_scalers
 from tickcast.models.network_forecaster import NetworkForecaster
+from tickcast.training.evaluate import calibrated_results
 from tickcast.training.fit import train_model
 
 ROWS, STOCKS, FEATURES, SEQUENCE = 300, 6, 2, 5
@@ -172,3 +179,22 @@ def test_a_demeaned_target_takes_out_each_sessions_mean() -> None:
     assert np.abs(means.to_numpy()).max() < 1e-12
     expected = raw.train_targets - pd.Series(raw.train_targets).groupby(rows).transform("mean")
     np.testing.assert_allclose(centred.train_targets, expected.to_numpy(), atol=1e-12)
+
+
+def test_a_rank_target_is_each_returns_centred_rank_in_its_session() -> None:
+    version, arrays = synthetic()
+    ranked = version.model_copy(
+        update={
+            "config": {**version.config, "dataset": {**version.config["dataset"], "target": "rank"}}
+        }
+    )
+    raw, ranks = training_data(version, arrays), training_data(ranked, arrays)
+    rows = raw.train.rows
+    expected = pd.Series(raw.train_targets).groupby(rows).rank(pct=True) - 0.5
+    np.testing.assert_allclose(ranks.train_targets, expected.to_numpy(), atol=1e-12)
+    assert ranks.train_targets.min() > -0.5 and ranks.train_targets.max() <= 0.5
+    # A model learns ranks; the price forecast comes from the calibration on raw returns.
+    params = ModelParams(family="ridge", tabular_sessions=2)
+    trained = train_model(ranked, arrays, params, TrainingSettings(max_epochs=1))
+    judged = calibrated_results(trained.forecaster, ranked, arrays, EvaluationSettings())
+    assert judged.metrics["test"].mase < 1.01 and judged.calibration.cross_section <= 1.0

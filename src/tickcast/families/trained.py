@@ -64,11 +64,17 @@ class TrainingData:
 
 
 def training_data(version: DatasetVersion, arrays: DatasetArrays) -> TrainingData:
-    demeaned = version.config.get("dataset", {}).get("target", "raw") == "demeaned"
+    """The samples and the targets the version's `dataset.target` asks a model to learn: the raw
+    forward log return, the same less its session's mean (demeaned), or its centred rank among
+    the session's tickers (rank); scored and calibrated against the raw return either way."""
+    kind = version.config.get("dataset", {}).get("target", "raw")
 
     def targets(samples: Samples) -> np.ndarray:
+        if kind == "rank":
+            ranked: np.ndarray = arrays.session_rank_targets[samples.rows, samples.columns]
+            return ranked
         values = arrays.targets(samples)
-        return values - arrays.session_mean_targets[samples.rows] if demeaned else values
+        return values - arrays.session_mean_targets[samples.rows] if kind == "demeaned" else values
 
     train = arrays.samples(version.rows("train"))
     validation = arrays.samples(version.rows("validation"))

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.config import DatasetSettings, FeatureSettings
@@ -106,6 +107,16 @@ class DatasetArrays:
         """(T,) each session's mean target over the tickers with a usable window and a known
         target (what a demeaned target subtracts)."""
         return row_means(self.matrix.targets, self.usable)
+
+    @cached_property
+    def session_rank_targets(self) -> np.ndarray:
+        """(T, tickers) each known target's rank among its session's tickers with a usable window
+        and a known target, as a share in (0, 1] less 0.5 (ties share their mean rank); NaN
+        elsewhere (what a rank target learns)."""
+        known = self.usable & np.isfinite(self.matrix.targets)
+        masked = pd.DataFrame(np.where(known, self.matrix.targets, np.nan))
+        ranked: np.ndarray = (masked.rank(axis=1, pct=True) - 0.5).to_numpy()
+        return ranked
 
     def samples(self, rows: range) -> Samples:
         """Samples with a usable window and a known target, anchored in `rows`."""
