@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 import tempfile
+import time
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import mlflow
@@ -14,7 +17,7 @@ import torch
 from pydantic import BaseModel
 
 from tickcast.config import ModelParams, Settings
-from tickcast.families.trained import EpochRecord, training_data
+from tickcast.families.trained import EpochRecord, TrainedModel, training_data
 from tickcast.features.dataset import load_dataset
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion
 from tickcast.features.samples import Samples
@@ -44,6 +47,7 @@ class CandidateResult(BaseModel):
     params: ModelParams
     best_epoch: int
     best_iteration: int | None = None  # boosted trees: the round early stopping kept
+    stage_seconds: dict[str, float] = {}  # where the step's time went, stage by stage
     calibration: Calibration  # what the forecasts are multiplied by (fitted on validation)
     validation: ForecastMetrics
     test: ForecastMetrics
@@ -62,11 +66,14 @@ def train_candidate(
     """Train `params` (default: the version's tuned parameters, else training.params) on the
     version, log it to MLflow and register it."""
     params = params or tuned_params(settings, dataset_id) or settings.training.params
+    stages = Stages()
     version, arrays = load_dataset(settings, dataset_id)
     configure_mlflow(settings)
+    stages.lap("dataset load")
     with mlflow.start_run(run_name=f"candidate {params.family} on {dataset_id}") as run:
         _log_inputs(settings, params, version)
         data = training_data(version, arrays)
+        stages.lap("training data")
         trained = train_model(
             version,
             arrays,
@@ -77,11 +84,13 @@ def train_candidate(
             intervals=settings.intervals,
             data=data,
         )
+        stages.lap("fit")
         judged = calibrated_results(trained.forecaster, version, arrays, settings.evaluation)
         _log_results(judged, trained.best_epoch)
         if trained.best_iteration is not None:
             mlflow.log_metric("best_iteration", trained.best_iteration)
         test = judged.samples["test"]
+        stages.lap("calibration, metrics, baselines")
         intervals = fit_intervals(
             trained,
             arrays,
@@ -91,7 +100,9 @@ def train_candidate(
             settings.training.seed,
         )
         _log_intervals(intervals)
+        stages.lap("intervals")
         _log_predictions(arrays, test, judged.predictions["test"])
+        stages.lap("test predictions logged")
         if settings.training.log_figures:
             _log_figures(
                 trained.history,
@@ -110,23 +121,56 @@ def train_candidate(
             intervals.forecaster,
             judged.baselines,
         )
+        stages.lap("figures")
         model_version = _register(settings, bundle, arrays.inputs(test.take(slice(-1, None))))
+        stages.lap("model logged and registered")
+        mlflow.log_metrics({f"seconds_{name}": value for name, value in stages.slug_seconds()})
     return CandidateResult(
         run_id=run.info.run_id,
         model_name=settings.mlflow.model_name,
         model_version=model_version,
         dataset_id=dataset_id,
         params=params,
-        best_epoch=trained.best_epoch,
-        best_iteration=trained.best_iteration,
-        calibration=judged.calibration,
-        validation=judged.metrics["validation"],
-        test=judged.metrics["test"],
-        test_persistence=judged.test_persistence,
-        test_baselines=judged.test_baselines,
-        test_intervals=intervals.metrics["test"],
-        test_intervals_baseline=intervals.baseline["test"],
+        **_judged(trained, judged, intervals),
+        stage_seconds=stages.seconds,
     )
+
+
+def _judged(
+    trained: TrainedModel, judged: CalibratedResults, intervals: FittedIntervals
+) -> dict[str, Any]:
+    """The candidate's headline figures (CandidateResult's fields)."""
+    return {
+        "best_epoch": trained.best_epoch,
+        "best_iteration": trained.best_iteration,
+        "calibration": judged.calibration,
+        "validation": judged.metrics["validation"],
+        "test": judged.metrics["test"],
+        "test_persistence": judged.test_persistence,
+        "test_baselines": judged.test_baselines,
+        "test_intervals": intervals.metrics["test"],
+        "test_intervals_baseline": intervals.baseline["test"],
+    }
+
+
+class Stages:
+    """Seconds per stage of a run, each lap ending the stage that began at the previous one."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def slug_seconds(self) -> list[tuple[str, float]]:
+        """(stage as an MLflow metric name, seconds)."""
+        return [
+            ("_".join(re.findall(r"[a-z0-9]+", name)), value)
+            for name, value in self.seconds.items()
+        ]
 
 
 def _log_inputs(settings: Settings, params: ModelParams, version: DatasetVersion) -> None:
