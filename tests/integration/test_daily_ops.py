@@ -7,10 +7,10 @@ import json
 import math
 import subprocess
 from datetime import date
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
-import pgserver
 import pytest
 
 from tests.conftest import copy_stocknet
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 TICKERS = ["AAPL", "GE", "JPM", "XOM"]
 HOLIDAY_EVE = date(2016, 7, 1)  # Friday before Independence Day (Monday 4th)
 # The embedded server's own client tools (pg_dump, psql), the same major version as the server.
-PG_BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
+PG_BIN = Path(str(find_spec("pgserver").origin)).parent / "pginstall" / "bin"  # type: ignore[union-attr]
 
 
 @pytest.fixture
@@ -112,6 +112,23 @@ def test_population_stability() -> None:
     assert population_stability(reference, rng.normal(loc=1.0, size=2_000), 10) > 0.5
 
 
+JULY = [HOLIDAY_EVE, *(date(2016, 7, d) for d in (5, 6, 7, 8, 11, 12))]
+
+
+def replay_july(settings: Settings, csv: Path) -> list[str]:
+    """Bootstrap a model on HOLIDAY_EVE, then each of JULY's sessions: predict, ingest the next
+    session, score it. What each forecast's bands were calibrated on, in words."""
+    ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
+    candidate = train_candidate(settings, build_dataset(settings).id)
+    promote(settings, evaluate(settings, candidate.model_version))
+    said = []
+    for as_of, scored_on in itertools.pairwise([*JULY, date(2016, 7, 13)]):
+        said.append(predict(settings, as_of=as_of).interval_calibration or "")
+        ingest_prices(settings, source="csv", csv_path=csv, end=scored_on)
+        monitor(settings, as_of=scored_on)
+    return said
+
+
 def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]) -> None:
     """Once the version has 3 scored sessions before the as-of session, predict's bands use the
     conformal score quantiles of its newest 4 (the baseline's too): equal to a recomputation
@@ -127,16 +144,7 @@ def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]
             }
         }
     )
-    ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
-    candidate = train_candidate(settings, build_dataset(settings).id)
-    promote(settings, evaluate(settings, candidate.model_version))
-    days = [HOLIDAY_EVE, *(date(2016, 7, d) for d in (5, 6, 7, 8, 11, 12))]
-    said = []
-    for as_of, scored_on in itertools.pairwise([*days, date(2016, 7, 13)]):
-        made = predict(settings, as_of=as_of)
-        said.append(made.interval_calibration or "")
-        ingest_prices(settings, source="csv", csv_path=csv, end=scored_on)
-        monitor(settings, as_of=scored_on)
+    said = replay_july(settings, csv)
     assert all("validation calibration" in text for text in said[:4]), said
     assert said[4] == "recalibrated on 12 outcomes of its newest 3 scored sessions", said
     assert said[6] == "recalibrated on 16 outcomes of its newest 4 scored sessions", said
@@ -162,7 +170,7 @@ def test_bands_recalibrate_on_the_models_own_outcomes(ops: tuple[Settings, Path]
         stored = np.log(np.asarray(quantiles) / last_close)
         assert stored == pytest.approx(centre + scale * expected_scores, abs=1e-9)
 
-    again = predict(settings, as_of=days[-1])  # its session is scored by now
+    again = predict(settings, as_of=JULY[-1])  # its session is scored by now
     assert again.interval_calibration == said[-1]
     assert [f.predicted_quantiles for f in again.forecasts] == [
         pytest.approx(q) for q in (row[3] for row in newest)
@@ -180,15 +188,7 @@ def test_bands_adapt_online_and_a_restored_backup_forecasts_the_same(
     settings = settings.with_overrides(
         {"intervals": {"recalibration_sessions": 4, "recalibration_min_sessions": 3}}
     )
-    ingest_prices(settings, source="csv", csv_path=csv, end=HOLIDAY_EVE)
-    candidate = train_candidate(settings, build_dataset(settings).id)
-    promote(settings, evaluate(settings, candidate.model_version))
-    days = [HOLIDAY_EVE, *(date(2016, 7, d) for d in (5, 6, 7, 8, 11, 12))]
-    said = []
-    for as_of, scored_on in itertools.pairwise([*days, date(2016, 7, 13)]):
-        said.append(predict(settings, as_of=as_of).interval_calibration or "")
-        ingest_prices(settings, source="csv", csv_path=csv, end=scored_on)
-        monitor(settings, as_of=scored_on)
+    said = replay_july(settings, csv)
     assert said[1] == "the model's validation calibration (" + said[1].split("(")[1], said
     assert said[2].endswith(", adapted online over 1 scored session"), said
     assert said[6] == (
@@ -240,7 +240,7 @@ def test_bands_adapt_online_and_a_restored_backup_forecasts_the_same(
         check=True,
     )
     restored = settings.with_overrides({"database": {"url": second_database_url}})
-    again = predict(restored, as_of=days[-1])
+    again = predict(restored, as_of=JULY[-1])
     assert again.interval_calibration == said[-1]
     assert [f.predicted_quantiles for f in again.forecasts] == [
         pytest.approx(row[3], abs=1e-9) for row in newest
