@@ -200,7 +200,10 @@ def whole_retrain(settings: Any, dataset_id: str, stage: Callable[..., Any], tab
         "trees grown",
     )
     for name, seconds in candidate.stage_seconds.items():
-        table.add_row(f"  {name}", f"{seconds:.1f}", "", "", "")
+        # The process's peak by the end of the stage, in the bootstrap retrain (the first here,
+        # so its peaks are its own; the measured one's can only repeat them)
+        peak = bootstrap.stage_peak_mib.get(name)
+        table.add_row(f"  {name}", f"{seconds:.1f}", f"({peak:,.0f})" if peak else "", "", "")
     evaluation = stage(
         "retrain: evaluate against production and persistence",
         lambda: evaluate(configured, candidate.model_version),

@@ -60,7 +60,9 @@ class PersistenceForecaster:
 def tabular(windows: np.ndarray, sessions_used: int) -> np.ndarray:
     """The last `sessions_used` sessions of each window, flattened: (samples, used x features)."""
     used = min(sessions_used, windows.shape[1])
-    flat: np.ndarray = windows[:, -used:, :].reshape(len(windows), -1).astype(np.float32)
+    flat: np.ndarray = (
+        windows[:, -used:, :].reshape(len(windows), -1).astype(np.float32, copy=False)
+    )
     return flat
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import resource
 import tempfile
 import time
 from importlib.metadata import version as package_version
@@ -48,6 +49,7 @@ class CandidateResult(BaseModel):
     best_epoch: int
     best_iteration: int | None = None  # boosted trees: the round early stopping kept
     stage_seconds: dict[str, float] = {}  # where the step's time went, stage by stage
+    stage_peak_mib: dict[str, float] = {}  # the process's peak memory by the end of each
     calibration: Calibration  # what the forecasts are multiplied by (fitted on validation)
     validation: ForecastMetrics
     test: ForecastMetrics
@@ -133,6 +135,7 @@ def train_candidate(
         params=params,
         **_judged(trained, judged, intervals),
         stage_seconds=stages.seconds,
+        stage_peak_mib=stages.peak_mib,
     )
 
 
@@ -154,15 +157,18 @@ def _judged(
 
 
 class Stages:
-    """Seconds per stage of a run, each lap ending the stage that began at the previous one."""
+    """Seconds per stage of a run, each lap ending the stage that began at the previous one, and
+    the process's peak resident memory (MiB) by the end of each."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_mib: dict[str, float] = {}
         self._last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self.peak_mib[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self._last = now
 
     def slug_seconds(self) -> list[tuple[str, float]]:
