@@ -13,10 +13,12 @@ from tickcast.config import Settings
 from tickcast.data.calendar import configured_calendar
 from tickcast.features.dataset import load_dataset
 from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays
+from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.panel import PanelError
 from tickcast.features.prediction_input import lookback_start, spec_matrix
 from tickcast.features.samples import Samples, gather_windows, session_chunks, usable_windows
 from tickcast.features.scaling import scale
+from tickcast.features.spec import FeatureSpec
 from tickcast.models.intervals import IntervalMetrics, ewma_volatility, interval_metrics
 from tickcast.models.metrics import ForecastMetrics, forecast_metrics
 from tickcast.models.paired_tests import PairedTest, diebold_mariano, rank_ic_difference
@@ -65,7 +67,9 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
     predicted = candidate.predict(arrays.inputs(samples), samples.rows)
     production_number = production_version(client, settings)
     production_predicted, production_quantiles, production_levels, problem = (
-        _production_on_test(settings, production_number, arrays, samples, version.source_end)
+        _production_on_test(
+            settings, production_number, arrays, samples, version.source_end, candidate.spec
+        )
         if production_number is not None and production_number != candidate_version
         else (None, None, [], None)
     )
@@ -136,14 +140,21 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
 
 
 def _production_on_test(
-    settings: Settings, number: int, arrays: DatasetArrays, samples: Samples, end: date
+    settings: Settings,
+    number: int,
+    arrays: DatasetArrays,
+    samples: Samples,
+    end: date,
+    dataset_spec: FeatureSpec,
 ) -> tuple[np.ndarray | None, np.ndarray | None, list[float], str | None]:
     """Production v`number`'s forecasts and quantiles for the candidate's test samples, its
     interval levels, and why it cannot be evaluated on them (None: it can)."""
     production = load_forecaster(model_uri(settings, number))
     levels = production.intervals.levels if production.intervals else []
     try:
-        predicted, quantiles = _production_predictions(settings, production, arrays, samples, end)
+        predicted, quantiles = _production_predictions(
+            settings, production, arrays, samples, end, dataset_spec
+        )
     except PanelError as error:
         return (
             None,
@@ -194,14 +205,59 @@ def _production_predictions(
     arrays: DatasetArrays,
     samples: Samples,
     end: date,
+    dataset_spec: FeatureSpec,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Production's forecasts for the candidate's samples from its own features and scalers
     (samples, NaN where production has no usable window), and its calibrated quantiles
-    (samples, levels; None for a bundle without intervals)."""
-    spec = production.spec
+    (samples, levels; None for a bundle without intervals); a bounded number of whole sessions
+    at a time."""
+    matrix, found, known = _production_windows(
+        settings, production.spec, arrays, samples, end, dataset_spec
+    )
+    spec, intervals = production.spec, production.intervals
+    predicted = np.full(len(samples), np.nan)
+    quantiles = (
+        None if intervals is None else np.full((len(samples), len(intervals.levels)), np.nan)
+    )
+    volatility = (
+        None
+        if intervals is None
+        else ewma_volatility(matrix.adjusted_close, intervals.volatility_halflife_sessions)
+    )
+    at = np.flatnonzero(known)
+    for chunk in session_chunks(found.rows, PREDICTION_CHUNK):
+        part = found.take(chunk)
+        windows = scale(
+            gather_windows(matrix.values, part, spec.sequence_length), production.scalers
+        )
+        if volatility is None or intervals is None or quantiles is None:
+            predicted[at[chunk]] = production.predict(windows, part.rows)
+            continue
+        predicted[at[chunk]], bands = production.forecast(
+            windows, part.rows, volatility[part.rows, part.columns]
+        )
+        assert bands is not None
+        quantiles[at[chunk]] = intervals.calibration.apply_band(*bands)
+    return predicted, quantiles
+
+
+def _production_windows(
+    settings: Settings,
+    spec: FeatureSpec,
+    arrays: DatasetArrays,
+    samples: Samples,
+    end: date,
+    dataset_spec: FeatureSpec,
+) -> tuple[FeatureMatrix, Samples, np.ndarray]:
+    """The feature matrix production's windows come from, the samples in it, and which of the
+    candidate's samples they are. Features computed as the candidate's dataset computed them
+    are that dataset's own matrix (the same prices, the same code); others are computed from
+    the stored prices, far enough back that the test sessions' features equal whole-history
+    ones."""
+    if spec.model_dump(exclude={"dataset_id"}) == dataset_spec.model_dump(exclude={"dataset_id"}):
+        return arrays.matrix, samples, np.ones(len(samples), bool)
     calendar = configured_calendar(settings)
     first = arrays.matrix.dates[int(samples.rows.min())].date()
-    # Prices from far enough back that the test sessions' features equal whole-history ones.
     start = lookback_start(calendar, spec, end, len(calendar.sessions_between(first, end)))
     matrix, _ = spec_matrix(settings, spec, end, tickers=arrays.matrix.tickers, start=start)
     rows = matrix.dates.get_indexer(arrays.matrix.dates[samples.rows])
@@ -212,19 +268,7 @@ def _production_predictions(
     known[known] = usable[rows[known], columns[known]]
     if not known.any():
         raise PanelError("it can forecast none of the candidate's test samples")
-    found = Samples(rows[known].astype(np.int64), columns[known].astype(np.int64))
-    windows = gather_windows(scale(matrix.values, production.scalers), found, spec.sequence_length)
-    predicted = np.full(len(samples), np.nan)
-    if production.intervals is None:
-        predicted[known] = production.predict(windows, found.rows)
-        return predicted, None
-    halflife = production.intervals.volatility_halflife_sessions
-    volatility = ewma_volatility(matrix.adjusted_close, halflife)[found.rows, found.columns]
-    predicted[known], bands = production.forecast(windows, found.rows, volatility)
-    assert bands is not None
-    quantiles = np.full((len(samples), len(production.intervals.levels)), np.nan)
-    quantiles[known] = production.intervals.calibration.apply_band(*bands)
-    return predicted, quantiles
+    return matrix, Samples(rows[known].astype(np.int64), columns[known].astype(np.int64)), known
 
 
 def _paired_test(
