@@ -318,9 +318,10 @@ class DatasetSettings(_Section):
     sequence_length: int = Field(20, ge=1, le=500)
     horizon: int = Field(1, ge=1, le=20)
     # What a model learns: raw, the forward log return; demeaned, less that session's mean over
-    # the tickers; rank, its centred rank among the session's tickers. Forecasts of the raw
-    # return come from the calibration either way (tickcast.models.calibration).
-    target: Literal["raw", "demeaned", "rank"] = "raw"
+    # the tickers; rank, its centred rank among the session's tickers (the default: it orders
+    # best on validation, bench/targets.py). Forecasts of the raw return come from the
+    # calibration either way (tickcast.models.calibration).
+    target: Literal["raw", "demeaned", "rank"] = "rank"
     split: SplitSettings = SplitSettings()
     start: date | None = None  # None: from the first stored price
     # Fewer stored sessions leave a ticker out; None: warm-up + one window + the horizon.

@@ -77,7 +77,7 @@ def synthetic() -> tuple[DatasetVersion, DatasetArrays]:
         splits=splits,
         panel_rows=ROWS,
         config={
-            "dataset": DatasetSettings().model_dump(mode="json"),
+            "dataset": DatasetSettings(target="raw").model_dump(mode="json"),
             "features": FeatureSettings().model_dump(mode="json"),
         },
         report="",

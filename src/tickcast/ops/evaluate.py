@@ -5,6 +5,7 @@ for."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import numpy as np
 from pydantic import BaseModel
@@ -74,24 +75,23 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
         else (None, None, [], None)
     )
     shared = np.ones(len(samples), bool)
-    if production_predicted is not None:
+    if production_predicted is not None:  # the samples production can forecast too
         shared = np.isfinite(production_predicted)
-        production_predicted = production_predicted[shared]
-        if production_quantiles is not None:
-            production_quantiles = production_quantiles[shared]
+        production_predicted, production_quantiles = _rows(
+            shared, production_predicted, production_quantiles
+        )
     compared = samples.take(shared)
     predicted = predicted[shared]
     actual, close = arrays.targets(compared), arrays.close(compared)
 
-    def metrics(forecast: np.ndarray) -> ForecastMetrics:
-        return forecast_metrics(
-            forecast,
-            actual,
-            close,
-            sessions=compared.rows,
-            tickers=compared.columns,
-            evaluation=settings.evaluation,
-        )
+    metrics = partial(
+        forecast_metrics,
+        actual=actual,
+        last_close=close,
+        sessions=compared.rows,
+        tickers=compared.columns,
+        evaluation=settings.evaluation,
+    )
 
     width = len(arrays.matrix.tickers)
 
@@ -108,6 +108,7 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
     baselines = _baseline_forecasts(candidate, arrays, compared)
     named = settings.promotion.must_beat_baseline
     dates = arrays.matrix.dates[compared.rows]
+    where = {"sessions": compared.rows, "tickers": compared.columns}
     intervals, baseline = _intervals(candidate, arrays, compared, actual)
     return Evaluation(
         candidate_version=candidate_version,
@@ -125,18 +126,18 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
         baseline_paired_test=paired_with(baselines[named]) if named in baselines else None,
         candidate_intervals=intervals,
         production_intervals=(
-            interval_metrics(
-                production_quantiles,
-                actual,
-                production_levels,
-                sessions=compared.rows,
-                tickers=compared.columns,
-            )
+            interval_metrics(production_quantiles, actual, production_levels, **where)
             if production_quantiles is not None
             else None
         ),
         baseline_intervals=baseline,
     )
+
+
+def _rows(
+    chosen: np.ndarray, predicted: np.ndarray, quantiles: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    return predicted[chosen], None if quantiles is None else quantiles[chosen]
 
 
 def _production_on_test(
