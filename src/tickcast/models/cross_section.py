@@ -74,21 +74,18 @@ def judge(
         ic_sessions=len(skill),
         ic_sessions_offered=offered,
         distinct_forecasts=median,
-        not_judged=_unjudged_reason(predicted, actual, sessions, skill.index),
+        not_judged=_unjudged_reason(predicted, sessions, skill.index),
     )
 
 
-def _unjudged_reason(
-    predicted: np.ndarray, actual: np.ndarray, sessions: np.ndarray, judged: pd.Index
-) -> str:
+def _unjudged_reason(predicted: np.ndarray, sessions: np.ndarray, judged: pd.Index) -> str:
     """Why most sessions that were offered but not judged were left out."""
-    rows = pd.DataFrame({"session": sessions, "predicted": predicted, "actual": actual})
-    per_session = rows[~rows["session"].isin(judged)].groupby("session").nunique()
-    sizes = rows[~rows["session"].isin(judged)].groupby("session").size()
+    rows = pd.DataFrame({"session": sessions, "predicted": predicted})
+    per_session = rows[~rows["session"].isin(judged)].groupby("session")["predicted"]
     reasons = np.where(
-        sizes < MIN_TICKERS,
+        per_session.size() < MIN_TICKERS,
         TOO_FEW_TICKERS,
-        np.where(per_session["predicted"] <= 1, TIED_FORECASTS, TIED_OUTCOMES),
+        np.where(per_session.nunique() <= 1, TIED_FORECASTS, TIED_OUTCOMES),
     )
     return str(pd.Series(reasons).mode().iloc[0]) if len(reasons) else TOO_FEW_TICKERS
 

@@ -244,20 +244,11 @@ def christoffersen_independence_lr(
     n01 = int((~before & after).sum())
     n10 = int((before & ~after).sum())
     n11 = int((before & after).sum())
-
-    def log_likelihood(stay: int, move: int, rate: float) -> float:
-        total = 0.0
-        if move:
-            total += move * math.log(rate) if rate > 0 else -math.inf
-        if stay:
-            total += stay * math.log(1 - rate) if rate < 1 else -math.inf
-        return total
-
     pooled = (n01 + n11) / (n00 + n01 + n10 + n11)
     after_hit = n01 / (n00 + n01) if n00 + n01 else 0.0
     after_miss = n11 / (n10 + n11) if n10 + n11 else 0.0
-    restricted = log_likelihood(n00 + n10, n01 + n11, pooled)
-    free = log_likelihood(n00, n01, after_hit) + log_likelihood(n10, n11, after_miss)
+    restricted = _log_likelihood(n00 + n10, n01 + n11, pooled)
+    free = _log_likelihood(n00, n01, after_hit) + _log_likelihood(n10, n11, after_miss)
     return max(0.0, -2 * (restricted - free))
 
 
@@ -279,14 +270,14 @@ def kupiec_lr(misses: int, samples: int, expected_miss_rate: float) -> float:
     """Kupiec's proportion-of-failures likelihood ratio: -2 log of the likelihood of `misses` in
     `samples` at the promised miss rate over that at the observed rate."""
     p, x, n = expected_miss_rate, misses, samples
+    return max(0.0, -2 * (_log_likelihood(n - x, x, p) - _log_likelihood(n - x, x, x / n)))
 
-    def log_likelihood(rate: float) -> float:
-        inside, outside = n - x, x
-        total = 0.0
-        if inside:
-            total += inside * math.log(1 - rate) if rate < 1 else -math.inf
-        if outside:
-            total += outside * math.log(rate) if rate > 0 else -math.inf
-        return total
 
-    return max(0.0, -2 * (log_likelihood(p) - log_likelihood(x / n)))
+def _log_likelihood(hits: int, misses: int, miss_rate: float) -> float:
+    """The log-likelihood of `hits` and `misses` at `miss_rate` (Bernoulli)."""
+    total = 0.0
+    if hits:
+        total += hits * math.log(1 - miss_rate) if miss_rate < 1 else -math.inf
+    if misses:
+        total += misses * math.log(miss_rate) if miss_rate > 0 else -math.inf
+    return total

@@ -9,6 +9,8 @@ import pandas as pd
 VOLATILITY_SESSIONS = 20
 MEDIAN_SESSIONS = 250
 MULTIPLE = 2.0
+# Sessions of returns before a session that decide whether it is turbulent
+HISTORY_SESSIONS = VOLATILITY_SESSIONS + MEDIAN_SESSIONS - 1
 
 
 def turbulent_sessions(market_returns: pd.Series) -> pd.Series:

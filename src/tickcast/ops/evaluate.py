@@ -27,6 +27,7 @@ from tickcast.registry.aliases import model_uri, production_version, registered_
 from tickcast.registry.bundle import ForecasterBundle
 from tickcast.registry.pyfunc import load_forecaster
 from tickcast.registry.tracking import configure_mlflow
+from tickcast.training.evaluate import baseline_forecasts
 
 
 class Evaluation(BaseModel):
@@ -105,7 +106,9 @@ def evaluate(settings: Settings, candidate_version: int) -> Evaluation:
             version.horizon,
         )
 
-    baselines = _baseline_forecasts(candidate, arrays, compared)
+    baselines = (
+        baseline_forecasts(candidate.baselines, arrays, compared) if candidate.baselines else {}
+    )
     named = settings.promotion.must_beat_baseline
     dates = arrays.matrix.dates[compared.rows]
     where = {"sessions": compared.rows, "tickers": compared.columns}
@@ -164,16 +167,6 @@ def _production_on_test(
             f"production v{number} cannot be evaluated on this window: {error}",
         )
     return predicted, quantiles, levels, None
-
-
-def _baseline_forecasts(
-    bundle: ForecasterBundle, arrays: DatasetArrays, samples: Samples
-) -> dict[str, np.ndarray]:
-    """The bundle's baselines for `samples` (a sample without today's return: a zero return)."""
-    if bundle.baselines is None:
-        return {}
-    found = bundle.baselines.forecast(arrays.matrix.adjusted_close, samples.rows, samples.columns)
-    return {name: np.nan_to_num(values, nan=0.0) for name, values in found.items()}
 
 
 def _intervals(

@@ -5,7 +5,9 @@ training data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -122,15 +124,8 @@ def scored_metrics(
 ) -> tuple[ForecastMetrics, ForecastMetrics]:
     """The model's and persistence's metrics on scored rows (persistence: a zero log return),
     across tickers per target date for the IC figures."""
-    actual, close = rows["actual_log_return"].to_numpy(), rows["last_close"].to_numpy()
-    sessions, tickers = rows["target_date"].to_numpy(), rows["ticker"].to_numpy()
-
-    def metrics(predicted: np.ndarray) -> ForecastMetrics:
-        return forecast_metrics(
-            predicted, actual, close, sessions=sessions, tickers=tickers, evaluation=evaluation
-        )
-
-    return metrics(rows["predicted_log_return"].to_numpy()), metrics(np.zeros_like(actual))
+    metrics = _scoring(rows, evaluation)
+    return metrics(rows["predicted_log_return"].to_numpy()), metrics(np.zeros(len(rows)))
 
 
 def scored_baselines(
@@ -140,22 +135,28 @@ def scored_baselines(
     the model's (a row without one: a zero return, as persistence); a baseline no row has is
     left out."""
     found = {}
+    metrics = _scoring(rows, evaluation)
     for name in BASELINES:
         column = f"{name}_log_return"
         if column not in rows:
             continue
         forecasts = pd.to_numeric(rows[column], errors="coerce").to_numpy(np.float64)
-        if not np.isfinite(forecasts).any():
-            continue
-        found[name] = forecast_metrics(
-            np.nan_to_num(forecasts, nan=0.0),
-            rows["actual_log_return"].to_numpy(),
-            rows["last_close"].to_numpy(),
-            sessions=rows["target_date"].to_numpy(),
-            tickers=rows["ticker"].to_numpy(),
-            evaluation=evaluation,
-        )
+        if np.isfinite(forecasts).any():
+            found[name] = metrics(np.nan_to_num(forecasts, nan=0.0))
     return found
+
+
+def _scoring(rows: pd.DataFrame, evaluation: EvaluationSettings) -> Callable[..., ForecastMetrics]:
+    """forecast_metrics of predicted log returns against the scored rows' outcomes, across
+    tickers per target date."""
+    return partial(
+        forecast_metrics,
+        actual=rows["actual_log_return"].to_numpy(),
+        last_close=rows["last_close"].to_numpy(),
+        sessions=rows["target_date"].to_numpy(),
+        tickers=rows["ticker"].to_numpy(),
+        evaluation=evaluation,
+    )
 
 
 def scored_intervals(

@@ -38,7 +38,7 @@ from tickcast.db.promotions import promotion_history
 from tickcast.models.baselines import daily_returns, market_returns
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
-from tickcast.models.regimes import turbulent_sessions
+from tickcast.models.regimes import HISTORY_SESSIONS, turbulent_sessions
 from tickcast.ops.decide import rule_counts
 from tickcast.ops.monitor import scored_baselines, scored_intervals, scored_metrics
 from tickcast.orchestration.errors import BacktestError
@@ -247,7 +247,8 @@ def backtest(
                 policy == "fixed_schedule" and index % schedule_sessions == 0
             ):
                 timed_retrain(name, configured, day)
-    results, history = _score(policies, seconds, sessions, _turbulence(settings, sessions[-1]))
+    turbulent = _turbulence(settings, calendar.sessions_ending(sessions[0], HISTORY_SESSIONS + 1))
+    results, history = _score(policies, seconds, sessions, turbulent)
     return _report(settings, sessions, schedule_sessions, results, history)
 
 
@@ -279,11 +280,12 @@ def _require_clean_stores(
         )
 
 
-def _turbulence(settings: Settings, end: date) -> pd.Series:
-    """Per stored session up to `end`: is it turbulent (tickcast.models.regimes), judged on the
-    equal-weight mean of every stored ticker's adjusted daily return."""
+def _turbulence(settings: Settings, before: list[date]) -> pd.Series:
+    """Per stored session from the first of `before` (the sessions that decide the first
+    replayed one, which is the last of them) on: is it turbulent (tickcast.models.regimes),
+    judged on the equal-weight mean of every stored ticker's adjusted daily return."""
     with open_connection(settings) as conn:
-        prices = load_prices(conn, end=end)
+        prices = load_prices(conn, start=before[0])
     if prices.empty:
         return pd.Series(dtype=bool)
     wide = prices.pivot(index="trade_date", columns="ticker", values="adj_close").sort_index()

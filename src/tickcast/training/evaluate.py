@@ -79,12 +79,20 @@ def baseline_metrics(
     samples: Samples,
     evaluation: EvaluationSettings,
 ) -> dict[str, ForecastMetrics]:
-    """Each baseline's metrics on `samples` (a sample without today's return: a zero return)."""
-    found = baselines.forecast(arrays.matrix.adjusted_close, samples.rows, samples.columns)
+    """Each baseline's metrics on `samples`."""
     return {
-        name: score(arrays, samples, np.nan_to_num(values, nan=0.0), evaluation)
-        for name, values in found.items()
+        name: score(arrays, samples, values, evaluation)
+        for name, values in baseline_forecasts(baselines, arrays, samples).items()
     }
+
+
+def baseline_forecasts(
+    baselines: Baselines, arrays: DatasetArrays, samples: Samples
+) -> dict[str, np.ndarray]:
+    """Each baseline's forecasts of `samples` (a sample without today's return: a zero
+    return)."""
+    found = baselines.forecast(arrays.matrix.adjusted_close, samples.rows, samples.columns)
+    return {name: np.nan_to_num(values, nan=0.0) for name, values in found.items()}
 
 
 def score(
