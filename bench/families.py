@@ -146,6 +146,7 @@ def main() -> None:
                 judged.samples["test"],
                 settings.intervals,
                 settings.training.seed,
+                judged.calibration,
             )
             rows.append(
                 row(

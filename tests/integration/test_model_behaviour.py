@@ -169,8 +169,15 @@ def test_where_volatility_is_predictable_a_trained_interval_is_narrower(
             version, arrays, params, configured.training, intervals=configured.intervals
         )
         data = training_data(version, arrays)
+        calibrated = calibrated_results(trained.forecaster, version, arrays, configured.evaluation)
         fitted = fit_intervals(
-            trained, arrays, data, test, configured.intervals, configured.training.seed
+            trained,
+            arrays,
+            data,
+            test,
+            configured.intervals,
+            configured.training.seed,
+            calibrated.calibration,
         )
         model, baseline = fitted.metrics["test"], fitted.baseline["test"]
         calibrated_on = fitted.forecaster.calibration.samples

@@ -85,6 +85,7 @@ def model(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             judged.samples["test"],
             settings.intervals,
             settings.training.seed,
+            judged.calibration,
         )
         yield ForecasterBundle(
             trained.forecaster,

@@ -16,6 +16,7 @@ from tickcast.config import (
     ModelParams,
     TrainingSettings,
 )
+from tickcast.families.base import IntervalEvidence, residual_quantiles
 from tickcast.families.trained import training_data
 from tickcast.features.dataset_version import DatasetArrays, DatasetVersion, SplitPart
 from tickcast.features.matrix import FeatureMatrix
@@ -190,11 +191,46 @@ def test_a_rank_target_is_each_returns_centred_rank_in_its_session() -> None:
     )
     raw, ranks = training_data(version, arrays), training_data(ranked, arrays)
     rows = raw.train.rows
-    expected = pd.Series(raw.train_targets).groupby(rows).rank(pct=True) - 0.5
+    grouped = pd.Series(raw.train_targets).groupby(rows)
+    expected = (grouped.rank() - 0.5) / grouped.transform("count") - 0.5
     np.testing.assert_allclose(ranks.train_targets, expected.to_numpy(), atol=1e-12)
-    assert ranks.train_targets.min() > -0.5 and ranks.train_targets.max() <= 0.5
+    assert ranks.train_targets.min() > -0.5 and ranks.train_targets.max() < 0.5
+    means = pd.Series(ranks.train_targets).groupby(rows).mean()  # 6 tickers, or 5 before one starts
+    assert np.abs(means.to_numpy()).max() < 1e-12
     # A model learns ranks; the price forecast comes from the calibration on raw returns.
     params = ModelParams(family="ridge", tabular_sessions=2)
     trained = train_model(ranked, arrays, params, TrainingSettings(max_epochs=1))
     judged = calibrated_results(trained.forecaster, ranked, arrays, EvaluationSettings())
     assert judged.metrics["test"].mase < 1.01 and judged.calibration.cross_section <= 1.0
+
+
+def test_a_residual_band_under_a_rank_target_is_centred_on_the_calibrated_return() -> None:
+    """Ridge learns ranks (about ±0.5) of returns about 0.01 in size: its band must be centred
+    on the calibrated return forecast, with offsets the size of the returns' noise."""
+    version, arrays = synthetic()
+    ranked = version.model_copy(
+        update={
+            "config": {**version.config, "dataset": {**version.config["dataset"], "target": "rank"}}
+        }
+    )
+    params = ModelParams(family="ridge", tabular_sessions=2)
+    trained = train_model(ranked, arrays, params, TrainingSettings(max_epochs=1))
+    judged = calibrated_results(trained.forecaster, ranked, arrays, EvaluationSettings())
+    parts = {"train": training_data(ranked, arrays).train, "test": judged.samples["test"]}
+    point = {name: arrays.predict(trained.forecaster, s) for name, s in parts.items()}
+    actual = {name: arrays.targets(s) for name, s in parts.items()}
+    noise = {name: np.full(len(s), 0.002) for name, s in parts.items()}  # the planted noise
+    levels = [0.1, 0.5, 0.9]
+    sessions = {name: s.rows for name, s in parts.items()}
+    evidence = IntervalEvidence(levels, sessions, noise, actual, point, judged.calibration)
+    model = residual_quantiles(evidence)
+    assert model.centre == judged.calibration
+    test = parts["test"]
+    band = model.raw_quantiles(arrays.inputs(test), test.rows, point["test"], noise["test"])
+    np.testing.assert_allclose(
+        band - noise["test"][:, None] * model.offsets,
+        np.repeat(judged.predictions["test"][:, None], 3, axis=1),
+    )
+    assert model.offsets[2] - model.offsets[0] < 10  # within a few noise units, not rank units
+    inside = (band[:, 0] <= actual["test"]) & (actual["test"] <= band[:, 2])
+    assert 0.65 < inside.mean() < 0.95, inside.mean()

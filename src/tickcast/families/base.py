@@ -15,6 +15,7 @@ from tickcast.config import IntervalSettings, ModelParams, TrainingSettings
 from tickcast.families.trained import EpochCallback, TrainedModel, TrainingData
 from tickcast.features.dataset_version import DatasetArrays
 from tickcast.features.spec import FeatureSpec
+from tickcast.models.calibration import Calibration
 from tickcast.models.forecasters import Forecaster
 from tickcast.models.quantile_models import QuantileModel, ResidualQuantiles
 
@@ -22,22 +23,27 @@ from tickcast.models.quantile_models import QuantileModel, ResidualQuantiles
 @dataclass(frozen=True)
 class IntervalEvidence:
     """What an interval model is fitted from, per part (train, validation, test): each sample's
-    recent volatility, realised return and raw point forecast (the training part's only for a
-    family that reads them), at the interval settings' levels."""
+    session row, recent volatility, realised return and raw point forecast (the training part's
+    only for a family that reads them), at the interval settings' levels, and the point
+    calibration fitted on validation."""
 
     levels: list[float]
+    sessions: dict[str, np.ndarray]
     volatility: dict[str, np.ndarray]
     actual: dict[str, np.ndarray]
     point: dict[str, np.ndarray]
+    calibration: Calibration
 
 
 def residual_quantiles(evidence: IntervalEvidence) -> ResidualQuantiles:
     """The interval model of a family that has nothing better: the quantiles of its training
-    residuals in units of recent volatility (needs `reads_training_forecasts`)."""
+    residuals from the calibrated forecast in units of recent volatility (needs
+    `reads_training_forecasts`)."""
     actual, volatility = evidence.actual["train"], evidence.volatility["train"]
-    known = np.isfinite(volatility) & np.isfinite(actual)
-    standardised = (actual - evidence.point["train"])[known] / volatility[known]
-    return ResidualQuantiles(np.quantile(standardised, evidence.levels))
+    centre = evidence.calibration.apply(evidence.point["train"], evidence.sessions["train"])
+    known = np.isfinite(volatility) & np.isfinite(actual) & np.isfinite(centre)
+    standardised = (actual - centre)[known] / volatility[known]
+    return ResidualQuantiles(np.quantile(standardised, evidence.levels), evidence.calibration)
 
 
 class Family(Protocol):

@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tickcast.config import DatasetSettings, FeatureSettings
-from tickcast.features.matrix import FeatureMatrix, row_means
+from tickcast.features.matrix import FeatureMatrix
 from tickcast.features.samples import (
     Samples,
     gather_windows,
@@ -23,6 +23,7 @@ from tickcast.features.samples import (
 )
 from tickcast.features.scaling import Scalers, scale
 from tickcast.features.spec import FeatureSpec
+from tickcast.models.calibration import row_means
 
 if TYPE_CHECKING:
     from tickcast.models.forecasters import Forecaster
@@ -111,11 +112,14 @@ class DatasetArrays:
     @cached_property
     def session_rank_targets(self) -> np.ndarray:
         """(T, tickers) each known target's rank among its session's tickers with a usable window
-        and a known target, as a share in (0, 1] less 0.5 (ties share their mean rank); NaN
+        and a known target, (rank - 0.5) / tickers - 0.5: in (-0.5, 0.5), symmetric, with a
+        session mean of exactly 0 whatever the number of tickers (a mean that moved with it
+        would look like a market forecast to the calibration); ties share their mean rank; NaN
         elsewhere (what a rank target learns)."""
         known = self.usable & np.isfinite(self.matrix.targets)
         masked = pd.DataFrame(np.where(known, self.matrix.targets, np.nan))
-        ranked: np.ndarray = (masked.rank(axis=1, pct=True) - 0.5).to_numpy()
+        shares = (masked.rank(axis=1) - 0.5).div(masked.count(axis=1), axis=0)
+        ranked: np.ndarray = (shares - 0.5).to_numpy()
         return ranked
 
     def samples(self, rows: range) -> Samples:

@@ -19,6 +19,7 @@ from tickcast.config import FeatureSettings
 from tickcast.features.indicators import compute_indicators
 from tickcast.features.panel import PanelError, PricePanel
 from tickcast.features.targets import forward_log_return
+from tickcast.models.calibration import row_means
 
 MARKET_FEATURES = ["market_return", "relative_return"]
 _ZSCORE_CLIP = 5.0
@@ -110,15 +111,6 @@ def feature_matrix(
         defined=defined,
         adj_close=np.ascontiguousarray(panel.adj_close.to_numpy()),
     )
-
-
-def row_means(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(T,) mean of each row's finite values where `mask`; NaN for a row without any."""
-    valid = mask & np.isfinite(values)
-    counts = valid.sum(axis=1)
-    totals = np.where(valid, values, 0.0).sum(axis=1)
-    means: np.ndarray = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
-    return means
 
 
 def _cross_section(values: np.ndarray, defined: np.ndarray, kind: str) -> np.ndarray:

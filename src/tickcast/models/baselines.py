@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from tickcast.models.calibration import Calibration, fit_calibration, session_means
+from tickcast.models.calibration import Calibration, fit_calibration, row_means, session_means
 
 BASELINES = ("reversal", "market")
 
@@ -35,17 +35,16 @@ class Baselines(BaseModel):
     ) -> dict[str, np.ndarray]:
         """Calibrated log-return forecasts of each baseline for samples at (rows, columns) of a
         (sessions, tickers) adjusted-close matrix; NaN where today's return is unknown."""
-        raw = self.raw(adjusted_close, rows, columns)
+        raw = self.raw(daily_returns(adjusted_close), rows, columns)
         return {
             "reversal": self.reversal_calibration.apply(raw["reversal"], rows),
             "market": self.market_calibration.apply(raw["market"], rows),
         }
 
     def raw(
-        self, adjusted_close: np.ndarray, rows: np.ndarray, columns: np.ndarray
+        self, returns: np.ndarray, rows: np.ndarray, columns: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """The baselines before calibration."""
-        returns = daily_returns(adjusted_close)
+        """The baselines before calibration, from (sessions, tickers) daily log returns."""
         market = market_returns(returns)
         relative = returns[rows, columns] - market[rows]
         trailing = pd.Series(market).rolling(self.market_sessions, min_periods=1).mean()
@@ -67,11 +66,7 @@ def daily_returns(adjusted_close: np.ndarray) -> np.ndarray:
 
 def market_returns(returns: np.ndarray) -> np.ndarray:
     """(sessions,) the equal-weight mean of each session's known returns (NaN: none known)."""
-    known = np.isfinite(returns)
-    counts = known.sum(axis=1)
-    totals = np.where(known, returns, 0.0).sum(axis=1)
-    means: np.ndarray = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
-    return means
+    return row_means(returns, np.isfinite(returns))
 
 
 def fit_baselines(
@@ -96,7 +91,7 @@ def fit_baselines(
         market_sessions=market_sessions,
     )
     rows, columns = validation
-    raw = fitted.raw(adjusted_close, rows, columns)
+    raw = fitted.raw(returns, rows, columns)
     actual = targets[rows, columns]
     return fitted.model_copy(
         update={

@@ -79,3 +79,12 @@ def session_means(values: np.ndarray, sessions: np.ndarray) -> np.ndarray:
     finite = pd.Series(np.where(np.isfinite(values), values, np.nan))
     means: np.ndarray = finite.groupby(np.asarray(sessions)).transform("mean").to_numpy()
     return means
+
+
+def row_means(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(T,) mean of each row's finite values where `mask`; NaN for a row without any."""
+    valid = mask & np.isfinite(values)
+    counts = valid.sum(axis=1)
+    totals = np.where(valid, values, 0.0).sum(axis=1)
+    means: np.ndarray = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+    return means

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from tickcast.models.baselines import daily_returns
+
 # Scales below this (log return units) are floored: a model that claims certainty is not believed.
 MIN_SCALE = 1e-6
 
@@ -102,10 +104,11 @@ def ewma_volatility(close: np.ndarray, halflife_sessions: float) -> np.ndarray:
     returns up to and including each session (its own return known at its close); NaN until a
     ticker has two closes. Missing sessions are skipped, not counted as zero moves."""
     close = np.asarray(close, np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        returns = np.full_like(close, np.nan)
-        returns[1:] = np.log(close[1:] / close[:-1])
-    squared = pd.DataFrame(returns**2).ewm(halflife=halflife_sessions, ignore_na=True).mean()
+    squared = (
+        pd.DataFrame(daily_returns(close) ** 2)
+        .ewm(halflife=halflife_sessions, ignore_na=True)
+        .mean()
+    )
     volatility: np.ndarray = np.sqrt(squared.to_numpy())
     volatility[~np.isfinite(close)] = np.nan
     return volatility

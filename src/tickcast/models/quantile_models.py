@@ -1,8 +1,9 @@
 """Raw quantile forecasts of the next log return, one kind per family; calibrated afterwards by
 `tickcast.models.intervals` (the bundle keeps both).
 
-- `ResidualQuantiles` (ridge): the point forecast plus quantiles of the training residuals in
-  units of each sample's recent volatility, so the band widens when the ticker moves more.
+- `ResidualQuantiles` (ridge, the ensemble): the calibrated point forecast (the return a user
+  is shown, whatever target the model learns) plus quantiles of the training residuals from it
+  in units of each sample's recent volatility, so the band widens when the ticker moves more.
 - `TreeQuantiles` (LightGBM): one booster per level with LightGBM's quantile (pinball) objective
   on the family's inputs and the log of recent volatility, learning the next return in units of
   that volatility.
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tickcast.models.calibration import Calibration
 from tickcast.models.forecasters import tabular
 from tickcast.models.intervals import IntervalCalibration, centre_and_scale, volatility_quantiles
 
@@ -36,11 +38,15 @@ class QuantileModel(Protocol):
 @dataclass
 class ResidualQuantiles:
     offsets: np.ndarray  # (levels,) quantiles of residual / volatility on the training samples
+    # The point calibration the band is centred on (the bundle's); None: the raw point forecast
+    # (bundles saved before, read as they were saved)
+    centre: Calibration | None = None
 
     def raw_quantiles(
         self, windows: np.ndarray, sessions: np.ndarray, point: np.ndarray, volatility: np.ndarray
     ) -> np.ndarray:
-        quantiles: np.ndarray = point[:, None] + volatility[:, None] * self.offsets[None, :]
+        centre = point if self.centre is None else self.centre.apply(point, sessions)
+        quantiles: np.ndarray = centre[:, None] + volatility[:, None] * self.offsets[None, :]
         return quantiles
 
 

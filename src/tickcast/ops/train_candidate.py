@@ -100,6 +100,7 @@ def train_candidate(
             test,
             settings.intervals,
             settings.training.seed,
+            judged.calibration,
         )
         _log_intervals(intervals)
         stages.lap("intervals")

@@ -100,11 +100,13 @@ def save_bundle(directory: Path, bundle: ForecasterBundle) -> Path:
     (directory / _META).write_text(json.dumps(meta, indent=2))
     np.savez(directory / _SCALERS, mean=bundle.scalers.mean, std=bundle.scalers.std)
     if bundle.intervals is not None:
-        _save_intervals(directory, bundle.intervals)
+        _save_intervals(directory, bundle.intervals, bundle.calibration)
     return directory
 
 
-def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
+def _save_intervals(
+    directory: Path, intervals: IntervalForecaster, calibration: Calibration
+) -> None:
     model = intervals.model
     described: dict[str, object] = {
         "calibration": intervals.calibration.model_dump(),
@@ -112,7 +114,10 @@ def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
         "volatility_halflife_sessions": intervals.volatility_halflife_sessions,
     }
     if isinstance(model, ResidualQuantiles):
+        if model.centre is not None and model.centre != calibration:
+            raise ValueError("a residual band must be centred on the bundle's own calibration")
         described |= {"kind": "residual", "offsets": model.offsets.tolist()}
+        described |= {"centre": "raw" if model.centre is None else "calibrated"}
     elif isinstance(model, TreeQuantiles):
         described |= {"kind": "volatility_trees", "sessions_used": model.sessions_used}
         for index, booster in enumerate(model.boosters):
@@ -125,10 +130,13 @@ def _save_intervals(directory: Path, intervals: IntervalForecaster) -> None:
     (directory / _INTERVALS).write_text(json.dumps(described, indent=2))
 
 
-def _load_intervals(directory: Path, forecaster: Forecaster) -> IntervalForecaster | None:
+def _load_intervals(
+    directory: Path, forecaster: Forecaster, calibration: Calibration
+) -> IntervalForecaster | None:
     """The bundle's intervals; None for a bundle without them, or with a kind this version no
     longer reads (the first trees and heads, in target units: such a model forecasts points
-    only until it is retrained)."""
+    only until it is retrained). A residual band saved before bands were centred on the
+    calibrated forecast stays centred on the raw one."""
     if not (directory / _INTERVALS).exists():
         return None
     described = json.loads((directory / _INTERVALS).read_text())
@@ -136,7 +144,10 @@ def _load_intervals(directory: Path, forecaster: Forecaster) -> IntervalForecast
     if described["kind"] not in _INTERVAL_KINDS:
         return None
     if described["kind"] == "residual":
-        model = ResidualQuantiles(np.asarray(described["offsets"], np.float64))
+        centred = described.get("centre", "raw") == "calibrated"
+        model = ResidualQuantiles(
+            np.asarray(described["offsets"], np.float64), calibration if centred else None
+        )
     elif described["kind"] == "volatility_trees":
         import lightgbm
 
@@ -172,6 +183,6 @@ def load_bundle(directory: Path) -> ForecasterBundle:
     with np.load(directory / _SCALERS) as stored:
         scalers = Scalers(mean=stored["mean"], std=stored["std"])
     calibration = Calibration.model_validate(meta["calibration"])
-    intervals = _load_intervals(directory, forecaster)
+    intervals = _load_intervals(directory, forecaster, calibration)
     baselines = Baselines.model_validate(meta["baselines"]) if "baselines" in meta else None
     return ForecasterBundle(forecaster, params, spec, scalers, calibration, intervals, baselines)

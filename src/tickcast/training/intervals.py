@@ -18,6 +18,7 @@ from tickcast.families.registry import family
 from tickcast.families.trained import TrainedModel, TrainingData
 from tickcast.features.dataset_version import PREDICTION_CHUNK, DatasetArrays
 from tickcast.features.samples import Samples, session_chunks
+from tickcast.models.calibration import Calibration
 from tickcast.models.intervals import (
     IntervalMetrics,
     ewma_volatility,
@@ -47,8 +48,10 @@ def fit_intervals(
     test: Samples,
     settings: IntervalSettings,
     seed: int,
+    calibration: Calibration,
 ) -> FittedIntervals:
-    """Quantile model, calibrations and their validation and test metrics."""
+    """Quantile model, calibrations and their validation and test metrics; `calibration`: the
+    point calibration fitted on validation (what a residual band is centred on)."""
     started = time.perf_counter()
     levels = settings.levels
     volatility = ewma_volatility(
@@ -64,24 +67,21 @@ def fit_intervals(
         for name, s in parts.items()
         if name != "train" or kind.reads_training_forecasts
     }
-    evidence = IntervalEvidence(list(levels), vol, actual, point)
+    sessions = {name: s.rows for name, s in parts.items()}
+    evidence = IntervalEvidence(list(levels), sessions, vol, actual, point, calibration)
     model = kind.interval_model(trained, arrays, data, evidence, seed)
 
     def raw(name: str) -> np.ndarray:
         return _raw_quantiles(model, arrays, parts[name], point[name], vol[name], len(levels))
 
     known = np.isfinite(vol["validation"])
-    calibration = fit_interval_calibration(
-        raw("validation")[known], actual["validation"][known], levels
-    )
+    scores = fit_interval_calibration(raw("validation")[known], actual["validation"][known], levels)
     baseline_raw = volatility_quantiles(vol["validation"], levels)
     baseline = fit_interval_calibration(baseline_raw[known], actual["validation"][known], levels)
-    forecaster = IntervalForecaster(
-        model, calibration, baseline, settings.volatility_halflife_sessions
-    )
+    forecaster = IntervalForecaster(model, scores, baseline, settings.volatility_halflife_sessions)
     quantiles, metrics, baselines = {}, {}, {}
     for name in ("validation", "test"):
-        quantiles[name] = calibration.apply(raw(name))
+        quantiles[name] = scores.apply(raw(name))
         quantiles[name][~np.isfinite(vol[name])] = np.nan
         where = {
             "sessions": parts[name].rows,
