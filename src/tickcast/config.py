@@ -318,11 +318,10 @@ class DatasetSettings(_Section):
     sequence_length: int = Field(20, ge=1, le=500)
     horizon: int = Field(1, ge=1, le=20)
     # What a model learns: raw, the forward log return; demeaned, less that session's mean over
-    # the tickers; rank, its centred rank among the session's tickers (it orders best on
-    # validation, bench/targets.py, but a residual interval is centred on the raw forecast, which
-    # is then a rank: not the default until those intervals centre on the calibrated forecast).
-    # Forecasts of the raw return come from the calibration either way.
-    target: Literal["raw", "demeaned", "rank"] = "raw"
+    # the tickers; rank, its centred rank among the session's tickers (the default: it orders
+    # best on validation over every family, bench/targets.py). Forecasts of the raw return come
+    # from the calibration, and every band is of the raw return, whatever the target.
+    target: Literal["raw", "demeaned", "rank"] = "rank"
     split: SplitSettings = SplitSettings()
     start: date | None = None  # None: from the first stored price
     # Fewer stored sessions leave a ticker out; None: warm-up + one window + the horizon.

@@ -3,6 +3,7 @@ themselves and through the MLflow pyfunc wrapper, and forecast what they forecas
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,6 +20,7 @@ BUNDLES = sorted(path for path in FIXTURES.glob("*/*") if (path / "expected.npz"
 def test_every_family_of_every_format_is_kept() -> None:
     families = {path.name for path in BUNDLES}
     assert {"ridge", "lightgbm", "lstm"} <= families, BUNDLES
+    assert {"v1", "v2"} <= {path.parent.name for path in BUNDLES}
 
 
 @pytest.mark.parametrize("folder", BUNDLES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -39,6 +41,9 @@ def test_a_stored_bundle_loads_and_forecasts_as_it_did(folder: Path) -> None:
     quantiles = bundle.predict_quantiles(windows, sessions, volatility)
     assert quantiles is not None
     np.testing.assert_allclose(quantiles, expected["quantiles"], rtol=1e-6, atol=1e-9)
+
+    saved = json.loads((folder / "model.json").read_text())
+    assert (bundle.baselines is not None) == ("baselines" in saved)
 
     wrapped = TickcastForecaster()  # as MLflow loads a registered version
     wrapped.load_context(SimpleNamespace(artifacts={"bundle": str(folder)}))

@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import date
-from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -35,7 +34,7 @@ from tickcast.db.forecasts import scored_rows
 from tickcast.db.migrate import ensure_schema
 from tickcast.db.prices import load_prices, newest_trade_date
 from tickcast.db.promotions import promotion_history
-from tickcast.models.baselines import daily_returns, market_returns
+from tickcast.models.baselines import BASELINES, daily_returns, market_returns
 from tickcast.models.intervals import IntervalMetrics
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.models.regimes import HISTORY_SESSIONS, turbulent_sessions
@@ -293,33 +292,33 @@ def _turbulence(settings: Settings, before: list[date]) -> pd.Series:
     return turbulent_sessions(pd.Series(market, index=pd.to_datetime(wide.index)))
 
 
-def _scored(
-    evaluation: EvaluationSettings, row: str, rows: pd.DataFrame
-) -> tuple[ForecastMetrics | None, IntervalMetrics | None]:
-    """A report row's figures on scored rows: the model's, persistence's (with the volatility
-    baseline's interval) or a one-line baseline's (no interval)."""
-    if row in ("model", "persistence"):
-        which = 0 if row == "model" else 1
-        return scored_metrics(rows, evaluation)[which], scored_intervals(rows)[which]
-    return scored_baselines(rows, evaluation).get(row), None
-
-
 def _by_regime(
-    rows: pd.DataFrame,
-    turbulent: pd.Series,
-    score: Callable[[pd.DataFrame], tuple[ForecastMetrics | None, IntervalMetrics | None]],
-) -> dict[str, RegimeScore]:
-    """`score` of the calm rows and of the turbulent rows (by their target session)."""
+    rows: pd.DataFrame, turbulent: pd.Series, evaluation: EvaluationSettings, every_row: bool
+) -> dict[str, dict[str, RegimeScore]]:
+    """Report row ("model", "persistence" with the volatility baseline's interval, or a one-line
+    baseline's name) -> "calm" / "turbulent" -> its figures on those scored rows (by their
+    target session); the baselines' only with `every_row`. Each regime's rows are scored once."""
     if rows.empty:
         return {}
     flags = turbulent.reindex(pd.to_datetime(rows["target_date"])).fillna(False).to_numpy(bool)
-    found = {}
+    found: dict[str, dict[str, RegimeScore]] = {}
     for regime, chosen in (("calm", ~flags), ("turbulent", flags)):
         part = rows[chosen]
-        metrics, intervals = score(part) if not part.empty else (None, None)
-        found[regime] = RegimeScore(
-            sessions=int(part["target_date"].nunique()), metrics=metrics, intervals=intervals
-        )
+        scores: dict[str, tuple[ForecastMetrics | None, IntervalMetrics | None]] = {}
+        if not part.empty:
+            (model, persistence), (band, volatility_band) = (
+                scored_metrics(part, evaluation),
+                scored_intervals(part),
+            )
+            scores = {"model": (model, band), "persistence": (persistence, volatility_band)}
+            if every_row:
+                scores |= {n: (m, None) for n, m in scored_baselines(part, evaluation).items()}
+        names = ("model", "persistence", *BASELINES) if every_row else ("model",)
+        for name in names:
+            metrics, intervals = scores.get(name, (None, None))
+            found.setdefault(name, {})[regime] = RegimeScore(
+                sessions=int(part["target_date"].nunique()), metrics=metrics, intervals=intervals
+            )
     return found
 
 
@@ -334,6 +333,7 @@ def _score(
     # Persistence on the first policy's rows (every policy is scored on the same ones).
     persistence: tuple[pd.DataFrame, ForecastMetrics | None, IntervalMetrics | None] | None = None
     baselines: dict[str, ForecastMetrics] = {}
+    regimes: dict[str, dict[str, RegimeScore]] = {}  # the first policy's rows', by report row
     evaluation = next(iter(policies.values()))[1].evaluation
     for policy, (_, configured) in policies.items():
         model = configured.mlflow.model_name
@@ -351,6 +351,7 @@ def _score(
             scored_metrics(rows, configured.evaluation) if not rows.empty else (None, None)
         )
         intervals, interval_baseline = scored_intervals(rows) if not rows.empty else (None, None)
+        by_regime = _by_regime(rows, turbulent, evaluation, every_row=persistence is None)
         results.append(
             PolicyResult(
                 policy=policy,
@@ -362,12 +363,12 @@ def _score(
                 replay_seconds_per_session=seconds[policy]["replay"] / (len(sessions) - 1),
                 triggers=rule_counts(d["reasons"] for d in retrains),
                 intervals=intervals,
-                regimes=_by_regime(rows, turbulent, partial(_scored, evaluation, "model")),
+                regimes=by_regime.get("model", {}),
             )
         )
         history[policy] = rows
         if persistence is None:
-            persistence = (rows, baseline, interval_baseline)
+            persistence, regimes = (rows, baseline, interval_baseline), by_regime
             baselines = scored_baselines(rows, configured.evaluation) if not rows.empty else {}
     if persistence is not None:
         rows, baseline, interval_baseline = persistence
@@ -379,7 +380,7 @@ def _score(
                 promotions=0,
                 seconds=0,
                 intervals=interval_baseline,
-                regimes=_by_regime(rows, turbulent, partial(_scored, evaluation, "persistence")),
+                regimes=regimes.get("persistence", {}),
             )
         )
         history["persistence"] = rows.assign(predicted_log_return=0.0)  # for the plot
@@ -390,9 +391,7 @@ def _score(
             retrains=0,
             promotions=0,
             seconds=0,
-            regimes=_by_regime(persistence[0], turbulent, partial(_scored, evaluation, name))
-            if persistence
-            else {},
+            regimes=regimes.get(name, {}),
         )
         for name, found in baselines.items()
     ]
