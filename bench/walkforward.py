@@ -53,7 +53,7 @@ def main() -> None:
             for family in args.families
         }
         result = backtest(settings, args.start, args.end, continuous=policies, baselines=False)
-    console.print(result.markdown(), soft_wrap=True)
+    console.print(result.markdown(), soft_wrap=True, markup=False)  # "![..](..)" is no style
     errors = [
         abs(m.rank_ic / m.rank_ic_t)
         for p in result.policies

@@ -26,6 +26,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -575,14 +576,50 @@ class KfpSettings(_Section):
     stores_wait_seconds: float = Field(0.0, ge=0)
 
 
+MIN_TOKEN_CHARACTERS = 16
+
+
+class AuthSettings(_Section):
+    """Bearer tokens the HTTP API requires (none: the API is open). With any, every endpoint but
+    the health checks (/healthz, /livez, /readyz), the dashboard's page and assets (it asks for
+    a token) and, unless `metrics_open` is false, /metrics answers 401 without one of them.
+    Several tokens let one be rotated without a gap."""
+
+    # TICKCAST_SERVING__AUTH__TOKENS: comma-separated (the chart reads it from a Secret)
+    tokens: Annotated[list[SecretStr], NoDecode] = []
+    metrics_open: bool = True  # /metrics without a token (a scraper inside the cluster)
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value) if part]
+        return value
+
+    @field_validator("tokens")
+    @classmethod
+    def _long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for number, token in enumerate(value, start=1):
+            length = len(token.get_secret_value())
+            if length < MIN_TOKEN_CHARACTERS:
+                raise ValueError(
+                    f"token {number} has {length} characters: a bearer token needs at least "
+                    f"{MIN_TOKEN_CHARACTERS} (e.g. python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))')"
+                )
+        return value
+
+
 class ServingSettings(_Section):
-    """The BentoML service: where it listens and how it follows the production alias."""
+    """The BentoML service: where it listens, how it follows the production alias, and who may
+    call it."""
 
     host: str = "127.0.0.1"
     port: int = Field(3000, ge=1, le=65535)
     poll_seconds: float = Field(30.0, gt=0)  # how often the production alias is checked
     data_check_seconds: float = Field(1.0, ge=0)  # how often new prices are looked for
     history_sessions: int = Field(60, ge=1, le=2520)  # default `days` of the history endpoints
+    auth: AuthSettings = AuthSettings()
 
 
 class Settings(BaseSettings):

@@ -371,3 +371,33 @@ def test_the_kind_cluster_leaves_the_readme_port_forwards_free() -> None:
     forwarded = {int(port) for port in re.findall(r"port-forward \S+ (\d+):\d+", readme)}
     assert forwarded >= {3000, 8080}
     assert not host_ports & forwarded
+
+
+def test_the_service_is_locked_with_a_token_from_a_secret_when_asked(helm: Path) -> None:
+    def serving_env(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        [deployment] = [
+            d
+            for d in docs
+            if d["kind"] == "Deployment" and d["metadata"]["name"] == "tickcast-serving"
+        ]
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        return {item["name"]: item for item in container["env"]}
+
+    assert "TICKCAST_SERVING__AUTH__TOKENS" not in serving_env(render(helm, []))
+    generated = render(helm, VALUE_SETS["gpu-ray"])
+    env = serving_env(generated)
+    assert env["TICKCAST_SERVING__AUTH__TOKENS"]["valueFrom"]["secretKeyRef"] == {
+        "name": "tickcast-serving-auth",
+        "key": "tokens",
+    }
+    assert env["TICKCAST_SERVING__AUTH__METRICS_OPEN"]["value"] == "true"
+    [secret] = [d for d in generated if d["metadata"]["name"] == "tickcast-serving-auth"]
+    token = base64.b64decode(secret["data"]["tokens"]).decode()
+    assert len(token) >= 16 and token.isalnum()  # what serving.auth accepts
+    external = render(helm, VALUE_SETS["external"])
+    env = serving_env(external)
+    assert env["TICKCAST_SERVING__AUTH__TOKENS"]["valueFrom"]["secretKeyRef"]["name"] == (
+        "acme-tickcast-tokens"
+    )
+    assert env["TICKCAST_SERVING__AUTH__METRICS_OPEN"]["value"] == "false"
+    assert not [d for d in external if d["metadata"]["name"] == "tickcast-serving-auth"]

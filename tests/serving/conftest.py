@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -85,10 +86,18 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         second = train_candidate(settings, dataset, ModelParams(hidden_size=16))
         simulate(settings, DAYS)  # stored forecasts for 5, 6 and 7 July; the first two scored
 
-    port = free_port()
     log = scratch / "bentoml.log"
+    with serving(env, log) as url:
+        yield Served(url, settings, env, log, second.model_version)
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`tickcast serve` (which execs bentoml serve) as a user starts it, with `env`, on a free
+    port: its URL once ready; stopped when the block ends."""
+    port = free_port()
     with log.open("w") as output:
-        process = subprocess.Popen(  # as a user starts it: tickcast serve (execs bentoml serve)
+        process = subprocess.Popen(
             [sys.executable, "-m", "tickcast", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=ROOT,
@@ -98,7 +107,7 @@ def served(module_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     url = f"http://127.0.0.1:{port}"
     with stopped_at_exit(process):
         _wait_ready(url, process, log)
-        yield Served(url, settings, env, log, second.model_version)
+        yield url
 
 
 def _wait_ready(

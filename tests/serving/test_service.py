@@ -6,6 +6,7 @@ without dropping a request, and keeps serving when the alias points at a broken 
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -13,13 +14,14 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.cli import run
 from tests.processes import free_port, stopped_at_exit
-from tests.serving.conftest import POLL_SECONDS, Served
+from tests.serving.conftest import POLL_SECONDS, Served, serving
 from tickcast.db.connection import connect
 from tickcast.ops.promote import promote_manually
 from tickcast.registry.aliases import production_version
@@ -148,13 +150,18 @@ def test_read_api_and_client_errors(served: Served) -> None:
 
 
 def test_openapi_fuzzing_finds_no_server_errors(served: Served) -> None:
-    run = subprocess.run(
+    run = _schemathesis(f"{served.url}/docs.json")
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def _schemathesis(schema: str, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "schemathesis.cli",
             "run",
-            f"{served.url}/docs.json",
+            schema,
             "--checks",
             "not_a_server_error,response_schema_conformance",
             "--max-examples",
@@ -163,28 +170,19 @@ def test_openapi_fuzzing_finds_no_server_errors(served: Served) -> None:
             "/metrics",
             "--seed",
             "7",
+            *options,
         ],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
 
 
 def test_dashboard_renders_in_chromium(served: Served, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM.exists(), "install Debian's chromium (make chromium)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         failed: list[str] = []
         page.on("requestfailed", lambda request: failed.append(request.url))
@@ -220,6 +218,72 @@ def test_dashboard_renders_in_chromium(served: Served, tmp_path: Path) -> None:
         page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
     assert failed == [] and screenshot.stat().st_size > 10_000
+
+
+def chromium(playwright: Any) -> Any:
+    """Debian's chromium under playwright, headless."""
+    assert CHROMIUM.exists(), "install Debian's chromium (make chromium)"
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    )
+
+
+def test_a_locked_service_answers_only_with_its_token(served: Served, tmp_path: Path) -> None:
+    """A second service over the same store with serving.auth.tokens: every API endpoint answers
+    401 without the token (before any 405 or 422), the health checks, /metrics and the
+    dashboard's page do not; fuzzing with the token finds no server error; the dashboard asks
+    for the token once and keeps it for the tab's session."""
+    from playwright.sync_api import sync_playwright
+
+    token = secrets.token_urlsafe(24)
+    env = {**served.env, "TICKCAST_SERVING__AUTH__TOKENS": token}
+    with serving(env, tmp_path / "locked.log") as url:
+        bearer = {"authorization": f"Bearer {token}"}
+        schema = httpx.get(f"{url}/docs.json", headers=bearer).json()
+        endpoints = [
+            (method.upper(), path.replace("{ticker}", "SYN001"))
+            for path, methods in schema["paths"].items()
+            for method in methods
+            if path != "/metrics"
+        ]
+        assert ("POST", "/predict") in endpoints and len(endpoints) >= 6, endpoints
+        for method, path in [*endpoints, ("GET", "/docs.json"), ("GET", "/predict")]:
+            for headers in ({}, {"authorization": "Bearer not-the-token-at-all"}):
+                refused = httpx.request(method, url + path, headers=headers, content=b"[")
+                assert refused.status_code == 401, (method, path, refused.text)
+                assert refused.headers["www-authenticate"].startswith("Bearer")
+                assert "token" in refused.json()["error"]
+            answered = httpx.request(method, url + path, headers=bearer, json={})
+            assert answered.status_code != 401, (method, path)
+        for path in ("/healthz", "/livez", "/readyz", "/metrics", "/", "/dashboard/dashboard.js"):
+            assert httpx.get(url + path).status_code == 200, path
+
+        fuzzed = _schemathesis(f"{url}/docs.json", "--header", f"Authorization: Bearer {token}")
+        assert fuzzed.returncode == 0, fuzzed.stdout[-6000:] + fuzzed.stderr[-2000:]
+
+        with sync_playwright() as playwright:
+            browser = chromium(playwright)
+            page = browser.new_page()
+            asked: list[str] = []
+
+            def answer(dialog: Any) -> None:
+                asked.append(dialog.message)
+                dialog.accept(token)
+
+            page.on("dialog", answer)
+            page.goto(url, wait_until="networkidle")
+            page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+            assert len(asked) == 1 and "token" in asked[0]  # two calls refused, one question
+            page.reload(wait_until="networkidle")
+            page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+            assert len(asked) == 1  # kept for the tab's session
+            browser.close()
 
 
 def test_alias_move_swaps_the_model_without_a_failed_request(served: Served) -> None:

@@ -161,19 +161,19 @@ class BacktestResult(BaseModel):
                     ],
                     "",
                     "![rolling MAPE](rolling_mape.png)",
-                    "",
-                    "Decision rules behind each continuous policy's retrains (a retrain can have "
-                    "several):",
-                    "",
-                    *[
-                        f"- {p.policy}: {p.describe_triggers()}"
-                        for p in self.policies
-                        if p.triggers
-                    ],
+                    *self._triggers(),
                 ]
             )
             + "\n"
         )
+
+    def _triggers(self) -> list[str]:
+        """The decision rules behind each continuous policy's retrains (none: no section)."""
+        found = [f"- {p.policy}: {p.describe_triggers()}" for p in self.policies if p.triggers]
+        if not found:
+            return []
+        heading = "Decision rules behind each continuous policy's retrains (a retrain can have "
+        return ["", heading + "several):", "", *found]
 
 
 def policy_settings(settings: Settings, name: str, policy: Policy) -> Settings:

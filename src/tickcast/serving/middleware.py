@@ -34,13 +34,13 @@ class ReadinessEndpoint:
         try:
             state = bentoml.get_current_service().state
         except Exception:  # the service instance is not created yet: starting up
-            await _answer(send, 503, {"ready": False, "reason": "starting"})
+            await answer_json(send, 503, {"ready": False, "reason": "starting"})
             return
         readiness = await anyio.to_thread.run_sync(state.readiness)
-        await _answer(send, 200 if readiness.ready else 503, readiness.model_dump(mode="json"))
+        await answer_json(send, 200 if readiness.ready else 503, readiness.model_dump(mode="json"))
 
 
-async def _answer(
+async def answer_json(
     send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     if isinstance(body.get("error"), str):  # bounded, whatever the request held
@@ -66,14 +66,14 @@ class PredictInput:
         method = scope.get("method", "POST")
         if method != "POST":
             error = {"error": f"{PREDICT_PATH} takes POST, not {method}"}
-            await _answer(send, 405, error, [(b"allow", b"POST")])
+            await answer_json(send, 405, error, [(b"allow", b"POST")])
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"application/json")
         if not content_type.lower().startswith(b"application/json"):
             error = {
                 "error": f"{PREDICT_PATH} takes application/json, not {content_type.decode(errors='replace')}"
             }
-            await _answer(send, 415, error)
+            await answer_json(send, 415, error)
             return
 
         body, receive = await _read_body(receive)
@@ -83,7 +83,7 @@ class PredictInput:
                 "error": f"unknown fields {unknown}: {PREDICT_PATH} takes "
                 f'{sorted(PREDICT_FIELDS)} (e.g. {{"tickers": ["AAPL"]}})'
             }
-            await _answer(send, 422, error)
+            await answer_json(send, 422, error)
             return
 
         async def send_422(message: dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
 """The BentoML service: POST /predict on the production model, the read API and dashboard
-mounted at /, a /readyz that explains itself, Prometheus /metrics.
+mounted at /, a /readyz that explains itself, Prometheus /metrics, optional bearer tokens.
 
     bentoml serve tickcast.serving.service:TickcastService     (or: tickcast serve)
 """
@@ -13,6 +13,7 @@ import bentoml
 
 from tickcast.config import load_settings
 from tickcast.serving.api import ERROR_STATUS, app, error_response
+from tickcast.serving.auth import BearerAuth
 from tickcast.serving.metrics import ModelMetrics
 from tickcast.serving.middleware import PredictInput, ReadinessEndpoint
 from tickcast.serving.request_log import one_line_client_errors
@@ -50,6 +51,8 @@ class TickcastService:
         self.state.stop()
 
 
-# The decorators made the class a bentoml Service, which mypy cannot see.
+# The decorators made the class a bentoml Service, which mypy cannot see. The first added is the
+# outermost: a request without a valid token is refused before anything else answers it.
+TickcastService.add_asgi_middleware(BearerAuth)  # type: ignore[attr-defined]
 TickcastService.add_asgi_middleware(ReadinessEndpoint)  # type: ignore[attr-defined]
 TickcastService.add_asgi_middleware(PredictInput)  # type: ignore[attr-defined]

@@ -1,8 +1,28 @@
 // tickcast dashboard: reads the service's own JSON API; Plotly is served by the service.
 "use strict";
 
-async function getJson(path, options) {
-  const response = await fetch(path, options);
+// A service with serving.auth tokens answers 401 without one: the page asks once, keeps the
+// token for this browser tab's session and sends it with every call.
+const TOKEN_KEY = "tickcast-token";
+let tokenAsked = null; // one question shared by the calls refused together
+
+function askForToken() {
+  tokenAsked ??= Promise.resolve().then(() => {
+    const token = window.prompt("This tickcast service needs an access token:") || "";
+    sessionStorage.setItem(TOKEN_KEY, token.trim());
+  });
+  return tokenAsked;
+}
+
+async function getJson(path, options = {}, asked = false) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = { ...(options.headers || {}) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401 && !asked) {
+    await askForToken();
+    return getJson(path, options, true);
+  }
   const body = await response.json();
   if (!response.ok) throw new Error(`${path}: ${body.error || response.status}`);
   return body;
