@@ -29,6 +29,7 @@ from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
+OPEN = ("/healthz", "/livez", "/readyz", "/metrics")  # answered without a token
 
 
 def stored_forecasts(
@@ -250,7 +251,7 @@ def test_a_locked_service_answers_only_with_its_token(served: Served, tmp_path: 
             (method.upper(), path.replace("{ticker}", "SYN001"))
             for path, methods in schema["paths"].items()
             for method in methods
-            if path != "/metrics"
+            if path not in OPEN
         ]
         assert ("POST", "/predict") in endpoints and len(endpoints) >= 6, endpoints
         for method, path in [*endpoints, ("GET", "/docs.json"), ("GET", "/predict")]:
@@ -261,7 +262,7 @@ def test_a_locked_service_answers_only_with_its_token(served: Served, tmp_path: 
                 assert "token" in refused.json()["error"]
             answered = httpx.request(method, url + path, headers=bearer, json={})
             assert answered.status_code != 401, (method, path)
-        for path in ("/healthz", "/livez", "/readyz", "/metrics", "/", "/dashboard/dashboard.js"):
+        for path in [*OPEN, "/", "/dashboard/dashboard.js"]:
             assert httpx.get(url + path).status_code == 200, path
 
         fuzzed = _schemathesis(f"{url}/docs.json", "--header", f"Authorization: Bearer {token}")
