@@ -622,6 +622,26 @@ class ServingSettings(_Section):
     auth: AuthSettings = AuthSettings()
 
 
+class BackupSettings(_Section):
+    """`tickcast db backup|restore`: the tickcast database, the MLflow store and a local artifact
+    root in one folder (an object-store artifact root is assumed durable and not copied)."""
+
+    keep: int = Field(7, ge=1, le=1000)  # backups kept at a destination; older ones removed
+    # The MLflow server's backend store (postgresql://...) when mlflow.tracking_uri is a server:
+    # a backup dumps it (a local SQLite store or a database tracking URI needs nothing here)
+    mlflow_database_url: str | None = None
+
+    @field_validator("mlflow_database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+")):
+            raise ValueError("must be a postgresql:// URL (the MLflow server's backend store)")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -651,6 +671,7 @@ class Settings(BaseSettings):
     decision: DecisionSettings = DecisionSettings()
     kfp: KfpSettings = KfpSettings()
     serving: ServingSettings = ServingSettings()
+    backup: BackupSettings = BackupSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

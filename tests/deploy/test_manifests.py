@@ -394,10 +394,15 @@ def test_the_service_is_locked_with_a_token_from_a_secret_when_asked(helm: Path)
     [secret] = [d for d in generated if d["metadata"]["name"] == "tickcast-serving-auth"]
     token = base64.b64decode(secret["data"]["tokens"]).decode()
     assert len(token) >= 16 and token.isalnum()  # what serving.auth accepts
-    external = render(helm, VALUE_SETS["external"])
-    env = serving_env(external)
-    assert env["TICKCAST_SERVING__AUTH__TOKENS"]["valueFrom"]["secretKeyRef"]["name"] == (
-        "acme-tickcast-tokens"
+    assert (
+        serving_env(render(helm, VALUE_SETS["external"]))["TICKCAST_SERVING__AUTH__METRICS_OPEN"][
+            "value"
+        ]
+        == "false"
     )
-    assert env["TICKCAST_SERVING__AUTH__METRICS_OPEN"]["value"] == "false"
-    assert not [d for d in external if d["metadata"]["name"] == "tickcast-serving-auth"]
+    existing = render(
+        helm, [], "--set", "serving.auth.enabled=true,serving.auth.existingSecret=acme"
+    )
+    ref = serving_env(existing)["TICKCAST_SERVING__AUTH__TOKENS"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "acme", "key": "tokens"}
+    assert not [d for d in existing if d["metadata"]["name"] == "tickcast-serving-auth"]

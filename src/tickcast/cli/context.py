@@ -31,10 +31,12 @@ from tickcast.data.quality import DataQualityError
 from tickcast.data.sources import SourceError
 from tickcast.data.universe import UniverseError
 from tickcast.db.connection import DatabaseUnavailableError
+from tickcast.db.dump import DumpError
 from tickcast.db.migrate import MigrationError
 from tickcast.features.dataset import DatasetIntegrityError, DatasetNotFoundError
 from tickcast.features.panel import PanelError
 from tickcast.features.split import SplitError
+from tickcast.ops.backup import BackupError
 from tickcast.ops.stores import StoresUnavailableError
 from tickcast.orchestration.errors import BacktestError
 from tickcast.orchestration.packages import OrchestrationError
@@ -68,6 +70,8 @@ EXIT_CODES: dict[type[Exception], int] = {
     AcceptError: 2,
     UniverseError: 2,
     CalendarError: 2,
+    BackupError: 12,
+    DumpError: 12,
 }
 
 

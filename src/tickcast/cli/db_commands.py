@@ -1,6 +1,9 @@
-"""`tickcast db up|down|status|migrate`: the embedded server and schema migrations."""
+"""`tickcast db up|down|status|migrate|backup|restore`: the embedded server, schema migrations,
+and backups of everything tickcast cannot recompute."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -66,6 +69,57 @@ def migrate() -> None:
     """Apply pending schema migrations (idempotent, safe to run concurrently)."""
     with handled_errors():
         _print_migrations(init_database(state.settings()))
+
+
+@app.command()
+def backup(
+    destination: Annotated[
+        str, typer.Argument(help="a folder, or an fsspec URL such as s3://bucket/backups")
+    ],
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, max=1000, help="backups kept there (default backup.keep)"),
+    ] = None,
+) -> None:
+    """Back up the tickcast database, the MLflow store and a local artifact root into a new
+    folder under DESTINATION, then remove the oldest beyond --keep."""
+    from tickcast.ops.backup import backup as run_backup
+
+    with handled_errors():
+        with console.status("backing up…"):
+            result = run_backup(state.settings(), destination, keep)
+        manifest = result.manifest
+        console.print(
+            f"Backup written to {result.location} (schema version {manifest.schema_version})"
+        )
+        for item in manifest.files():
+            console.print(f"  {item.name}: {item.bytes:,} bytes")
+        for note in manifest.notes:
+            console.print(f"  {note}")
+        for name in result.removed:
+            console.print(f"  removed the older backup {name}")
+
+
+@app.command()
+def restore(
+    source: Annotated[
+        str, typer.Argument(help="a backup folder, or a destination (its newest backup)")
+    ],
+) -> None:
+    """Restore a backup into the configured stores, which must be empty; stored artifact URIs
+    follow a moved artifact root; the schema is migrated to this tickcast's."""
+    from tickcast.ops.backup import restore as run_restore
+
+    with handled_errors():
+        with console.status("restoring…"):
+            result = run_restore(state.settings(), source)
+        console.print(
+            f"Restored {result.location} (made {result.manifest.created_at:%Y-%m-%d %H:%M} UTC "
+            f"by tickcast {result.manifest.tickcast_version})"
+        )
+        if result.relocated:
+            console.print(f"  {result.relocated} stored artifact URIs point at the new root")
+        _print_migrations(result.migrations)
 
 
 def _print_migrations(result: MigrationResult) -> None:
