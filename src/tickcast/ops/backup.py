@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import fsspec
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from tickcast.artifacts import artifact_uri
 from tickcast.config import Settings
@@ -38,6 +38,7 @@ from tickcast.db.migrate import MigrationResult, init_database, schema_state
 from tickcast.db.sqlite_store import copy_store, holds_runs, relocate_store
 
 PREFIX = "tickcast-backup-"
+FORMAT = 1
 # An MLflow store holds data once it has a run or a registered model (a new one has its default
 # experiment and schema version rows)
 MLFLOW_CONTENT = ("runs", "registered_models")
@@ -61,19 +62,19 @@ class BackupFile(BaseModel):
 
 
 class Manifest(BaseModel):
-    format: int = 1
+    format: int = FORMAT
     created_at: datetime
     tickcast_version: str
     schema_version: int
     database: BackupFile
     mlflow_kind: Literal["sqlite", "postgres"]
-    mlflow: BackupFile
+    mlflow: BackupFile | None  # None: no MLflow store existed yet (nothing trained)
     artifact_root: str  # the root's URI when backed up (stored URIs start with it)
     artifacts: BackupFile | None  # None: an object-store root, not copied
     notes: list[str] = []
 
     def files(self) -> list[BackupFile]:
-        return [self.database, self.mlflow, *([self.artifacts] if self.artifacts else [])]
+        return [item for item in (self.database, self.mlflow, self.artifacts) if item is not None]
 
 
 @dataclass
@@ -125,10 +126,22 @@ def _libpq_url(url: str) -> str:
 def backup(settings: Settings, destination: str, keep: int | None = None) -> BackupResult:
     """Back up into a new folder under `destination`; then remove the oldest backups there
     beyond `keep` (default backup.keep)."""
+    try:
+        return _backup(settings, destination, keep)
+    except OSError as error:  # an unwritable or unreachable destination, a full disk
+        raise BackupError(f"cannot back up into {destination}: {error}") from error
+
+
+def _backup(settings: Settings, destination: str, keep: int | None) -> BackupResult:
     fs, root = fsspec.core.url_to_fs(destination)
     local = _is_local(destination)
     name = PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     if local:
+        artifacts = Path(settings.artifacts.root).expanduser().resolve()
+        if Path(root).resolve().is_relative_to(artifacts):
+            raise BackupError(
+                f"{destination} is inside the artifact root {artifacts}, which a backup copies"
+            )
         Path(root).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".partial-", dir=root if local else None) as work:
         folder = Path(work)
@@ -153,15 +166,18 @@ def _write_backup(settings: Settings, folder: Path) -> Manifest:
         schema = max(schema_state(conn).applied, default=0)
         dump_database(conn, url, folder / DATABASE)
     store = mlflow_store(settings)
+    mlflow: Path | None = folder / (MLFLOW_SQLITE if store.kind == "sqlite" else MLFLOW_DUMP)
     if store.kind == "sqlite":
-        assert store.path is not None
-        if not store.path.exists():
-            raise BackupError(f"the MLflow store {store.path} does not exist")
-        copy_store(store.path, folder / MLFLOW_SQLITE)
+        assert store.path is not None and mlflow is not None
+        if store.path.exists():
+            copy_store(store.path, mlflow)
+        else:
+            notes.append(f"no MLflow store at {store.path} yet (nothing trained)")
+            mlflow = None
     else:
-        assert store.url is not None
+        assert store.url is not None and mlflow is not None
         with connect(store.url, retries=0) as conn:
-            dump_database(conn, store.url, folder / MLFLOW_DUMP)
+            dump_database(conn, store.url, mlflow)
     root = artifact_uri(settings)
     artifacts = None
     if root.startswith("file://"):
@@ -178,7 +194,7 @@ def _write_backup(settings: Settings, folder: Path) -> Manifest:
         schema_version=schema,
         database=_described(folder / DATABASE),
         mlflow_kind=store.kind,
-        mlflow=_described(folder / (MLFLOW_SQLITE if store.kind == "sqlite" else MLFLOW_DUMP)),
+        mlflow=None if mlflow is None else _described(mlflow),
         artifact_root=root,
         artifacts=artifacts,
         notes=notes,
@@ -188,6 +204,13 @@ def _write_backup(settings: Settings, folder: Path) -> Manifest:
 def restore(settings: Settings, source: str) -> RestoreResult:
     """Restore the backup at `source` (a backup folder, or a destination: its newest complete
     backup) into the configured stores, which must be empty."""
+    try:
+        return _restore(settings, source)
+    except OSError as error:  # an unreadable source, a full disk
+        raise BackupError(f"cannot restore from {source}: {error}") from error
+
+
+def _restore(settings: Settings, source: str) -> RestoreResult:
     fs, path = fsspec.core.url_to_fs(source)
     if fs.exists(f"{path.rstrip('/')}/{MANIFEST}"):
         folder, location = path.rstrip("/"), source
@@ -196,7 +219,15 @@ def restore(settings: Settings, source: str) -> RestoreResult:
         location = _url(source, folder.rsplit("/", 1)[-1])
     with tempfile.TemporaryDirectory(prefix="tickcast-restore-") as work:
         local = Path(work)
-        manifest = Manifest.model_validate_json(fs.cat_file(f"{folder}/{MANIFEST}"))
+        try:
+            manifest = Manifest.model_validate_json(fs.cat_file(f"{folder}/{MANIFEST}"))
+        except ValidationError as error:
+            problem = error.errors()[0]["msg"]
+            raise BackupError(
+                f"{folder}/{MANIFEST} is no tickcast backup manifest: {problem}"
+            ) from None
+        if manifest.format != FORMAT:
+            raise BackupError(f"backup format {manifest.format}: this tickcast reads {FORMAT}")
         for item in manifest.files():
             fs.get_file(f"{folder}/{item.name}", str(local / item.name))
             if _described(local / item.name) != item:
@@ -212,7 +243,9 @@ def restore(settings: Settings, source: str) -> RestoreResult:
         url = database_url(settings)
         with open_connection(settings) as conn:
             restore_database(conn, url, local / DATABASE)
-        if store.kind == "sqlite":
+        if manifest.mlflow is None:
+            pass  # nothing was trained when it was made
+        elif store.kind == "sqlite":
             assert store.path is not None
             store.path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(local / MLFLOW_SQLITE, store.path)
@@ -227,7 +260,9 @@ def restore(settings: Settings, source: str) -> RestoreResult:
             with tarfile.open(local / ARTIFACTS) as archive:
                 archive.extractall(directory, filter="data")
             if root != manifest.artifact_root:
-                relocated = _relocate(settings, store, manifest.artifact_root, root)
+                relocated = _relocate(
+                    settings, store if manifest.mlflow else None, manifest.artifact_root, root
+                )
     migrations = init_database(settings)
     return RestoreResult(location, manifest, relocated, migrations)
 
@@ -256,11 +291,12 @@ def _require_empty(settings: Settings, store: MlflowStore, root: str | None) -> 
         )
 
 
-def _relocate(settings: Settings, store: MlflowStore, old: str, new: str) -> int:
-    """Point stored artifact URIs from the backed-up root at the configured one."""
+def _relocate(settings: Settings, store: MlflowStore | None, old: str, new: str) -> int:
+    """Point stored artifact URIs from the backed-up root at the configured one (in the MLflow
+    store too, if one was restored)."""
     with open_connection(settings) as conn:
         moved = relocate_dataset_files(conn, old, new)
-    if store.kind == "sqlite" and store.path is not None:
+    if store is not None and store.kind == "sqlite" and store.path is not None:
         moved += relocate_store(store.path, old, new)
     return moved
 
