@@ -165,7 +165,12 @@ def test_no_secret_value_lands_in_a_configmap(helm: Path, tmp_path: Path) -> Non
 
 def test_the_daily_cronjob_is_safe_to_schedule(helm: Path, tmp_path: Path) -> None:
     documents = all_documents(helm, tmp_path)
-    jobs = [d for name in ("default", "k8s") for d in documents[name] if d["kind"] == "CronJob"]
+    jobs = [
+        d
+        for name in ("default", "k8s")
+        for d in documents[name]
+        if d["kind"] == "CronJob" and d["metadata"]["name"] == "tickcast-daily"
+    ]
     assert len(jobs) == 2
     for job in jobs:
         spec = job["spec"]
@@ -300,7 +305,7 @@ def test_with_a_ray_cluster_the_tune_pod_reserves_no_gpus(helm: Path, tmp_path: 
     """The search's trials run on the RayCluster's GPU workers; the tune pod is their client."""
     rendered = all_documents(helm, tmp_path)
     for name, expected in (("gpu-ray", ["--search-gpus", "0"]), ("default", [])):
-        [cron] = [d for d in rendered[name] if d["kind"] == "CronJob"]
+        [cron] = [d for d in rendered[name] if d["metadata"]["name"] == "tickcast-daily"]
         args = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
         found = args[args.index("--search-gpus") :][:2] if "--search-gpus" in args else []
         assert found == expected, name
@@ -406,3 +411,38 @@ def test_the_service_is_locked_with_a_token_from_a_secret_when_asked(helm: Path)
     ref = serving_env(existing)["TICKCAST_SERVING__AUTH__TOKENS"]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": "acme", "key": "tokens"}
     assert not [d for d in existing if d["metadata"]["name"] == "tickcast-serving-auth"]
+
+
+def test_the_backup_job_dumps_with_the_servers_own_client_into_the_artifact_store(
+    helm: Path,
+) -> None:
+    def backup_pod(docs: list[dict[str, Any]]) -> dict[str, Any]:
+        [job] = [d for d in docs if d["metadata"]["name"] == "tickcast-backup"]
+        assert job["spec"]["concurrencyPolicy"] == "Forbid"
+        pod: dict[str, Any] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        return pod
+
+    pod = backup_pod(render(helm, []))
+    [dump], [write] = pod["initContainers"], pod["containers"]
+    values = yaml.safe_load((ROOT / "helm/tickcast/values.yaml").read_text())
+    assert dump["image"] == values["postgres"]["image"]  # pg_dump of the server's major version
+    assert "/backup/tickcast.dump" in dump["args"][0] and "/backup/mlflow.dump" in dump["args"][0]
+    assert write["args"] == [
+        "tickcast",
+        "db",
+        "backup",
+        "s3://tickcast/backups",
+        "--keep",
+        "14",
+        "--dumps",
+        "/backup",
+    ]
+    secrets = {e["valueFrom"]["secretKeyRef"]["key"] for e in dump["env"]}
+    assert secrets == {"url", "mlflow-url"}
+    external = backup_pod(render(helm, VALUE_SETS["external"]))
+    assert external["containers"][0]["args"][3] == "s3://acme-tickcast/backups"
+    assert not [
+        d
+        for d in render(helm, [], "--set", "backup.enabled=false")
+        if "backup" in d["metadata"]["name"]
+    ]

@@ -3,6 +3,7 @@ and backups of everything tickcast cannot recompute."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -80,6 +81,13 @@ def backup(
         int | None,
         typer.Option(min=1, max=1000, help="backups kept there (default backup.keep)"),
     ] = None,
+    dumps: Annotated[
+        Path | None,
+        typer.Option(
+            help="a folder with tickcast.dump and mlflow.dump made by the server's own pg_dump "
+            "(the chart's backup job), taken instead of dumping here"
+        ),
+    ] = None,
 ) -> None:
     """Back up the tickcast database, the MLflow store and a local artifact root into a new
     folder under DESTINATION, then remove the oldest beyond --keep."""
@@ -87,7 +95,7 @@ def backup(
 
     with handled_errors():
         with console.status("backing up…"):
-            result = run_backup(state.settings(), destination, keep)
+            result = run_backup(state.settings(), destination, keep, dumps)
         manifest = result.manifest
         console.print(
             f"Backup written to {result.location} (schema version {manifest.schema_version})"

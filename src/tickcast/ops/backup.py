@@ -123,16 +123,22 @@ def _libpq_url(url: str) -> str:
     return f"{scheme.split('+')[0]}://{rest}"
 
 
-def backup(settings: Settings, destination: str, keep: int | None = None) -> BackupResult:
+def backup(
+    settings: Settings, destination: str, keep: int | None = None, dumps: Path | None = None
+) -> BackupResult:
     """Back up into a new folder under `destination`; then remove the oldest backups there
-    beyond `keep` (default backup.keep)."""
+    beyond `keep` (default backup.keep). `dumps`: a folder with `tickcast.dump` and
+    `mlflow.dump` already made by the server's own pg_dump (the chart's backup job makes them
+    with the PostgreSQL image), taken instead of dumping here."""
     try:
-        return _backup(settings, destination, keep)
+        return _backup(settings, destination, keep, dumps)
     except OSError as error:  # an unwritable or unreachable destination, a full disk
         raise BackupError(f"cannot back up into {destination}: {error}") from error
 
 
-def _backup(settings: Settings, destination: str, keep: int | None) -> BackupResult:
+def _backup(
+    settings: Settings, destination: str, keep: int | None, dumps: Path | None
+) -> BackupResult:
     fs, root = fsspec.core.url_to_fs(destination)
     local = _is_local(destination)
     name = PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -145,7 +151,7 @@ def _backup(settings: Settings, destination: str, keep: int | None) -> BackupRes
         Path(root).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".partial-", dir=root if local else None) as work:
         folder = Path(work)
-        manifest = _write_backup(settings, folder)
+        manifest = _write_backup(settings, folder, dumps)
         (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2))
         target = f"{root.rstrip('/')}/{name}"
         if local:
@@ -159,15 +165,20 @@ def _backup(settings: Settings, destination: str, keep: int | None) -> BackupRes
     return BackupResult(_url(destination, name), manifest, removed)
 
 
-def _write_backup(settings: Settings, folder: Path) -> Manifest:
+def _write_backup(settings: Settings, folder: Path, dumps: Path | None) -> Manifest:
     notes: list[str] = []
     url = database_url(settings)
     with open_connection(settings) as conn:
         schema = max(schema_state(conn).applied, default=0)
-        dump_database(conn, url, folder / DATABASE)
-    store = mlflow_store(settings)
+        if dumps is None:
+            dump_database(conn, url, folder / DATABASE)
+    # Dumps made elsewhere are the chart's, whose MLflow keeps its store in PostgreSQL.
+    store = MlflowStore("postgres") if dumps is not None else mlflow_store(settings)
     mlflow: Path | None = folder / (MLFLOW_SQLITE if store.kind == "sqlite" else MLFLOW_DUMP)
-    if store.kind == "sqlite":
+    if dumps is not None:
+        for name in (DATABASE, MLFLOW_DUMP):
+            _take_dump(dumps / name, folder / name)
+    elif store.kind == "sqlite":
         assert store.path is not None and mlflow is not None
         if store.path.exists():
             copy_store(store.path, mlflow)
@@ -265,6 +276,16 @@ def _restore(settings: Settings, source: str) -> RestoreResult:
                 )
     migrations = init_database(settings)
     return RestoreResult(location, manifest, relocated, migrations)
+
+
+def _take_dump(made: Path, target: Path) -> None:
+    """A dump pg_dump made elsewhere, refused unless it is one in the custom format."""
+    if not made.is_file():
+        raise BackupError(f"no dump at {made} (--dumps names the folder holding it)")
+    with made.open("rb") as file:
+        if file.read(5) != b"PGDMP":
+            raise BackupError(f"{made} is not a pg_dump custom-format archive")
+    shutil.copyfile(made, target)
 
 
 def _require_empty(settings: Settings, store: MlflowStore, root: str | None) -> None:
