@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from tests.conftest import _throwaway_database
+from tests.deploy.services import s3_server
 from tests.integration.cli import local_stores_env, run
 from tests.stores import mlflow_store
 from tickcast.config import Settings
 from tickcast.data.ingest import ingest_prices
 from tickcast.db.connection import connect
+from tickcast.db.dump import dump_database
 from tickcast.features.dataset import build_dataset
 from tickcast.ops.backup import MANIFEST, BackupError, backup, restore
 from tickcast.ops.evaluate import evaluate
@@ -141,3 +144,71 @@ def test_backups_are_kept_to_a_count_and_checked_before_a_restore(
     empty = run("db", "restore", str(tmp_path / "nothing"), env=env)
     assert empty.returncode == 12 and "no complete backup" in empty.stderr, empty.stderr
     assert "Traceback" not in empty.stderr
+
+
+def as_url(conninfo: str) -> str:
+    """A test server's key=value connection string as the URL a tracking URI is."""
+    params = conninfo_to_dict(conninfo)
+    return f"postgresql://{params['user']}@/{params['dbname']}?host={params['host']}"
+
+
+@pytest.fixture
+def mlflow_databases(server_url: str) -> Iterator[list[str]]:
+    """Two databases for MLflow's PostgreSQL store: the backed-up one and the restored one."""
+    first, second = _throwaway_database(server_url), _throwaway_database(server_url)
+    yield [next(first), next(second)]
+    for made in (first, second):
+        next(made, None)  # dropped
+
+
+def test_the_charts_way_dumps_made_elsewhere_into_s3_and_back(
+    database_url: str, elsewhere: str, mlflow_databases: list[str], tmp_path: Path
+) -> None:
+    """As the chart's backup job: both databases dumped by the server's own pg_dump (here the
+    embedded server's), tickcast writes them to an S3 endpoint (moto's server); a restore from
+    there fills empty databases, MLflow's included (a PostgreSQL store, as on the cluster)."""
+    settings = configured(database_url, tmp_path / "original")
+    ingest_prices(settings, end=date(2016, 3, 31))
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    with connect(database_url) as conn:
+        dump_database(conn, database_url, dumps / "tickcast.dump")
+    with connect(mlflow_databases[0]) as conn:  # an MLflow database with one row of its own
+        conn.execute("CREATE TABLE runs (run_uuid text)")
+        conn.execute("INSERT INTO runs VALUES ('a-run')")
+        conn.commit()
+        dump_database(conn, mlflow_databases[0], dumps / "mlflow.dump")
+    (tmp_path / "not-a-dump").mkdir()
+    (tmp_path / "not-a-dump" / "tickcast.dump").write_text("SELECT 1;")
+    with pytest.raises(BackupError, match="not a pg_dump custom-format archive"):
+        backup(settings, str(tmp_path / "b"), dumps=tmp_path / "not-a-dump")
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        s3_server(tmp_path, "k", "s3cret", "tickcast-bk") as s3,
+    ):
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "k",
+            "AWS_SECRET_ACCESS_KEY": "s3cret",
+            "AWS_ENDPOINT_URL": s3,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            patch.setenv(name, value)
+        s3_root = settings.with_overrides({"artifacts": {"root": "s3://tickcast-bk/artifacts"}})
+        made = backup(s3_root, "s3://tickcast-bk/backups", dumps=dumps)
+        assert made.manifest.mlflow_kind == "postgres" and made.manifest.artifacts is None
+        assert "assumed durable" in made.manifest.notes[0]
+        target = s3_root.with_overrides(
+            {
+                "database": {"url": elsewhere},
+                "mlflow": {"tracking_uri": as_url(mlflow_databases[1])},
+            }
+        )
+        done = restore(target, "s3://tickcast-bk/backups")
+    assert done.location == made.location and done.relocated == 0
+    with connect(elsewhere) as conn:
+        count = conn.execute("SELECT count(*) FROM raw_prices").fetchone()
+    with connect(database_url) as conn:
+        assert count == conn.execute("SELECT count(*) FROM raw_prices").fetchone()
+    with connect(mlflow_databases[1]) as conn:
+        assert conn.execute("SELECT run_uuid FROM runs").fetchall() == [("a-run",)]
