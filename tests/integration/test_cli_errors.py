@@ -34,6 +34,8 @@ ARGUMENTS: dict[str, list[str]] = {
     "run retraining": ["--local"],
     "prices accept": ["AAPL", "2017-01-03"],
     "universe load": ["members.csv"],
+    "db backup": ["backups"],
+    "db restore": ["backups"],
 }
 # Exit codes with the database down and with an empty, unmigrated store (None: not run there).
 # 0 where the command needs no database for what it does (nothing to predict, no model yet);
@@ -57,6 +59,8 @@ EXPECTED: dict[str, tuple[int | None, int | None]] = {
     "db down": (0, 0),
     "db status": (3, 0),
     "db migrate": (3, 0),
+    "db backup": (3, 0),  # an empty store backs up (nothing trained yet: said so)
+    "db restore": (12, 0),  # down: no backup there; empty: the one `db backup` just made
     "dataset build": (3, 5),
     "dataset list": (3, 4),
     "dataset show": (3, 4),
