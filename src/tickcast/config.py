@@ -642,6 +642,49 @@ class BackupSettings(_Section):
         return value
 
 
+AlertKind = Literal[
+    "daily_failed",
+    "retrain_decided",
+    "candidate_promoted",
+    "candidate_rejected",
+    "coverage_breach",
+    "tickers_quarantined",
+    "tickers_stale",
+    "test",  # `tickcast alerts test`
+]
+
+
+class WebhookSettings(_Section):
+    """One receiver of alert events: a URL (secret: a Slack webhook's is its credential), the
+    body it reads and the events it wants."""
+
+    url: SecretStr
+    format: Literal["json", "slack"] = "json"  # slack: {"text": ...}
+    events: list[AlertKind] = []  # empty: every event
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class AlertSettings(_Section):
+    """Events pushed to webhooks (and stored in the `alerts` table): a failed daily run, a
+    retrain decided, a candidate promoted or rejected, interval coverage out of its band,
+    tickers quarantined or stale. A webhook that is down never fails a run."""
+
+    enabled: bool = True  # false: no event is stored or sent (a backtest's replays)
+    # TICKCAST_ALERTS__WEBHOOKS: a JSON list, e.g. [{"url": "https://hooks.slack.com/…",
+    # "format": "slack"}] (the chart reads it from a Secret)
+    webhooks: list[WebhookSettings] = []
+    timeout_seconds: float = Field(10.0, gt=0, le=10)  # per event, every retry included
+    # The rolling coverage of the central interval may stray this far from its promise
+    coverage_tolerance: float = Field(0.1, gt=0, lt=0.5)
+    stale_sessions: int = Field(3, ge=1)  # a ticker further behind is reported stale
+
+
 class Settings(BaseSettings):
     """Everything tickcast reads from configuration, in one object."""
 
@@ -672,6 +715,7 @@ class Settings(BaseSettings):
     kfp: KfpSettings = KfpSettings()
     serving: ServingSettings = ServingSettings()
     backup: BackupSettings = BackupSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ import yaml
 
 from tickcast import __version__
 from tickcast.cli import (
+    alerts_commands,
     dataset_commands,
     db_commands,
     demo_commands,
@@ -46,6 +47,7 @@ app.add_typer(pipeline_commands.schedule_app, name="schedule")
 app.add_typer(demo_commands.app, name="demo")
 app.add_typer(prices_commands.app, name="prices")
 app.add_typer(universe_commands.app, name="universe")
+app.add_typer(alerts_commands.app, name="alerts")
 # The top-level commands (the groups above hold the rest).
 top_level_commands: list[Callable[..., None]] = [
     ingest,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from rich.markdown import Markdown
 
 from tickcast.cli.context import console, handled_errors, state
 from tickcast.cli.tables import Column, fitted_table
+from tickcast.config import Settings
 from tickcast.orchestration.packages import PipelineArguments, PipelineName
 
 if TYPE_CHECKING:
@@ -64,13 +66,25 @@ def _run(
         if local:
             from tickcast.orchestration.local import run_local
 
-            _print_local_run(run_local(settings, name, arguments, state.config_path))
+            with _alerted(settings, name, arguments):
+                run = run_local(settings, name, arguments, state.config_path)
+            _print_local_run(run)
         else:
             from tickcast.orchestration.remote import submit_run
 
-            submitted = submit_run(settings, name, arguments, host, wait)
+            with _alerted(settings, name, arguments):
+                submitted = submit_run(settings, name, arguments, host, wait)
             ended = f", {submitted.state}" if submitted.state else ""
             console.print(f"submitted {name} run {submitted.run_id}{ended}: {submitted.url}")
+
+
+def _alerted(
+    settings: Settings, name: PipelineName, arguments: PipelineArguments
+) -> AbstractContextManager[None]:
+    """The daily run's failure alerted (the retraining pipeline's shows in its own events)."""
+    from tickcast.orchestration.failures import alerted_failure
+
+    return alerted_failure(settings, arguments.as_of) if name == "daily" else nullcontext()
 
 
 def _print_local_run(run: LocalRun) -> None:

@@ -20,6 +20,7 @@ from tickcast.db.datasets import get_dataset
 from tickcast.db.decisions import last_retrain, record_decision
 from tickcast.db.migrate import ensure_schema
 from tickcast.models.metrics import ForecastMetrics
+from tickcast.ops.alerts import AlertEvent, notify
 from tickcast.ops.results import MonitorResult
 
 
@@ -69,6 +70,7 @@ def decide(
         )
     data_end = dataset["source_end"] if dataset else None
     decision, bootstrap, reasons = judge(settings.decision, monitored, data_end, previous, calendar)
+    aged = model_age(Evidence(monitored, data_end, previous, calendar))
     result = RetrainDecision(
         as_of=as_of,
         decision=decision,
@@ -83,6 +85,11 @@ def decide(
             "scored_sessions": monitored.window_sessions,
             "max_psi": monitored.max_psi,
             "drift": {d.feature: d.psi for d in monitored.drift},
+            # What the service's gauges read (tickcast.serving.metrics)
+            "model_age_sessions": aged[0] if aged else None,
+            "intervals": monitored.rolling_intervals.model_dump()
+            if monitored.rolling_intervals
+            else None,
         },
     )
     with open_connection(settings) as conn:
@@ -98,7 +105,54 @@ def decide(
                 "metrics": result.metrics,
             },
         )
+    for event in decision_alerts(settings, result, monitored):
+        notify(settings, event)
     return result
+
+
+def decision_alerts(
+    settings: Settings, decided: RetrainDecision, monitored: MonitorResult
+) -> list[AlertEvent]:
+    """A retrain decided, and the rolling coverage of the central interval out of its band."""
+    events = []
+    version = f"v{decided.model_version}" if decided.model_version else "no model yet"
+    if decided.decision == "retrain":
+        events.append(
+            AlertEvent(
+                kind="retrain_decided",
+                as_of=decided.as_of,
+                summary=f"retrain decided ({version}): "
+                + "; ".join(reason.message for reason in decided.reasons),
+                details={
+                    "model_version": decided.model_version,
+                    "bootstrap": decided.bootstrap,
+                    "reasons": [reason.model_dump() for reason in decided.reasons],
+                },
+                fingerprint=f"{decided.as_of}",
+            )
+        )
+    band = monitored.rolling_intervals
+    tolerance = settings.alerts.coverage_tolerance
+    if band is None or band.coverage is None or abs(band.coverage - band.nominal) <= tolerance:
+        return events
+    side = "below" if band.coverage < band.nominal else "above"
+    events.append(
+        AlertEvent(
+            kind="coverage_breach",
+            as_of=decided.as_of,
+            summary=f"{version}: the {band.nominal:.0%} band covered {band.coverage:.1%} of the "
+            f"last {monitored.window_sessions} sessions' outcomes ({side} {band.nominal:.0%} "
+            f"± {tolerance:.0%})",
+            details={
+                "model_version": decided.model_version,
+                "coverage": band.coverage,
+                "nominal": band.nominal,
+                "samples": band.samples,
+            },
+            fingerprint=f"{version}:{side}",
+        )
+    )
+    return events
 
 
 @dataclass(frozen=True)
@@ -184,14 +238,22 @@ def _max_psi(rules: DecisionSettings, found: Evidence) -> Reason | None:
     return Reason(rule="max_psi", threshold=limit, observed=worst.psi, message=message)
 
 
-def _max_model_age(rules: DecisionSettings, found: Evidence) -> Reason | None:
+def model_age(found: Evidence) -> tuple[int, date] | None:
+    """Sessions since the model's data ended or, if later, it was last challenged by a retrain,
+    and that day; None without a production model."""
     if found.data_end is None:
         return None
     calendar, data_end = found.calendar, found.data_end
     fresh_since = max(data_end, found.previous_retrain or data_end)
     age = len(calendar.sessions_between(calendar.next_session(fresh_since), found.monitored.as_of))
-    if age <= rules.max_model_age_sessions:
+    return age, fresh_since
+
+
+def _max_model_age(rules: DecisionSettings, found: Evidence) -> Reason | None:
+    aged = model_age(found)
+    if aged is None or aged[0] <= rules.max_model_age_sessions:
         return None
+    (age, fresh_since), data_end = aged, found.data_end
     origin = (
         f"its data ends {data_end}"
         if fresh_since == data_end

@@ -14,6 +14,7 @@ from tickcast.db.migrate import ensure_schema
 from tickcast.db.promotions import last_alias_move_to, record_promotion
 from tickcast.models.metrics import ForecastMetrics
 from tickcast.models.paired_tests import PairedTest
+from tickcast.ops.alerts import AlertEvent, notify
 from tickcast.ops.evaluate import Evaluation
 from tickcast.registry.aliases import production_version, registered_version
 from tickcast.registry.errors import PromotionError
@@ -135,6 +136,22 @@ def promote(settings: Settings, evaluation: Evaluation) -> PromotionDecision:
         bootstrap,
         reason,
         evaluation,
+    )
+    notify(
+        settings,
+        AlertEvent(
+            kind="candidate_promoted" if promoted else "candidate_rejected",
+            summary=f"candidate v{evaluation.candidate_version} "
+            + (f"promoted (production was v{before})" if promoted else f"rejected: {reason}"),
+            details={
+                "candidate_version": evaluation.candidate_version,
+                "production_before": before,
+                "production_after": after,
+                "bootstrap": bootstrap,
+                "reason": reason,
+            },
+            fingerprint=f"v{evaluation.candidate_version}",
+        ),
     )
     return PromotionDecision(
         promoted=promoted,

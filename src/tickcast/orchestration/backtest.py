@@ -177,11 +177,13 @@ class BacktestResult(BaseModel):
 
 
 def policy_settings(settings: Settings, name: str, policy: Policy) -> Settings:
-    """The policy's own registered model and, unless continuous, rules that never fire."""
+    """The policy's own registered model and, unless continuous, rules that never fire; no
+    alerts (a replay of history is nobody's emergency)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     overrides: dict[str, object] = {
         "mlflow": {"model_name": f"{settings.mlflow.model_name}-backtest-{slug}"},
         "training": {"log_figures": False},  # the report plots the policies; retrains need none
+        "alerts": {"enabled": False},
     }
     if policy != "continuous":
         overrides["decision"] = NEVER

@@ -31,6 +31,7 @@ from tickcast.ops.train_candidate import CandidateResult
 from tickcast.ops.tune import TuneResult
 from tickcast.orchestration import steps as step_functions
 from tickcast.orchestration.dag import DAILY, RETRAIN_WHEN, RETRAINING, OutputOf, Parameter, Step
+from tickcast.orchestration.failures import alerted_failure
 
 
 @dataclass
@@ -155,7 +156,8 @@ def run_daily(
     `retrain_when_decided` and the decision says so). `ingest=False` leaves the ingest step out
     (the backtest ingests once for every policy)."""
     parameters = _parameters(settings, as_of, search)
-    runs = run_steps(DAILY, parameters, settings, skip=() if ingest else ("ingest",))
+    with alerted_failure(settings, as_of):
+        runs = run_steps(DAILY, parameters, settings, skip=() if ingest else ("ingest",))
     decision: RetrainDecision = runs["decide"].result
     result = DailyResult(
         as_of=decision.as_of,

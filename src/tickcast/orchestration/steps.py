@@ -97,9 +97,10 @@ def validate(
     settings: Settings | None = None,
 ) -> Outcome[int, QualityReport]:
     """The number of healthy tickers; fails the run when too few are (the report says why)."""
-    from tickcast.data.quality import check_stored_prices, require_healthy
+    from tickcast.data.quality import require_healthy
+    from tickcast.ops.validate import validate_stored
 
-    result = check_stored_prices(settings or load_settings(), as_of)
+    result = validate_stored(settings or load_settings(), as_of)
     _log(metrics, result.counts())
     _write(report, result.markdown())
     require_healthy(result)

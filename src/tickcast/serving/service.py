@@ -29,6 +29,7 @@ class TickcastService:
         self.state = ServingState(load_settings())
         self.metrics = ModelMetrics()
         self.state.holder.listener = self.metrics.record
+        self.state.decision_listener = self.metrics.record_decision
         self.state.start()
 
     @bentoml.api(route="/predict")

@@ -5,9 +5,14 @@ same methods."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from tickcast.config import Settings
+from tickcast.db.connection import DatabaseUnavailableError
+from tickcast.db.decisions import decisions
 from tickcast.db.forecasts import latest_predictions, ticker_predictions
 from tickcast.db.prices import recent_closes
 from tickcast.db.promotions import promotion_history
@@ -46,15 +51,40 @@ class ServingState:
         self.database = ServingDatabase(settings)
         self.holder = ModelHolder(settings)
         self.live = LiveForecasts(settings, self.database)
+        # Told of the newest daily decision every serving.poll_seconds (Prometheus gauges)
+        self.decision_listener: Callable[[dict[str, Any] | None], None] | None = None
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        """Load the production model (if any) and follow the alias from now on."""
+        """Load the production model (if any) and follow the alias and the daily runs from now
+        on."""
         self.holder.refresh()
         self.holder.start()
+        if self.decision_listener is not None:
+            self._watcher = threading.Thread(
+                target=self._watch_decisions, name="decision-watcher", daemon=True
+            )
+            self._watcher.start()
 
     def stop(self) -> None:
+        self._stop.set()
         self.holder.stop()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
         self.database.close()
+
+    def _watch_decisions(self) -> None:
+        while True:
+            try:
+                found = self.last_decision()
+            except DatabaseUnavailableError:  # readiness says so; the gauges keep their values
+                pass
+            else:
+                assert self.decision_listener is not None
+                self.decision_listener(found)
+            if self._stop.wait(self.settings.serving.poll_seconds):
+                return
 
     def predict(self, tickers: list[str] | None = None) -> PredictResponse:
         return self._response(self.live.forecast(self.holder.current, tickers))
@@ -176,6 +206,12 @@ class ServingState:
             database=database,
             last_reload=last_reload,
         )
+
+    def last_decision(self) -> dict[str, Any] | None:
+        """The newest recorded daily decision (a daily run's last step), or None."""
+        model_name = self.settings.mlflow.model_name
+        found = self.database.run(lambda conn: decisions(conn, model_name, 1))
+        return found[0] if found else None
 
     def _model(self) -> LoadedModel:
         model = self.holder.current
