@@ -19,6 +19,8 @@ CONFIG_DIRECTORY = "/etc/tickcast"
 DATABASE_SECRET = "tickcast-database"
 # Secret with the S3-compatible artifact store's credentials (MinIO behind MLflow); optional.
 STORAGE_SECRET = "tickcast-storage"
+# Secret with the alert webhooks (key `webhooks`: alerts.webhooks as JSON); optional.
+ALERTS_SECRET = "tickcast-alerts"
 PART_OF = {"app.kubernetes.io/part-of": "tickcast"}
 # Lets tune and train land on GPU nodes tainted for GPU work; harmless elsewhere.
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -51,6 +53,9 @@ def on_cluster(task: dsl.PipelineTask, step: str, resources: PodSize) -> dsl.Pip
         STORAGE_SECRET,
         {"endpoint": "AWS_ENDPOINT_URL", "region": "AWS_DEFAULT_REGION"},
         optional=True,
+    )
+    kubernetes.use_secret_as_env(
+        task, ALERTS_SECRET, {"webhooks": "TICKCAST_ALERTS__WEBHOOKS"}, optional=True
     )
     return task
 

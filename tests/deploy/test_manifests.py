@@ -5,6 +5,7 @@ must keep. Helm and kubectl come from `make tools`."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import kubernetes_validate
 import yaml
 
-from tests.deploy.chart import ROOT, TOOLS, render
+from tests.deploy.chart import ROOT, TOOLS, helm_template, render
 
 KUBERNETES_VERSION = "1.34.0"
 VALUE_SETS = {
@@ -446,3 +447,46 @@ def test_the_backup_job_dumps_with_the_servers_own_client_into_the_artifact_stor
         for d in render(helm, [], "--set", "backup.enabled=false")
         if "backup" in d["metadata"]["name"]
     ]
+
+
+def test_alerts_reach_the_steps_and_the_trigger_and_prometheus_rules_read_real_gauges(
+    helm: Path,
+) -> None:
+    docs = render(helm, VALUE_SETS["gpu-ray"])
+    secrets = [d for d in docs if d["metadata"]["name"] == "tickcast-alerts"]
+    assert {s["metadata"]["namespace"] for s in secrets} == {"tickcast", "kubeflow"}
+    hooks = json.loads(base64.b64decode(secrets[0]["data"]["webhooks"]))
+    assert hooks == [
+        {"url": "https://hooks.slack.com/services/T000/B000/secretpart", "format": "slack"}
+    ]
+    [trigger] = [d for d in docs if d["metadata"]["name"] == "tickcast-daily"]
+    env = trigger["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    [alerts] = [e for e in env if e["name"] == "TICKCAST_ALERTS__WEBHOOKS"]
+    assert alerts["valueFrom"]["secretKeyRef"] == {
+        "name": "tickcast-alerts",
+        "key": "webhooks",
+        "optional": True,
+    }
+    for pipeline in ("daily", "retraining"):  # every step reads the same Secret, if it exists
+        compiled = (ROOT / f"pipelines/{pipeline}.yaml").read_text()
+        assert compiled.count("secretName: tickcast-alerts") == compiled.count(
+            "secretName: tickcast-database"
+        )
+    assert not [d for d in render(helm, []) if d["metadata"]["name"] == "tickcast-alerts"]
+
+    rule_on = ["--set", "alerts.prometheusRule.enabled=true"]
+    refused = helm_template(helm, [], *rule_on)
+    assert refused.returncode != 0 and "Prometheus operator" in refused.stderr
+    docs = render(helm, [], *rule_on, "--api-versions", "monitoring.coreos.com/v1")
+    [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
+    exported = set(
+        re.findall(r'name="(tickcast_\w+)"', (ROOT / "src/tickcast/serving/metrics.py").read_text())
+    )
+    rules = rule["spec"]["groups"][0]["rules"]
+    assert len(rules) == 5
+    for item in rules:
+        assert (
+            item["labels"]["severity"] in ("warning", "critical") and item["annotations"]["summary"]
+        )
+        used = set(re.findall(r"tickcast_\w+", item["expr"]))
+        assert used and used <= exported, (item["alert"], used - exported)

@@ -43,6 +43,13 @@ spec:
         # ... pulled with these Secrets (every step's pod; they must exist in kfp.runNamespace).
         - name: TICKCAST_IMAGE_PULL_SECRETS
           value: {{ join "," .root.Values.image.pullSecrets | quote }}
+        # A failed daily run is told to the webhooks (not stored: no database credentials here)
+        - name: TICKCAST_ALERTS__WEBHOOKS
+          valueFrom:
+            secretKeyRef:
+              name: tickcast-alerts
+              key: webhooks
+              optional: true
       resources:
         {{- toYaml .resources | nindent 8 }}
       securityContext:

@@ -66,25 +66,27 @@ def _run(
         if local:
             from tickcast.orchestration.local import run_local
 
-            with _alerted(settings, name, arguments):
+            with _alerted(settings, name, arguments, store=True):
                 run = run_local(settings, name, arguments, state.config_path)
             _print_local_run(run)
         else:
             from tickcast.orchestration.remote import submit_run
 
-            with _alerted(settings, name, arguments):
+            with _alerted(settings, name, arguments, store=False):  # the trigger: no database
                 submitted = submit_run(settings, name, arguments, host, wait)
             ended = f", {submitted.state}" if submitted.state else ""
             console.print(f"submitted {name} run {submitted.run_id}{ended}: {submitted.url}")
 
 
 def _alerted(
-    settings: Settings, name: PipelineName, arguments: PipelineArguments
+    settings: Settings, name: PipelineName, arguments: PipelineArguments, store: bool
 ) -> AbstractContextManager[None]:
     """The daily run's failure alerted (the retraining pipeline's shows in its own events)."""
     from tickcast.orchestration.failures import alerted_failure
 
-    return alerted_failure(settings, arguments.as_of) if name == "daily" else nullcontext()
+    if name != "daily":
+        return nullcontext()
+    return alerted_failure(settings, arguments.as_of, store)
 
 
 def _print_local_run(run: LocalRun) -> None:

@@ -57,25 +57,41 @@ class Delivery(BaseModel):
     seconds: float
 
 
-def notify(settings: Settings, event: AlertEvent) -> list[Delivery]:
-    """Store `event` and push it to every webhook that wants it; the deliveries (empty for a
-    repeat or with no webhook). Never raises."""
+def notify(settings: Settings, event: AlertEvent, store: bool = True) -> list[Delivery]:
+    """Store `event` (unless `store` is false: a pod without database credentials, as the
+    chart's daily trigger) and push it to every webhook that wants it; the deliveries (empty
+    for a repeat or with no webhook). A database that is down does not stop the push. Never
+    raises."""
     if not settings.alerts.enabled:
         return []
+    alert_id: int | None = None
+    if store:
+        try:
+            alert_id = _stored(settings, event)
+        except Exception as error:  # an alert must never be why a run fails
+            log.warning("alert %s not stored: %s", event.kind, error)
+        else:
+            if alert_id is None:
+                return []  # the same situation as the last one of its kind: told already
     try:
-        return _notify(settings, event)
-    except Exception as error:  # an alert must never be why a run fails
-        log.warning("alert %s not stored or sent: %s", event.kind, error)
+        deliveries = send(settings, event)
+        if deliveries and alert_id is not None:
+            with open_connection(settings) as conn:
+                record_deliveries(conn, alert_id, [d.model_dump() for d in deliveries])
+    except Exception as error:
+        log.warning("alert %s not sent: %s", event.kind, error)
         return []
+    return deliveries
 
 
-def _notify(settings: Settings, event: AlertEvent) -> list[Delivery]:
+def _stored(settings: Settings, event: AlertEvent) -> int | None:
+    """The stored event's id; None for a repeat (not stored)."""
     model = settings.mlflow.model_name
     with open_connection(settings) as conn:
         ensure_schema(conn)
         if last_fingerprint(conn, model, event.kind) == event.key():
-            return []
-        alert_id = record_alert(
+            return None
+        return record_alert(
             conn,
             {
                 "kind": event.kind,
@@ -86,11 +102,6 @@ def _notify(settings: Settings, event: AlertEvent) -> list[Delivery]:
                 "fingerprint": event.key(),
             },
         )
-    deliveries = send(settings, event)
-    if deliveries:
-        with open_connection(settings) as conn:
-            record_deliveries(conn, alert_id, [d.model_dump() for d in deliveries])
-    return deliveries
 
 
 def send(settings: Settings, event: AlertEvent) -> list[Delivery]:

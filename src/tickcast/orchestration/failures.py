@@ -13,8 +13,9 @@ from tickcast.text import clipped
 
 
 @contextmanager
-def alerted_failure(settings: Settings, as_of: date | None) -> Iterator[None]:
-    """Run the daily run's block; an error it raises is alerted, then raised as it was."""
+def alerted_failure(settings: Settings, as_of: date | None, store: bool = True) -> Iterator[None]:
+    """Run the daily run's block; an error it raises is alerted (stored too unless `store` is
+    false: the chart's trigger pod holds no database credentials), then raised as it was."""
     try:
         yield
     except Exception as error:
@@ -30,5 +31,6 @@ def alerted_failure(settings: Settings, as_of: date | None) -> Iterator[None]:
                 details={"error": type(error).__name__, "message": message},
                 fingerprint=f"{day}:{type(error).__name__}",
             ),
+            store=store,
         )
         raise
