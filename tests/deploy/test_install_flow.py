@@ -213,14 +213,15 @@ def _admitted(
 
 
 def _kfp_senders(chart: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The pod templates of the chart's Jobs and CronJobs but the backup: every pod that talks
-    to KFP."""
+    """The pod templates of the chart's Jobs and CronJobs but the backup and the migration: every
+    pod that talks to KFP."""
     return [
         d["spec"]["jobTemplate"]["spec"]["template"]
         if d["kind"] == "CronJob"
         else d["spec"]["template"]
         for d in chart
-        if d["kind"] in ("CronJob", "Job") and d["metadata"]["name"] != "tickcast-backup"
+        if d["kind"] in ("CronJob", "Job")
+        and d["metadata"]["name"] not in ("tickcast-backup", "tickcast-migrate")
     ]
 
 

@@ -296,6 +296,17 @@ def test_a_first_install_completes_and_bootstraps_a_model(helm: Path, tmp_path: 
     args = bootstrap["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[:4] == ["tickcast", "run", "daily", "--kfp"] and "--wait" not in args
     assert bootstrap["spec"]["backoffLimit"] == 0
+    # An upgrade migrates the schema before its new pods start, in the new image; an install
+    # leaves it to the first step (PostgreSQL is not up before the release's own pods).
+    migrate = hooks["tickcast-migrate"]
+    annotations = migrate["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == "pre-upgrade"
+    assert int(annotations["helm.sh/hook-weight"]) < min(weights)
+    [container] = migrate["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["tickcast", "db", "migrate"]
+    assert container["image"].endswith("/runtime:0.1.0")
+    env = {e["name"]: e for e in container["env"]}
+    assert env["TICKCAST_DATABASE__URL"]["valueFrom"]["secretKeyRef"]["name"] == "tickcast-database"
     dry = subprocess.run(["make", "-n", "kind-install"], cwd=ROOT, capture_output=True, text=True)
     lines = dry.stdout.replace("\\\n", " ").splitlines()
     [install] = [line for line in lines if "helm upgrade --install" in line]
