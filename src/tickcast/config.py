@@ -622,6 +622,16 @@ class ServingSettings(_Section):
     auth: AuthSettings = AuthSettings()
 
 
+class RetentionSettings(_Section):
+    """`tickcast gc`: what may go. Never production, the versions a rollback walks back to, or
+    the last `keep_promoted` promoted versions' datasets; forecasts, scores, decisions and
+    search results in PostgreSQL are history and stay."""
+
+    keep_promoted: int = Field(5, ge=1, le=1000)  # promoted versions whose datasets stay
+    dataset_days: float = Field(7.0, ge=0)  # younger dataset versions stay (a run may use them)
+    results_days: float = Field(14.0, ge=0)  # Ray's search folders and kfp.local runs older go
+
+
 class BackupSettings(_Section):
     """`tickcast db backup|restore`: the tickcast database, the MLflow store and a local artifact
     root in one folder (an object-store artifact root is assumed durable and not copied)."""
@@ -716,6 +726,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = ServingSettings()
     backup: BackupSettings = BackupSettings()
     alerts: AlertSettings = AlertSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("tickers", mode="before")
     @classmethod

@@ -62,6 +62,7 @@ top_level_commands: list[Callable[..., None]] = [
     ops_commands.decide,
     ops_commands.daily,
     ops_commands.serve,
+    ops_commands.gc,
     backtest,
 ]
 for command in top_level_commands:

@@ -299,3 +299,23 @@ def serve(
         f"serving on http://{host or settings.serving.host}:{port or settings.serving.port}"
     )
     os.execv(sys.executable, command)
+
+
+def gc(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; remove nothing."),
+) -> None:
+    """Give disk back (retention.*): dataset arrays no kept model needs (the catalog keeps the
+    version, and building it again writes them back), old Ray search folders and kfp.local
+    runs. Never production or a version a rollback returns to."""
+    from tickcast.ops.gc import collect
+
+    with handled_errors():
+        report = collect(state.settings(), dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for item in report.collected:
+        console.print(f"{verb} {item.kind} {item.what} ({item.bytes / 2**20:,.1f} MiB)")
+    kept = ", ".join(f"v{v}" for v in report.kept_versions) or "none"
+    console.print(
+        f"{verb} {len(report.collected)} item(s), {report.bytes / 2**20:,.1f} MiB; kept the "
+        f"datasets of {kept} and {len(report.kept_datasets)} recent or needed version(s)"
+    )

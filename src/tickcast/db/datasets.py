@@ -35,3 +35,31 @@ def list_datasets(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
             (limit,),
         )
         return cursor.fetchall()
+
+
+def set_collected(conn: Connection, dataset_id: str, collected: bool) -> None:
+    """Mark a version's arrays deleted by retention (or written back: not collected)."""
+    conn.execute(
+        "UPDATE datasets SET collected_at = CASE WHEN %s THEN now() END WHERE id = %s",
+        (collected, dataset_id),
+    )
+
+
+def retention_candidates(conn: Connection) -> list[dict[str, Any]]:
+    """Every version whose arrays are still there, newest first: id, artifact URI, created."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(
+            "SELECT id, artifact_uri, created_at FROM datasets WHERE collected_at IS NULL"
+            " ORDER BY created_at DESC"
+        )
+        return cursor.fetchall()
+
+
+def promoted_datasets(conn: Connection, model_name: str, versions: list[int]) -> set[str]:
+    """The dataset ids the promotion audit records for these candidate versions."""
+    rows = conn.execute(
+        "SELECT DISTINCT dataset_id FROM model_promotions WHERE model_name = %s"
+        " AND candidate_version = ANY(%s) AND dataset_id IS NOT NULL",
+        (model_name, versions),
+    ).fetchall()
+    return {row[0] for row in rows}

@@ -27,7 +27,7 @@ from tickcast.data.calendar import TradingCalendar, configured_calendar
 from tickcast.data.jumps import Quarantine, quarantined_tickers
 from tickcast.data.universe import Universe, stored_universe, universe_label
 from tickcast.db.connection import open_connection
-from tickcast.db.datasets import get_dataset, insert_dataset
+from tickcast.db.datasets import get_dataset, insert_dataset, set_collected
 from tickcast.db.migrate import ensure_schema
 from tickcast.db.prices import load_prices
 from tickcast.features.correlation import DroppedFeature, correlation_filter
@@ -107,7 +107,13 @@ def build_dataset(
         dataset_id = f"ds-{digest[:12]}"
         existing = get_dataset(conn, dataset_id)
         if existing is not None:
-            return DatasetVersion.model_validate(existing)
+            found = DatasetVersion.model_validate(existing)
+            if found.collected_at is not None:  # retention deleted its arrays: the same again
+                stage("writing artifacts")
+                _write_arrays(found.artifact_uri, assembled.arrays)
+                set_collected(conn, dataset_id, False)
+                found = found.model_copy(update={"collected_at": None})
+            return found
         stage("writing artifacts")
         report = dataset_report(
             dataset_id,
@@ -129,7 +135,9 @@ def build_dataset(
             artifact_uri(settings, "datasets", dataset_id, "report.md"), "wb"
         ) as file:
             file.write(report.encode())
-        insert_dataset(conn, version.model_dump(mode="json", exclude={"created_at"}))
+        insert_dataset(
+            conn, version.model_dump(mode="json", exclude={"created_at", "collected_at"})
+        )
         return DatasetVersion.model_validate(get_dataset(conn, dataset_id))
 
 
@@ -181,6 +189,12 @@ def load_dataset(settings: Settings, dataset_id: str) -> tuple[DatasetVersion, D
     if row is None:
         raise DatasetNotFoundError(f"no dataset version {dataset_id!r} in the catalog")
     version = DatasetVersion.model_validate(row)
+    if version.collected_at is not None:
+        raise DatasetIntegrityError(
+            f"dataset {dataset_id}: its arrays were deleted by retention on "
+            f"{version.collected_at:%Y-%m-%d} (tickcast gc); `tickcast dataset build --as-of "
+            f"{version.source_end}` with the same configuration writes them back"
+        )
     arrays = _read_arrays(version)
     digest = content_hash(arrays, version)
     if digest != version.content_sha256:

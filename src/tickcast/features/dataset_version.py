@@ -50,6 +50,7 @@ class DatasetVersion(BaseModel):
 
     id: str
     created_at: datetime | None = None
+    collected_at: datetime | None = None  # its arrays deleted by retention (tickcast gc)
     content_sha256: str
     artifact_uri: str
     panel_start: date

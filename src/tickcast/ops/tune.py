@@ -125,14 +125,20 @@ def tuned_params(settings: Settings, dataset_id: str) -> ModelParams | None:
 
 
 def local_search_storage(settings: Settings) -> Path:
-    """Where a search keeps its local state (Ray's results and session logs): beside a local
-    artifact root; with an object store (s3://…) in a per-user temporary folder, because the
-    working directory of a pod (the image's /app) belongs to root while the pod runs as 10001."""
+    """Where a search keeps its local state (Ray's results and session logs), created: see
+    `search_storage_path`."""
+    path = search_storage_path(settings)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def search_storage_path(settings: Settings) -> Path:
+    """Where a search keeps its local state: beside a local artifact root; with an object store
+    (s3://…) in a per-user temporary folder, because the working directory of a pod (the image's
+    /app) belongs to root while the pod runs as 10001."""
     root = settings.artifacts.root
     if URI_SCHEME.match(root):
         base = Path(tempfile.gettempdir()) / f"tickcast-{os.getuid()}"
     else:
         base = Path(root).expanduser()
-    path = (base / "ray").resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return (base / "ray").resolve()
