@@ -1,11 +1,14 @@
-"""Helpers for tests that start servers as subprocesses: a free port, a process stopped at exit."""
+"""Helpers for tests that start servers: a free port, a process stopped at exit, an HTTP server in
+a thread."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def free_port() -> int:
@@ -27,3 +30,17 @@ def stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Pop
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served from a thread on a free port of 127.0.0.1: its URL; shut down after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

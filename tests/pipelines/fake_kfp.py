@@ -8,16 +8,17 @@ built from kfp_server_api's own models, so the client parses them exactly as it 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import kfp_server_api
+
+from tests.processes import http_server
 
 _SERIALIZE = kfp_server_api.ApiClient().sanitize_for_serialization
 API = "/apis/v2beta1"
@@ -211,12 +212,5 @@ def serve_fake_kfp() -> Iterator[FakeKfp]:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as api.url:
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
