@@ -1031,10 +1031,27 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     return f"{context}{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
 
 
+# Settings whose values are credentials (a database URL holds its password, a Slack webhook's URL
+# is its key): an error names them but never shows what was given.
+SECRET_KEYS = frozenset({"url", "tokens", "mlflow_database_url", "password"})
+
+
 def _describe(error: ValidationError, path: Path | None) -> str:
     origin = f" (from {path} and TICKCAST_* environment)" if path else ""
     lines = [f"invalid configuration{origin}:"]
     for problem in error.errors():
         key = ".".join(str(part) for part in problem["loc"]) or "(root)"
-        lines.append(f"  {key}: {problem['msg']} (got {problem.get('input')!r})")
+        if SECRET_KEYS & {str(part) for part in problem["loc"]}:
+            lines.append(f"  {key}: {problem['msg']} (the value is not shown: it holds a secret)")
+        else:
+            lines.append(f"  {key}: {problem['msg']} (got {_masked(problem.get('input'))!r})")
     return "\n".join(lines)
+
+
+def _masked(value: Any) -> Any:
+    """`value` with whatever sits under a secret key replaced by ***."""
+    if isinstance(value, Mapping):
+        return {k: "***" if k in SECRET_KEYS else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value

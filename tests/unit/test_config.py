@@ -177,3 +177,19 @@ def test_policy_file_changes_only_policy_sections(tmp_path: Path) -> None:
         apply_policy(base, bad)
     with pytest.raises(ConfigError, match="does not exist"):
         apply_policy(base, tmp_path / "missing.yaml")
+
+
+def test_a_configuration_error_never_shows_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A credential in a rejected value (a database URL with its password, a webhook URL, a
+    bearer token) is named, never printed; other values are shown as given."""
+    monkeypatch.setenv("TICKCAST_DATABASE__URL", "mysql://u:hunter2-password@db/x")
+    monkeypatch.setenv("TICKCAST_SERVING__AUTH__TOKENS", "hunter2")
+    monkeypatch.setenv(
+        "TICKCAST_ALERTS", '{"webhooks": [{"url": "ftp://hooks/hunter2"}], "bogus": "shown"}'
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "hunter2" not in message
+    assert "database.url" in message and "serving.auth.tokens" in message
+    assert "alerts.webhooks.0.url" in message and "'shown'" in message
