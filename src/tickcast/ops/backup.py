@@ -132,7 +132,7 @@ def backup(
     with the PostgreSQL image), taken instead of dumping here."""
     try:
         return _backup(settings, destination, keep, dumps)
-    except OSError as error:  # an unwritable or unreachable destination, a full disk
+    except _store_errors() as error:  # unwritable, unreachable, no credentials, a full disk
         raise BackupError(f"cannot back up into {destination}: {error}") from error
 
 
@@ -149,6 +149,8 @@ def _backup(
                 f"{destination} is inside the artifact root {artifacts}, which a backup copies"
             )
         Path(root).mkdir(parents=True, exist_ok=True)
+    else:
+        fs.exists(root)  # reachable, with credentials, before anything is dumped
     with tempfile.TemporaryDirectory(prefix=".partial-", dir=root if local else None) as work:
         folder = Path(work)
         manifest = _write_backup(settings, folder, dumps)
@@ -217,8 +219,17 @@ def restore(settings: Settings, source: str) -> RestoreResult:
     backup) into the configured stores, which must be empty."""
     try:
         return _restore(settings, source)
-    except OSError as error:  # an unreadable source, a full disk
+    except _store_errors() as error:  # unreadable, unreachable, no credentials, a full disk
         raise BackupError(f"cannot restore from {source}: {error}") from error
+
+
+def _store_errors() -> tuple[type[Exception], ...]:
+    """What reaching a folder or an object store can raise (botocore's with the s3 extra)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
 
 
 def _restore(settings: Settings, source: str) -> RestoreResult:
