@@ -627,7 +627,10 @@ class RetentionSettings(_Section):
     the last `keep_promoted` promoted versions' datasets; forecasts, scores, decisions and
     search results in PostgreSQL are history and stay."""
 
-    keep_promoted: int = Field(5, ge=1, le=1000)  # promoted versions whose datasets stay
+    # Promoted versions kept whole (their files and their datasets'); older promoted ones are
+    # archived: tagged, their files deleted, never promoted again
+    keep_promoted: int = Field(5, ge=1, le=1000)
+    rejected_days: float = Field(30.0, ge=0)  # rejected candidates' runs and versions older go
     dataset_days: float = Field(7.0, ge=0)  # younger dataset versions stay (a run may use them)
     results_days: float = Field(14.0, ge=0)  # Ray's search folders and kfp.local runs older go
 

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from mlflow.exceptions import MlflowException
 
 from tests.stores import mlflow_store
 from tickcast.config import Settings
@@ -17,9 +18,11 @@ from tickcast.data.ingest import ingest_prices
 from tickcast.features.dataset import DatasetIntegrityError, build_dataset, load_dataset
 from tickcast.ops.evaluate import evaluate
 from tickcast.ops.gc import collect
-from tickcast.ops.promote import promote
+from tickcast.ops.promote import promote, promote_manually, rollback
 from tickcast.ops.train_candidate import train_candidate
 from tickcast.ops.tune import local_search_storage
+from tickcast.registry.errors import PromotionError
+from tickcast.registry.tracking import configure_mlflow
 
 pytestmark = pytest.mark.slow(seconds=30)
 DAYS = [date(2017, 3, 31), date(2017, 4, 28), date(2017, 5, 31)]
@@ -93,3 +96,55 @@ def test_gc_collects_what_no_kept_model_needs_and_a_rebuild_brings_it_back(
     assert again.id == spare.id and again.collected_at is None
     _, arrays = load_dataset(settings, spare.id)  # its hash checks out
     assert arrays.matrix.values.size > 0
+
+
+def test_gc_archives_old_promoted_versions_and_drops_old_rejected_ones(
+    database_url: str, tmp_path: Path
+) -> None:
+    """v1, v3 and v4 promoted in turn, v2 rejected: with keep_promoted 1, production (v4) and
+    the version one rollback returns to (v3) stay whole; v1 is archived (files gone, tagged,
+    refused as production) and the rejected v2 is deleted with its run."""
+    settings = Settings.model_validate(
+        {
+            "database": {"url": database_url, "connect_retries": 1},
+            "artifacts": {"root": str(tmp_path / "artifacts")},
+            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
+            "kfp": {"local_root": str(tmp_path / "kfp")},
+            "data": {"source": "synthetic", "synthetic": {"n_tickers": 4, "start": "2016-01-04"}},
+            "dataset": {"sequence_length": 10},
+            "training": {"max_epochs": 1, "params": {"family": "ridge"}},
+            "retention": {"keep_promoted": 1, "rejected_days": 0},
+        }
+    )
+    ingest_prices(settings, end=DAYS[0])
+    dataset = build_dataset(settings, DAYS[0]).id
+    versions = [train_candidate(settings, dataset).model_version for _ in range(4)]
+    promote_manually(settings, versions[0])
+    picky = settings.with_overrides({"promotion": {"min_improvement": 0.99}})
+    assert not promote(picky, evaluate(picky, versions[1])).promoted  # rejected
+    promote_manually(settings, versions[2])
+    promote_manually(settings, versions[3])
+    client = configure_mlflow(settings)
+    run_files = Path(
+        client.get_run(
+            client.get_model_version("tickcast-forecaster", str(versions[0])).run_id
+        ).info.artifact_uri.removeprefix("file://")
+    )
+    assert run_files.exists()
+
+    planned = collect(settings, dry_run=True)
+    assert planned.kept_versions == [versions[3], versions[2]]
+    registry = {(c.kind, c.what) for c in planned.collected if c.kind != "dataset"}
+    assert registry == {("archived version", "v1"), ("rejected candidate", "v2")}
+    assert all(c.bytes > 0 for c in planned.collected)
+
+    collect(settings)
+    assert not run_files.exists()
+    archived = client.get_model_version("tickcast-forecaster", str(versions[0]))
+    assert "tickcast gc" in archived.tags["tickcast.archived"]
+    with pytest.raises(MlflowException):
+        client.get_model_version("tickcast-forecaster", str(versions[1]))
+    with pytest.raises(PromotionError, match="v1 was archived"):
+        promote_manually(settings, versions[0])
+    assert rollback(settings).production_after == versions[2]  # the kept rollback still works
+    load_dataset(settings, dataset)  # the kept versions' dataset stays

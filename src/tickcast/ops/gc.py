@@ -1,10 +1,13 @@
 """Retention (`tickcast gc`): disk that months of daily runs fill, given back.
 
+- Registered versions: rejected candidates older than `retention.rejected_days` lose their MLflow
+  run, its files and their version; promoted versions beyond the kept ones (below) are archived:
+  tagged `tickcast.archived`, their model files and run files deleted, never promoted again.
 - Dataset versions: the arrays (dataset.npz) of versions that no kept model needs and that are
   older than `retention.dataset_days` are deleted; the catalog row and its report stay, marked
-  collected, and building the same version again writes them back. Kept: production, every
-  version a rollback walks back to (the promotion audit), the last `retention.keep_promoted`
-  promoted versions, and the newest version.
+  collected, and building the same version again writes them back. Kept: the datasets of the
+  kept versions (production, the `retention.keep_promoted` versions rollbacks walk back to in
+  the promotion audit, the last `keep_promoted` promoted) and the newest version.
 - Ray's search folders and kfp.local run folders older than `retention.results_days`.
 
 Forecasts, scores, decisions and search results in PostgreSQL are history: never touched.
@@ -18,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import fsspec
 
@@ -30,10 +33,10 @@ from tickcast.db.promotions import last_alias_move_to, promotion_history
 from tickcast.registry.aliases import production_version
 from tickcast.registry.tracking import configure_mlflow
 
-ROLLBACK_DEPTH = 100  # more alias moves than this back is not a rollback anyone makes
-
-
-Kind = Literal["dataset", "search results", "kfp.local run"]
+Kind = Literal[
+    "rejected candidate", "archived version", "dataset", "search results", "kfp.local run"
+]
+ARCHIVED_TAG = "tickcast.archived"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class GcReport:
 def collect(settings: Settings, dry_run: bool = False) -> GcReport:
     """Remove what retention allows (nothing with `dry_run`); what went, or would."""
     report = GcReport(dry_run=dry_run)
+    report.kept_versions = kept_versions(settings)
+    _collect_versions(settings, report)
     _collect_datasets(settings, report)
     cutoff = time.time() - settings.retention.results_days * 86_400
     from tickcast.ops.tune import search_storage_path  # MLflow only when collecting
@@ -75,14 +80,16 @@ def collect(settings: Settings, dry_run: bool = False) -> GcReport:
 
 
 def kept_versions(settings: Settings) -> list[int]:
-    """Production, every version a rollback walks back to, and the last promoted ones."""
+    """Production, the versions `retention.keep_promoted` rollbacks walk back to (the promotion
+    audit), and the last `keep_promoted` promoted ones."""
     model = settings.mlflow.model_name
     current = production_version(configure_mlflow(settings), settings)
     kept: list[int] = []
+    depth = settings.retention.keep_promoted + 1  # production and that many rollbacks
     with open_connection(settings) as conn:
         ensure_schema(conn)
         version = current
-        while version is not None and version not in kept and len(kept) < ROLLBACK_DEPTH:
+        while version is not None and version not in kept and len(kept) < depth:
             kept.append(version)
             move = last_alias_move_to(conn, model, version)
             version = None if move is None else move["production_before"]
@@ -97,8 +104,78 @@ def kept_versions(settings: Settings) -> list[int]:
     return kept
 
 
+def _collect_versions(settings: Settings, report: GcReport) -> None:
+    """Rejected candidates past their days go; promoted versions beyond the kept are archived.
+    A version not judged yet (a retrain in progress) is left alone."""
+    client = configure_mlflow(settings)
+    model = settings.mlflow.model_name
+    with open_connection(settings) as conn:
+        promoted = {
+            row["candidate_version"]
+            for row in promotion_history(conn, model, 100_000)
+            if row["action"] == "promote" and row["promoted"]
+        }
+    old = (time.time() - settings.retention.rejected_days * 86_400) * 1000
+    for found in client.search_model_versions(f"name = '{model}'"):
+        version, tags = int(found.version), found.tags or {}
+        if version in report.kept_versions or ARCHIVED_TAG in tags:
+            continue
+        if version in promoted:
+            kind: Kind = "archived version"
+        elif tags.get("tickcast.promotion") == "rejected" and found.creation_timestamp < old:
+            kind = "rejected candidate"
+        else:
+            continue
+        files = _version_files(client, found)
+        report.collected.append(
+            Collected(kind, f"v{version}", sum(_tree_bytes(uri) for uri in files))
+        )
+        if report.dry_run:
+            continue
+        for uri in files:
+            _remove_tree(uri)
+        if kind == "rejected candidate":
+            client.delete_model_version(model, str(version))
+            if found.run_id:
+                client.delete_run(found.run_id)
+        else:
+            stamp = f"{datetime.now(UTC):%Y-%m-%d} by tickcast gc (beyond the last promoted kept)"
+            client.set_model_version_tag(model, str(version), ARCHIVED_TAG, stamp)
+
+
+def _version_files(client: Any, found: Any) -> list[str]:
+    """Where a version's files are: its logged model's artifacts and its run's."""
+    uris = []
+    if getattr(found, "model_id", None):
+        uris.append(client.get_logged_model(found.model_id).artifact_location)
+    if found.run_id:
+        uris.append(client.get_run(found.run_id).info.artifact_uri)
+    return [uri for uri in uris if uri]
+
+
+def _tree_bytes(uri: str) -> int:
+    """The size of an MLflow artifact folder, through MLflow's own artifact repository (a local
+    folder, S3, or a tracking server's proxied mlflow-artifacts:/)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repository = get_artifact_repository(uri)
+
+    def walk(path: str | None) -> int:
+        return sum(
+            walk(item.path) if item.is_dir else int(item.file_size or 0)
+            for item in repository.list_artifacts(path)
+        )
+
+    return walk(None)
+
+
+def _remove_tree(uri: str) -> None:
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    get_artifact_repository(uri).delete_artifacts()
+
+
 def _collect_datasets(settings: Settings, report: GcReport) -> None:
-    report.kept_versions = kept_versions(settings)
     young = datetime.now(UTC) - timedelta(days=settings.retention.dataset_days)
     with open_connection(settings) as conn:
         needed = promoted_datasets(conn, settings.mlflow.model_name, report.kept_versions)

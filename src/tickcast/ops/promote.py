@@ -217,16 +217,25 @@ def rollback(settings: Settings) -> PromotionDecision:
 
 def _require_loadable(settings: Settings, version: int, before: int | None) -> None:
     """PromotionError naming the load error when `version`'s model cannot be loaded as the
-    steps and the service load it: the alias stays where it is (on `before`)."""
+    steps and the service load it, or retention archived it: the alias stays where it is (on
+    `before`)."""
     from tickcast.ops.resolve_production import describe_version
     from tickcast.registry.production_bundle import load_production_bundle
 
+    stays = f"v{before}" if before is not None else "no version"
+    archived = registered_version(configure_mlflow(settings), settings, version).tags.get(
+        "tickcast.archived"
+    )
+    if archived:
+        raise PromotionError(
+            f"v{version} was archived on {archived}: its model files are gone, so the production "
+            f"alias stays on {stays} (retrain to get a model like it back)"
+        )
     try:
         load_production_bundle(settings, describe_version(settings, version))
     except PromotionError:
         raise
     except Exception as error:  # whatever the files hold: the move is refused, said in a line
-        stays = f"v{before}" if before is not None else "no version"
         raise PromotionError(
             f"v{version} cannot be loaded, so the production alias stays on {stays}: "
             f"{type(error).__name__}: {clipped(' '.join(str(error).split()))}"
