@@ -213,7 +213,7 @@ def _admitted(
 
 
 def _kfp_senders(chart: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The pod templates of the chart's Jobs and CronJobs but the backup and the migration: every
+    """The pod templates of the chart's Jobs and CronJobs but the backup, gc and migration: every
     pod that talks to KFP."""
     return [
         d["spec"]["jobTemplate"]["spec"]["template"]
@@ -221,7 +221,7 @@ def _kfp_senders(chart: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else d["spec"]["template"]
         for d in chart
         if d["kind"] in ("CronJob", "Job")
-        and d["metadata"]["name"] not in ("tickcast-backup", "tickcast-migrate")
+        and d["metadata"]["name"] not in ("tickcast-backup", "tickcast-gc", "tickcast-migrate")
     ]
 
 

@@ -501,3 +501,23 @@ def test_alerts_reach_the_steps_and_the_trigger_and_prometheus_rules_read_real_g
         )
         used = set(re.findall(r"tickcast_\w+", item["expr"]))
         assert used and used <= exported, (item["alert"], used - exported)
+
+
+def test_retention_runs_weekly_one_at_a_time_with_the_stores_it_cleans(helm: Path) -> None:
+    [job] = [d for d in render(helm, []) if d["metadata"]["name"] == "tickcast-gc"]
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert job["spec"]["schedule"].split()[-1] == "0"  # Sundays
+    [container] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["tickcast", "gc"]
+    refs = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+        for e in container["env"]
+        if "valueFrom" in e
+    }
+    assert refs["TICKCAST_DATABASE__URL"] == "tickcast-database"
+    assert refs["AWS_SECRET_ACCESS_KEY"] == "tickcast-storage"
+    assert not [
+        d
+        for d in render(helm, [], "--set", "gc.enabled=false")
+        if d["metadata"]["name"] == "tickcast-gc"
+    ]
