@@ -29,7 +29,8 @@ def daily(
     5. predict: next-session forecasts of that model for every fresh ticker.
     6. monitor: score forecasts whose close is known; rolling metrics and that model's drift.
     7. decide: "retrain" or "keep", with every reason.
-    8. retraining (only when the decision is "retrain"): the retraining pipeline, nested.
+    8. retention: what no kept model needs (tickcast gc), beside a retraining.
+    9. retraining (only when the decision is "retrain"): the retraining pipeline, nested.
 
     Args:
         as_of: The session to run for, YYYY-MM-DD; empty: the latest completed XNYS session.

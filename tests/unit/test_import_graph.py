@@ -36,6 +36,7 @@ ALLOWED = {
     # loaded); a tabular one needs no torch: a network's bundle imports it when loaded.
     "predict": set(),
     "monitor": set(),
+    "gc": {"mlflow"},  # it reads the registry to keep production and its rollbacks
 }
 
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import fsspec
 
+from tickcast.artifacts import search_storage_path
 from tickcast.config import Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.datasets import promoted_datasets, retention_candidates, set_collected
@@ -65,8 +66,6 @@ def collect(settings: Settings, dry_run: bool = False) -> GcReport:
     _collect_versions(settings, report)
     _collect_datasets(settings, report)
     cutoff = time.time() - settings.retention.results_days * 86_400
-    from tickcast.ops.tune import search_storage_path  # MLflow only when collecting
-
     roots: list[tuple[Kind, Path]] = [
         ("search results", search_storage_path(settings)),
         ("kfp.local run", Path(settings.kfp.local_root).expanduser().resolve()),

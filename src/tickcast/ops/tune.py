@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import matplotlib.pyplot as plt
 import mlflow
 from pydantic import BaseModel
 
-from tickcast.config import ENSEMBLE, URI_SCHEME, ModelParams, Settings
+from tickcast.artifacts import search_storage_path
+from tickcast.config import ENSEMBLE, ModelParams, Settings
 from tickcast.db.connection import open_connection
 from tickcast.db.migrate import ensure_schema
 from tickcast.db.optimization import latest_search, record_search
@@ -126,19 +125,7 @@ def tuned_params(settings: Settings, dataset_id: str) -> ModelParams | None:
 
 def local_search_storage(settings: Settings) -> Path:
     """Where a search keeps its local state (Ray's results and session logs), created: see
-    `search_storage_path`."""
+    `tickcast.artifacts.search_storage_path`."""
     path = search_storage_path(settings)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def search_storage_path(settings: Settings) -> Path:
-    """Where a search keeps its local state: beside a local artifact root; with an object store
-    (s3://…) in a per-user temporary folder, because the working directory of a pod (the image's
-    /app) belongs to root while the pod runs as 10001."""
-    root = settings.artifacts.root
-    if URI_SCHEME.match(root):
-        base = Path(tempfile.gettempdir()) / f"tickcast-{os.getuid()}"
-    else:
-        base = Path(root).expanduser()
-    return (base / "ray").resolve()

@@ -80,7 +80,11 @@ DAILY: tuple[Step, ...] = (
     Step("predict", "predict", {"as_of": AS_OF, "production": OutputOf("resolve_production")}),
     Step("monitor", "monitor", {"as_of": AS_OF, "production": OutputOf("resolve_production")}),
     Step("decide", "decide", {"as_of": AS_OF, "monitoring": OutputOf("monitor")}, size="light"),
+    # Retention: safe beside a retraining (a version not judged yet and a young dataset stay)
+    Step("gc", "retention", size="light"),
 )
+# Steps a replay of history leaves out (a backtest): what only a live deployment needs.
+LIVE_ONLY = ("gc",)
 # The daily pipeline nests the retraining pipeline under this condition (bootstrap included).
 RETRAIN_WHEN = Branch(step="decide", equals="retrain")
 

@@ -66,6 +66,10 @@ def decide(as_of: str, monitoring: str, report: FileOutput) -> str:
     return steps.decide(_as_of(as_of), monitored, report).output
 
 
+def gc(report: FileOutput) -> int:
+    return steps.gc(report).output
+
+
 def build_dataset(as_of: str, report: FileOutput) -> str:
     return steps.build_dataset(_as_of(as_of), report).output
 

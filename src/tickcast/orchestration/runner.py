@@ -30,7 +30,15 @@ from tickcast.ops.results import MonitorResult
 from tickcast.ops.train_candidate import CandidateResult
 from tickcast.ops.tune import TuneResult
 from tickcast.orchestration import steps as step_functions
-from tickcast.orchestration.dag import DAILY, RETRAIN_WHEN, RETRAINING, OutputOf, Parameter, Step
+from tickcast.orchestration.dag import (
+    DAILY,
+    LIVE_ONLY,
+    RETRAIN_WHEN,
+    RETRAINING,
+    OutputOf,
+    Parameter,
+    Step,
+)
 from tickcast.orchestration.failures import alerted_failure
 
 
@@ -152,12 +160,14 @@ def run_daily(
     retrain_when_decided: bool = False,
     search: bool = True,
 ) -> DailyResult:
-    """The daily pipeline: ingest -> validate -> predict -> monitor -> decide (-> retraining when
-    `retrain_when_decided` and the decision says so). `ingest=False` leaves the ingest step out
-    (the backtest ingests once for every policy)."""
+    """The daily pipeline: ingest -> validate -> predict -> monitor -> decide -> retention (->
+    retraining when `retrain_when_decided` and the decision says so). `ingest=False` leaves the
+    ingest step out and retention with it (the backtest ingests once for every policy, and a
+    replay of history collects nothing)."""
     parameters = _parameters(settings, as_of, search)
+    skip = () if ingest else ("ingest", *LIVE_ONLY)
     with alerted_failure(settings, as_of):
-        runs = run_steps(DAILY, parameters, settings, skip=() if ingest else ("ingest",))
+        runs = run_steps(DAILY, parameters, settings, skip=skip)
     decision: RetrainDecision = runs["decide"].result
     result = DailyResult(
         as_of=decision.as_of,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the step modules load lazily: a light step never imports a 
     from tickcast.features.dataset_version import DatasetVersion
     from tickcast.ops.decide import RetrainDecision
     from tickcast.ops.evaluate import Evaluation
+    from tickcast.ops.gc import GcReport
     from tickcast.ops.predict import PredictResult
     from tickcast.ops.promote import PromotionDecision
     from tickcast.ops.results import MonitorResult
@@ -191,6 +192,27 @@ def decide(
         + "".join(f"- {r}\n" for r in result.reasons),
     )
     return Outcome(result.decision, result)
+
+
+def gc(report: FileOutput, settings: Settings | None = None) -> Outcome[int, GcReport]:
+    """Retention (tickcast gc) after the decision: the bytes it gave back."""
+    from tickcast.ops.gc import collect
+
+    result = collect(settings or load_settings())
+    _write(
+        report,
+        "\n".join(
+            [
+                f"# Retention: {len(result.collected)} item(s), {result.bytes / 2**20:.1f} MiB",
+                "",
+                f"Kept whole: {', '.join(f'v{v}' for v in result.kept_versions) or 'none'}.",
+                "",
+                *(f"- {c.kind} {c.what} ({c.bytes / 2**20:.1f} MiB)" for c in result.collected),
+            ]
+        )
+        + "\n",
+    )
+    return Outcome(result.bytes, result)
 
 
 def build_dataset(
