@@ -627,6 +627,7 @@ class RetentionSettings(_Section):
     the last `keep_promoted` promoted versions' datasets; forecasts, scores, decisions and
     search results in PostgreSQL are history and stay."""
 
+    enabled: bool = True  # false: the daily run's retention step removes nothing
     # Promoted versions kept whole (their files and their datasets'); older promoted ones are
     # archived: tagged, their files deleted, never promoted again
     keep_promoted: int = Field(5, ge=1, le=1000)

@@ -135,6 +135,7 @@ class DailyResult(BaseModel):
     monitoring: MonitorResult
     decision: RetrainDecision
     retraining: RetrainResult | None = None
+    retention_bytes: int | None = None  # what the retention step gave back (None: not run)
 
 
 def _parameters(settings: Settings, as_of: date | None, search: bool) -> dict[str, object]:
@@ -176,6 +177,7 @@ def run_daily(
         prediction=runs["predict"].result,
         monitoring=runs["monitor"].result,
         decision=decision,
+        retention_bytes=runs["gc"].output if "gc" in runs else None,
     )
     if retrain_when_decided and runs[RETRAIN_WHEN.step].output == RETRAIN_WHEN.equals:
         result.retraining = retrain(settings, as_of, search=search)

@@ -195,10 +195,12 @@ def decide(
 
 
 def gc(report: FileOutput, settings: Settings | None = None) -> Outcome[int, GcReport]:
-    """Retention (tickcast gc) after the decision: the bytes it gave back."""
-    from tickcast.ops.gc import collect
+    """Retention (tickcast gc) after the decision: the bytes it gave back (none when
+    retention.enabled is false)."""
+    from tickcast.ops.gc import GcReport, collect
 
-    result = collect(settings or load_settings())
+    settings = settings or load_settings()
+    result = collect(settings) if settings.retention.enabled else GcReport(dry_run=True)
     _write(
         report,
         "\n".join(
