@@ -5,12 +5,13 @@ or not. Enough for the chart's `lookup` calls to see a cluster, on a real local 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.processes import http_server
 
 # What discovery lists: group/version -> resource -> (kind, namespaced); the kinds the chart renders.
 RESOURCES: dict[str, dict[str, tuple[str, bool]]] = {
@@ -137,14 +138,8 @@ def fake_kube_api(
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as url:
+        yield url
 
 
 def kubeconfig(path: Path, url: str) -> Path:

@@ -28,20 +28,27 @@ pytestmark = pytest.mark.slow(seconds=30)
 DAYS = [date(2017, 3, 31), date(2017, 4, 28), date(2017, 5, 31)]
 
 
-def test_gc_collects_what_no_kept_model_needs_and_a_rebuild_brings_it_back(
-    database_url: str, tmp_path: Path
-) -> None:
-    settings = Settings.model_validate(
+def configured(database_url: str, folder: Path, retention: dict[str, float]) -> Settings:
+    """A synthetic market of four tickers, ridge models, stores under `folder`."""
+    return Settings.model_validate(
         {
             "database": {"url": database_url, "connect_retries": 1},
-            "artifacts": {"root": str(tmp_path / "artifacts")},
-            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
-            "kfp": {"local_root": str(tmp_path / "kfp")},
+            "artifacts": {"root": str(folder / "artifacts")},
+            "mlflow": {"tracking_uri": mlflow_store(folder)},
+            "kfp": {"local_root": str(folder / "kfp")},
             "data": {"source": "synthetic", "synthetic": {"n_tickers": 4, "start": "2016-01-04"}},
             "dataset": {"sequence_length": 10},
             "training": {"max_epochs": 1, "params": {"family": "ridge"}},
-            "retention": {"dataset_days": 0, "results_days": 1, "keep_promoted": 1},
+            "retention": retention,
         }
+    )
+
+
+def test_gc_collects_what_no_kept_model_needs_and_a_rebuild_brings_it_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = configured(
+        database_url, tmp_path, {"dataset_days": 0, "results_days": 1, "keep_promoted": 1}
     )
     versions = []
     for day in DAYS:
@@ -104,18 +111,7 @@ def test_gc_archives_old_promoted_versions_and_drops_old_rejected_ones(
     """v1, v3 and v4 promoted in turn, v2 rejected: with keep_promoted 1, production (v4) and
     the version one rollback returns to (v3) stay whole; v1 is archived (files gone, tagged,
     refused as production) and the rejected v2 is deleted with its run."""
-    settings = Settings.model_validate(
-        {
-            "database": {"url": database_url, "connect_retries": 1},
-            "artifacts": {"root": str(tmp_path / "artifacts")},
-            "mlflow": {"tracking_uri": mlflow_store(tmp_path)},
-            "kfp": {"local_root": str(tmp_path / "kfp")},
-            "data": {"source": "synthetic", "synthetic": {"n_tickers": 4, "start": "2016-01-04"}},
-            "dataset": {"sequence_length": 10},
-            "training": {"max_epochs": 1, "params": {"family": "ridge"}},
-            "retention": {"keep_promoted": 1, "rejected_days": 0},
-        }
-    )
+    settings = configured(database_url, tmp_path, {"keep_promoted": 1, "rejected_days": 0})
     ingest_prices(settings, end=DAYS[0])
     dataset = build_dataset(settings, DAYS[0]).id
     versions = [train_candidate(settings, dataset).model_version for _ in range(4)]
