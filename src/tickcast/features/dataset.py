@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import fsspec
 import numpy as np
 import pandas as pd
 
@@ -108,7 +109,9 @@ def build_dataset(
         existing = get_dataset(conn, dataset_id)
         if existing is not None:
             found = DatasetVersion.model_validate(existing)
-            if found.collected_at is not None:  # retention deleted its arrays: the same again
+            # Arrays deleted by retention, or gone otherwise (a lost disk, a restore without
+            # them): the same content is written again
+            if found.collected_at is not None or not _exists(found.artifact_uri):
                 stage("writing artifacts")
                 _write_arrays(found.artifact_uri, assembled.arrays)
                 set_collected(conn, dataset_id, False)
@@ -305,6 +308,11 @@ def _array_fields(arrays: DatasetArrays) -> dict[str, np.ndarray]:
         "scaler_mean": arrays.scalers.mean,
         "scaler_std": arrays.scalers.std,
     }
+
+
+def _exists(uri: str) -> bool:
+    fs, path = fsspec.core.url_to_fs(uri)
+    return bool(fs.exists(path))
 
 
 def _write_arrays(uri: str, arrays: DatasetArrays) -> None:
