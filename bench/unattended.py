@@ -35,6 +35,7 @@ from rich.table import Table
 from bench.scratch import scratch_store
 from tickcast.config import Settings, load_settings
 from tickcast.data.calendar import configured_calendar
+from tickcast.ops.gc import folder_bytes
 from tickcast.orchestration.runner import run_daily
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,18 +56,6 @@ class Checkpoint:
     @property
     def total(self) -> int:
         return sum(self.disk.values())
-
-
-def folder_bytes(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    total = 0
-    for item in path.rglob("*"):
-        try:
-            total += item.stat().st_size if item.is_file() else 0
-        except OSError:
-            continue
-    return total
 
 
 def disk(scratch: Path, settings: Settings) -> dict[str, int]:

@@ -72,7 +72,7 @@ def collect(settings: Settings, dry_run: bool = False) -> GcReport:
     ]
     for kind, root in roots:
         for folder in _older_folders(root, cutoff):
-            report.collected.append(Collected(kind, str(folder), _folder_bytes(folder)))
+            report.collected.append(Collected(kind, str(folder), folder_bytes(folder)))
             if not dry_run:
                 shutil.rmtree(folder, ignore_errors=True)
     return report
@@ -224,7 +224,10 @@ def _newest_change(folder: Path) -> float:
     return newest
 
 
-def _folder_bytes(folder: Path) -> int:
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the files under `folder` (a file: its own size)."""
+    if folder.is_file():
+        return folder.stat().st_size
     total = 0
     for path in folder.rglob("*"):
         try:
