@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.scratch import scratch_store
+from bench.serve import free_port
 from tickcast.config import Settings, load_settings
 from tickcast.data.calendar import configured_calendar
 from tickcast.ops.gc import folder_bytes
@@ -111,7 +112,7 @@ def replay(sessions: int, every: int, retention: bool, tickers: int) -> list[Che
         days = configured_calendar(settings).sessions_between(FIRST, date(2030, 1, 1))
         days = days[: sessions + 1]
         run_daily(settings, days[0], retrain_when_decided=True, search=False)  # bootstrap
-        port = _free_port()
+        port = free_port()
         log = scratch / "serve.log"
         with log.open("w") as output:
             service = subprocess.Popen(
@@ -170,14 +171,6 @@ def _wait_ready(url: str, service: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit(f"tickcast serve was not ready within 180 s:\n{log.read_text()[-3000:]}")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def mib(value: int) -> str:

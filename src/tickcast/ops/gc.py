@@ -62,8 +62,9 @@ class GcReport:
 def collect(settings: Settings, dry_run: bool = False) -> GcReport:
     """Remove what retention allows (nothing with `dry_run`); what went, or would."""
     report = GcReport(dry_run=dry_run)
-    report.kept_versions = kept_versions(settings)
-    _collect_versions(settings, report)
+    promoted = promoted_versions(settings)
+    report.kept_versions = kept_versions(settings, promoted)
+    _collect_versions(settings, report, set(promoted))
     _collect_datasets(settings, report)
     cutoff = time.time() - settings.retention.results_days * 86_400
     roots: list[tuple[Kind, Path]] = [
@@ -78,42 +79,41 @@ def collect(settings: Settings, dry_run: bool = False) -> GcReport:
     return report
 
 
-def kept_versions(settings: Settings) -> list[int]:
+def promoted_versions(settings: Settings) -> list[int]:
+    """Every version the promotion audit says was made production, newest first."""
+    with open_connection(settings) as conn:
+        ensure_schema(conn)
+        return [
+            row["candidate_version"]
+            for row in promotion_history(conn, settings.mlflow.model_name, 100_000)
+            if row["action"] == "promote" and row["promoted"]
+        ]
+
+
+def kept_versions(settings: Settings, promoted: list[int]) -> list[int]:
     """Production, the versions `retention.keep_promoted` rollbacks walk back to (the promotion
-    audit), and the last `keep_promoted` promoted ones."""
+    audit), and the last `keep_promoted` of the `promoted` ones (newest first)."""
     model = settings.mlflow.model_name
     current = production_version(configure_mlflow(settings), settings)
     kept: list[int] = []
     depth = settings.retention.keep_promoted + 1  # production and that many rollbacks
     with open_connection(settings) as conn:
-        ensure_schema(conn)
         version = current
         while version is not None and version not in kept and len(kept) < depth:
             kept.append(version)
             move = last_alias_move_to(conn, model, version)
             version = None if move is None else move["production_before"]
-        promoted = [
-            row["candidate_version"]
-            for row in promotion_history(conn, model, 10_000)
-            if row["action"] == "promote" and row["promoted"]
-        ]
     for version in promoted[: settings.retention.keep_promoted]:
         if version not in kept:
             kept.append(version)
     return kept
 
 
-def _collect_versions(settings: Settings, report: GcReport) -> None:
-    """Rejected candidates past their days go; promoted versions beyond the kept are archived.
-    A version not judged yet (a retrain in progress) is left alone."""
+def _collect_versions(settings: Settings, report: GcReport, promoted: set[int]) -> None:
+    """Rejected candidates past their days go; `promoted` versions beyond the kept are
+    archived. A version not judged yet (a retrain in progress) is left alone."""
     client = configure_mlflow(settings)
     model = settings.mlflow.model_name
-    with open_connection(settings) as conn:
-        promoted = {
-            row["candidate_version"]
-            for row in promotion_history(conn, model, 100_000)
-            if row["action"] == "promote" and row["promoted"]
-        }
     old = (time.time() - settings.retention.rejected_days * 86_400) * 1000
     for found in client.search_model_versions(f"name = '{model}'"):
         version, tags = int(found.version), found.tags or {}
